@@ -1,0 +1,191 @@
+/* cyclegc.h - the three-generation cycle collector (public API).
+ *
+ * A GcHeap attaches to an RcHeap and tracks every object of an RC_TYPE_GC
+ * type in generation 0.  A collection of generation g (and the younger
+ * ones merged into it) finds the objects kept alive only by references
+ * from inside the collected set: gc_refs starts as each object's count,
+ * every internal reference (found with traverse) is subtracted, and what
+ * is still referenced from outside survives together with everything it
+ * reaches; the rest is cyclic garbage, which is finalized (once, PEP 442),
+ * checked for resurrection, cleared and freed.  The API mirrors Python's
+ * gc module; the names follow it.
+ *
+ * Generations 0, 1, 2 with thresholds (2000, 10, 10) as CPython 3.13+,
+ * and a permanent generation for frozen objects.  Creating a tracked
+ * object may start a collection of the oldest generation over its
+ * threshold; a full collection also waits until the long-lived pending
+ * objects exceed a quarter of the long-lived total.
+ *
+ * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
+ * Errors: functions that can fail return -1 (or NULL) and leave a message
+ * in gc_error(); nothing aborts on bad input.
+ */
+#ifndef RCGC_CYCLEGC_H
+#define RCGC_CYCLEGC_H
+
+#include "refcount/refcount.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct GcHeap GcHeap;
+
+#define GC_NGENERATIONS 3
+
+/* Debug flags, with the values of Python's gc module. */
+#define GC_DEBUG_STATS         (1 << 0)
+#define GC_DEBUG_COLLECTABLE   (1 << 1)
+#define GC_DEBUG_UNCOLLECTABLE (1 << 2)
+#define GC_DEBUG_SAVEALL       (1 << 5)
+#define GC_DEBUG_LEAK                                                       \
+    (GC_DEBUG_COLLECTABLE | GC_DEBUG_UNCOLLECTABLE | GC_DEBUG_SAVEALL)
+
+/* ---- heaps ---------------------------------------------------------- */
+
+/* A collector for `rc`, or for a heap of its own (and an objalloc heap of
+ * its own) when rc is NULL.  It registers as objalloc's pressure callback
+ * (an allocation about to fail first collects everything).  NULL when out
+ * of memory or rc already has a collector. */
+RCGC_API GcHeap *gc_heap_new(RcHeap *rc);
+
+/* Detach and release the collector; with a heap of its own, release the
+ * heaps too (objects are not finalized). */
+RCGC_API void gc_heap_destroy(GcHeap *gc);
+
+RCGC_API RcHeap *gc_heap_rc(const GcHeap *gc);
+/* The collector of the heap an object lives in, or NULL. */
+RCGC_API GcHeap *gc_heap_of(const RcObject *op);
+
+/* The message of the last failed call, or NULL. */
+RCGC_API const char *gc_error(const GcHeap *gc);
+
+/* ---- gc module API -------------------------------------------------- */
+
+RCGC_API void gc_enable(GcHeap *gc);
+RCGC_API void gc_disable(GcHeap *gc);
+RCGC_API int gc_isenabled(const GcHeap *gc);
+
+/* Collect generation 0..2 (2 is a full collection).  Returns the number
+ * of unreachable objects found (collected + uncollectable), 0 when called
+ * during a collection (nothing is done), -1 for an invalid generation. */
+RCGC_API long gc_collect(GcHeap *gc, int generation);
+
+/* Allocations minus deallocations since generation 0 was collected, and
+ * collections of the younger generation since g was collected. */
+RCGC_API void gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS]);
+
+RCGC_API void gc_get_threshold(const GcHeap *gc,
+                               long threshold[GC_NGENERATIONS]);
+/* Negative values are refused (-1); threshold 0 for generation 0 turns
+ * automatic collection off. */
+RCGC_API int gc_set_threshold(GcHeap *gc, long t0, long t1, long t2);
+
+typedef struct GcGenStats {
+    uint64_t collections;
+    uint64_t collected;
+    uint64_t uncollectable;
+} GcGenStats;
+
+RCGC_API void gc_get_stats(const GcHeap *gc,
+                           GcGenStats stats[GC_NGENERATIONS]);
+
+/* Callbacks around each collection ("start" and "stop" in Python). */
+typedef enum GcPhase { GC_PHASE_START, GC_PHASE_STOP } GcPhase;
+typedef struct GcInfo {
+    int generation;
+    long collected;     /* at stop */
+    long uncollectable; /* at stop */
+} GcInfo;
+typedef void (*GcCallback)(GcHeap *gc, GcPhase phase, const GcInfo *info,
+                           void *ctx);
+
+/* Register (-1 when out of memory) and remove (-1 when not registered). */
+RCGC_API int gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx);
+RCGC_API int gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx);
+
+/* Move every tracked object to the permanent generation (ignored by
+ * collections), and back into the oldest generation. */
+RCGC_API void gc_freeze(GcHeap *gc);
+RCGC_API void gc_unfreeze(GcHeap *gc);
+RCGC_API size_t gc_get_freeze_count(const GcHeap *gc);
+
+/* Tracked objects of one generation (0..2), or of all when generation is
+ * -1: fills buf with up to cap borrowed pointers and returns how many
+ * there are; (size_t)-1 for an invalid generation. */
+RCGC_API size_t gc_get_objects(GcHeap *gc, int generation, RcObject **buf,
+                               size_t cap);
+
+/* Tracked objects that refer to any of targets[0..n): as above. */
+RCGC_API size_t gc_get_referrers(GcHeap *gc, RcObject *const *targets,
+                                 size_t n, RcObject **buf, size_t cap);
+
+/* Objects that objs[0..n) refer to (through traverse): as above. */
+RCGC_API size_t gc_get_referents(RcObject *const *objs, size_t n,
+                                 RcObject **buf, size_t cap);
+
+RCGC_API int gc_is_tracked(const RcObject *op);
+RCGC_API int gc_is_finalized(const RcObject *op);
+
+/* Track or untrack one object of a GC type: -1 (with a message) when the
+ * object is not of a GC type, already tracked / not tracked. */
+RCGC_API int gc_track(RcObject *op);
+RCGC_API int gc_untrack(RcObject *op);
+
+/* The garbage list: uncollectable objects (and with DEBUG_SAVEALL every
+ * unreachable one), each held by a strong reference. */
+RCGC_API size_t gc_garbage_count(const GcHeap *gc);
+RCGC_API RcObject *gc_garbage_get(const GcHeap *gc, size_t i);
+/* Drop the list's references (objects may then die or be collected). */
+RCGC_API void gc_garbage_clear(GcHeap *gc);
+
+/* Debug flags (GC_DEBUG_*) and the stream their lines go to (stderr when
+ * NULL): "gc: collecting generation N...", "gc: done, N unreachable,
+ * M uncollectable, T s elapsed", one line per collectable/uncollectable
+ * object with DEBUG_COLLECTABLE/UNCOLLECTABLE. */
+RCGC_API void gc_set_debug(GcHeap *gc, int flags, FILE *stream);
+RCGC_API int gc_get_debug(const GcHeap *gc);
+
+/* ---- beyond CPython ------------------------------------------------- */
+
+typedef enum GcReason {
+    GC_REASON_THRESHOLD, /* an allocation passed a threshold */
+    GC_REASON_EXPLICIT,  /* gc_collect */
+    GC_REASON_PRESSURE   /* objalloc was about to fail an allocation */
+} GcReason;
+
+/* One collection, as recorded in the event log. */
+typedef struct GcEvent {
+    uint64_t seq;      /* 1 for the heap's first collection */
+    int generation;
+    GcReason reason;
+    uint64_t examined; /* objects in the collected generations */
+    uint64_t collected;
+    uint64_t uncollectable;
+    uint64_t pause_ns; /* wall time of the collection */
+} GcEvent;
+
+/* The most recent collections, oldest first: fills up to cap and returns
+ * how many are kept (the log keeps the last GC_EVENT_LOG of them). */
+#define GC_EVENT_LOG 1024
+RCGC_API size_t gc_events(const GcHeap *gc, GcEvent *buf, size_t cap);
+
+/* "Why is this alive?": a shortest path of references root -> ... ->
+ * target, where the root is a tracked object referenced from outside the
+ * tracked graph (path length 1 when target itself is).  Fills up to cap
+ * pointers and returns the path length; 0 when no such path exists (the
+ * target is cyclic garbage); (size_t)-1 on error (untracked target). */
+RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
+                             size_t cap);
+
+/* Walk every list and verify every invariant of the collector; 0 when all
+ * hold, else a message on stderr and -1. */
+RCGC_API int gc_check(const GcHeap *gc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_CYCLEGC_H */

@@ -1,0 +1,197 @@
+/* objalloc.h - rcgc's small-object allocator (public API).
+ *
+ * pymalloc's design on 64-bit: requests of 1..512 bytes are served from
+ * 32 size classes (every 16 bytes), each class from 16 KiB pools carved out
+ * of 1 MiB arenas mapped with mmap.  Larger requests go to the system
+ * malloc (and are still tracked by the heap, so that destroying the heap
+ * releases them).  A zero-byte request gets a unique 16-byte block.
+ *
+ * All state lives in an OaHeap.  A block finds its heap from its pool, so
+ * oa_free() and oa_realloc() need no heap argument; pointers that this
+ * library did not hand out (for example from the system malloc) are passed
+ * to the system allocator, as CPython's PyObject_Free does.
+ *
+ * Threads: a heap is used by one thread at a time.  Several threads may
+ * take turns under the caller's lock, never at once; debug builds
+ * (RCGC_DEBUG) detect concurrent use and abort with a message.  The only
+ * process-wide state is the address map that answers "is this pointer
+ * ours?"; it is safe to use from many threads with many heaps.
+ *
+ * Errors: out of memory returns NULL (and leaves the heap consistent).
+ * Misuse (double free, interior or never-allocated pointer, damaged guard
+ * bytes) is detected in debug builds: a message naming the pointer and the
+ * check on stderr, then abort().
+ */
+#ifndef RCGC_OBJALLOC_H
+#define RCGC_OBJALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exported from the shared library; everything else is hidden. */
+#ifndef RCGC_API
+#define RCGC_API __attribute__((visibility("default")))
+#endif
+
+#define OA_ALIGNMENT   16          /* every block is 16-byte aligned */
+#define OA_SMALL_MAX   512         /* largest request served from pools */
+#define OA_NCLASSES    32          /* size classes: 16, 32, ..., 512 */
+#define OA_POOL_SIZE   (16u << 10) /* 16 KiB */
+#define OA_ARENA_SIZE  (1u << 20)  /* 1 MiB */
+
+typedef struct OaHeap OaHeap;
+
+/* ---- heaps ---------------------------------------------------------- */
+
+/* A new, empty heap; NULL when out of memory. */
+RCGC_API OaHeap *oa_heap_new(void);
+
+/* Release every arena and every large block of the heap, live or not.
+ * Pointers into the heap are dangling afterwards.  NULL is a no-op. */
+RCGC_API void oa_heap_destroy(OaHeap *heap);
+
+/* ---- allocation ----------------------------------------------------- */
+
+/* nbytes bytes, 16-byte aligned; NULL when out of memory. */
+RCGC_API void *oa_malloc(OaHeap *heap, size_t nbytes);
+
+/* n * size zeroed bytes; NULL on overflow of n * size or out of memory. */
+RCGC_API void *oa_calloc(OaHeap *heap, size_t n, size_t size);
+
+/* Resize.  p == NULL acts as oa_malloc(heap, nbytes).  A block stays in
+ * place when the new size still fits its class; otherwise it moves (across
+ * classes, to or from the system allocator).  On failure returns NULL and
+ * p is untouched.  A foreign p goes to the system realloc. */
+RCGC_API void *oa_realloc(OaHeap *heap, void *p, size_t nbytes);
+
+/* Free a block of any heap; NULL is fine; a foreign pointer goes to the
+ * system free. */
+RCGC_API void oa_free(void *p);
+
+/* Free a block that the caller knows came from oa_malloc/oa_calloc with a
+ * request of nbytes (or was last resized to nbytes): skips the ownership
+ * lookup.  Passing a foreign pointer here is undefined (checked in debug
+ * builds). */
+RCGC_API void oa_free_sized(void *p, size_t nbytes);
+
+/* Bytes usable at p (its class size, or the large request); 0 for NULL
+ * or a foreign pointer. */
+RCGC_API size_t oa_usable_size(const void *p);
+
+/* The heap that owns p (a pool block or a large block), else NULL.
+ * O(1); reads no memory that the library does not own. */
+RCGC_API OaHeap *oa_owner(const void *p);
+
+/* The same for a pointer known to be a live block of some heap: no checks,
+ * cheaper (used by refcount to find an object's heap). */
+RCGC_API OaHeap *oa_block_heap(const void *p);
+
+/* A word for the layer above (refcount keeps its RcHeap here). */
+RCGC_API void oa_heap_set_user(OaHeap *heap, void *user);
+RCGC_API void *oa_heap_user(const OaHeap *heap);
+
+/* The size class index (0..31) that serves a request of nbytes, or -1 for
+ * a request over OA_SMALL_MAX. */
+RCGC_API int oa_size_class(size_t nbytes);
+
+/* ---- memory limit, pressure, failure injection ---------------------- */
+
+/* Called once before an allocation fails (memory limit reached or the
+ * system refused memory).  It may free memory (a collector collects);
+ * it returns nonzero when it freed something, and the allocation is then
+ * retried once.  It must not destroy the heap. */
+typedef int (*OaPressureFn)(OaHeap *heap, size_t nbytes, void *ctx);
+
+/* Limit the bytes a heap holds from the system (mapped arenas plus large
+ * blocks); 0 means no limit (the default). */
+RCGC_API void oa_heap_set_limit(OaHeap *heap, size_t nbytes);
+RCGC_API size_t oa_heap_limit(const OaHeap *heap);
+RCGC_API void oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx);
+
+/* Failure injection for tests: of the next requests the heap makes to the
+ * system, counted from this call, the k-th (1-based) fails as if the
+ * system were out of memory, and so does every later one while `sticky`
+ * is nonzero.  k == 0 turns injection off.  `kinds` selects what counts. */
+enum {
+    OA_FAIL_ARENA = 1, /* mapping an arena */
+    OA_FAIL_LARGE = 2, /* a large block from the system malloc */
+    OA_FAIL_META = 4,  /* bookkeeping memory (oa_meta_malloc) */
+    OA_FAIL_ALL = 7
+};
+RCGC_API void oa_heap_fail_nth(OaHeap *heap, unsigned kinds, uint64_t k,
+                               int sticky);
+/* How many system requests of the selected kinds were made since the last
+ * oa_heap_fail_nth call (to size a sweep over k). */
+RCGC_API uint64_t oa_heap_sys_requests(const OaHeap *heap);
+
+/* Bookkeeping memory for the layers above (weakref tables, collector
+ * stacks): the system malloc, but counted against the heap's limit and
+ * subject to failure injection, so OOM sweeps reach it. */
+RCGC_API void *oa_meta_malloc(OaHeap *heap, size_t nbytes);
+RCGC_API void *oa_meta_realloc(OaHeap *heap, void *p, size_t old_nbytes,
+                               size_t nbytes);
+RCGC_API void oa_meta_free(OaHeap *heap, void *p, size_t nbytes);
+
+/* ---- statistics ----------------------------------------------------- */
+
+typedef struct OaClassStats {
+    size_t block_size; /* bytes per block in this class */
+    size_t pools;      /* pools currently serving the class */
+    size_t used;       /* blocks handed out and not freed */
+    size_t free;       /* free blocks in those pools (listed or uncarved) */
+    uint64_t nmalloc;  /* blocks handed out, ever */
+    uint64_t requested; /* bytes asked for by those requests, ever */
+} OaClassStats;
+
+typedef struct OaStats {
+    /* arenas (OA_ARENA_SIZE bytes each) */
+    size_t arenas;            /* mapped now */
+    size_t arenas_highwater;  /* most mapped at once */
+    uint64_t arenas_allocated; /* mapped, ever */
+    uint64_t arenas_released;  /* unmapped, ever */
+    size_t bytes_mapped;      /* arenas * OA_ARENA_SIZE */
+    /* pools by state */
+    size_t pools_full;  /* every block in use */
+    size_t pools_used;  /* partly used */
+    size_t pools_empty; /* in a mapped arena, serving no class */
+    /* blocks */
+    size_t blocks_used;      /* small blocks live */
+    size_t bytes_used;       /* their class sizes added up */
+    size_t bytes_stranded;   /* free bytes inside partly-used pools
+                                (external fragmentation) */
+    uint64_t bytes_requested; /* small requests, ever (asked)... */
+    uint64_t bytes_handed;    /* ...and the class sizes given for them:
+                                 handed/requested = internal fragmentation */
+    /* large blocks (over OA_SMALL_MAX, from the system malloc) */
+    size_t large_blocks;
+    size_t large_bytes;
+    size_t meta_bytes; /* oa_meta_malloc memory held */
+    size_t limit;      /* 0 = none */
+    /* calls */
+    uint64_t nmalloc, ncalloc, nrealloc, nfree, nfail;
+    OaClassStats classes[OA_NCLASSES];
+} OaStats;
+
+/* Fill *st with the heap's current statistics. */
+RCGC_API void oa_heap_stats(const OaHeap *heap, OaStats *st);
+
+/* A readable dump of the statistics (a line per used class, then totals). */
+RCGC_API void oa_stats_print(const OaStats *st, FILE *out);
+
+/* ---- checking ------------------------------------------------------- */
+
+/* Walk every arena, pool and list of the heap and verify every invariant
+ * (counts add up, lists consistent, no block both free and live, guards
+ * intact in debug builds).  Returns 0 when all hold; otherwise prints what
+ * failed to stderr and returns -1. */
+RCGC_API int oa_heap_check(const OaHeap *heap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_OBJALLOC_H */
