@@ -21,7 +21,7 @@ DEPS_CHECK  = $(DEPS_BUILD) valgrind clang libclang-rt-14-dev python3-dev \
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
 
 .PHONY: all deps-build deps-check deps-bench release debug asan demo check \
-        check-c check-valgrind check-asan check-bad check-python bench \
+        check-c check-valgrind check-asan check-bad check-python bench python-check \
         install format format-check clean
 
 all: release
@@ -82,6 +82,10 @@ bench: deps-bench
 	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF >/dev/null
 	$(CMAKE) --build $(BUILD)/bench -j $(JOBS)
 	scripts/run-bench.sh $(BUILD)/bench
+
+# CPython's own regression tests under the rcgc-python launcher (issue 8).
+python-check: deps-bench
+	scripts/python-check.sh $(BUILD)
 
 install: release
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
