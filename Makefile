@@ -16,11 +16,12 @@ CMAKE   ?= cmake
 WERROR  ?= ON
 
 DEPS_BUILD  = cmake make gcc pkg-config libcriterion-dev
-DEPS_CHECK  = $(DEPS_BUILD) valgrind clang libclang-rt-14-dev python3-dev \
+DEPS_CHECK  = $(DEPS_BUILD) libpython3.11-dev valgrind clang libclang-rt-14-dev python3-dev \
               python3-setuptools
+DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
 
-.PHONY: all deps-build deps-check deps-bench release debug asan demo check \
+.PHONY: all deps-build deps-check deps-demo deps-bench release debug asan demo check \
         check-c check-valgrind check-asan check-bad check-python bench python-check \
         install format format-check clean
 
@@ -30,6 +31,8 @@ deps-build:
 	@scripts/deps.sh $(DEPS_BUILD)
 deps-check:
 	@scripts/deps.sh $(DEPS_CHECK)
+deps-demo:
+	@scripts/deps.sh $(DEPS_DEMO)
 deps-bench:
 	@scripts/deps.sh $(DEPS_BENCH)
 
@@ -50,7 +53,7 @@ asan: deps-check
 	$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
 
 # --- the main job -------------------------------------------------------
-demo: release
+demo: deps-demo release
 	$(BUILD)/release/examples/demo
 
 # --- tests --------------------------------------------------------------
