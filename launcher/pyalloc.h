@@ -1,0 +1,138 @@
+/* pyalloc.h - objalloc as CPython's allocator for the MEM and OBJ domains.
+ *
+ * pyalloc_install() puts an OaHeap behind PyMem_Malloc/PyMem_Free
+ * (PYMEM_DOMAIN_MEM) and PyObject_Malloc/PyObject_Free (PYMEM_DOMAIN_OBJ)
+ * with PyMem_SetAllocator().  The allocator that was installed before
+ * (pymalloc, malloc, the debug hooks, tracemalloc...) is kept per domain as
+ * `prev`, and every pointer the heap did not hand out goes back to it:
+ *
+ *     PyObject_Free(p) --> oa_owner(p) == heap ? oa_free(p)
+ *                                              : prev.free(prev.ctx, p)
+ *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
+ *                                     : prev.realloc(prev.ctx, p, n)
+ *
+ * so a block allocated before the switch stays with the allocator that
+ * made it for its whole life (realloc included: its size is unknown to us,
+ * so it cannot be moved out).  oa_owner() is exact and reads no foreign
+ * memory, which is what makes the forwarding correct.
+ *
+ * CPython's contract for these domains, and how it is met:
+ * - the GIL is held by the caller: the heap is used by one thread at a
+ *   time, which is exactly objalloc's threading rule;
+ * - malloc(0) and calloc(0, n) / calloc(n, 0) return unique non-NULL
+ *   pointers (objalloc gives a unique 16-byte block for 0 bytes);
+ * - realloc(NULL, n) is malloc(n); realloc(p, 0) returns a non-NULL block;
+ *   a failed realloc returns NULL and leaves p valid; calloc zeroes and
+ *   fails on overflow of n * size;
+ * - free(NULL) does nothing.
+ *
+ * State: the installed allocator is process-wide in CPython, so this file
+ * keeps one static PyAlloc record (heap, prev per domain, counters) whose
+ * address is the `ctx` of the installed PyMemAllocatorEx.  It lives for the
+ * whole process.
+ *
+ * ----------------------------------------------------------------------
+ * Is switching a *running* interpreter safe?  (for the pyext opt-in)
+ *
+ * Yes on CPython 3.11 (and default GIL builds of 3.12+ without own-GIL
+ * subinterpreters), under these conditions, which pyalloc_install() and
+ * pyalloc_uninstall() enforce where they can and the caller must keep
+ * otherwise:
+ *  1. Old pointers: forwarded to the previous allocator by an exact
+ *     ownership test, for free and realloc (see above).  Safe.
+ *  2. Threads: the domains are only called with the GIL held, so the
+ *     heap sees one thread at a time.  NOT safe with free-threaded builds
+ *     (Py_GIL_DISABLED: install refuses) nor with 3.12+ subinterpreters
+ *     that own their GIL (they would share the heap concurrently): don't
+ *     switch when such interpreters exist.
+ *  3. Switching back: the previous allocator cannot free our blocks
+ *     (pymalloc would hand an arena block to the system free).  So
+ *     uninstall restores `prev` only when no block handed out through the
+ *     domains is live; otherwise the hook stays in place and *drains*: new
+ *     requests go to `prev`, our blocks are still freed (or moved out by
+ *     realloc) into the heap.  The heap must therefore never be destroyed
+ *     while the interpreter may still free its blocks (in practice: never
+ *     before process exit).
+ *  4. Other hooks: tracemalloc (and any wrapper installed after us) saves
+ *     our hook as its own prev and restores it later - fine.  But a
+ *     wrapper installed *before* us and removed after us (tracemalloc
+ *     started before the switch and stopped after it) would put back its
+ *     saved allocator and drop ours while our blocks are live: a crash.
+ *     Install therefore refuses when tracemalloc is tracing (the caller
+ *     checks tracemalloc.is_tracing(); pyalloc_install_running() does it),
+ *     and uninstall refuses when we are not the top of the domain.
+ *  5. The debug hooks (PYTHONMALLOC=debug, -X dev) keep working as `prev`
+ *     for old blocks, but new blocks get no debug hooks: calling
+ *     PyMem_SetupDebugHooks() on top would overwrite the hooks' single
+ *     saved allocator per domain and make the old hook recurse into ours.
+ *     objalloc's own debug build (RCGC_DEBUG) checks the new blocks.
+ *  6. Introspection that knows only pymalloc (sys.getallocatedblocks(),
+ *     sys._debugmallocstats()) no longer sees the new blocks.
+ * ----------------------------------------------------------------------
+ */
+#ifndef RCGC_LAUNCHER_PYALLOC_H
+#define RCGC_LAUNCHER_PYALLOC_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#include "objalloc/objalloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Domain masks for install/uninstall. */
+enum {
+    PYALLOC_MEM = 1, /* PYMEM_DOMAIN_MEM: PyMem_Malloc & co */
+    PYALLOC_OBJ = 2, /* PYMEM_DOMAIN_OBJ: PyObject_Malloc & co */
+    PYALLOC_BOTH = 3
+};
+
+/* Counters of the installed hook (all since the first install). */
+typedef struct PyAllocCounts {
+    uint64_t live;             /* blocks handed out by the heap, not freed */
+    uint64_t nforeign_free;    /* frees forwarded to a previous allocator */
+    uint64_t nforeign_realloc; /* reallocs forwarded to it */
+    uint64_t nmoved_out;       /* our blocks moved to prev while draining */
+    unsigned installed;        /* PYALLOC_* mask of domains we serve */
+    unsigned draining;         /* PYALLOC_* mask of domains draining */
+} PyAllocCounts;
+
+/* Install `heap` as the allocator of the domains in `domains`, keeping
+ * the current allocator of each as the one that gets foreign pointers.
+ * Before Py_Initialize (after Py_PreInitialize) this is always safe; on a
+ * running interpreter see the conditions above, or use
+ * pyalloc_install_running().  Returns 0, or -1 (nothing changed; the
+ * reason is in pyalloc_error()): heap NULL or bad mask, free-threaded
+ * build, a domain served by another heap, or another hook installed on
+ * top of a draining one. */
+int pyalloc_install(OaHeap *heap, unsigned domains);
+
+/* The same for a running interpreter (GIL held): also refuses, with a
+ * Python exception set, while tracemalloc is tracing.  Returns 0 or -1. */
+int pyalloc_install_running(OaHeap *heap, unsigned domains);
+
+/* Stop serving new requests from the heap in `domains`.  Returns 0 when
+ * the previous allocators are back in place (no block of ours was live),
+ * 1 when the hooks stay and drain (see above), -1 when a domain is not
+ * ours or another hook sits on top of ours (nothing changed). */
+int pyalloc_uninstall(unsigned domains);
+
+/* The heap being served (NULL when never installed). */
+OaHeap *pyalloc_heap(void);
+
+/* 1 when every domain in `domains` is served by the heap right now: our
+ * hook is the top allocator of the domain and not draining. */
+int pyalloc_is_installed(unsigned domains);
+
+void pyalloc_counts(PyAllocCounts *out);
+
+/* Why the last install/uninstall failed (a static string). */
+const char *pyalloc_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_LAUNCHER_PYALLOC_H */

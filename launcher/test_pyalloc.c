@@ -1,0 +1,208 @@
+/* test_pyalloc.c - switching a running interpreter to objalloc and back.
+ *
+ * What it checks (run by scripts/python-check.sh; exit 0 when all pass):
+ *  1. Blocks made by the stock allocator before the switch are freed and
+ *     resized by it after the switch (the forwarding counters move, the
+ *     contents survive), while new blocks come from the heap.
+ *  2. CPython's contract: unique non-NULL blocks for size 0, realloc(NULL),
+ *     realloc(p, 0), calloc zeroes, an impossible request returns NULL.
+ *  3. Python code runs on the switched interpreter (a workload with
+ *     cycles, so the collector frees heap blocks).
+ *  4. Uninstall with live blocks drains: new blocks go to the previous
+ *     allocator, ours are still freed by the heap, and realloc moves them
+ *     out.  Re-install resumes serving.
+ *  5. The running-interpreter install refuses while tracemalloc traces.
+ *  6. The interpreter finalizes cleanly and the heap's invariants hold.
+ * Steps that fail print the check and the line, then the program exits 1.
+ */
+#include "launcher/pyalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "test_pyalloc: line %d: check failed: %s\n",      \
+                    __LINE__, #cond);                                         \
+            failures++;                                                       \
+        }                                                                     \
+    } while (0)
+
+enum { NOLD = 100 };
+
+static const char *workload =
+    "class Node:\n"
+    "    def __init__(self, i):\n"
+    "        self.i = i; self.peer = None; self.data = [i] * (i % 40)\n"
+    "for r in range(20):\n"
+    "    nodes = [Node(i) for i in range(2000)]\n"
+    "    for a, b in zip(nodes, nodes[1:] + nodes[:1]):\n"
+    "        a.peer = b\n"
+    "    d = {str(n.i): n for n in nodes}\n"
+    "    s = ''.join(d) * 3\n"
+    "    del nodes, d\n"
+    "import gc, json\n"
+    "gc.collect()\n"
+    "assert json.loads(json.dumps({'a': [1, 2.5, 'x'] * 100}))['a'][2] == "
+    "'x'\n";
+
+static void
+fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (unsigned char)(seed + i);
+    }
+}
+
+static int
+holds(const unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != (unsigned char)(seed + i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Step 1: blocks of the old allocator, before and after the switch. */
+static void
+check_forwarding(OaHeap *heap)
+{
+    void *old[NOLD];
+    for (int i = 0; i < NOLD; i++) {
+        size_t n = (size_t)(i * 13 % 700) + 1;
+        old[i] = (i % 2) ? PyObject_Malloc(n) : PyMem_Malloc(n);
+        fill(old[i], n, (unsigned)i);
+        CHECK(oa_owner(old[i]) == NULL);
+    }
+    CHECK(pyalloc_install_running(heap, PYALLOC_BOTH) == 0);
+    CHECK(pyalloc_is_installed(PYALLOC_BOTH));
+    PyAllocCounts before, after;
+    pyalloc_counts(&before);
+    for (int i = 0; i < NOLD; i += 2) {
+        size_t n = (size_t)(i * 13 % 700) + 1;
+        void *q = PyMem_Realloc(old[i], n + 1000);
+        CHECK(q != NULL && holds(q, n, (unsigned)i));
+        CHECK(oa_owner(q) == NULL); /* stays with its allocator */
+        old[i] = q;
+    }
+    for (int i = 0; i < NOLD; i++) {
+        if (i % 2) {
+            PyObject_Free(old[i]);
+        }
+        else {
+            PyMem_Free(old[i]);
+        }
+    }
+    pyalloc_counts(&after);
+    CHECK(after.nforeign_realloc - before.nforeign_realloc == NOLD / 2);
+    CHECK(after.nforeign_free - before.nforeign_free == NOLD);
+    CHECK(after.live == before.live);
+}
+
+/* Step 2: the domain contract, through the public API. */
+static void
+check_contract(OaHeap *heap)
+{
+    void *a = PyMem_Malloc(0), *b = PyMem_Malloc(0);
+    void *c = PyObject_Calloc(0, 8), *d = PyObject_Calloc(8, 0);
+    CHECK(a && b && c && d && a != b && c != d && a != c);
+    CHECK(oa_owner(a) == heap && oa_owner(c) == heap);
+    unsigned char *z = PyObject_Calloc(100, 7);
+    int zero = z != NULL;
+    for (int i = 0; zero && i < 700; i++) {
+        zero = z[i] == 0;
+    }
+    CHECK(zero);
+    unsigned char *r = PyMem_Realloc(NULL, 24);
+    CHECK(r != NULL && oa_owner(r) == heap);
+    fill(r, 24, 7);
+    size_t sizes[] = {600, 100000, 8, 0};
+    size_t keep = 24;
+    for (int i = 0; i < 4 && r; i++) {
+        r = PyMem_Realloc(r, sizes[i]);
+        CHECK(r != NULL && holds(r, keep < sizes[i] ? keep : sizes[i], 7));
+        keep = keep < sizes[i] ? keep : sizes[i];
+    }
+    CHECK(PyMem_Malloc((size_t)PY_SSIZE_T_MAX) == NULL);
+    CHECK(PyObject_Calloc((size_t)1 << 40, (size_t)1 << 40) == NULL);
+    PyMem_Free(NULL);
+    PyObject_Free(NULL);
+    PyMem_Free(a);
+    PyMem_Free(b);
+    PyObject_Free(c);
+    PyObject_Free(d);
+    PyObject_Free(z);
+    PyMem_Free(r);
+}
+
+/* Step 4: uninstall while our blocks are live, then re-install. */
+static void
+check_draining(OaHeap *heap)
+{
+    unsigned char *ours = PyObject_Malloc(40);
+    CHECK(oa_owner(ours) == heap);
+    fill(ours, 40, 3);
+    CHECK(pyalloc_uninstall(PYALLOC_OBJ) == 1); /* live blocks: drains */
+    CHECK(!pyalloc_is_installed(PYALLOC_OBJ));
+    void *theirs = PyObject_Malloc(40);
+    CHECK(theirs != NULL && oa_owner(theirs) == NULL);
+    unsigned char *moved = PyObject_Realloc(ours, 64);
+    CHECK(moved != NULL && oa_owner(moved) == NULL && holds(moved, 40, 3));
+    CHECK(PyRun_SimpleString(workload) == 0);
+    PyObject_Free(theirs);
+    PyObject_Free(moved);
+    CHECK(pyalloc_install(heap, PYALLOC_OBJ) == 0);
+    CHECK(pyalloc_is_installed(PYALLOC_BOTH));
+    void *again = PyObject_Malloc(40);
+    CHECK(oa_owner(again) == heap);
+    PyObject_Free(again);
+}
+
+/* Step 5: tracemalloc started before a switch would remove our hook. */
+static void
+check_tracemalloc_refused(OaHeap *heap)
+{
+    CHECK(pyalloc_uninstall(PYALLOC_MEM) == 1);
+    CHECK(PyRun_SimpleString("import tracemalloc; tracemalloc.start()") == 0);
+    CHECK(pyalloc_install_running(heap, PYALLOC_MEM) == -1);
+    CHECK(PyErr_Occurred() != NULL);
+    PyErr_Clear();
+    CHECK(PyRun_SimpleString("tracemalloc.stop()") == 0);
+    CHECK(pyalloc_install_running(heap, PYALLOC_MEM) == 0);
+    /* tracemalloc started after the switch wraps us and restores us. */
+    CHECK(PyRun_SimpleString("tracemalloc.start(); x = [str(i) for i in "
+                             "range(1000)]; tracemalloc.stop()") == 0);
+    CHECK(pyalloc_is_installed(PYALLOC_BOTH));
+}
+
+int
+main(void)
+{
+    Py_Initialize();
+    OaHeap *heap = oa_heap_new();
+    CHECK(heap != NULL);
+    CHECK(pyalloc_install(NULL, PYALLOC_BOTH) == -1);
+    CHECK(pyalloc_uninstall(PYALLOC_BOTH) == -1); /* not installed */
+    check_forwarding(heap);
+    check_contract(heap);
+    CHECK(PyRun_SimpleString(workload) == 0);
+    check_draining(heap);
+    check_tracemalloc_refused(heap);
+    CHECK(oa_heap_check(heap) == 0);
+    CHECK(Py_FinalizeEx() == 0);
+    CHECK(oa_heap_check(heap) == 0);
+    /* The heap is not destroyed: blocks CPython keeps past finalization
+     * must stay valid until exit. */
+    if (failures) {
+        fprintf(stderr, "test_pyalloc: %d checks failed\n", failures);
+        return 1;
+    }
+    printf("test_pyalloc: all checks passed\n");
+    return 0;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# python-check.sh - CPython's own regression tests on rcgc's objalloc.
+#
+# Usage: scripts/python-check.sh [BUILD] [--quick]
+#
+# 1. Installs what it misses (libpython3.11-dev, libpython3.11-testsuite...)
+#    and builds BUILD/launcher (rcgc-python and test_pyalloc, Release).
+# 2. test_pyalloc: switching a running interpreter to objalloc and back.
+# 3. check_launcher.py: rcgc-python behaves like python3 and stays on
+#    objalloc whatever PYTHONMALLOC / -X dev / -E say.
+# 4. Debian's CPython test suite (/usr/lib/python3.11/test), the same
+#    modules under the stock /usr/bin/python3.11 and under rcgc-python
+#    (with RCGC_HEAPCHECK=1: every interpreter process, regrtest's workers
+#    included, verifies the heap's invariants at exit).  Prints both
+#    pass/fail/skip counts per module and fails unless they are equal.
+#
+# --quick runs a few modules (well under 2 minutes, for `make check`);
+# the default runs the required set plus a wider one.
+# Environment: JOBS (regrtest workers, default 2), STOCK_PYTHON.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=build
+MODE=full
+for arg in "$@"; do
+    case "$arg" in
+        --quick) MODE=quick ;;
+        -*) echo "usage: $0 [BUILD] [--quick]" >&2; exit 2 ;;
+        *) BUILD=$arg ;;
+    esac
+done
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+JOBS=${JOBS:-2}
+STOCK=${STOCK_PYTHON:-/usr/bin/python3.11}
+OUT="$BUILD/launcher"
+
+# The modules the issue names, then a wider set of core-object modules.
+QUICK="test_list test_dict test_set test_tuple test_gc test_weakref test_json"
+REQUIRED="test_list test_dict test_set test_tuple test_sort test_json test_re
+    test_gc test_weakref test_ast test_unicode test_bytes"
+WIDER="test_collections test_deque test_itertools test_functools test_descr
+    test_class test_exceptions test_generators test_coroutines test_array
+    test_struct test_memoryview test_pickle test_marshal test_copy
+    test_long test_float test_int test_complex test_decimal test_fractions
+    test_statistics test_math test_random test_heapq test_bisect test_string
+    test_format test_csv test_textwrap test_difflib test_pprint test_enum
+    test_dataclasses test_typing test_compile test_grammar test_threading
+    test_io test_zlib test_hashlib test_base64 test_codecs test_sqlite3
+    test_xml_etree test_tokenize test_dis test_inspect test_os"
+if [ "$MODE" = quick ]; then
+    MODULES=$QUICK
+else
+    MODULES="$REQUIRED $WIDER"
+fi
+
+"$ROOT/scripts/deps.sh" cmake make gcc pkg-config libpython3.11-dev \
+    libpython3.11-testsuite python3.11
+
+echo "== python-check ($MODE): building $OUT"
+cmake -S "$ROOT" -B "$OUT" -DCMAKE_BUILD_TYPE=Release -DRCGC_LAUNCHER=ON \
+    -DRCGC_TESTS=OFF -DRCGC_WERROR="${WERROR:-ON}" >/dev/null
+cmake --build "$OUT" -j "$JOBS" --target rcgc-python test_pyalloc
+LAUNCHER="$OUT/rcgc-python"
+
+echo "== test_pyalloc (switching a running interpreter)"
+"$OUT/test_pyalloc"
+
+echo "== check_launcher.py (behaves like python3, stays on objalloc)"
+"$STOCK" "$ROOT/launcher/check_launcher.py" "$LAUNCHER"
+
+# regrtest writes temporary files into the current directory.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-python-check.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+# Same environment for both: no PYTHON* or RCGC_* variables leak in.
+clean_env() {
+    env $(env | sed -n 's/^\(PYTHON[A-Z_]*\|RCGC_[A-Z_]*\)=.*/-u \1/p') "$@"
+}
+regrtest() { # NAME PYTHON [ENV...]
+    local name=$1 py=$2
+    shift 2
+    local status=0
+    echo "== regrtest under $name: $(echo $MODULES | wc -w) modules"
+    clean_env "$@" "$py" -m test -j "$JOBS" --timeout 900 \
+        --junit-xml "$WORK/$name.xml" $MODULES >"$WORK/$name.log" 2>&1 ||
+        status=$?
+    tail -n 4 "$WORK/$name.log" | sed 's/^/   /'
+    echo "$status" >"$WORK/$name.status"
+}
+regrtest stock "$STOCK"
+regrtest rcgc "$LAUNCHER" RCGC_HEAPCHECK=1
+
+echo "== results"
+if ! "$STOCK" "$ROOT/launcher/regrtest_counts.py" \
+    "$WORK/stock.xml" "$(cat "$WORK/stock.status")" \
+    "$WORK/rcgc.xml" "$(cat "$WORK/rcgc.status")"; then
+    echo "--- rcgc-python regrtest log (tail)"
+    tail -n 60 "$WORK/rcgc.log"
+    exit 1
+fi
