@@ -1,0 +1,365 @@
+/* alloc.c - the public allocation calls: malloc, calloc, realloc, free,
+ * sized free, usable size, ownership.
+ *
+ * Fast paths (release builds: no lock, no atomic, no debug work):
+ *   oa_malloc(n), n in 1..512:
+ *     1. c = (n - 1) >> 4 (n == 0 wraps and takes the slow path);
+ *     2. pool = heap->cls[c].avail (one load); NULL -> oa_pool_new;
+ *     3. pop pool->free (never NULL on a used pool); if that emptied the
+ *        list, oa_pool_refill carves one more block or retires the pool
+ *        as full.
+ *   oa_free_sized(p, n), n <= 512:
+ *     1. pool = p rounded down to 16 KiB (no ownership lookup);
+ *     2. push p on pool->free; a pool that was full goes back to the head
+ *        of its class list; a pool whose count drops to 0 goes back to its
+ *        arena.
+ *   oa_free(p): the same after one address-map lookup; a pointer outside
+ *   our arenas is a large block of ours (large set) or foreign (system
+ *   free).
+ *
+ * Checked builds (OA_CHECKED) add, through debug.c: the trailer with the
+ * request, fill bytes and guards (RCGC_DEBUG), and the memcheck/ASan
+ * hooks that make only the requested bytes of a live block accessible.
+ */
+#include "objalloc/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+oa_size_class(size_t nbytes)
+{
+    if (nbytes > OA_SMALL_MAX) {
+        return -1;
+    }
+    return nbytes == 0 ? 0 : (int)((nbytes - 1) >> OA_ALIGN_SHIFT);
+}
+
+/* ---- small blocks --------------------------------------------------- */
+
+static inline void *
+pool_alloc(OaPool *pool, size_t c, size_t nbytes)
+{
+    OaHeap *heap = pool->heap;
+    OaBlock *b = pool->free;
+    oa_mem_open(b, sizeof(OaBlock));
+    OaBlock *next = b->next;
+    pool->nused++;
+    heap->cls[c].nmalloc++;
+    heap->cls[c].requested += nbytes;
+    if (OA_LIKELY(next != NULL)) {
+        pool->free = next;
+    }
+    else {
+        oa_pool_refill(pool);
+    }
+#if OA_CHECKED
+    oa_block_handout(heap, pool, (char *)b, nbytes);
+#endif
+    return b;
+}
+
+/* No used pool for class c: get a new one (mapping an arena when needed),
+ * with the pressure callback tried once. */
+static __attribute__((noinline)) void *
+small_slow(OaHeap *heap, size_t c, size_t nbytes)
+{
+    OaPool *pool = oa_pool_new(heap, c);
+    if (pool == NULL && oa_pressure(heap, nbytes)) {
+        pool = heap->cls[c].avail; /* the callback may have freed blocks */
+        if (pool == NULL) {
+            pool = oa_pool_new(heap, c);
+        }
+    }
+    if (pool == NULL) {
+        heap->nfail++;
+        return NULL;
+    }
+    return pool_alloc(pool, c, nbytes);
+}
+
+static inline void *
+small_malloc(OaHeap *heap, size_t c, size_t nbytes)
+{
+    OaPool *pool = heap->cls[c].avail;
+    if (OA_UNLIKELY(pool == NULL)) {
+        return small_slow(heap, c, nbytes);
+    }
+    return pool_alloc(pool, c, nbytes);
+}
+
+static inline void
+pool_free(OaPool *pool, OaBlock *b)
+{
+#if OA_CHECKED
+    oa_block_takeback(pool->heap, pool, (char *)b);
+#endif
+    OaBlock *old = pool->free;
+    oa_mem_open(b, sizeof(OaBlock));
+    b->next = old;
+    oa_mem_hide(b, sizeof(OaBlock));
+    pool->free = b;
+    if (OA_UNLIKELY(old == NULL)) {
+        oa_pool_relink(pool);
+    }
+    if (OA_UNLIKELY(--pool->nused == 0)) {
+        oa_pool_release(pool);
+    }
+}
+
+/* ---- malloc / calloc ------------------------------------------------ */
+
+static __attribute__((noinline)) void *
+malloc_other(OaHeap *heap, size_t nbytes)
+{
+    if (nbytes == 0) {
+        return small_malloc(heap, 0, 0);
+    }
+    return oa_large_malloc(heap, nbytes);
+}
+
+void *
+oa_malloc(OaHeap *heap, size_t nbytes)
+{
+    size_t c = (nbytes - 1) >> OA_ALIGN_SHIFT;
+    void *p;
+    OA_ENTER(heap, "oa_malloc");
+    if (OA_LIKELY(c < OA_NCLASSES)) {
+        p = small_malloc(heap, c, nbytes);
+    }
+    else {
+        p = malloc_other(heap, nbytes);
+    }
+    OA_LEAVE(heap);
+    return p;
+}
+
+void *
+oa_calloc(OaHeap *heap, size_t n, size_t size)
+{
+    heap->ncalloc++;
+    if (size != 0 && n > SIZE_MAX / size) {
+        heap->nfail++;
+        return NULL;
+    }
+    size_t nbytes = n * size;
+    void *p = oa_malloc(heap, nbytes);
+    if (p != NULL) {
+        memset(p, 0, nbytes);
+    }
+    return p;
+}
+
+/* ---- free ----------------------------------------------------------- */
+
+static __attribute__((noinline)) void
+free_outside(void *p, const char *fn)
+{
+    if (oa_largeset_remove(p)) {
+        oa_large_free(oa_large_hdr(p), fn);
+    }
+    else {
+        free(p); /* foreign: the system allocator's */
+    }
+}
+
+static inline void
+free_in_arena(OaArena *arena, void *p, const char *fn)
+{
+    (void)arena;
+    (void)fn;
+#if OA_DEBUG
+    oa_debug_check_small(fn, arena, p);
+#endif
+    OaPool *pool = oa_pool_of(p);
+    OA_ENTER(pool->heap, fn);
+#if OA_DEBUG
+    OaHeap *heap = pool->heap;
+    pool_free(pool, p);
+    OA_LEAVE(heap);
+#else
+    pool_free(pool, p);
+#endif
+}
+
+void
+oa_free(void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    OaArena *arena = oa_addrmap_lookup(p);
+    if (OA_LIKELY(arena != NULL)) {
+        free_in_arena(arena, p, "oa_free");
+        return;
+    }
+    free_outside(p, "oa_free");
+}
+
+void
+oa_free_sized(void *p, size_t nbytes)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (OA_LIKELY(nbytes <= OA_SMALL_MAX)) {
+#if OA_DEBUG
+        OaArena *arena = oa_addrmap_lookup(p);
+        if (arena == NULL) {
+            oa_fatal("oa_free_sized", p,
+                     "not a block of any heap (a small size was given for "
+                     "a pointer outside every arena)");
+        }
+        oa_debug_check_small("oa_free_sized", arena, p);
+        if ((int)oa_pool_of(p)->cls != oa_size_class(nbytes)) {
+            oa_fatal("oa_free_sized", p,
+                     "size %zu does not match the block's class of %zu "
+                     "bytes",
+                     nbytes, OA_CLASS_SIZE(oa_pool_of(p)->cls));
+        }
+#endif
+        OaPool *pool = oa_pool_of(p);
+        OA_ENTER(pool->heap, "oa_free_sized");
+#if OA_DEBUG
+        OaHeap *heap = pool->heap;
+        pool_free(pool, p);
+        OA_LEAVE(heap);
+#else
+        pool_free(pool, p);
+#endif
+        return;
+    }
+#if OA_DEBUG
+    if (oa_addrmap_lookup(p) != NULL) {
+        oa_fatal("oa_free_sized", p,
+                 "size %zu is large but the pointer is a small block", nbytes);
+    }
+#endif
+    if (!oa_largeset_remove(p)) {
+#if OA_DEBUG
+        oa_fatal("oa_free_sized", p,
+                 "not a block of any heap (no large block at this address; "
+                 "double free or foreign pointer)");
+#else
+        free(p);
+        return;
+#endif
+    }
+    oa_large_free(oa_large_hdr(p), "oa_free_sized");
+}
+
+/* ---- sizes and owners ----------------------------------------------- */
+
+size_t
+oa_usable_size(const void *p)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    if (oa_addrmap_lookup(p) != NULL) {
+        OaPool *pool = oa_pool_of(p);
+#if OA_CHECKED
+        return oa_block_requested(pool, p);
+#else
+        return OA_CLASS_SIZE(pool->cls);
+#endif
+    }
+    if (oa_largeset_has(p)) {
+        return oa_large_read(p).nbytes;
+    }
+    return 0;
+}
+
+OaHeap *
+oa_owner(const void *p)
+{
+    if (p == NULL) {
+        return NULL;
+    }
+    if (oa_addrmap_lookup(p) != NULL) {
+        OaPool *pool = oa_pool_of(p);
+        const char *q = p;
+        if (pool->heap == NULL || q < oa_pool_first(pool) || q >= pool->bump) {
+            return NULL;
+        }
+        return pool->heap;
+    }
+    if (oa_largeset_has(p)) {
+        return oa_large_read(p).heap;
+    }
+    return NULL;
+}
+
+OaHeap *
+oa_block_heap(const void *p)
+{
+    if (OA_LIKELY(oa_addrmap_lookup(p) != NULL)) {
+        return oa_pool_of(p)->heap;
+    }
+    return oa_large_read(p).heap;
+}
+
+/* ---- realloc -------------------------------------------------------- */
+
+/* A small block stays when the new size has its class, or shrinks by less
+ * than a quarter (moving would save little). */
+static bool
+fits_in_place(size_t cls, size_t nbytes)
+{
+    size_t size = OA_CLASS_SIZE(cls);
+    if (nbytes > size) {
+        return false;
+    }
+    return (size_t)oa_size_class(nbytes) == cls || 4 * nbytes > 3 * size;
+}
+
+static void *
+move_block(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
+{
+    void *q = oa_malloc(heap, nbytes);
+    if (q == NULL) {
+        return NULL;
+    }
+    memcpy(q, p, old_nbytes < nbytes ? old_nbytes : nbytes);
+    oa_free(p);
+    return q;
+}
+
+void *
+oa_realloc(OaHeap *heap, void *p, size_t nbytes)
+{
+    if (p == NULL) {
+        heap->nrealloc++;
+        return oa_malloc(heap, nbytes);
+    }
+    OaArena *arena = oa_addrmap_lookup(p);
+    if (arena != NULL) {
+        OaPool *pool = oa_pool_of(p);
+#if OA_DEBUG
+        oa_debug_check_small("oa_realloc", arena, p);
+#endif
+        OaHeap *owner = pool->heap;
+        owner->nrealloc++;
+        if (fits_in_place(pool->cls, nbytes)) {
+#if OA_CHECKED
+            OA_ENTER(owner, "oa_realloc");
+            oa_block_resize(owner, pool, p, nbytes);
+            OA_LEAVE(owner);
+#endif
+            return p;
+        }
+#if OA_CHECKED
+        size_t old = oa_block_requested(pool, p);
+#else
+        size_t old = OA_CLASS_SIZE(pool->cls);
+#endif
+        return move_block(owner, p, old, nbytes);
+    }
+    if (oa_largeset_has(p)) {
+        OaLarge h = oa_large_read(p);
+        h.heap->nrealloc++;
+        return move_block(h.heap, p, h.nbytes, nbytes);
+    }
+    heap->nrealloc++;
+    return realloc(p, nbytes); /* foreign */
+}

@@ -1,0 +1,301 @@
+/* check.c - oa_heap_check: walk every arena, pool, list and large block of
+ * a heap and verify every documented invariant.
+ *
+ * Steps:
+ *   1. arenas: each is registered in the address map under its base, its
+ *      nfree equals its free-pool list length plus its uncarved pools, it
+ *      sits in bucket[nfree - 1] (or in none when nfree == 0), and the
+ *      bucket mask matches the buckets; at most one arena is all free;
+ *   2. pools: a used or full pool has a sane header (class, stride, arena,
+ *      bounds), its free list stays inside its carved blocks, is aligned
+ *      to the stride and has no cycle, and nused + listed free == carved;
+ *      in checked builds every listed block has the freed mark and every
+ *      other carved block a request within its class and intact guards
+ *      (no block both free and live);
+ *   3. class lists: every pool on cls[c].avail is used (free != NULL) and
+ *      of class c, the links are consistent, and the count equals the used
+ *      pools of class c found in step 2;
+ *   4. large blocks: the list links, the large set, the count and bytes.
+ * The first violation is printed ("objalloc: oa_heap_check: ...") and the
+ * function returns -1.
+ */
+#include "objalloc/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int
+fail(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "objalloc: oa_heap_check: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static size_t
+carved_blocks(const OaPool *pool)
+{
+    return (size_t)(pool->bump - oa_pool_first(pool)) / pool->stride;
+}
+
+/* Walk the free list of a used/full pool; count its blocks into *nlisted. */
+static int
+check_free_list(const OaPool *pool, size_t *nlisted)
+{
+    size_t carved = carved_blocks(pool);
+    size_t n = 0;
+    const OaBlock *b = pool->free;
+    while (b != NULL) {
+        const char *q = (const char *)b;
+        if (q < oa_pool_first(pool) || q >= pool->bump ||
+            (size_t)(q - oa_pool_first(pool)) % pool->stride != 0) {
+            return fail("pool %p: free list entry %p is not a carved block",
+                        (void *)pool, (void *)b);
+        }
+        if (++n > carved) {
+            return fail("pool %p: free list longer than the carved blocks "
+                        "(a cycle?)",
+                        (void *)pool);
+        }
+#if OA_CHECKED
+        if (oa_block_trailer(pool, q) != OA_FREED_MARK) {
+            return fail("pool %p: block %p is on the free list but live",
+                        (void *)pool, (void *)b);
+        }
+#endif
+        oa_mem_open(b, sizeof *b);
+        const OaBlock *next = b->next;
+        oa_mem_hide(b, sizeof *b);
+        b = next;
+    }
+    *nlisted = n;
+    return 0;
+}
+
+#if OA_CHECKED
+/* Blocks not marked free must be live with a sane request and guards; the
+ * marked ones must number exactly the listed ones. */
+static int
+check_blocks(const OaPool *pool, size_t nlisted)
+{
+    size_t carved = carved_blocks(pool);
+    size_t nmarked = 0;
+    for (size_t i = 0; i < carved; i++) {
+        const char *b = oa_pool_first(pool) + i * pool->stride;
+        size_t n = oa_block_trailer(pool, b);
+        if (n == OA_FREED_MARK) {
+            nmarked++;
+            continue;
+        }
+        if (n > OA_CLASS_SIZE(pool->cls)) {
+            return fail("block %p: trailer damaged (request %zu)", (void *)b,
+                        n);
+        }
+        long bad = oa_block_bad_guard(pool, b, n);
+        if (bad >= 0) {
+            return fail("block %p: guard bytes after the requested %zu "
+                        "bytes are damaged (byte %ld)",
+                        (void *)b, n, bad);
+        }
+    }
+    if (nmarked != nlisted) {
+        return fail("pool %p: %zu blocks marked free but %zu listed",
+                    (void *)pool, nmarked, nlisted);
+    }
+    return 0;
+}
+#endif
+
+static int
+check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
+           size_t *nused_pools)
+{
+    if (pool->arena != a || pool->heap != heap || pool->cls >= OA_NCLASSES ||
+        pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
+        return fail("pool %p: header damaged", (void *)pool);
+    }
+    if (pool->bump < oa_pool_first(pool) + pool->stride ||
+        pool->bump > pool->limit + pool->stride ||
+        pool->limit != (const char *)pool + OA_POOL_SIZE - pool->stride) {
+        return fail("pool %p: carving bounds damaged", (void *)pool);
+    }
+    size_t nlisted = 0;
+    if (check_free_list(pool, &nlisted) != 0) {
+        return -1;
+    }
+    if (pool->nused + nlisted != carved_blocks(pool)) {
+        return fail("pool %p: %u live + %zu free != %zu carved blocks",
+                    (void *)pool, pool->nused, nlisted, carved_blocks(pool));
+    }
+    if (pool->nused == 0) {
+        return fail("pool %p: empty but still serving class %u", (void *)pool,
+                    pool->cls);
+    }
+    if (pool->free == NULL && pool->bump <= pool->limit) {
+        return fail("pool %p: off its class list with blocks to carve",
+                    (void *)pool);
+    }
+    if (pool->free != NULL) {
+        nused_pools[pool->cls]++;
+    }
+#if OA_CHECKED
+    return check_blocks(pool, nlisted);
+#else
+    return 0;
+#endif
+}
+
+static int
+check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
+{
+    if (a->heap != heap || oa_addrmap_lookup(a->base) != a) {
+        return fail("arena %p: not registered to this heap", (void *)a);
+    }
+    size_t nlisted = 0;
+    for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
+        if (p->arena != a || p->heap != NULL ||
+            (const char *)p >= a->base + (size_t)a->ncarved * OA_POOL_SIZE ||
+            ++nlisted > OA_POOLS_PER_ARENA) {
+            return fail("arena %p: free pool list damaged", (void *)a);
+        }
+    }
+    if (a->ncarved > OA_POOLS_PER_ARENA ||
+        a->nfree != nlisted + OA_POOLS_PER_ARENA - a->ncarved) {
+        return fail("arena %p: nfree %u != %zu listed + %u uncarved",
+                    (void *)a, a->nfree, nlisted,
+                    OA_POOLS_PER_ARENA - a->ncarved);
+    }
+    size_t nheld = 0;
+    for (unsigned i = 0; i < a->ncarved; i++) {
+        const OaPool *pool =
+            (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
+        if (pool->heap == NULL) {
+            continue;
+        }
+        nheld++;
+        if (check_pool(heap, a, pool, nused_pools) != 0) {
+            return -1;
+        }
+    }
+    if (nheld + nlisted != a->ncarved) {
+        return fail("arena %p: carved pools neither used nor free", (void *)a);
+    }
+    return 0;
+}
+
+static int
+check_buckets(const OaHeap *heap)
+{
+    size_t nempty = 0;
+    for (unsigned k = 0; k < OA_POOLS_PER_ARENA; k++) {
+        bool bit = (heap->bucket_mask >> k) & 1;
+        if (bit != (heap->bucket[k] != NULL)) {
+            return fail("bucket mask bit %u disagrees with bucket", k);
+        }
+        const OaArena *prev = NULL;
+        for (const OaArena *a = heap->bucket[k]; a != NULL; a = a->next) {
+            if (a->nfree != k + 1 || a->prev != prev || a->heap != heap) {
+                return fail("arena %p: in bucket %u with nfree %u", (void *)a,
+                            k, a->nfree);
+            }
+            if (k == OA_POOLS_PER_ARENA - 1 && ++nempty > 1) {
+                return fail("more than one spare empty arena");
+            }
+            prev = a;
+        }
+    }
+    return 0;
+}
+
+static int
+check_arenas(const OaHeap *heap, size_t *nused_pools)
+{
+    size_t n = 0;
+    size_t inbuckets = 0;
+    for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
+        if (++n > heap->narenas) {
+            return fail("arena list longer than %zu", heap->narenas);
+        }
+        if (check_arena(heap, a, nused_pools) != 0) {
+            return -1;
+        }
+        inbuckets += a->nfree > 0;
+    }
+    if (n != heap->narenas) {
+        return fail("%zu arenas listed, %zu counted", n, heap->narenas);
+    }
+    size_t nb = 0;
+    for (unsigned k = 0; k < OA_POOLS_PER_ARENA; k++) {
+        for (const OaArena *a = heap->bucket[k]; a != NULL && nb <= n;
+             a = a->next) {
+            nb++;
+        }
+    }
+    if (nb != inbuckets) {
+        return fail("%zu arenas in buckets, %zu with free pools", nb,
+                    inbuckets);
+    }
+    return check_buckets(heap);
+}
+
+static int
+check_classes(const OaHeap *heap, const size_t *nused_pools)
+{
+    for (unsigned c = 0; c < OA_NCLASSES; c++) {
+        size_t n = 0;
+        const OaPool *prev = NULL;
+        for (const OaPool *p = heap->cls[c].avail; p != NULL; p = p->next) {
+            if (p->heap != heap || p->cls != c || p->free == NULL ||
+                p->prev != prev || ++n > nused_pools[c]) {
+                return fail("class %u: used pool list damaged at %p", c,
+                            (void *)p);
+            }
+            prev = p;
+        }
+        if (n != nused_pools[c]) {
+            return fail("class %u: %zu pools listed, %zu used pools", c, n,
+                        nused_pools[c]);
+        }
+    }
+    return 0;
+}
+
+static int
+check_large(const OaHeap *heap)
+{
+    size_t n = 0;
+    size_t bytes = 0;
+    const OaLarge *prev = NULL;
+    for (const OaLarge *h = heap->large; h != NULL;) {
+        OaLarge copy = oa_large_read(h + 1);
+        if (copy.heap != heap || copy.prev != prev ||
+            !oa_largeset_has(h + 1) || ++n > heap->nlarge) {
+            return fail("large block %p: list damaged", (void *)(h + 1));
+        }
+        bytes += copy.nbytes;
+        prev = h;
+        h = copy.next;
+    }
+    if (n != heap->nlarge || bytes != heap->large_bytes) {
+        return fail("large blocks: %zu / %zu bytes listed, %zu / %zu "
+                    "counted",
+                    n, bytes, heap->nlarge, heap->large_bytes);
+    }
+    return 0;
+}
+
+int
+oa_heap_check(const OaHeap *heap)
+{
+    size_t nused_pools[OA_NCLASSES] = {0};
+    if (check_arenas(heap, nused_pools) != 0 ||
+        check_classes(heap, nused_pools) != 0 || check_large(heap) != 0) {
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,197 @@
+/* heap.c - heap lifecycle, memory limit, pressure, failure injection and
+ * bookkeeping memory.
+ *
+ * Data structure: OaHeap (internal.h) holds every piece of state of one
+ * heap; nothing here is process-wide.  A heap is created empty: its first
+ * small allocation maps an arena.
+ *
+ * Every request the heap makes to the system (an arena mapping, a large
+ * block, bookkeeping memory) first goes through oa_sys_allow():
+ *   1. count it when its kind is selected for failure injection, and fail
+ *      it when it is the k-th (or later, when sticky);
+ *   2. fail it when it would take the heap over its limit.
+ * A failed request runs the pressure callback once (oa_pressure) and, when
+ * the callback says it freed something, the request is retried once.
+ *
+ * Invariant: oa_held_bytes() == arenas * OA_ARENA_SIZE + large_bytes +
+ * meta_bytes, and it stays <= limit when a limit is set (a limit lowered
+ * below what is held only blocks further growth).
+ */
+#include "objalloc/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(OaPool) == OA_POOL_HDR, "pool header is 64 bytes");
+_Static_assert(sizeof(OaLarge) % OA_ALIGNMENT == 0,
+               "large header keeps 16-byte alignment");
+_Static_assert(OA_POOLS_PER_ARENA == 64, "bucket mask has 64 bits");
+
+OaHeap *
+oa_heap_new(void)
+{
+    OaHeap *heap = calloc(1, sizeof *heap);
+    if (heap == NULL) {
+        return NULL;
+    }
+    heap->fail_kinds = OA_FAIL_ALL;
+#if defined(RCGC_VALGRIND)
+    VALGRIND_CREATE_MEMPOOL(heap, 0, 0);
+#endif
+    return heap;
+}
+
+void
+oa_heap_destroy(OaHeap *heap)
+{
+    if (heap == NULL) {
+        return;
+    }
+    OA_ENTER(heap, "oa_heap_destroy");
+    oa_large_destroy_all(heap);
+    oa_arenas_destroy(heap);
+#if defined(RCGC_VALGRIND)
+    VALGRIND_DESTROY_MEMPOOL(heap);
+#endif
+    OA_LEAVE(heap);
+    free(heap);
+}
+
+void
+oa_heap_set_user(OaHeap *heap, void *user)
+{
+    heap->user = user;
+}
+
+void *
+oa_heap_user(const OaHeap *heap)
+{
+    return heap->user;
+}
+
+/* ---- limit, pressure, failure injection ----------------------------- */
+
+size_t
+oa_held_bytes(const OaHeap *heap)
+{
+    return heap->narenas * (size_t)OA_ARENA_SIZE + heap->large_bytes +
+           heap->meta_bytes;
+}
+
+void
+oa_heap_set_limit(OaHeap *heap, size_t nbytes)
+{
+    heap->limit = nbytes;
+}
+
+size_t
+oa_heap_limit(const OaHeap *heap)
+{
+    return heap->limit;
+}
+
+void
+oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx)
+{
+    heap->pressure = fn;
+    heap->pressure_ctx = ctx;
+}
+
+void
+oa_heap_fail_nth(OaHeap *heap, unsigned kinds, uint64_t k, int sticky)
+{
+    heap->fail_kinds = kinds & OA_FAIL_ALL;
+    heap->fail_k = k;
+    heap->fail_sticky = sticky;
+    heap->sys_requests = 0;
+}
+
+uint64_t
+oa_heap_sys_requests(const OaHeap *heap)
+{
+    return heap->sys_requests;
+}
+
+bool
+oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes)
+{
+    if (heap->fail_kinds & kind) {
+        uint64_t n = ++heap->sys_requests;
+        if (heap->fail_k != 0 &&
+            (n == heap->fail_k || (heap->fail_sticky && n > heap->fail_k))) {
+            return false;
+        }
+    }
+    if (heap->limit != 0) {
+        size_t held = oa_held_bytes(heap);
+        if (held > heap->limit || nbytes > heap->limit - held) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+oa_pressure(OaHeap *heap, size_t nbytes)
+{
+    if (heap->pressure == NULL || heap->in_pressure) {
+        return false;
+    }
+    heap->in_pressure = 1;
+    int freed = heap->pressure(heap, nbytes, heap->pressure_ctx);
+    heap->in_pressure = 0;
+    return freed != 0;
+}
+
+/* ---- bookkeeping memory --------------------------------------------- */
+
+static void *
+meta_try(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
+{
+    size_t grow = nbytes > old_nbytes ? nbytes - old_nbytes : 0;
+    if (!oa_sys_allow(heap, OA_FAIL_META, grow)) {
+        return NULL;
+    }
+    void *q = realloc(p, nbytes ? nbytes : 1);
+    if (q != NULL) {
+        heap->meta_bytes += nbytes;
+        heap->meta_bytes -= old_nbytes;
+    }
+    return q;
+}
+
+void *
+oa_meta_realloc(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
+{
+    OA_ENTER(heap, "oa_meta_realloc");
+    if (p == NULL) {
+        old_nbytes = 0;
+    }
+    void *q = meta_try(heap, p, old_nbytes, nbytes);
+    if (q == NULL && oa_pressure(heap, nbytes)) {
+        q = meta_try(heap, p, old_nbytes, nbytes);
+    }
+    if (q == NULL) {
+        heap->nfail++;
+    }
+    OA_LEAVE(heap);
+    return q;
+}
+
+void *
+oa_meta_malloc(OaHeap *heap, size_t nbytes)
+{
+    return oa_meta_realloc(heap, NULL, 0, nbytes);
+}
+
+void
+oa_meta_free(OaHeap *heap, void *p, size_t nbytes)
+{
+    if (p == NULL) {
+        return;
+    }
+    OA_ENTER(heap, "oa_meta_free");
+    heap->meta_bytes -= nbytes;
+    free(p);
+    OA_LEAVE(heap);
+}

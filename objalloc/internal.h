@@ -1,0 +1,369 @@
+/* internal.h - objalloc's private structures, shared helpers and hooks.
+ *
+ * Layers of memory (64-bit constants):
+ *
+ *   arena  1 MiB, mmap'd, aligned to 1 MiB, registered in the process-wide
+ *   |      address map (addrmap.c) so "is p ours?" is two loads.
+ *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
+ *         |
+ *         +-- OaPool header (64 B) | block | block | ... | uncarved ...
+ *
+ *   A block of class c (0..31) holds 16 * (c + 1) bytes.  In checked builds
+ *   (OA_CHECKED: RCGC_DEBUG, RCGC_VALGRIND or RCGC_ASAN) every block is
+ *   followed by a 16-byte trailer, so its stride is the class size + 16:
+ *
+ *     | user bytes (requested n) | slack ... | guard 8 B | size_t n |
+ *       <---------- class size -----------> <---- trailer ------>
+ *
+ *   Bytes n .. class size + 8 are guard bytes (0xFD in debug builds), and
+ *   the last word holds the request n, or OA_FREED_MARK for a free block.
+ *
+ * Pool states (a pool's state follows from its fields):
+ *   uncarved  never initialised: beyond arena->ncarved; header all zero.
+ *   used      heap != NULL, on heap->cls[c].avail, free != NULL.
+ *   full      heap != NULL, on no list, free == NULL, bump > limit.
+ *   empty     heap == NULL, on its arena's freepools list (reusable by any
+ *             class).
+ *
+ * Large blocks (over OA_SMALL_MAX) come from the system malloc with an
+ * OaLarge header in front; the heap keeps them on a list and the
+ * process-wide large set (largeset.c) records their addresses, so that an
+ * unsized free recognises them without reading foreign memory.
+ */
+#ifndef RCGC_OBJALLOC_INTERNAL_H
+#define RCGC_OBJALLOC_INTERNAL_H
+
+#include "objalloc/objalloc.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(RCGC_VALGRIND)
+#include <valgrind/memcheck.h>
+#endif
+#if defined(RCGC_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#define OA_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define OA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#if defined(RCGC_DEBUG) || defined(RCGC_VALGRIND) || defined(RCGC_ASAN)
+#define OA_CHECKED 1
+#else
+#define OA_CHECKED 0
+#endif
+#if defined(RCGC_DEBUG)
+#define OA_DEBUG 1
+#else
+#define OA_DEBUG 0
+#endif
+
+/* ---- constants ------------------------------------------------------ */
+
+#define OA_ALIGN_SHIFT     4
+#define OA_POOL_HDR        64 /* sizeof(OaPool), checked in heap.c */
+#define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
+#define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
+#define OA_FREED_MARK      ((size_t)-1)
+#define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
+#define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
+
+/* Fill bytes of debug builds, defined once. */
+#define OA_FILL_NEW   0xCD
+#define OA_FILL_FREE  0xDD
+#define OA_FILL_GUARD 0xFD
+
+#define OA_CLASS_SIZE(c) (((size_t)(c) + 1) << OA_ALIGN_SHIFT)
+
+typedef struct OaBlock {
+    struct OaBlock *next; /* the next free block of the pool */
+} OaBlock;
+
+typedef struct OaArena OaArena;
+typedef struct OaPool OaPool;
+
+/* Pool header: the first 64 bytes of every 16 KiB pool.
+ * Invariants: nused + (blocks on free) + (uncarved blocks) == capacity;
+ * a used pool has free != NULL (alloc pops without testing); a full pool
+ * has free == NULL and bump > limit. */
+struct OaPool {
+    OaBlock *free;   /* free list head (freed or carved-not-handed blocks) */
+    uint32_t nused;  /* blocks handed out and not freed */
+    uint16_t cls;    /* size class index */
+    uint16_t stride; /* class size + OA_TRAILER */
+    char *bump;      /* next uncarved block; blocks below it are carved */
+    char *limit;     /* highest address a block may start at */
+    OaPool *next;    /* class list, or the arena's free-pool list */
+    OaPool *prev;    /* class list only */
+    OaHeap *heap;    /* owner while used or full; NULL while empty */
+    OaArena *arena;  /* the arena holding the pool (set at carve) */
+};
+
+/* An arena's bookkeeping lives in system memory (so all 64 pools are
+ * usable).  nfree counts pools that can serve a new class: freepools plus
+ * the uncarved tail.  Arenas with nfree in 1..64 sit in the heap's bucket
+ * nfree - 1 (fullest first = lowest bucket). */
+struct OaArena {
+    char *base; /* 1 MiB aligned */
+    OaHeap *heap;
+    OaPool *freepools; /* empty pools, linked through OaPool.next */
+    uint32_t nfree;    /* empty + uncarved pools */
+    uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
+    OaArena *next;     /* bucket list */
+    OaArena *prev;
+    OaArena *all_next; /* every arena of the heap */
+    OaArena *all_prev;
+};
+
+/* Header in front of a large block; 32 bytes keeps 16-byte alignment. */
+typedef struct OaLarge {
+    struct OaLarge *next; /* the heap's large blocks */
+    struct OaLarge *prev;
+    OaHeap *heap;
+    size_t nbytes; /* the request */
+} OaLarge;
+
+#define OA_LARGE_GUARD (OA_DEBUG ? 16u : 0u)
+
+/* Per class: the head of the list of used pools, and cheap counters. */
+typedef struct OaClass {
+    OaPool *avail;      /* used pools; allocation takes from the head */
+    uint64_t nmalloc;   /* blocks handed out, ever */
+    uint64_t requested; /* bytes requested by those, ever */
+} OaClass;
+
+struct OaHeap {
+    OaClass cls[OA_NCLASSES]; /* hot: the fast path reads only this */
+
+    /* arenas */
+    OaArena *bucket[OA_POOLS_PER_ARENA]; /* bucket[k]: nfree == k + 1 */
+    uint64_t bucket_mask;                /* bit k set: bucket[k] nonempty */
+    OaArena *arenas;                     /* every arena (all_next list) */
+    size_t narenas;
+    size_t narenas_high;
+    uint64_t arenas_allocated;
+    uint64_t arenas_released;
+
+    /* large blocks */
+    OaLarge *large;
+    size_t nlarge;
+    size_t large_bytes;
+    uint64_t nlarge_malloc; /* large blocks handed out, ever */
+
+    size_t meta_bytes;
+
+    /* limit, pressure, failure injection */
+    size_t limit;
+    OaPressureFn pressure;
+    void *pressure_ctx;
+    int in_pressure;
+    unsigned fail_kinds;
+    int fail_sticky;
+    uint64_t fail_k;
+    uint64_t sys_requests;
+
+    /* calls */
+    uint64_t ncalloc;
+    uint64_t nrealloc;
+    uint64_t nfail;
+
+    void *user;
+#if OA_DEBUG
+    _Atomic uintptr_t owner; /* thread token while inside a call */
+    unsigned depth;          /* nested calls of the owner thread */
+#endif
+};
+
+/* ---- process-wide address map (addrmap.c) --------------------------- */
+
+#define OA_MAP_LEAF_BITS 14
+#define OA_MAP_ROOT_BITS 14
+#define OA_MAP_ADDR_BITS (20 + OA_MAP_LEAF_BITS + OA_MAP_ROOT_BITS) /* 48 */
+
+typedef struct OaMapLeaf {
+    _Atomic(OaArena *) e[1u << OA_MAP_LEAF_BITS];
+} OaMapLeaf;
+
+extern _Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
+
+/* The arena holding p, or NULL: two loads, reads no foreign memory. */
+static inline OaArena *
+oa_addrmap_lookup(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (OA_UNLIKELY(a >> OA_MAP_ADDR_BITS)) {
+        return NULL;
+    }
+    OaMapLeaf *leaf = atomic_load_explicit(
+        &oa_map_root[a >> (20 + OA_MAP_LEAF_BITS)], memory_order_acquire);
+    if (leaf == NULL) {
+        return NULL;
+    }
+    return atomic_load_explicit(
+        &leaf->e[(a >> 20) & ((1u << OA_MAP_LEAF_BITS) - 1)],
+        memory_order_acquire);
+}
+int oa_addrmap_insert(OaArena *arena);
+void oa_addrmap_remove(OaArena *arena);
+
+/* ---- process-wide set of large block addresses (largeset.c) --------- */
+
+int oa_largeset_add(const void *p);
+bool oa_largeset_remove(const void *p);
+bool oa_largeset_has(const void *p);
+
+/* ---- heap helpers (heap.c) ------------------------------------------ */
+
+/* May the heap ask the system for nbytes more of this kind?  Counts the
+ * request for failure injection and checks the memory limit. */
+bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
+/* Run the pressure callback once (not re-entered); true: retry. */
+bool oa_pressure(OaHeap *heap, size_t nbytes);
+size_t oa_held_bytes(const OaHeap *heap);
+
+/* ---- arenas and pools (arena.c) ------------------------------------- */
+
+/* A fresh pool for class c at the head of heap->cls[c].avail, or NULL
+ * when no arena could be mapped. */
+OaPool *oa_pool_new(OaHeap *heap, size_t c);
+/* The pool's free list ran dry on an allocation: carve one more block or,
+ * when none is left, take the now full pool off its class list. */
+void oa_pool_refill(OaPool *pool);
+/* A full pool got a block back: put it at the head of its class list. */
+void oa_pool_relink(OaPool *pool);
+/* A pool's last block came back: return it to its arena. */
+void oa_pool_release(OaPool *pool);
+/* Unmap every arena of the heap. */
+void oa_arenas_destroy(OaHeap *heap);
+
+static inline OaPool *
+oa_pool_of(const void *p)
+{
+    return (OaPool *)((uintptr_t)p & ~OA_POOL_MASK);
+}
+
+static inline char *
+oa_pool_first(const OaPool *pool)
+{
+    return (char *)pool + OA_POOL_HDR;
+}
+
+/* ---- large blocks (large.c) ----------------------------------------- */
+
+void *oa_large_malloc(OaHeap *heap, size_t nbytes);
+void oa_large_free(OaLarge *hdr, const char *fn);
+void oa_large_destroy_all(OaHeap *heap);
+static inline OaLarge *
+oa_large_hdr(const void *p)
+{
+    return (OaLarge *)p - 1;
+}
+/* Read a large header field under the memcheck/ASan hooks. */
+OaLarge oa_large_read(const void *p);
+
+/* ---- debug (debug.c) ------------------------------------------------ */
+
+/* "objalloc: <fn>: pointer <p>: <what>" on stderr, then abort(). */
+_Noreturn void oa_fatal(const char *fn, const void *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+_Noreturn void oa_fatal_heap(const char *fn, const OaHeap *heap,
+                             const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#if OA_CHECKED
+/* Set a block up for a request of n bytes (trailer, fill, hooks). */
+void oa_block_handout(OaHeap *heap, OaPool *pool, char *b, size_t n);
+/* Tear a live block down before it goes on the free list. */
+void oa_block_takeback(OaHeap *heap, OaPool *pool, char *b);
+/* The stored request of a live block. */
+size_t oa_block_requested(const OaPool *pool, const char *b);
+/* Resize a live block in place to n bytes (n <= class size). */
+void oa_block_resize(OaHeap *heap, OaPool *pool, char *b, size_t n);
+/* Trailer word of a block (live or free). */
+size_t oa_block_trailer(const OaPool *pool, const char *b);
+void oa_block_set_trailer(const OaPool *pool, char *b, size_t v);
+/* First damaged guard byte of a live block, or -1. */
+long oa_block_bad_guard(const OaPool *pool, const char *b, size_t n);
+#endif
+#if OA_DEBUG
+/* Every check on a pointer about to be freed (or resized). */
+void oa_debug_check_small(const char *fn, OaArena *arena, const void *p);
+#endif
+
+/* ---- thread guard (debug builds) ------------------------------------ */
+
+#if OA_DEBUG
+void oa_guard_enter(OaHeap *heap, const char *fn);
+void oa_guard_leave(OaHeap *heap);
+#define OA_ENTER(h, fn) oa_guard_enter((h), (fn))
+#define OA_LEAVE(h)     oa_guard_leave(h)
+#else
+#define OA_ENTER(h, fn) ((void)(h), (void)(fn))
+#define OA_LEAVE(h)     ((void)(h))
+#endif
+
+/* ---- memcheck / ASan hooks: all compile to nothing when off --------- */
+
+/* Make [p, p+n) inaccessible to the program. */
+static inline void
+oa_mem_hide(const void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+#if defined(RCGC_VALGRIND)
+    VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#endif
+#if defined(RCGC_ASAN)
+    ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+}
+
+/* Make our own metadata at [p, p+n) readable and writable (defined). */
+static inline void
+oa_mem_open(const void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+#if defined(RCGC_VALGRIND)
+    VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
+#if defined(RCGC_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+}
+
+/* Make [p, p+n) accessible but undefined (fresh memory for the user). */
+static inline void
+oa_mem_undefined(const void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+#if defined(RCGC_VALGRIND)
+    VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+#endif
+#if defined(RCGC_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+}
+
+/* Close the tail [b+n, b+stride) of a live block again after our own
+ * access to it, leaving the user's n bytes as they were. */
+static inline void
+oa_mem_close_tail(const char *b, size_t n, size_t stride)
+{
+    (void)b;
+    (void)n;
+    (void)stride;
+#if defined(RCGC_VALGRIND)
+    VALGRIND_MAKE_MEM_NOACCESS(b + n, stride - n);
+#endif
+#if defined(RCGC_ASAN)
+    ASAN_POISON_MEMORY_REGION(b, stride);
+    ASAN_UNPOISON_MEMORY_REGION(b, n);
+#endif
+}
+
+#endif /* RCGC_OBJALLOC_INTERNAL_H */

@@ -1,0 +1,40 @@
+/* oa_test.h - helpers shared by the objalloc test files. */
+#ifndef RCGC_TESTS_OA_TEST_H
+#define RCGC_TESTS_OA_TEST_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "objalloc/objalloc.h"
+
+/* The heap invariants hold. */
+#define CHECK_HEAP(h) cr_assert_eq(oa_heap_check(h), 0, "heap check failed")
+
+/* Every block came back: no live small or large block. */
+static inline void
+assert_all_back(const OaHeap *h)
+{
+    OaStats st;
+    cr_assert_eq(oa_heap_check(h), 0, "heap check failed");
+    oa_heap_stats(h, &st);
+    cr_assert_eq(st.blocks_used, 0, "%zu small blocks still live",
+                 st.blocks_used);
+    cr_assert_eq(st.large_blocks, 0, "%zu large blocks still live",
+                 st.large_blocks);
+    cr_assert_eq(st.nfree, st.nmalloc);
+}
+
+/* Scale a stress size down under Valgrind only. */
+static inline size_t
+scaled(size_t n)
+{
+    return getenv("RCGC_UNDER_VALGRIND") ? n / 20 + 1 : n;
+}
+
+#ifdef RCGC_DEBUG
+#define OA_TEST_DEBUG 1
+#else
+#define OA_TEST_DEBUG 0
+#endif
+
+#endif
