@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# pyworkloads.sh - real stdlib workloads: rcgc-python vs the stock CPython.
+#
+# Usage: bench/pyworkloads.sh [BUILD]
+#
+# Builds rcgc-python into BUILD/launcher (Release) unless RCGC_PYTHON
+# names an existing launcher, then runs bench/pyworkloads/driver.py:
+# json round trips, ast.parse of stdlib files, compileall of a copied
+# stdlib subset, regex-heavy text processing, each under the stock
+# /usr/bin/python3.11 (pymalloc), PYTHONMALLOC=malloc, rcgc-python
+# (objalloc) and rcgc-python with RCGC_OBJALLOC=0.  Prints a markdown table
+# (medians of alternating runs, wall time and peak RSS, ratios to the
+# stock interpreter) on stdout; progress on stderr.
+# Environment: PYWORKLOADS_RUNS (default 5), JOBS (build, default 2).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+STOCK=${STOCK_PYTHON:-/usr/bin/python3.11}
+
+"$ROOT/scripts/deps.sh" cmake make gcc pkg-config libpython3.11-dev \
+    python3.11 >&2
+LAUNCHER=${RCGC_PYTHON:-}
+if [ -z "$LAUNCHER" ]; then
+    cmake -S "$ROOT" -B "$BUILD/launcher" -DCMAKE_BUILD_TYPE=Release \
+        -DRCGC_LAUNCHER=ON -DRCGC_TESTS=OFF >/dev/null
+    cmake --build "$BUILD/launcher" -j "${JOBS:-2}" --target rcgc-python \
+        >&2
+    LAUNCHER="$BUILD/launcher/rcgc-python"
+fi
+exec "$STOCK" "$ROOT/bench/pyworkloads/driver.py" --launcher "$LAUNCHER" \
+    --stock "$STOCK" --runs "${PYWORKLOADS_RUNS:-5}"
