@@ -59,7 +59,8 @@ typedef struct RcObject {
 #define RC_OBJ_FINALIZED    (1u << 0) /* finalize has run (it never reruns) */
 #define RC_OBJ_HAS_WEAKREFS (1u << 1) /* weak references point at it */
 #define RC_OBJ_DEFERRED     (1u << 2) /* dead, queued for deallocation */
-#define RC_OBJ_GC_SHIFT     16
+/* Bits 3..15 are refcount's own (internal). */
+#define RC_OBJ_GC_SHIFT 16
 
 /* Two words before each object of an RC_TYPE_GC type.  The collector
  * gives them meaning, with one rule that refcount relies on: next == 0
@@ -79,16 +80,17 @@ typedef int (*RcTraverseFn)(RcObject *op, RcVisitFn visit, void *arg);
 #define RC_TYPE_MAGIC 0x52635479u /* "RcTy" */
 
 /* Type flags. */
-#define RC_TYPE_GC        (1u << 0) /* owns references: has an RcGcHead,
+#define RC_TYPE_GC                                                            \
+    (1u << 0)                       /* owns references: has an RcGcHead,
                                        needs traverse and clear */
 #define RC_TYPE_UNTRACKED (1u << 1) /* GC type not tracked at creation */
 
 struct RcType {
-    uint32_t magic;    /* RC_TYPE_MAGIC (RC_TYPE_HEAD sets it) */
-    uint32_t flags;    /* RC_TYPE_* */
-    const char *name;  /* for messages and statistics */
-    size_t size;       /* payload bytes; > 0 */
-    size_t itemsize;   /* > 0: a variable type, see rc_new_var */
+    uint32_t magic;   /* RC_TYPE_MAGIC (RC_TYPE_HEAD sets it) */
+    uint32_t flags;   /* RC_TYPE_* */
+    const char *name; /* for messages and statistics */
+    size_t size;      /* payload bytes; > 0 */
+    size_t itemsize;  /* > 0: a variable type, see rc_new_var */
     /* Visit every reference the object owns.  Required for GC types. */
     RcTraverseFn traverse;
     /* Drop every reference the object owns (store NULL, then decref), to
@@ -109,10 +111,20 @@ struct RcType {
 };
 
 /* Start a type descriptor: RcType t = {RC_TYPE_HEAD("pair", flags), ...} */
-#define RC_TYPE_HEAD(tname, tflags)                                         \
+#define RC_TYPE_HEAD(tname, tflags)                                           \
     .magic = RC_TYPE_MAGIC, .flags = (tflags), .name = (tname)
 
-/* Check a type descriptor as rc_new does; 0 if good, else -1 and *why. */
+/* The largest block an object may take (headers and payload): what the
+ * system allocator behind objalloc can be asked for.  rc_type_check and
+ * rc_new_var refuse anything larger. */
+#define RC_BLOCK_MAX ((size_t)PTRDIFF_MAX)
+
+/* Check a type descriptor as rc_new does; 0 if good, else -1 and *why
+ * (a static string).  Rules: magic RC_TYPE_MAGIC, a name, known flags,
+ * 0 < size <= RC_BLOCK_MAX - 32, a variable type (itemsize > 0) has
+ * size >= sizeof(size_t), a GC type has traverse and clear, a non-GC
+ * type has no traverse, RC_TYPE_UNTRACKED only with RC_TYPE_GC.
+ * rc_new checks a type the first time a heap sees it. */
 RCGC_API int rc_type_check(const RcType *type, const char **why);
 
 /* ---- heaps ---------------------------------------------------------- */
@@ -133,6 +145,11 @@ RCGC_API RcHeap *rc_heap_of(const RcObject *op);
 /* The message of the last failed call on this heap, or NULL. */
 RCGC_API const char *rc_heap_error(const RcHeap *heap);
 
+/* Verify the heap's invariants (counters add up, weak reference lists
+ * consistent, no deallocation in progress) and objalloc's (oa_heap_check).
+ * 0 when all hold; otherwise prints what failed to stderr and returns -1. */
+RCGC_API int rc_heap_check(const RcHeap *heap);
+
 /* ---- objects -------------------------------------------------------- */
 
 /* A new object with count 1 and a zeroed payload of type->size bytes; a
@@ -144,8 +161,7 @@ RCGC_API RcObject *rc_new(RcHeap *heap, const RcType *type);
 /* A variable object: payload of type->size + nitems * type->itemsize
  * bytes (overflow checked); the first payload word (a size_t) holds
  * nitems, so type->size must be at least sizeof(size_t). */
-RCGC_API RcObject *rc_new_var(RcHeap *heap, const RcType *type,
-                              size_t nitems);
+RCGC_API RcObject *rc_new_var(RcHeap *heap, const RcType *type, size_t nitems);
 
 static inline void *
 rc_payload(RcObject *op)

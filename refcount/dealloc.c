@@ -1,0 +1,165 @@
+/* dealloc.c - what happens when a count reaches zero.
+ *
+ * rc_decref calls rc_zero(op) when op's count drops to 0.  Deallocating
+ * op releases the references it owns, which may bring other counts to
+ * zero, and so on: done recursively, freeing the head of a long chain
+ * would use stack in proportion to its length (CPython bounds this with
+ * its "trashcan", which defers objects past a nesting depth).  rc_zero
+ * never nests instead:
+ *
+ *   rc_zero(op):
+ *     1. if the heap is already deallocating (we are inside step 3 or 4
+ *        of an outer call), defer op: a GC object is untracked (if it was
+ *        tracked), marked RC_OBJ_DEFERRED and pushed on the heap's pending
+ *        stack, linked through its RcGcHead's prev word (next stays 0, the
+ *        collector's "untracked"); an object of a non-GC type owns no
+ *        references, so destroying it at once nests only one level;
+ *     2. otherwise set the heap's deallocating flag,
+ *     3. destroy(op),
+ *     4. pop and destroy pending objects until the stack is empty,
+ *     5. clear the flag.
+ *   The stack depth is O(1) for any graph: each destroy pushes the
+ *   children that die and returns; the pending stack lives in the dead
+ *   objects' own heads, so it needs no memory either.
+ *
+ *   destroy(op):
+ *     1. PEP 442: if the type has finalize and op is not RC_OBJ_FINALIZED,
+ *        set the flag, give op a temporary reference, call finalize, take
+ *        the reference back; a count still above zero means finalize
+ *        stored a new reference: op is resurrected, stays alive (tracked
+ *        again if step 1 of rc_zero untracked it), and we stop;
+ *     2. legacy_del (CPython's tp_del) the same way, each time;
+ *     3. weak references are cleared, then their callbacks run (weakref.c);
+ *     4. untrack op if it is tracked;
+ *     5. the type's dealloc, or the default: decref every reference that
+ *        traverse finds (those decrefs land in step 1 of rc_zero);
+ *     6. counters, and the block goes back to objalloc with its size
+ *        (oa_free_sized: no ownership lookup).
+ *
+ * Invariants: while deallocating is set, every object on the pending
+ * stack has count 0, RC_OBJ_DEFERRED, and RcGcHead.next == 0; an object
+ * is on the stack at most once (its count is 0 and only rc_zero pushes,
+ * once per transition to 0).
+ */
+#include "refcount/internal.h"
+
+static void destroy(RcHeap *heap, RcObject *op);
+
+static void
+push_pending(RcHeap *heap, RcObject *op)
+{
+    RcGcHead *head = rc_gc_head(op);
+    uint32_t flags = op->flags | RC_OBJ_DEFERRED;
+    if (head->next != 0 && rc_untrack(heap, op)) {
+        flags |= RC_OBJ_WAS_TRACKED;
+    }
+    op->flags = flags;
+    head->prev = (uintptr_t)heap->pending;
+    heap->pending = op;
+}
+
+static RcObject *
+pop_pending(RcHeap *heap)
+{
+    RcObject *op = heap->pending;
+    RcGcHead *head = rc_gc_head(op);
+    heap->pending = (RcObject *)head->prev;
+    head->prev = 0;
+    op->flags &= ~RC_OBJ_DEFERRED;
+    return op;
+}
+
+void
+rc_zero(RcObject *op)
+{
+    RcHeap *heap = rc_heap_fast(op);
+    if (heap->deallocating) {
+        if (op->type->flags & RC_TYPE_GC) {
+            push_pending(heap, op);
+        }
+        else {
+            destroy(heap, op);
+        }
+        return;
+    }
+    heap->deallocating = 1;
+    destroy(heap, op);
+    while (heap->pending != NULL) {
+        destroy(heap, pop_pending(heap));
+    }
+    heap->deallocating = 0;
+}
+
+/* Call fn(op) holding a temporary reference; 1 when op came back to life
+ * (fn stored a new reference), 0 when the count is back to 0. */
+static int
+resurrected_by(RcHeap *heap, RcObject *op, void (*fn)(RcObject *))
+{
+    op->refcnt = 1;
+    fn(op);
+    if (op->refcnt == RC_IMMORTAL || --op->refcnt != 0) {
+        if (op->flags & RC_OBJ_WAS_TRACKED) {
+            op->flags &= ~RC_OBJ_WAS_TRACKED;
+            if (heap->has_hooks && heap->hooks.track != NULL) {
+                heap->hooks.track(heap->hooks.ctx, op);
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int
+visit_release(RcObject *ref, void *arg)
+{
+    (void)arg;
+    rc_decref(ref);
+    return 0;
+}
+
+static void
+destroy(RcHeap *heap, RcObject *op)
+{
+    const RcType *type = op->type;
+    if (type->finalize != NULL && !(op->flags & RC_OBJ_FINALIZED)) {
+        op->flags |= RC_OBJ_FINALIZED;
+        if (resurrected_by(heap, op, type->finalize)) {
+            return;
+        }
+    }
+    if (type->legacy_del != NULL &&
+        resurrected_by(heap, op, type->legacy_del)) {
+        return;
+    }
+    if (op->flags & RC_OBJ_HAS_WEAKREFS) {
+        rc_weakrefs_clear(heap, op);
+#ifdef RCGC_DEBUG
+        if (op->refcnt != 0) {
+            rc_fatal("rc_zero", op,
+                     "a weak reference callback took a new reference to "
+                     "the dead object (type '%s')",
+                     type->name);
+        }
+#endif
+    }
+    size_t nbytes = rc_block_size(op);
+    if (type->flags & RC_TYPE_GC) {
+        if (rc_gc_head(op)->next != 0) {
+            rc_untrack(heap, op);
+        }
+        if (type->dealloc != NULL) {
+            type->dealloc(op);
+        }
+        else {
+            type->traverse(op, visit_release, NULL);
+        }
+    }
+    else if (type->dealloc != NULL) {
+        type->dealloc(op);
+    }
+    RcTypeStats *st = rc_stats_of(heap, type);
+    st->live--;
+    st->freed++;
+    heap->live_total--;
+    oa_free_sized((char *)op - rc_head_size(type), nbytes);
+}

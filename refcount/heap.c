@@ -1,0 +1,255 @@
+/* heap.c - the RcHeap: creation, errors, collector hooks, counters, check.
+ *
+ * An RcHeap is the refcount state of one objalloc heap; it lives in
+ * oa_meta_malloc memory and is found from any object through
+ * oa_block_heap(block) -> oa_heap_user(), so rc_decref needs no heap
+ * argument.
+ *
+ * Counters: per type, a RcTypeStats entry (live, created, freed) in a
+ * growable array; a pointer map gives type -> 1 + index, and a one-entry
+ * cache (last_type, last_stats) in front of the map makes the common case
+ * (many objects of one type created or freed in a row) a compare.  The
+ * cache is refreshed whenever the array moves, so it never dangles.
+ *
+ * Invariants: see struct RcHeap in internal.h; rc_heap_check verifies
+ * them and objalloc's own.
+ */
+#include "refcount/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+RcHeap *
+rc_heap_new(OaHeap *oa)
+{
+    int own = oa == NULL;
+    if (own) {
+        oa = oa_heap_new();
+        if (oa == NULL) {
+            return NULL;
+        }
+    }
+    else if (oa_heap_user(oa) != NULL) {
+        return NULL;
+    }
+    RcHeap *heap = oa_meta_malloc(oa, sizeof(RcHeap));
+    if (heap == NULL) {
+        if (own) {
+            oa_heap_destroy(oa);
+        }
+        return NULL;
+    }
+    memset(heap, 0, sizeof(*heap));
+    heap->oa = oa;
+    heap->own_oa = own;
+    oa_heap_set_user(oa, heap);
+    return heap;
+}
+
+void
+rc_heap_destroy(RcHeap *heap)
+{
+    if (heap == NULL) {
+        return;
+    }
+    OaHeap *oa = heap->oa;
+    int own = heap->own_oa;
+    rc_map_free(oa, &heap->weakrefs);
+    rc_map_free(oa, &heap->typeidx);
+    if (heap->stats != NULL) {
+        oa_meta_free(oa, heap->stats, heap->stats_cap * sizeof(RcTypeStats));
+    }
+    oa_heap_set_user(oa, NULL);
+    oa_meta_free(oa, heap, sizeof(RcHeap));
+    if (own) {
+        oa_heap_destroy(oa);
+    }
+}
+
+OaHeap *
+rc_heap_oa(const RcHeap *heap)
+{
+    return heap->oa;
+}
+
+RcHeap *
+rc_heap_of(const RcObject *op)
+{
+    return rc_heap_fast(op);
+}
+
+const char *
+rc_heap_error(const RcHeap *heap)
+{
+    return heap->has_error ? heap->error : NULL;
+}
+
+void
+rc_set_error(RcHeap *heap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(heap->error, sizeof(heap->error), fmt, ap);
+    va_end(ap);
+    heap->has_error = 1;
+}
+
+/* ---- collector hooks ------------------------------------------------ */
+
+void
+rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
+{
+    if (hooks == NULL) {
+        memset(&heap->hooks, 0, sizeof(heap->hooks));
+        heap->has_hooks = 0;
+        return;
+    }
+    heap->hooks = *hooks;
+    heap->has_hooks = 1;
+}
+
+void *
+rc_heap_gc_ctx(const RcHeap *heap)
+{
+    return heap->has_hooks ? heap->hooks.ctx : NULL;
+}
+
+int
+rc_untrack(RcHeap *heap, RcObject *op)
+{
+    RcGcHead *head = rc_gc_head(op);
+    if (head->next == 0) {
+        return 0;
+    }
+    if (heap->has_hooks && heap->hooks.untrack != NULL) {
+        heap->hooks.untrack(heap->hooks.ctx, op);
+    }
+    /* Without a collector (detached while objects were tracked) there is
+     * no list to unlink from: just mark the object untracked. */
+    head->next = 0;
+    return 1;
+}
+
+/* ---- counters ------------------------------------------------------- */
+
+RcTypeStats *
+rc_stats_find(RcHeap *heap, const RcType *type)
+{
+    uintptr_t idx = rc_map_get(&heap->typeidx, (uintptr_t)type);
+    if (idx == 0) {
+        return NULL;
+    }
+    heap->last_type = type;
+    heap->last_stats = &heap->stats[idx - 1];
+    return heap->last_stats;
+}
+
+RcTypeStats *
+rc_stats_add(RcHeap *heap, const RcType *type)
+{
+    RcTypeStats *st = rc_stats_find(heap, type);
+    if (st != NULL) {
+        return st;
+    }
+    if (rc_map_reserve(heap->oa, &heap->typeidx, 1) != 0) {
+        return NULL;
+    }
+    if (heap->nstats == heap->stats_cap) {
+        size_t cap = heap->stats_cap ? 2 * heap->stats_cap : 8;
+        size_t esz = sizeof(RcTypeStats);
+        RcTypeStats *bigger = oa_meta_realloc(
+            heap->oa, heap->stats, heap->stats_cap * esz, cap * esz);
+        if (bigger == NULL) {
+            return NULL;
+        }
+        heap->stats = bigger;
+        heap->stats_cap = cap;
+    }
+    st = &heap->stats[heap->nstats++];
+    memset(st, 0, sizeof(*st));
+    st->type = type;
+    rc_map_put(&heap->typeidx, (uintptr_t)type, heap->nstats);
+    heap->last_type = type;
+    heap->last_stats = st;
+    return st;
+}
+
+size_t
+rc_live_count(const RcHeap *heap, const RcType *type)
+{
+    uintptr_t idx = rc_map_get(&heap->typeidx, (uintptr_t)type);
+    return idx == 0 ? 0 : heap->stats[idx - 1].live;
+}
+
+size_t
+rc_live_total(const RcHeap *heap)
+{
+    return heap->live_total;
+}
+
+size_t
+rc_type_stats(const RcHeap *heap, RcTypeStats *out, size_t max)
+{
+    for (size_t i = 0; i < heap->nstats && i < max; i++) {
+        out[i] = heap->stats[i];
+    }
+    return heap->nstats;
+}
+
+int64_t
+rc_total_refs(const RcHeap *heap)
+{
+#ifdef RCGC_DEBUG
+    return heap->total_refs;
+#else
+    (void)heap;
+    return -1;
+#endif
+}
+
+/* ---- check ---------------------------------------------------------- */
+
+static int
+check_counters(const RcHeap *heap)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < heap->nstats; i++) {
+        const RcTypeStats *st = &heap->stats[i];
+        if (st->created - st->freed != st->live) {
+            fprintf(stderr,
+                    "refcount: rc_heap_check: type '%s': created %llu - "
+                    "freed %llu != live %zu\n",
+                    st->type->name, (unsigned long long)st->created,
+                    (unsigned long long)st->freed, st->live);
+            return -1;
+        }
+        if (rc_map_get(&heap->typeidx, (uintptr_t)st->type) != i + 1) {
+            fprintf(stderr, "refcount: rc_heap_check: type index broken\n");
+            return -1;
+        }
+        live += st->live;
+    }
+    if (live != heap->live_total) {
+        fprintf(stderr,
+                "refcount: rc_heap_check: live total %zu != sum over "
+                "types %zu\n",
+                heap->live_total, live);
+        return -1;
+    }
+    return 0;
+}
+
+int
+rc_heap_check(const RcHeap *heap)
+{
+    if (heap->deallocating || heap->pending != NULL) {
+        fprintf(stderr, "refcount: rc_heap_check: called during "
+                        "deallocation (pending objects)\n");
+        return -1;
+    }
+    if (check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
+        return -1;
+    }
+    return oa_heap_check(heap->oa);
+}

@@ -1,0 +1,150 @@
+/* internal.h - refcount's private structures and cross-file helpers.
+ *
+ * Nothing here is exported: the functions carry no RCGC_API, so the shared
+ * library hides them.  Files of the layer:
+ *
+ *   heap.c     RcHeap: creation, errors, hooks, counters, rc_heap_check
+ *   ptrmap.c   RcPtrMap: open-addressing hash map pointer -> word
+ *   object.c   type checks, rc_new / rc_new_var, immortals
+ *   dealloc.c  rc_zero: the deallocation loop, finalizers, default dealloc
+ *   weakref.c  weak references and their callbacks
+ *   check.c    rc_incref_checked / rc_decref_checked, fatal messages
+ */
+#ifndef RCGC_REFCOUNT_INTERNAL_H
+#define RCGC_REFCOUNT_INTERNAL_H
+
+#include "refcount/refcount.h"
+
+#include <stdint.h>
+
+/* ---- pointer map ------------------------------------------------------
+ *
+ * Open addressing with linear probing over a power-of-two table of
+ * (key, value) pairs; key 0 marks an empty slot, so 0 is never a key.
+ * Deletion shifts the following run back (no tombstones), so a lookup
+ * stops at the first empty slot.
+ * Invariants: count < cap / 2 + 1 (load at most one half after a
+ * reserve), every key sits in the run that starts at its home slot. */
+typedef struct RcPtrEntry {
+    uintptr_t key; /* 0: empty */
+    uintptr_t val;
+} RcPtrEntry;
+
+typedef struct RcPtrMap {
+    RcPtrEntry *slots; /* cap entries, or NULL when cap == 0 */
+    size_t cap;        /* 0 or a power of two */
+    size_t count;      /* keys present */
+} RcPtrMap;
+
+/* Make room for `extra` more keys (memory from oa_meta_malloc, so failure
+ * injection and the heap's limit apply).  0, or -1 when out of memory
+ * (the map is unchanged). */
+int rc_map_reserve(OaHeap *oa, RcPtrMap *map, size_t extra);
+/* The value of key, or 0 when absent. */
+uintptr_t rc_map_get(const RcPtrMap *map, uintptr_t key);
+/* Insert or update; room must have been reserved. */
+void rc_map_put(RcPtrMap *map, uintptr_t key, uintptr_t val);
+/* Remove key; returns its value, or 0 when absent. */
+uintptr_t rc_map_remove(RcPtrMap *map, uintptr_t key);
+void rc_map_free(OaHeap *oa, RcPtrMap *map);
+
+/* ---- the heap ---------------------------------------------------------
+ *
+ * Invariants (checked by rc_heap_check):
+ * - live_total == sum of stats[i].live, and for each type
+ *   live == created - freed;
+ * - outside rc_zero: deallocating == 0 and pending == NULL;
+ * - pending lists dead GC objects (count 0, RC_OBJ_DEFERRED, untracked:
+ *   RcGcHead.next == 0) linked through RcGcHead.prev;
+ * - weakrefs maps each object with RC_OBJ_HAS_WEAKREFS to its newest weak
+ *   reference, and only those objects; see weakref.c for the lists. */
+struct RcHeap {
+    OaHeap *oa;
+    int own_oa;         /* oa was created by rc_heap_new */
+    int deallocating;   /* rc_zero's loop is running */
+    RcObject *pending;  /* dead objects waiting for destroy */
+    int has_hooks;      /* a collector is attached */
+    RcGcHooks hooks;    /* its hooks (valid when has_hooks) */
+    RcPtrMap weakrefs;  /* object -> newest weak reference */
+    RcPtrMap typeidx;   /* type -> 1 + index into stats */
+    RcTypeStats *stats; /* per-type counters, nstats used */
+    size_t nstats, stats_cap;
+    const RcType *last_type; /* one-entry cache in front of typeidx */
+    RcTypeStats *last_stats;
+    size_t live_total;  /* objects alive now */
+    int64_t total_refs; /* debug builds: sum of mortal counts */
+    int has_error;
+    char error[256]; /* last failure, for rc_heap_error */
+};
+
+/* Internal object flag (one of the bits 0..15 that refcount owns): the
+ * object was tracked when rc_zero queued it and untracked it; a
+ * resurrection tracks it again. */
+#define RC_OBJ_WAS_TRACKED (1u << 3)
+
+/* Counters of a type already seen by this heap (NULL when never seen). */
+RcTypeStats *rc_stats_find(RcHeap *heap, const RcType *type);
+/* The same, adding a zeroed entry when missing; NULL when out of memory. */
+RcTypeStats *rc_stats_add(RcHeap *heap, const RcType *type);
+
+static inline RcTypeStats *
+rc_stats_of(RcHeap *heap, const RcType *type)
+{
+    if (type == heap->last_type) {
+        return heap->last_stats;
+    }
+    return rc_stats_find(heap, type);
+}
+
+/* Record a failure message (printf format) for rc_heap_error. */
+void rc_set_error(RcHeap *heap, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print "refcount: <fn>: object <op>: <what>" and abort. */
+void rc_fatal(const char *fn, const RcObject *op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+/* ---- blocks -------------------------------------------------------- */
+
+/* Bytes in front of the RcObject: the RcGcHead of GC types. */
+static inline size_t
+rc_head_size(const RcType *type)
+{
+    return (type->flags & RC_TYPE_GC) ? sizeof(RcGcHead) : 0;
+}
+
+static inline void *
+rc_block_of(const RcObject *op)
+{
+    return (char *)(uintptr_t)op - rc_head_size(op->type);
+}
+
+/* The size the block was requested with (for oa_free_sized). */
+static inline size_t
+rc_block_size(const RcObject *op)
+{
+    const RcType *type = op->type;
+    size_t n = rc_head_size(type) + sizeof(RcObject) + type->size;
+    if (type->itemsize != 0) {
+        n += rc_var_len(op) * type->itemsize;
+    }
+    return n;
+}
+
+static inline RcHeap *
+rc_heap_fast(const RcObject *op)
+{
+    return (RcHeap *)oa_heap_user(oa_block_heap(rc_block_of(op)));
+}
+
+/* Untrack a tracked GC object through the hooks; returns 1 when it was
+ * tracked.  Afterwards RcGcHead.next == 0. */
+int rc_untrack(RcHeap *heap, RcObject *op);
+
+/* weakref.c: clear op's weak references and run their callbacks (op is
+ * dying, count 0, RC_OBJ_HAS_WEAKREFS set). */
+void rc_weakrefs_clear(RcHeap *heap, RcObject *op);
+/* weakref.c: check the weak reference lists (for rc_heap_check). */
+int rc_weakrefs_check(const RcHeap *heap);
+
+#endif /* RCGC_REFCOUNT_INTERNAL_H */

@@ -1,0 +1,315 @@
+/* weakref.c - weak references, their callbacks, and clearing on death.
+ *
+ * A weak reference is an object of rc_weakref_type (a GC type, so that
+ * the collector can tell garbage weakrefs from live ones); its payload:
+ *
+ *     target   the referent (borrowed) or NULL once cleared
+ *     cb, ctx  the callback and the caller's word; cb is taken (set NULL)
+ *              just before it runs, so it runs at most once
+ *     release  called with ctx when the weakref itself is deallocated
+ *     prev, next  links in the target's list, newest first
+ *
+ * The objects themselves carry no field for weak references: the heap's
+ * map `weakrefs` takes an object to its newest weakref, and the flag
+ * RC_OBJ_HAS_WEAKREFS says it has an entry, so a dying object without
+ * weakrefs pays one bit test.
+ *
+ * Clearing when the target dies (destroy step 3, rc_weakrefs_clear):
+ *   1. take the list out of the map and drop the flag;
+ *   2. clear every weakref (target = NULL, unlinked); those that have a
+ *      callback and are themselves alive get a temporary reference and go
+ *      on a private list, in the same (newest first) order, through their
+ *      now unused next link;
+ *   3. run each callback with its cleared weakref, then drop the
+ *      temporary reference: a callback may drop the last reference of its
+ *      own weakref, or of any other, without freeing memory we still
+ *      read (decrefs inside are deferred by rc_zero's loop).
+ * Weakrefs that are themselves dead (count 0, waiting on the pending
+ * stack) are cleared without a callback, as CPython does.
+ *
+ * Invariants (rc_weakrefs_check): for each map entry (obj -> wr), obj has
+ * RC_OBJ_HAS_WEAKREFS, wr heads a prev/next list whose every element has
+ * target == obj; a cleared weakref has target == NULL and no links.
+ */
+#include "refcount/internal.h"
+
+#include <stdio.h>
+
+typedef struct WeakRef {
+    RcObject *target;      /* borrowed; NULL when cleared */
+    RcWeakCallback cb;     /* NULL: none, or already run */
+    void *ctx;             /* the caller's word */
+    RcWeakRelease release; /* releases ctx at dealloc; may be NULL */
+    RcObject *prev;        /* newer weakref of target, or NULL */
+    RcObject *next;        /* older weakref of target, or NULL */
+} WeakRef;
+
+static WeakRef *
+wref(const RcObject *wr)
+{
+    return (WeakRef *)rc_payload((RcObject *)(uintptr_t)wr);
+}
+
+static int
+is_weakref(const RcObject *op)
+{
+    return op != NULL && op->type == &rc_weakref_type;
+}
+
+/* Unlink wr from its target's list; wr ends cleared. */
+static void
+detach(RcHeap *heap, RcObject *wr)
+{
+    WeakRef *w = wref(wr);
+    RcObject *target = w->target;
+    if (target == NULL) {
+        return;
+    }
+    if (w->prev != NULL) {
+        wref(w->prev)->next = w->next;
+    }
+    else if (w->next != NULL) {
+        rc_map_put(&heap->weakrefs, (uintptr_t)target, (uintptr_t)w->next);
+    }
+    else {
+        rc_map_remove(&heap->weakrefs, (uintptr_t)target);
+        target->flags &= ~RC_OBJ_HAS_WEAKREFS;
+    }
+    if (w->next != NULL) {
+        wref(w->next)->prev = w->prev;
+    }
+    w->target = NULL;
+    w->prev = NULL;
+    w->next = NULL;
+}
+
+static int
+weakref_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    /* The target is borrowed and ctx is not an object. */
+    (void)op;
+    (void)visit;
+    (void)arg;
+    return 0;
+}
+
+static void
+weakref_clear(RcObject *op)
+{
+    detach(rc_heap_fast(op), op);
+    wref(op)->cb = NULL;
+}
+
+static void
+weakref_dealloc(RcObject *op)
+{
+    WeakRef *w = wref(op);
+    detach(rc_heap_fast(op), op);
+    if (w->release != NULL) {
+        w->release(w->ctx);
+    }
+}
+
+RCGC_API const RcType rc_weakref_type = {
+    RC_TYPE_HEAD("weakref", RC_TYPE_GC), .size = sizeof(WeakRef),
+    .traverse = weakref_traverse,        .clear = weakref_clear,
+    .dealloc = weakref_dealloc,
+};
+
+static RcObject *
+refuse(RcHeap *heap, const char *why)
+{
+    rc_set_error(heap, "refcount: rc_weakref_new: %s", why);
+    return NULL;
+}
+
+RcObject *
+rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
+               RcWeakRelease release)
+{
+    if (target == NULL) {
+        return refuse(heap, "target is NULL");
+    }
+    if (target->type == NULL || target->type->magic != RC_TYPE_MAGIC) {
+        return refuse(heap, "target is not an object");
+    }
+    if (rc_is_immortal(target)) {
+        return refuse(heap, "target is immortal");
+    }
+    if (target->refcnt == 0) {
+        return refuse(heap, "target is dead");
+    }
+    if (rc_heap_fast(target) != heap) {
+        return refuse(heap, "target lives in another heap");
+    }
+    RcObject *wr = rc_new(heap, &rc_weakref_type);
+    if (wr == NULL) {
+        return NULL;
+    }
+    if (rc_map_reserve(heap->oa, &heap->weakrefs, 1) != 0) {
+        rc_decref(wr); /* nothing to release: ctx stays the caller's */
+        return refuse(heap, "out of memory");
+    }
+    WeakRef *w = wref(wr);
+    w->cb = cb;
+    w->ctx = ctx;
+    w->release = release;
+    w->target = target;
+    if (target->flags & RC_OBJ_HAS_WEAKREFS) {
+        w->next = (RcObject *)rc_map_get(&heap->weakrefs, (uintptr_t)target);
+        wref(w->next)->prev = wr;
+    }
+    rc_map_put(&heap->weakrefs, (uintptr_t)target, (uintptr_t)wr);
+    target->flags |= RC_OBJ_HAS_WEAKREFS;
+    return wr;
+}
+
+RcObject *
+rc_weakref_get(const RcObject *wr)
+{
+    if (!is_weakref(wr)) {
+        return NULL;
+    }
+    RcObject *target = wref(wr)->target;
+    /* A target whose count is 0 is dead, waiting on the pending stack. */
+    if (target == NULL || target->refcnt == 0) {
+        return NULL;
+    }
+    return target;
+}
+
+RcObject *
+rc_weakref_first(const RcObject *op)
+{
+    if (!(op->flags & RC_OBJ_HAS_WEAKREFS)) {
+        return NULL;
+    }
+    return (RcObject *)rc_map_get(&rc_heap_fast(op)->weakrefs, (uintptr_t)op);
+}
+
+RcObject *
+rc_weakref_next(const RcObject *wr)
+{
+    const WeakRef *w = wref(wr);
+    return w->target != NULL ? w->next : NULL;
+}
+
+size_t
+rc_weakref_count(const RcObject *op)
+{
+    size_t n = 0;
+    for (RcObject *wr = rc_weakref_first(op); wr != NULL;
+         wr = rc_weakref_next(wr)) {
+        n++;
+    }
+    return n;
+}
+
+void
+rc_weakref_detach(RcObject *wr)
+{
+    if (is_weakref(wr)) {
+        detach(rc_heap_fast(wr), wr);
+    }
+}
+
+int
+rc_weakref_has_callback(const RcObject *wr)
+{
+    return is_weakref(wr) && wref(wr)->cb != NULL;
+}
+
+/* Run wr's callback (once at most) holding a reference to wr. */
+static void
+call_back(RcObject *wr)
+{
+    WeakRef *w = wref(wr);
+    RcWeakCallback cb = w->cb;
+    w->cb = NULL;
+    if (cb != NULL) {
+        cb(wr, w->ctx);
+    }
+}
+
+void
+rc_weakref_call(RcObject *wr)
+{
+    if (!is_weakref(wr) || wref(wr)->cb == NULL || wr->refcnt == 0) {
+        return;
+    }
+    detach(rc_heap_fast(wr), wr);
+    rc_incref(wr);
+    call_back(wr);
+    rc_decref(wr);
+}
+
+void
+rc_weakrefs_clear(RcHeap *heap, RcObject *op)
+{
+    /* Step 1. */
+    RcObject *wr = (RcObject *)rc_map_remove(&heap->weakrefs, (uintptr_t)op);
+    op->flags &= ~RC_OBJ_HAS_WEAKREFS;
+    /* Step 2. */
+    RcObject *calls = NULL, *tail = NULL;
+    while (wr != NULL) {
+        WeakRef *w = wref(wr);
+        RcObject *next = w->next;
+        w->target = NULL;
+        w->prev = NULL;
+        w->next = NULL;
+        if (w->cb != NULL && wr->refcnt != 0) {
+            rc_incref(wr);
+            if (tail != NULL) {
+                wref(tail)->next = wr;
+            }
+            else {
+                calls = wr;
+            }
+            tail = wr;
+        }
+        wr = next;
+    }
+    /* Step 3.  The private list is read before each call, and a callback
+     * that looks at a cleared weakref's links sees NULL (rc_weakref_next
+     * answers NULL for cleared weakrefs). */
+    while (calls != NULL) {
+        RcObject *next = wref(calls)->next;
+        wref(calls)->next = NULL;
+        call_back(calls);
+        rc_decref(calls);
+        calls = next;
+    }
+}
+
+int
+rc_weakrefs_check(const RcHeap *heap)
+{
+    const RcPtrMap *map = &heap->weakrefs;
+    for (size_t i = 0; i < map->cap; i++) {
+        RcObject *op = (RcObject *)map->slots[i].key;
+        if (op == NULL) {
+            continue;
+        }
+        if (!(op->flags & RC_OBJ_HAS_WEAKREFS)) {
+            fprintf(stderr,
+                    "refcount: rc_heap_check: object %p has weakrefs but "
+                    "no RC_OBJ_HAS_WEAKREFS flag\n",
+                    (void *)op);
+            return -1;
+        }
+        RcObject *prev = NULL;
+        for (RcObject *wr = (RcObject *)map->slots[i].val; wr != NULL;
+             wr = wref(wr)->next) {
+            if (!is_weakref(wr) || wref(wr)->target != op ||
+                wref(wr)->prev != prev) {
+                fprintf(stderr,
+                        "refcount: rc_heap_check: weakref list of object "
+                        "%p broken at %p\n",
+                        (void *)op, (void *)wr);
+                return -1;
+            }
+            prev = wr;
+        }
+    }
+    return 0;
+}

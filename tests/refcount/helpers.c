@@ -1,0 +1,188 @@
+/* helpers.c - fixtures and types shared by the refcount tests. */
+#include "refcount/helpers.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+RcHeap *heap;
+int64_t rc_test_total_offset;
+FakeGc fake_gc;
+
+void
+rc_test_setup(void)
+{
+    heap = rc_heap_new(NULL);
+    cr_assert_not_null(heap);
+    memset(&fake_gc, 0, sizeof(fake_gc));
+    rc_test_total_offset = 0;
+}
+
+void
+rc_test_teardown(void)
+{
+    RcTypeStats st[16];
+    size_t n = rc_type_stats(heap, st, 16);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        cr_expect_eq(st[i].live, 0, "type '%s': %zu objects still live",
+                     st[i].type->name, st[i].live);
+        cr_expect_eq(st[i].created, st[i].freed, "type '%s'",
+                     st[i].type->name);
+    }
+    cr_expect_eq(rc_live_total(heap), 0);
+#ifdef RCGC_DEBUG
+    cr_expect_eq(rc_total_refs(heap), rc_test_total_offset, "total refs %lld",
+                 (long long)rc_total_refs(heap));
+#else
+    cr_expect_eq(rc_total_refs(heap), -1);
+#endif
+    cr_expect_eq(rc_heap_check(heap), 0);
+    OaStats os;
+    oa_heap_stats(rc_heap_oa(heap), &os);
+    cr_expect_eq(os.blocks_used, 0, "%zu blocks not returned", os.blocks_used);
+    cr_expect_eq(os.large_blocks, 0);
+    cr_expect_eq(fake_gc.live_tracked, 0);
+    rc_heap_destroy(heap);
+    heap = NULL;
+}
+
+static int
+pair_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    Pair *p = pair(op);
+    int r = 0;
+    if (p->a != NULL && (r = visit(p->a, arg)) != 0) {
+        return r;
+    }
+    if (p->b != NULL) {
+        r = visit(p->b, arg);
+    }
+    return r;
+}
+
+static void
+pair_clear(RcObject *op)
+{
+    rc_setref(&pair(op)->a, NULL);
+    rc_setref(&pair(op)->b, NULL);
+}
+
+const RcType pair_type = {
+    RC_TYPE_HEAD("pair", RC_TYPE_GC),
+    .size = sizeof(Pair),
+    .traverse = pair_traverse,
+    .clear = pair_clear,
+};
+
+RcObject *
+new_pair(RcObject *a, RcObject *b)
+{
+    RcObject *op = rc_new(heap, &pair_type);
+    cr_assert_not_null(op, "%s", rc_heap_error(heap));
+    pair(op)->a = a;
+    pair(op)->b = b;
+    return op;
+}
+
+const RcType leaf_type = {
+    RC_TYPE_HEAD("leaf", 0),
+    .size = 16,
+};
+
+static int
+vec_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    Vec *v = rc_payload(op);
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->items[i] != NULL) {
+            int r = visit(v->items[i], arg);
+            if (r != 0) {
+                return r;
+            }
+        }
+    }
+    return 0;
+}
+
+static void
+vec_clear(RcObject *op)
+{
+    Vec *v = rc_payload(op);
+    for (size_t i = 0; i < v->n; i++) {
+        rc_setref(&v->items[i], NULL);
+    }
+}
+
+const RcType vec_type = {
+    RC_TYPE_HEAD("vec", RC_TYPE_GC),
+    .size = sizeof(Vec),
+    .itemsize = sizeof(RcObject *),
+    .traverse = vec_traverse,
+    .clear = vec_clear,
+};
+
+/* ---- fake collector -------------------------------------------------- */
+
+#define MARK ((uintptr_t)0x7ac4ed)
+
+static void
+fake_created(void *ctx, RcObject *op)
+{
+    cr_assert_eq(ctx, &fake_gc);
+    cr_assert_eq(rc_gc_head(op)->next, 0);
+    rc_gc_head(op)->next = MARK;
+    fake_gc.created++;
+    fake_gc.live_tracked++;
+}
+
+static void
+fake_untrack(void *ctx, RcObject *op)
+{
+    cr_assert_eq(ctx, &fake_gc);
+    cr_assert_eq(rc_gc_head(op)->next, MARK);
+    rc_gc_head(op)->next = 0;
+    fake_gc.untracked++;
+    fake_gc.live_tracked--;
+}
+
+static void
+fake_track(void *ctx, RcObject *op)
+{
+    cr_assert_eq(ctx, &fake_gc);
+    cr_assert_eq(rc_gc_head(op)->next, 0);
+    rc_gc_head(op)->next = MARK;
+    fake_gc.tracked++;
+    fake_gc.live_tracked++;
+}
+
+void
+attach_fake_gc(void)
+{
+    RcGcHooks hooks = {&fake_gc, fake_created, fake_untrack, fake_track};
+    rc_heap_set_gc_hooks(heap, &hooks);
+}
+
+int
+fake_is_tracked(RcObject *op)
+{
+    return rc_gc_head(op)->next == MARK;
+}
+
+void
+run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    cr_assert_eq(pthread_attr_init(&attr), 0);
+    cr_assert_eq(pthread_attr_setstacksize(&attr, stack_bytes), 0);
+    cr_assert_eq(pthread_create(&t, &attr, fn, arg), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+size_t
+scaled(size_t n)
+{
+    return getenv("RCGC_UNDER_VALGRIND") != NULL ? n / 20 : n;
+}
