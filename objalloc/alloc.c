@@ -211,11 +211,12 @@ oa_free_sized(void *p, size_t nbytes)
                      "a pointer outside every arena)");
         }
         oa_debug_check_small("oa_free_sized", arena, p);
-        if ((int)oa_pool_of(p)->cls != oa_size_class(nbytes)) {
+        size_t asked = oa_block_requested(oa_pool_of(p), p);
+        if (asked != nbytes) {
             oa_fatal("oa_free_sized", p,
-                     "size %zu does not match the block's class of %zu "
+                     "size %zu does not match the block's request of %zu "
                      "bytes",
-                     nbytes, OA_CLASS_SIZE(oa_pool_of(p)->cls));
+                     nbytes, asked);
         }
 #endif
         OaPool *pool = oa_pool_of(p);

@@ -1,0 +1,171 @@
+/* arenas.c - arenas returned to the OS after a mass free, fullest-first
+ * reuse of arenas, empty pools reused by any class. */
+#define _DEFAULT_SOURCE /* msync */
+#include "oa_test.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define ARENA(p) ((uintptr_t)(p) & ~((uintptr_t)OA_ARENA_SIZE - 1))
+#define POOL(p)  ((uintptr_t)(p) & ~((uintptr_t)OA_POOL_SIZE - 1))
+
+/* Is the page at address a mapped?  (msync fails with ENOMEM if not.) */
+static int
+is_mapped(uintptr_t a)
+{
+    return msync((void *)a, 4096, MS_ASYNC) == 0 || errno != ENOMEM;
+}
+
+Test(arenas, mass_free_returns_arenas_to_the_os)
+{
+    OaHeap *heap = oa_heap_new();
+    size_t n = 300000; /* ~20 MiB of 64-byte blocks */
+    void **p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = oa_malloc(heap, 64);
+        cr_assert_not_null(p[i]);
+    }
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    size_t peak = st.arenas;
+    cr_assert_geq(peak, 18);
+    cr_assert_eq(st.bytes_mapped, peak * OA_ARENA_SIZE);
+    CHECK_HEAP(heap);
+    uintptr_t first = ARENA(p[0]);
+    uintptr_t last = ARENA(p[n - 1]);
+    for (size_t i = 0; i < n; i++) {
+        oa_free(p[i]);
+    }
+    oa_heap_stats(heap, &st);
+    cr_assert_leq(st.arenas, 1, "%zu arenas kept", st.arenas);
+    cr_assert_eq(st.arenas_released, peak - st.arenas);
+    cr_assert_eq(st.arenas_highwater, peak);
+    cr_assert_eq(st.bytes_mapped, st.arenas * OA_ARENA_SIZE);
+    cr_assert_eq(st.blocks_used, 0);
+    /* The OS agrees: at most one of the two arenas is still mapped. */
+    cr_assert_leq(is_mapped(first) + is_mapped(last), 1);
+    assert_all_back(heap);
+    free(p);
+    oa_heap_destroy(heap);
+}
+
+Test(arenas, new_pools_come_from_the_fullest_arena)
+{
+    OaHeap *heap = oa_heap_new();
+    /* Fill three arenas exactly with 512-byte blocks. */
+    size_t cap = 0; /* blocks per pool */
+    {
+        void *b = oa_malloc(heap, 512);
+        OaStats st;
+        oa_heap_stats(heap, &st);
+        cap = st.classes[31].used + st.classes[31].free;
+        oa_free(b);
+    }
+    size_t n = 3 * 64 * cap;
+    void **p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = oa_malloc(heap, 512);
+    }
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 3);
+    cr_assert_eq(st.pools_full, 3 * 64);
+    uintptr_t ar[3];
+    size_t na = 0;
+    for (size_t i = 0; i < n && na < 3; i++) {
+        if (na == 0 || ARENA(p[i]) != ar[na - 1]) {
+            ar[na++] = ARENA(p[i]);
+        }
+    }
+    cr_assert_eq(na, 3);
+    /* Empty 40 pools of arena 0, 10 of arena 1, 25 of arena 2. */
+    size_t want[3] = {40, 10, 25};
+    size_t emptied[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i += cap) {
+        int k = ARENA(p[i]) == ar[0] ? 0 : ARENA(p[i]) == ar[1] ? 1 : 2;
+        if (emptied[k] < want[k]) {
+            emptied[k]++;
+            for (size_t j = i; j < i + cap; j++) {
+                oa_free(p[j]);
+                p[j] = NULL;
+            }
+        }
+    }
+    CHECK_HEAP(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.pools_empty, 75);
+    /* New pools, of another class: 10 from arena 1, then 25 from arena 2,
+     * then from arena 0. */
+    int order[3] = {1, 2, 0};
+    size_t counts[3] = {10, 25, 40};
+    size_t per_pool = (OA_POOL_SIZE - 64) / 16;
+    void **q = malloc(75 * per_pool * sizeof *q);
+    size_t nq = 0;
+    for (int step = 0; step < 3; step++) {
+        for (size_t j = 0; j < counts[step]; j++) {
+            void *first = oa_malloc(heap, 16);
+            q[nq++] = first;
+            cr_assert_eq(ARENA(first), ar[order[step]], "pool %zu of step %d",
+                         j, step);
+            /* Fill the pool so that the next request needs a new one. */
+            OaStats s2;
+            oa_heap_stats(heap, &s2);
+            for (size_t k = 0; k < s2.classes[0].free; k++) {
+                q[nq] = oa_malloc(heap, 16);
+                cr_assert_eq(POOL(q[nq]), POOL(first));
+                nq++;
+            }
+        }
+    }
+    CHECK_HEAP(heap);
+    for (size_t i = 0; i < nq; i++) {
+        oa_free(q[i]);
+    }
+    free(q);
+    for (size_t i = 0; i < n; i++) {
+        oa_free(p[i]);
+    }
+    assert_all_back(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_leq(st.arenas, 1);
+    free(p);
+    oa_heap_destroy(heap);
+}
+
+Test(arenas, an_empty_pool_serves_another_class)
+{
+    OaHeap *heap = oa_heap_new();
+    void *a = oa_malloc(heap, 100);
+    void *keep = oa_malloc(heap, 300); /* keeps the arena alive */
+    uintptr_t pool = POOL(a);
+    oa_free(a);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.classes[6].pools, 0);
+    /* The most recently emptied pool is reused first, for any class. */
+    void *b = oa_malloc(heap, 40);
+    cr_assert_eq(POOL(b), pool);
+    CHECK_HEAP(heap);
+    oa_free(b);
+    oa_free(keep);
+    assert_all_back(heap);
+    oa_heap_destroy(heap);
+}
+
+Test(arenas, one_spare_arena_is_kept)
+{
+    OaHeap *heap = oa_heap_new();
+    void *p = oa_malloc(heap, 16);
+    oa_free(p);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 1);
+    cr_assert_eq(st.pools_empty, 64);
+    p = oa_malloc(heap, 16);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas_allocated, 1);
+    oa_free(p);
+    oa_heap_destroy(heap);
+}

@@ -1,0 +1,294 @@
+/* death.c - every misuse that debug builds detect: the message text and
+ * the abort.  Suites end in _death: they abort (or corrupt memory) on
+ * purpose, so the Valgrind run skips them.
+ *
+ * Each check runs twice: directly, with .signal = SIGABRT, and in a forked
+ * child whose stderr is captured, to match the message. */
+#include "oa_test.h"
+
+#include <criterion/redirect.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(RCGC_ASAN)
+#include <sanitizer/asan_interface.h>
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#if OA_TEST_DEBUG
+
+#define POOL_OF(p) ((char *)((uintptr_t)(p) & ~((uintptr_t)OA_POOL_SIZE - 1)))
+
+static OaHeap *heap;
+
+/* ---- the misuses ---------------------------------------------------- */
+
+static void
+double_free(void)
+{
+    void *p = oa_malloc(heap, 40);
+    void *keep = oa_malloc(heap, 40);
+    (void)keep;
+    oa_free(p);
+    oa_free(p);
+}
+
+static void
+interior_free(void)
+{
+    char *p = oa_malloc(heap, 100);
+    oa_free(p + 16);
+}
+
+static void
+never_allocated_free(void)
+{
+    char *p = oa_malloc(heap, 16);
+    oa_free(p + 4096);
+}
+
+static void
+empty_pool_free(void)
+{
+    void *keep = oa_malloc(heap, 300);
+    void *p = oa_malloc(heap, 40);
+    (void)keep;
+    oa_free(p); /* its pool is empty now */
+    oa_free(p);
+}
+
+static void
+header_free(void)
+{
+    char *p = oa_malloc(heap, 16);
+    oa_free(POOL_OF(p) + 16);
+}
+
+static void
+small_guard_damaged(void)
+{
+    char *p = oa_malloc(heap, 20);
+    UNPOISON(p + 20, 1); /* as if from code ASan does not see */
+    p[20] = 'x';
+    oa_free(p);
+}
+
+static void
+large_guard_damaged(void)
+{
+    char *p = oa_malloc(heap, 1000);
+    UNPOISON(p + 1000, 1);
+    p[1000] = 'x';
+    oa_free(p);
+}
+
+static void
+sized_free_wrong_size(void)
+{
+    void *p = oa_malloc(heap, 40);
+    oa_free_sized(p, 200);
+}
+
+static void
+sized_free_foreign_small(void)
+{
+    void *p = malloc(32);
+    oa_free_sized(p, 32);
+}
+
+static void
+sized_free_foreign_large(void)
+{
+    void *p = malloc(2000);
+    oa_free_sized(p, 2000);
+}
+
+static void
+realloc_freed(void)
+{
+    void *p = oa_malloc(heap, 40);
+    void *keep = oa_malloc(heap, 40);
+    (void)keep;
+    oa_free(p);
+    oa_realloc(heap, p, 80);
+}
+
+static void
+pool_header_damaged(void)
+{
+    char *p = oa_malloc(heap, 40);
+    uint16_t *stride = (uint16_t *)(POOL_OF(p) + 14);
+    *stride = 3;
+    oa_free(p);
+}
+
+/* Two threads in one heap: thread A sits in a pressure callback (inside
+ * oa_malloc) while thread B calls oa_malloc on the same heap. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int inside;
+
+static int
+wait_forever(OaHeap *h, size_t n, void *ctx)
+{
+    (void)h;
+    (void)n;
+    (void)ctx;
+    pthread_mutex_lock(&mu);
+    inside = 1;
+    pthread_cond_broadcast(&cv);
+    for (;;) {
+        pthread_cond_wait(&cv, &mu);
+    }
+    return 0;
+}
+
+static void *
+thread_a(void *arg)
+{
+    (void)arg;
+    oa_malloc(heap, 100000); /* over the limit: calls back */
+    return NULL;
+}
+
+static void
+two_threads(void)
+{
+    pthread_t t;
+    oa_heap_set_limit(heap, 1000);
+    oa_heap_set_pressure(heap, wait_forever, NULL);
+    pthread_create(&t, NULL, thread_a, NULL);
+    pthread_mutex_lock(&mu);
+    while (!inside) {
+        pthread_cond_wait(&cv, &mu);
+    }
+    pthread_mutex_unlock(&mu);
+    oa_malloc(heap, 16);
+}
+
+/* ---- harness -------------------------------------------------------- */
+
+static void
+setup(void)
+{
+    heap = oa_heap_new();
+}
+
+/* Run fn in a child with stderr captured; it must die of SIGABRT after
+ * printing a message that contains every needle. */
+static void
+expect_abort(void (*fn)(void), const char *n1, const char *n2)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        signal(SIGABRT, SIG_DFL);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)r;
+    }
+    buf[len] = 0;
+    close(fds[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+              "child did not abort; stderr: %s", buf);
+    cr_assert_not_null(strstr(buf, n1), "stderr: %s", buf);
+    cr_assert_not_null(strstr(buf, n2), "stderr: %s", buf);
+}
+
+#define DEATH(name, fn, fname, text)                                          \
+    Test(free_death, name, .init = setup, .signal = SIGABRT)                  \
+    {                                                                         \
+        fn();                                                                 \
+    }                                                                         \
+    Test(message_death, name##_message_names_pointer_and_check,               \
+         .init = setup)                                                       \
+    {                                                                         \
+        expect_abort(fn, "objalloc: " fname ": ", text);                      \
+    }
+
+DEATH(double_free_aborts, double_free, "oa_free",
+      "double free: the block is already free")
+DEATH(interior_pointer_aborts, interior_free, "oa_free",
+      "interior pointer: 16 bytes into a block of 112 bytes")
+DEATH(never_allocated_pointer_aborts, never_allocated_free, "oa_free",
+      "never allocated: it lies beyond the blocks carved")
+DEATH(pointer_into_empty_pool_aborts, empty_pool_free, "oa_free",
+      "not allocated: it points into a pool that serves no size class")
+DEATH(pointer_into_pool_header_aborts, header_free, "oa_free",
+      "not a block: it points into a pool header")
+DEATH(damaged_small_guard_aborts, small_guard_damaged, "oa_free",
+      "guard bytes after the requested 20 bytes are damaged (byte 20 is "
+      "0x78)")
+DEATH(damaged_large_guard_aborts, large_guard_damaged, "oa_free",
+      "guard bytes after the requested 1000 bytes are damaged (byte 1000 "
+      "is 0x78)")
+DEATH(sized_free_with_wrong_size_aborts, sized_free_wrong_size,
+      "oa_free_sized", "size 200 does not match the block's request of 40")
+DEATH(sized_free_of_foreign_small_aborts, sized_free_foreign_small,
+      "oa_free_sized", "not a block of any heap")
+DEATH(sized_free_of_foreign_large_aborts, sized_free_foreign_large,
+      "oa_free_sized", "not a block of any heap")
+DEATH(realloc_of_freed_block_aborts, realloc_freed, "oa_realloc",
+      "double free: the block is already free")
+DEATH(damaged_pool_header_aborts, pool_header_damaged, "oa_free", "is damaged")
+DEATH(two_threads_in_one_heap_abort, two_threads, "oa_malloc",
+      "used by two threads at once")
+
+Test(message_death, pointer_in_message_is_the_freed_pointer, .init = setup)
+{
+    char *p = oa_malloc(heap, 100);
+    char want[64];
+    snprintf(want, sizeof want, "pointer %p: interior", (void *)(p + 16));
+    oa_free(p);
+    /* interior_free allocates the same block again (freed first) */
+    expect_abort(interior_free, want, "interior");
+}
+
+/* A write into a freed block breaks its free list link: the heap check
+ * finds it (no abort; the suite is _death because it corrupts memory). */
+Test(check_death, check_reports_a_write_after_free)
+{
+    OaHeap *h = oa_heap_new();
+    void **p = oa_malloc(h, 64);
+    void *keep = oa_malloc(h, 64);
+    oa_free(p);
+    UNPOISON(p, 8);
+    *p = (void *)0x1234;
+    cr_redirect_stderr();
+    cr_assert_eq(oa_heap_check(h), -1);
+    fflush(stderr);
+    char buf[512] = {0};
+    size_t len = fread(buf, 1, sizeof buf - 1, cr_get_redirected_stderr());
+    buf[len] = 0;
+    cr_assert_not_null(strstr(buf, "objalloc: oa_heap_check: pool "), "%s",
+                       buf);
+    (void)keep;
+}
+
+#else
+
+Test(free_death, debug_checks_need_a_debug_build)
+{
+    cr_skip_test("built without RCGC_DEBUG");
+}
+
+#endif
