@@ -1,0 +1,79 @@
+"""Build the rcgc Python package: rcgc (pure Python) + rcgc._rcgc (C).
+
+The extension is compiled from the same C sources as the CMake build
+(objalloc/*.c, refcount/*.c, cyclegc/*.c) plus pyext/*.c, with the
+repository root as include directory; no separately installed C library
+is needed.  Works with whichever python3 runs it:
+
+    python3 setup.py build_ext --inplace     # then PYTHONPATH=pyext
+    pip install --no-build-isolation .       # offline, system setuptools
+
+Environment:
+    RCGC_PYEXT_DEBUG=1   compile with RCGC_DEBUG and RCGC_VALGRIND (the
+                         library's debug checks and memcheck client
+                         requests), -O0 -g; used by scripts/check-python.sh
+    RCGC_PYEXT_WERROR=1  add -Werror
+"""
+
+import glob
+import os
+
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.chdir(HERE)  # sources are given relative to the root
+
+
+def sources():
+    """The C sources, relative to the repository root, in a stable order."""
+    out = []
+    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+        out.extend(sorted(os.path.relpath(p, HERE) for p in
+                          glob.glob(os.path.join(HERE, layer, "*.c"))))
+    return out
+
+
+def headers():
+    out = []
+    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+        out.extend(sorted(os.path.relpath(p, HERE) for p in
+                          glob.glob(os.path.join(HERE, layer, "*.h"))))
+    return out + ["rcgc.h"]
+
+
+DEBUG = os.environ.get("RCGC_PYEXT_DEBUG", "") not in ("", "0")
+WERROR = os.environ.get("RCGC_PYEXT_WERROR", "") not in ("", "0")
+
+macros = []
+cflags = ["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
+          "-fvisibility=hidden"]
+if DEBUG:
+    macros += [("RCGC_DEBUG", "1"), ("RCGC_VALGRIND", "1")]
+    cflags += ["-O0", "-g"]
+else:
+    cflags += ["-O2"]
+if WERROR:
+    cflags.append("-Werror")
+
+ext = Extension(
+    "rcgc._rcgc",
+    sources=sources(),
+    depends=headers(),
+    include_dirs=[HERE],
+    define_macros=macros,
+    extra_compile_args=cflags,
+    extra_link_args=["-pthread"],
+)
+
+setup(
+    name="rcgc",
+    version="0.1.0",
+    description="rcgc from Python: a laboratory for memory-management "
+                "experiments (allocator, reference counts, cycle collector)",
+    packages=["rcgc"],
+    package_dir={"rcgc": "pyext/rcgc"},
+    package_data={"rcgc": ["__init__.pyi", "py.typed"]},
+    ext_modules=[ext],
+    python_requires=">=3.8",
+    zip_safe=False,
+)
