@@ -1,0 +1,245 @@
+/* rc_backend.c - rcgc as a benchmark backend.
+ *
+ * The node type: an RcType of the GC kind with two RcObject* slots
+ * (payload 16 bytes), a traverse that visits both, a clear that drops
+ * them, and the default dealloc (releases what traverse finds).  Each
+ * measurement gets a fresh heap (gc_heap_new(NULL): its own RcHeap and
+ * OaHeap), released at teardown, so runs do not inherit each other's
+ * fragmentation.  Without the collector layer (BENCH_HAVE_CYCLEGC unset)
+ * the backend is a bare RcHeap: objects are untracked and only the
+ * refcount benches run.
+ * Pauses are recorded with gc_callback_add (start/stop), timed with the
+ * same clock as CPython's gc.callbacks; the event log is read for the
+ * number of objects examined.
+ */
+#include "bench/backend.h"
+#include "bench/harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#if defined(BENCH_HAVE_REFCOUNT)
+#include "refcount/refcount.h"
+#if defined(BENCH_HAVE_CYCLEGC)
+#include "cyclegc/cyclegc.h"
+#endif
+
+typedef struct RcNode {
+    RcObject *slot[2];
+} RcNode;
+
+static RcHeap *heap;
+#if defined(BENCH_HAVE_CYCLEGC)
+static GcHeap *gcheap;
+static PauseLog *pause_log;
+#endif
+
+static int
+node_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    RcNode *n = rc_payload(op);
+    for (int i = 0; i < 2; i++) {
+        if (n->slot[i] != NULL) {
+            int r = visit(n->slot[i], arg);
+            if (r != 0) {
+                return r;
+            }
+        }
+    }
+    return 0;
+}
+
+static void
+node_clear(RcObject *op)
+{
+    RcNode *n = rc_payload(op);
+    for (int i = 0; i < 2; i++) {
+        RcObject *old = n->slot[i];
+        n->slot[i] = NULL;
+        rc_xdecref(old);
+    }
+}
+
+static const RcType node_type = {
+    RC_TYPE_HEAD("bench.node", RC_TYPE_GC),
+    .size = sizeof(RcNode),
+    .traverse = node_traverse,
+    .clear = node_clear,
+};
+
+static void *
+rc_node_new(void)
+{
+    RcObject *op = rc_new(heap, &node_type);
+    if (op == NULL) {
+        fprintf(stderr, "bench: rc_new failed: %s\n", rc_heap_error(heap));
+        exit(1);
+    }
+    return op;
+}
+
+static void
+rc_set_slot(void *node, int i, void *target)
+{
+    RcNode *n = rc_payload(node);
+    rc_incref(target);
+    rc_setref(&n->slot[i], target);
+}
+
+static void
+rc_decref_node(void *node)
+{
+    rc_decref(node);
+}
+
+static double
+rc_node_bytes(void)
+{
+    OaStats st;
+    oa_heap_stats(rc_heap_oa(heap), &st);
+    int c =
+        oa_size_class(sizeof(RcGcHead) + sizeof(RcObject) + sizeof(RcNode));
+    return c < 0 ? 0 : (double)st.classes[c].block_size;
+}
+
+static long
+rc_live(void)
+{
+    return (long)rc_live_count(heap, &node_type);
+}
+
+#if defined(BENCH_HAVE_CYCLEGC)
+static void
+rc_setup(void)
+{
+    gcheap = gc_heap_new(NULL);
+    if (gcheap == NULL) {
+        fprintf(stderr, "bench: gc_heap_new failed\n");
+        exit(1);
+    }
+    heap = gc_heap_rc(gcheap);
+    gc_disable(gcheap);
+}
+
+static void
+rc_teardown(void)
+{
+    gc_heap_destroy(gcheap);
+    gcheap = NULL;
+    heap = NULL;
+}
+
+static long
+rc_collect(int generation)
+{
+    return gc_collect(gcheap, generation);
+}
+
+static void
+rc_auto_gc(int on)
+{
+    if (on) {
+        gc_enable(gcheap);
+    }
+    else {
+        gc_disable(gcheap);
+    }
+}
+
+static void
+rc_set_threshold(long t0, long t1, long t2)
+{
+    gc_set_threshold(gcheap, t0, t1, t2);
+}
+
+static void
+pause_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
+{
+    (void)gc;
+    (void)ctx;
+    if (pause_log == NULL) {
+        return;
+    }
+    if (phase == GC_PHASE_START) {
+        pause_log->t0 = bench_now();
+    }
+    else {
+        pauselog_add(pause_log, info->generation, bench_now() - pause_log->t0);
+    }
+}
+
+static void
+rc_pauses_start(PauseLog *log)
+{
+    pause_log = log;
+    gc_callback_add(gcheap, pause_callback, NULL);
+}
+
+static void
+rc_pauses_stop(void)
+{
+    gc_callback_remove(gcheap, pause_callback, NULL);
+    pause_log = NULL;
+}
+#else
+static void
+rc_setup(void)
+{
+    heap = rc_heap_new(NULL);
+    if (heap == NULL) {
+        fprintf(stderr, "bench: rc_heap_new failed\n");
+        exit(1);
+    }
+}
+
+static void
+rc_teardown(void)
+{
+    rc_heap_destroy(heap);
+    heap = NULL;
+}
+#endif
+
+void
+rc_backend_init(Backend *b)
+{
+    *b = (Backend)
+    {
+        .name = "rcgc", .available = 1, .setup = rc_setup,
+        .teardown = rc_teardown, .node_new = rc_node_new,
+        .set_slot = rc_set_slot, .decref = rc_decref_node,
+        .node_bytes = rc_node_bytes, .live = rc_live,
+#if defined(BENCH_HAVE_CYCLEGC)
+        .has_collector = 1, .collect = rc_collect, .auto_gc = rc_auto_gc,
+        .set_threshold = rc_set_threshold, .pauses_start = rc_pauses_start,
+        .pauses_stop = rc_pauses_stop,
+#endif
+    };
+#if !defined(BENCH_HAVE_CYCLEGC)
+    snprintf(b->why, sizeof b->why, "cyclegc not built yet");
+#endif
+}
+
+#else /* no refcount layer yet */
+
+void
+rc_backend_init(Backend *b)
+{
+    *b = (Backend){.name = "rcgc"};
+    snprintf(b->why, sizeof b->why, "refcount layer not built yet");
+}
+#endif
+
+Backend backends[B_COUNT];
+const char *const backend_names[B_COUNT] = {"CPython", "rcgc"};
+
+void
+backends_init(void)
+{
+    static int done;
+    if (!done) {
+        done = 1;
+        py_backend_init(&backends[B_CPYTHON]);
+        rc_backend_init(&backends[B_RCGC]);
+    }
+}
