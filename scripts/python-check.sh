@@ -45,7 +45,7 @@ WIDER="test_collections test_deque test_itertools test_functools test_descr
     test_statistics test_math test_random test_heapq test_bisect test_string
     test_format test_csv test_textwrap test_difflib test_pprint test_enum
     test_dataclasses test_typing test_compile test_grammar test_threading
-    test_io test_zlib test_hashlib test_base64 test_codecs test_sqlite3
+    test_io test_zlib test_hashlib test_base64 test_codecs
     test_xml_etree test_tokenize test_dis test_inspect test_os"
 if [ "$MODE" = quick ]; then
     MODULES=$QUICK
