@@ -159,6 +159,7 @@ bench_alloc_rss(void)
     }
     Table *t = table_new("alloc-rss", "Allocator: memory kept", names, A_COUNT,
                          A_PYMALLOC);
+    table_set_rounds(t, 1);
     char name[96];
     Target none = {TARGET_NONE, 0, 0};
     Target oldest = {TARGET_RATIO, A_OBJALLOC, 1.0};

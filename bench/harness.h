@@ -135,6 +135,9 @@ Table *table_new(const char *topic, const char *title,
  * up to two targets (kind TARGET_NONE for none). */
 void table_add(Table *t, const char *workload, const char *unit,
                const Series *series, const Target *targets, int ntargets);
+/* Rounds shown in the header (default bench_opts.rounds): 1 for tables
+ * of deterministic one-shot measurements. */
+void table_set_rounds(Table *t, int rounds);
 /* A line printed under the table (and into the markdown). */
 void table_note(Table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

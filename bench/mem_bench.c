@@ -68,6 +68,7 @@ bench_mem(void)
     backends_init();
     Table *t = table_new("mem", "Memory: live random graph of 2-slot nodes",
                          backend_names, B_COUNT, B_CPYTHON);
+    table_set_rounds(t, 1);
     for (int k = 0; k < bench_opts.nsizes; k++) {
         size_t n = bench_opts.sizes[k];
         Series s[MM_COUNT][B_COUNT];

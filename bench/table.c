@@ -38,6 +38,7 @@ struct Table {
     const char *comps[BENCH_MAX_COMPS];
     int ncomp;
     int ref;
+    int rounds;
     Row rows[MAX_ROWS];
     int nrows;
     char *notes[MAX_NOTES];
@@ -60,7 +61,14 @@ table_new(const char *topic, const char *title, const char *const *comps,
         t->comps[i] = comps[i];
     }
     t->ref = ref;
+    t->rounds = bench_opts.rounds;
     return t;
+}
+
+void
+table_set_rounds(Table *t, int rounds)
+{
+    t->rounds = rounds;
 }
 
 void
@@ -124,7 +132,9 @@ row_ratio(const Table *t, const Row *r, int c)
 {
     double ref = series_median(&r->series[t->ref]);
     double v = series_median(&r->series[c]);
-    if (r->series[c].n == 0 || r->series[t->ref].n == 0 || ref == 0) {
+    /* A row that is itself a ratio (2nd / 1st) gets no second ratio. */
+    if (r->series[c].n == 0 || r->series[t->ref].n == 0 || ref == 0 ||
+        strcmp(r->unit, "ratio") == 0) {
         return NAN;
     }
     return v / ref;
@@ -228,7 +238,7 @@ print_text(const Table *t)
         }
     }
     printf("\n== %s (reference: %s; %d rounds, %s) ==\n", t->title,
-           t->comps[t->ref], bench_opts.rounds, bench_clock_name());
+           t->comps[t->ref], t->rounds, bench_clock_name());
     pad(stdout, "workload", w[0] + 2);
     pad(stdout, "unit", w[1] + 2);
     for (int c = 0; c < t->ncomp; c++) {
@@ -319,7 +329,7 @@ write_md(const Table *t)
     fprintf(f,
             "### %s\n\nReference: %s; median (min\u2013max) over %d "
             "rounds, **ratio to the reference**.\n\n",
-            t->title, t->comps[t->ref], bench_opts.rounds);
+            t->title, t->comps[t->ref], t->rounds);
     fprintf(f, "| workload | unit |");
     for (int c = 0; c < t->ncomp; c++) {
         fprintf(f, " %s |", t->comps[c]);

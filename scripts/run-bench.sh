@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# run-bench.sh - run every rcgc benchmark and publish the results.
+#
+# Usage: scripts/run-bench.sh BUILDDIR [rcgc-bench options...]
+#   BUILDDIR  a build configured with -DRCGC_BENCH=ON and built (make bench
+#             does both: BUILDDIR = $(BUILD)/bench)
+#   options   passed to rcgc-bench (--quick, --rounds N, --sizes 100k,1m,4m,
+#             --wall); also read from $BENCH_ARGS
+#
+# Steps:
+#   1. rcgc-bench all: allocator, refcount, collector, young generation and
+#      memory tables on stdout, CSV + markdown in bench/out/;
+#   2. bench/pyworkloads.sh (CPython's stdlib workloads on objalloc), when
+#      present, its markdown table appended (skip with PYWORKLOADS=0);
+#   3. bench/RESULTS.md: date, machine (uname -m, CPU model, cores), the
+#      command, then every table;
+#   4. README.md: the section between <!-- bench:begin --> and
+#      <!-- bench:end --> replaced by RESULTS.md (left alone if the markers
+#      are missing, or with README_UPDATE=0 for a trial run).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:?usage: scripts/run-bench.sh BUILDDIR [options]}
+shift
+case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
+BIN="$BUILD/bench/rcgc-bench"
+OUT="$ROOT/bench/out"
+RESULTS="$ROOT/bench/RESULTS.md"
+README="$ROOT/README.md"
+# shellcheck disable=SC2206
+ARGS=(${BENCH_ARGS:-} "$@")
+
+if [ ! -x "$BIN" ]; then
+    echo "run-bench: $BIN not found; build with -DRCGC_BENCH=ON" >&2
+    exit 1
+fi
+# jemalloc is dlopen'ed and needs static TLS room (rcgc-bench would
+# re-exec itself with this otherwise).
+case "${GLIBC_TUNABLES:-}" in
+    *optional_static_tls*) ;;
+    "") export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 ;;
+    *) export GLIBC_TUNABLES="$GLIBC_TUNABLES:glibc.rtld.optional_static_tls=65536" ;;
+esac
+
+mkdir -p "$OUT"
+rm -f "$OUT"/*.md "$OUT"/*.csv
+cd "$ROOT"
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+SECONDS=0
+"$BIN" all --out "$OUT" "${ARGS[@]}" | tee "$OUT/bench.txt"
+
+PYSTATUS=""
+if [ -x "$ROOT/bench/pyworkloads.sh" ] && [ "${PYWORKLOADS:-1}" != 0 ]; then
+    echo "run-bench: bench/pyworkloads.sh" >&2
+    if "$ROOT/bench/pyworkloads.sh" "$(dirname "$BUILD")" \
+        >"$OUT/pyworkloads.md.tmp"; then
+        mv "$OUT/pyworkloads.md.tmp" "$OUT/pyworkloads.md"
+        cat "$OUT/pyworkloads.md"
+    else
+        PYSTATUS="bench/pyworkloads.sh failed (exit $?); its table is missing."
+        rm -f "$OUT/pyworkloads.md.tmp"
+        echo "run-bench: $PYSTATUS" >&2
+    fi
+fi
+
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+CMD=${RCGC_BENCH_CMD:-"scripts/run-bench.sh ${BUILD#"$ROOT"/} ${ARGS[*]:-}"}
+if [ -n "${MAKELEVEL:-}" ] && [ -z "${RCGC_BENCH_CMD:-}" ]; then
+    CMD="make bench${ARGS[*]:+ BENCH_ARGS=\"${ARGS[*]}\"}"
+fi
+{
+    echo "## Benchmarks"
+    echo
+    echo "Produced by \`$CMD\` on $START ($((SECONDS / 60)) min"
+    echo "$((SECONDS % 60)) s): $(uname -m), ${CPU:-unknown CPU},"
+    echo "$(nproc) cores, shared with other jobs while it ran."
+    echo "Every table holds all its competitors in one process, alternating"
+    echo "them round by round; cells are the median (min–max) over the"
+    echo "rounds and **the ratio to the reference** in the same run (absolute"
+    echo "times on a shared machine drift; ratios are what to read). Times"
+    echo "are the thread's CPU time unless \`--wall\`; targets are those of"
+    echo "issues 2–4 (✓ met, ✗ missed). Raw numbers: \`bench/out/*.csv\`."
+    echo
+    for t in alloc alloc-rss refcount gc young mem; do
+        if [ -f "$OUT/$t.md" ]; then
+            sed 's/^### /#### /' "$OUT/$t.md"
+        fi
+    done
+    if [ -f "$OUT/pyworkloads.md" ]; then
+        echo "#### CPython's stdlib workloads on objalloc (bench/pyworkloads.sh)"
+        echo
+        cat "$OUT/pyworkloads.md"
+        echo
+    elif [ -n "$PYSTATUS" ]; then
+        echo "$PYSTATUS"
+        echo
+    fi
+    if [ -f "$OUT/alloc-lifo-classes.md" ]; then
+        echo "<details><summary>LIFO per size class</summary>"
+        echo
+        sed 's/^### /#### /' "$OUT/alloc-lifo-classes.md"
+        echo "</details>"
+    fi
+} >"$RESULTS"
+echo "run-bench: wrote ${RESULTS#"$ROOT"/}" >&2
+
+if [ "${README_UPDATE:-1}" = 0 ]; then
+    echo "run-bench: README_UPDATE=0: README.md left alone" >&2
+elif grep -q '^<!-- bench:begin -->' "$README" 2>/dev/null &&
+    grep -q '^<!-- bench:end -->' "$README"; then
+    awk -v results="$RESULTS" '
+        /^<!-- bench:begin -->/ {
+            print; while ((getline line < results) > 0) print line
+            skip = 1; next
+        }
+        /^<!-- bench:end -->/ { skip = 0 }
+        !skip { print }
+    ' "$README" >"$README.tmp" && mv "$README.tmp" "$README"
+    echo "run-bench: updated the benchmark section of README.md" >&2
+else
+    echo "run-bench: README.md has no bench markers; only" \
+        "bench/RESULTS.md was written" >&2
+fi
