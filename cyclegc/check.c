@@ -1,0 +1,110 @@
+/* check.c - gc_check: walk every list of the collector and verify every
+ * invariant written in internal.h.  Works as documentation.
+ *
+ * For each list (gens 0..2, permanent):
+ *   - every link is 16-byte aligned and non-zero; next->prev == this
+ *     (so each object is on exactly one circular list);
+ *   - each object is of a GC type, alive (count > 0), and - outside a
+ *     collection - carries no collector bit in its flags;
+ *   - the list's descents is at least the adjacent pairs out of address
+ *     order, and size_ub at least its length.
+ * Then: thresholds >= 0, counts >= 0; the garbage list holds live
+ * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
+ */
+#include "cyclegc/internal.h"
+
+#include <stdarg.h>
+
+static int
+fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cyclegc: gc_check: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return -1;
+}
+
+static int
+check_list(const GcHeap *gc, const GcList *l, const char *name)
+{
+    const RcGcHead *head = &l->head;
+    const RcGcHead *prev = head;
+    size_t n = 0, descents = 0;
+    for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
+        if (g == NULL || ((uintptr_t)g & GC_PREV_FLAGS) != 0) {
+            return fail("%s: bad link %p after %p", name, (const void *)g,
+                        (const void *)prev);
+        }
+        if (gc_prev(g) != prev) {
+            return fail("%s: object %p: prev is %p, expected %p", name,
+                        (void *)gc_obj((RcGcHead *)(uintptr_t)g),
+                        (void *)g->prev, (const void *)prev);
+        }
+        const RcObject *op = gc_obj((RcGcHead *)(uintptr_t)g);
+        if (!rc_is_gc(op)) {
+            return fail("%s: object %p of type '%s' is not of a GC type", name,
+                        (const void *)op, op->type->name);
+        }
+        if (op->refcnt == 0) {
+            return fail("%s: object %p of type '%s' has count 0", name,
+                        (const void *)op, op->type->name);
+        }
+        if (!gc->collecting && (op->flags & GC_OBJ_BITS) != 0) {
+            return fail("%s: object %p has collector flags 0x%x outside a "
+                        "collection",
+                        name, (const void *)op, op->flags & GC_OBJ_BITS);
+        }
+        if (prev != head && (uintptr_t)prev > (uintptr_t)g) {
+            descents++;
+        }
+        prev = g;
+        n++;
+    }
+    if (gc_prev(head) != prev) {
+        return fail("%s: sentinel prev is %p, expected %p", name,
+                    (void *)head->prev, (const void *)prev);
+    }
+    if (descents > l->descents) {
+        return fail("%s: %zu pairs out of order, recorded %zu", name, descents,
+                    l->descents);
+    }
+    if (n > l->size_ub) {
+        return fail("%s: %zu objects, recorded at most %zu", name, n,
+                    l->size_ub);
+    }
+    return 0;
+}
+
+int
+gc_check(const GcHeap *gc)
+{
+    static const char *names[GC_NGENERATIONS] = {
+        "generation 0", "generation 1", "generation 2"};
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        if (check_list(gc, &gc->gens[i].list, names[i]) != 0) {
+            return -1;
+        }
+        if (gc->gens[i].threshold < 0 || gc->gens[i].count < 0) {
+            return fail("generation %d: threshold %ld, count %ld", i,
+                        gc->gens[i].threshold, gc->gens[i].count);
+        }
+    }
+    if (check_list(gc, &gc->permanent, "permanent generation") != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < gc->ngarbage; i++) {
+        const RcObject *op = gc->garbage[i];
+        if (op == NULL || op->refcnt == 0) {
+            return fail("garbage[%zu] = %p is not a live object", i,
+                        (const void *)op);
+        }
+    }
+    if (gc->ngarbage > gc->garbage_cap) {
+        return fail("garbage: %zu items, capacity %zu", gc->ngarbage,
+                    gc->garbage_cap);
+    }
+    return 0;
+}

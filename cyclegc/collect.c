@@ -1,0 +1,219 @@
+/* collect.c - one collection, phase by phase, and when to run one.
+ *
+ * gc_collect(generation) and the automatic trigger both end in
+ * collect_with_callbacks(), which marks the heap as collecting (so that a
+ * collection requested from a finalizer or a callback does nothing and
+ * returns 0), calls the "start" callbacks, runs collect_main(), then the
+ * "stop" callbacks.  collect_main, following CPython's gc_collect_main:
+ *
+ *   1. counters: gen g+1 counts one more collection of g, gens 0..g
+ *      restart from 0;
+ *   2. merge gens 0..g into a private list `young` (objects created
+ *      meanwhile go to the now empty gen 0 and stay there);
+ *   3. if young is far from address order, sort it (sort.c);
+ *   4. split it into reachable / unreachable (reach.c);
+ *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
+ *      long-lived counters as CPython;
+ *   6. the unreachable are set aside, finalized, cleared (garbage.c);
+ *   7. statistics, event log, debug lines.
+ *
+ * Automatic collection (created hook): when gen 0's count passes its
+ * threshold, collect the oldest generation whose count passed its
+ * threshold; a full collection also waits until the objects promoted into
+ * gen 2 since the last full collection exceed a quarter of those that
+ * survived it (CPython's long-lived brake).
+ *
+ * One heap per thread at a time: `active` is the heap collecting on this
+ * thread; collecting another heap from inside its finalizers or
+ * callbacks is refused with an error.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "cyclegc/internal.h"
+
+#include <time.h>
+
+static _Thread_local GcHeap *active;
+
+/* Sort when the runs in address order are short on average. */
+#define SORT_MIN_RUN 256
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+debug_start(GcHeap *gc, int generation)
+{
+    FILE *out = gc_stream(gc);
+    fprintf(out, "gc: collecting generation %d...\n", generation);
+    fprintf(out, "gc: objects in each generation:");
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        fprintf(out, " %zu", gc_list_size(&gc->gens[i].list));
+    }
+    fprintf(out, "\ngc: objects in permanent generation: %zu\n",
+            gc_list_size(&gc->permanent));
+}
+
+static void
+record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
+             const GcOutcome *out, uint64_t pause)
+{
+    GcEvent *e = &gc->events[gc->nevents % GC_EVENT_LOG];
+    gc->nevents++;
+    e->seq = gc->nevents;
+    e->generation = generation;
+    e->reason = reason;
+    e->examined = examined;
+    e->collected = out->collected;
+    e->uncollectable = out->uncollectable;
+    e->pause_ns = pause;
+}
+
+static void
+maybe_sort(GcHeap *gc, GcList *young)
+{
+    if (young->descents == 0) {
+        return;
+    }
+    if (young->descents * SORT_MIN_RUN <= young->size_ub) {
+        return; /* long runs: walking them is nearly sequential */
+    }
+    (void)gc_list_sort(gc, young);
+}
+
+static long
+collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
+{
+    uint64_t t0 = now_ns();
+    if (gc->debug & GC_DEBUG_STATS) {
+        debug_start(gc, generation);
+    }
+    /* 1. */
+    if (generation + 1 < GC_NGENERATIONS) {
+        gc->gens[generation + 1].count++;
+    }
+    for (int i = 0; i <= generation; i++) {
+        gc->gens[i].count = 0;
+    }
+    /* 2. */
+    GcList young;
+    gc_list_init(&young);
+    for (int i = 0; i <= generation; i++) {
+        gc_list_merge(&gc->gens[i].list, &young);
+    }
+    int full = generation == GC_NGENERATIONS - 1;
+    GcList *old = &gc->gens[full ? generation : generation + 1].list;
+    /* 3, 4. */
+    maybe_sort(gc, &young);
+    GcList reachable, unreachable;
+    gc_list_init(&reachable);
+    gc_list_init(&unreachable);
+    size_t examined = gc_reach_split(&young, &reachable, &unreachable);
+    /* 5. */
+    size_t survivors = examined - unreachable.size_ub;
+    if (full) {
+        gc->long_lived_pending = 0;
+        gc->long_lived_total = survivors;
+    }
+    else if (generation == GC_NGENERATIONS - 2) {
+        gc->long_lived_pending += survivors;
+    }
+    gc_list_merge(&reachable, old);
+    /* 6. */
+    gc_handle_unreachable(gc, &unreachable, old, out);
+    /* 7. */
+    gc->stats[generation].collections++;
+    gc->stats[generation].collected += out->collected;
+    gc->stats[generation].uncollectable += out->uncollectable;
+    uint64_t pause = now_ns() - t0;
+    record_event(gc, generation, reason, examined, out, pause);
+    if (gc->debug & GC_DEBUG_STATS) {
+        fprintf(gc_stream(gc),
+                "gc: done, %zu unreachable, %zu uncollectable, %.4fs "
+                "elapsed\n",
+                out->collected + out->uncollectable, out->uncollectable,
+                (double)pause / 1e9);
+    }
+    return (long)(out->collected + out->uncollectable);
+}
+
+static void
+invoke_callbacks(GcHeap *gc, GcPhase phase, int generation,
+                 const GcOutcome *out)
+{
+    GcInfo info = {.generation = generation,
+                   .collected = out != NULL ? (long)out->collected : 0,
+                   .uncollectable =
+                       out != NULL ? (long)out->uncollectable : 0};
+    /* A callback may remove itself or others: index with a fresh bound. */
+    for (size_t i = 0; i < gc->ncallbacks; i++) {
+        GcCallbackEntry e = gc->callbacks[i];
+        e.cb(gc, phase, &info, e.ctx);
+    }
+}
+
+static long
+collect_with_callbacks(GcHeap *gc, int generation, GcReason reason)
+{
+    GcHeap *outer = active;
+    active = gc;
+    gc->collecting = 1;
+    GcOutcome out = {0, 0};
+    invoke_callbacks(gc, GC_PHASE_START, generation, NULL);
+    long n = collect_main(gc, generation, reason, &out);
+    invoke_callbacks(gc, GC_PHASE_STOP, generation, &out);
+    gc->collecting = 0;
+    active = outer;
+    return n;
+}
+
+long
+gc_collect_reason(GcHeap *gc, int generation, GcReason reason)
+{
+    if (gc->collecting) {
+        return 0;
+    }
+    if (active != NULL && active != gc) {
+        gc_set_error(gc, "gc_collect: a collection of another heap is "
+                         "running on this thread");
+        return -1;
+    }
+    return collect_with_callbacks(gc, generation, reason);
+}
+
+long
+gc_collect(GcHeap *gc, int generation)
+{
+    if (generation < 0 || generation >= GC_NGENERATIONS) {
+        gc_set_error(gc, "gc_collect: invalid generation %d (0..%d)",
+                     generation, GC_NGENERATIONS - 1);
+        return -1;
+    }
+    if (gc->collecting) {
+        gc_set_error(gc, "gc_collect: a collection is already running");
+        return 0;
+    }
+    return gc_collect_reason(gc, generation, GC_REASON_EXPLICIT);
+}
+
+void
+gc_maybe_collect(GcHeap *gc)
+{
+    if (active != NULL) {
+        return; /* another heap (or this one) is collecting */
+    }
+    for (int i = GC_NGENERATIONS - 1; i >= 0; i--) {
+        if (gc->gens[i].count > gc->gens[i].threshold) {
+            if (i == GC_NGENERATIONS - 1 &&
+                gc->long_lived_pending < gc->long_lived_total / 4) {
+                continue;
+            }
+            collect_with_callbacks(gc, i, GC_REASON_THRESHOLD);
+            break;
+        }
+    }
+}

@@ -1,0 +1,428 @@
+/* heap.c - the GcHeap: creation, refcount's hooks, objalloc's pressure
+ * callback, and the small parts of the gc-module API (enable, thresholds,
+ * counts, stats, callbacks, freeze, garbage list, debug flags, events).
+ *
+ * Data: a GcHeap (internal.h) lives in bookkeeping memory of its objalloc
+ * heap (oa_meta_malloc, so limits and failure injection apply).  It holds
+ * four lists (generations 0..2 and the permanent generation), counters,
+ * and growable arrays for callbacks and the garbage list.
+ *
+ * Hooks (refcount.h):
+ *   created  gen-0 count + 1, maybe collect (before tracking, as CPython
+ *            collects in the allocator before the type tracks the object),
+ *            then track in generation 0;
+ *   untrack  unlink (valid at any time: lists are real doubly-linked lists
+ *            whenever refcount can run), gen-0 count - 1;
+ *   track    a resurrected object goes back to generation 0.
+ * Pressure: an allocation about to fail runs a full collection, unless a
+ * collection is already running (its own allocations must not recurse).
+ */
+#include "cyclegc/internal.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* ---- lists ---------------------------------------------------------- */
+
+void
+gc_list_merge(GcList *from, GcList *to)
+{
+    if (gc_list_is_empty(from)) {
+        return;
+    }
+    RcGcHead *first = gc_next(&from->head);
+    RcGcHead *last = gc_prev(&from->head);
+    RcGcHead *tail = gc_prev(&to->head);
+    if (tail != &to->head && (uintptr_t)tail > (uintptr_t)first) {
+        to->descents++;
+    }
+    tail->next = (uintptr_t)first;
+    first->prev = (uintptr_t)tail;
+    last->next = (uintptr_t)&to->head;
+    to->head.prev = (uintptr_t)last;
+    to->descents += from->descents;
+    to->size_ub += from->size_ub;
+    gc_list_init(from);
+}
+
+size_t
+gc_list_size(GcList *l)
+{
+    size_t n = 0;
+    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
+        n++;
+    }
+    return n;
+}
+
+/* ---- errors --------------------------------------------------------- */
+
+void
+gc_set_error(GcHeap *gc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(gc->error, sizeof(gc->error), fmt, ap);
+    va_end(ap);
+    gc->has_error = 1;
+}
+
+const char *
+gc_error(const GcHeap *gc)
+{
+    return gc != NULL && gc->has_error ? gc->error : NULL;
+}
+
+FILE *
+gc_stream(const GcHeap *gc)
+{
+    return gc->stream != NULL ? gc->stream : stderr;
+}
+
+/* ---- hooks ---------------------------------------------------------- */
+
+static void
+on_created(void *ctx, RcObject *op)
+{
+    GcHeap *gc = ctx;
+    gc->gens[0].count++;
+    if (gc->gens[0].count > gc->gens[0].threshold && gc->enabled &&
+        gc->gens[0].threshold != 0 && !gc->collecting) {
+        gc_maybe_collect(gc);
+    }
+    op->flags &= ~GC_OBJ_BITS;
+    gc_list_append(&gc->gens[0].list, gc_head(op));
+}
+
+static void
+on_untrack(void *ctx, RcObject *op)
+{
+    GcHeap *gc = ctx;
+    RcGcHead *g = gc_head(op);
+    gc_list_remove(g);
+    g->next = 0;
+    g->prev = 0;
+    if (gc->gens[0].count > 0) {
+        gc->gens[0].count--;
+    }
+}
+
+static void
+on_track(void *ctx, RcObject *op)
+{
+    GcHeap *gc = ctx;
+    op->flags &= ~GC_OBJ_BITS;
+    gc_list_append(&gc->gens[0].list, gc_head(op));
+}
+
+static int
+on_pressure(OaHeap *oa, size_t nbytes, void *ctx)
+{
+    (void)oa;
+    (void)nbytes;
+    GcHeap *gc = ctx;
+    if (gc->collecting) {
+        return 0;
+    }
+    return gc_collect_reason(gc, GC_NGENERATIONS - 1, GC_REASON_PRESSURE) > 0;
+}
+
+/* ---- creation ------------------------------------------------------- */
+
+GcHeap *
+gc_heap_new(RcHeap *rc)
+{
+    int own = 0;
+    if (rc == NULL) {
+        rc = rc_heap_new(NULL);
+        if (rc == NULL) {
+            return NULL;
+        }
+        own = 1;
+    }
+    else if (rc_heap_gc_ctx(rc) != NULL) {
+        return NULL;
+    }
+    OaHeap *oa = rc_heap_oa(rc);
+    GcHeap *gc = oa_meta_malloc(oa, sizeof(GcHeap));
+    if (gc == NULL) {
+        if (own) {
+            rc_heap_destroy(rc);
+        }
+        return NULL;
+    }
+    memset(gc, 0, sizeof(*gc));
+    gc->rc = rc;
+    gc->oa = oa;
+    gc->own_rc = own;
+    static const long thresholds[GC_NGENERATIONS] = {2000, 10, 10};
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        gc_list_init(&gc->gens[i].list);
+        gc->gens[i].threshold = thresholds[i];
+    }
+    gc_list_init(&gc->permanent);
+    gc->enabled = 1;
+    RcGcHooks hooks = {.ctx = gc,
+                       .created = on_created,
+                       .untrack = on_untrack,
+                       .track = on_track};
+    rc_heap_set_gc_hooks(rc, &hooks);
+    oa_heap_set_pressure(oa, on_pressure, gc);
+    return gc;
+}
+
+/* Forget every list (objects become untracked), for a borrowed heap. */
+static void
+untrack_all(GcList *l)
+{
+    RcGcHead *g = gc_list_first(l);
+    while (g != &l->head) {
+        RcGcHead *next = gc_next(g);
+        g->next = 0;
+        g->prev = 0;
+        g = next;
+    }
+    gc_list_init(l);
+}
+
+void
+gc_heap_destroy(GcHeap *gc)
+{
+    if (gc == NULL) {
+        return;
+    }
+    RcHeap *rc = gc->rc;
+    OaHeap *oa = gc->oa;
+    if (!gc->own_rc) {
+        gc_garbage_clear(gc);
+        for (int i = 0; i < GC_NGENERATIONS; i++) {
+            untrack_all(&gc->gens[i].list);
+        }
+        untrack_all(&gc->permanent);
+    }
+    rc_heap_set_gc_hooks(rc, NULL);
+    oa_heap_set_pressure(oa, NULL, NULL);
+    oa_meta_free(oa, gc->callbacks,
+                 gc->callbacks_cap * sizeof(GcCallbackEntry));
+    oa_meta_free(oa, gc->garbage, gc->garbage_cap * sizeof(RcObject *));
+    int own = gc->own_rc;
+    oa_meta_free(oa, gc, sizeof(GcHeap));
+    if (own) {
+        rc_heap_destroy(rc);
+    }
+}
+
+RcHeap *
+gc_heap_rc(const GcHeap *gc)
+{
+    return gc->rc;
+}
+
+GcHeap *
+gc_heap_of(const RcObject *op)
+{
+    if (op == NULL) {
+        return NULL;
+    }
+    return rc_heap_gc_ctx(rc_heap_of(op));
+}
+
+/* ---- switches, thresholds, counts, stats ---------------------------- */
+
+void
+gc_enable(GcHeap *gc)
+{
+    gc->enabled = 1;
+}
+
+void
+gc_disable(GcHeap *gc)
+{
+    gc->enabled = 0;
+}
+
+int
+gc_isenabled(const GcHeap *gc)
+{
+    return gc->enabled;
+}
+
+void
+gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
+{
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        count[i] = gc->gens[i].count;
+    }
+}
+
+void
+gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
+{
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        threshold[i] = gc->gens[i].threshold;
+    }
+}
+
+int
+gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
+{
+    if (t0 < 0 || t1 < 0 || t2 < 0) {
+        gc_set_error(gc,
+                     "gc_set_threshold: thresholds must be >= 0 (got %ld, "
+                     "%ld, %ld)",
+                     t0, t1, t2);
+        return -1;
+    }
+    gc->gens[0].threshold = t0;
+    gc->gens[1].threshold = t1;
+    gc->gens[2].threshold = t2;
+    return 0;
+}
+
+void
+gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
+{
+    memcpy(stats, gc->stats, sizeof(gc->stats));
+}
+
+/* ---- callbacks ------------------------------------------------------ */
+
+int
+gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
+{
+    if (cb == NULL) {
+        gc_set_error(gc, "gc_callback_add: callback is NULL");
+        return -1;
+    }
+    if (gc->ncallbacks == gc->callbacks_cap) {
+        size_t cap = gc->callbacks_cap ? gc->callbacks_cap * 2 : 4;
+        size_t esz = sizeof(GcCallbackEntry);
+        void *p = oa_meta_realloc(gc->oa, gc->callbacks,
+                                  gc->callbacks_cap * esz, cap * esz);
+        if (p == NULL) {
+            gc_set_error(gc, "gc_callback_add: out of memory");
+            return -1;
+        }
+        gc->callbacks = p;
+        gc->callbacks_cap = cap;
+    }
+    gc->callbacks[gc->ncallbacks].cb = cb;
+    gc->callbacks[gc->ncallbacks].ctx = ctx;
+    gc->ncallbacks++;
+    return 0;
+}
+
+int
+gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
+{
+    for (size_t i = 0; i < gc->ncallbacks; i++) {
+        if (gc->callbacks[i].cb == cb && gc->callbacks[i].ctx == ctx) {
+            memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
+                    (gc->ncallbacks - i - 1) * sizeof(GcCallbackEntry));
+            gc->ncallbacks--;
+            return 0;
+        }
+    }
+    gc_set_error(gc, "gc_callback_remove: callback not registered");
+    return -1;
+}
+
+/* ---- freeze --------------------------------------------------------- */
+
+void
+gc_freeze(GcHeap *gc)
+{
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        gc_list_merge(&gc->gens[i].list, &gc->permanent);
+    }
+    gc->gens[0].count = 0;
+}
+
+void
+gc_unfreeze(GcHeap *gc)
+{
+    gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
+}
+
+size_t
+gc_get_freeze_count(const GcHeap *gc)
+{
+    return gc_list_size((GcList *)(uintptr_t)&gc->permanent);
+}
+
+/* ---- garbage -------------------------------------------------------- */
+
+int
+gc_garbage_append(GcHeap *gc, RcObject *op)
+{
+    if (gc->ngarbage == gc->garbage_cap) {
+        size_t cap = gc->garbage_cap ? gc->garbage_cap * 2 : 16;
+        size_t esz = sizeof(RcObject *);
+        void *p = oa_meta_realloc(gc->oa, gc->garbage, gc->garbage_cap * esz,
+                                  cap * esz);
+        if (p == NULL) {
+            gc_set_error(gc, "garbage list: out of memory");
+            return -1;
+        }
+        gc->garbage = p;
+        gc->garbage_cap = cap;
+    }
+    rc_incref(op);
+    gc->garbage[gc->ngarbage++] = op;
+    return 0;
+}
+
+size_t
+gc_garbage_count(const GcHeap *gc)
+{
+    return gc->ngarbage;
+}
+
+RcObject *
+gc_garbage_get(const GcHeap *gc, size_t i)
+{
+    return i < gc->ngarbage ? gc->garbage[i] : NULL;
+}
+
+void
+gc_garbage_clear(GcHeap *gc)
+{
+    /* Take the list first: the decrefs run user code, which may collect
+     * and append to a fresh list. */
+    RcObject **items = gc->garbage;
+    size_t n = gc->ngarbage, cap = gc->garbage_cap;
+    gc->garbage = NULL;
+    gc->ngarbage = 0;
+    gc->garbage_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        rc_decref(items[i]);
+    }
+    oa_meta_free(gc->oa, items, cap * sizeof(RcObject *));
+}
+
+/* ---- debug and events ----------------------------------------------- */
+
+void
+gc_set_debug(GcHeap *gc, int flags, FILE *stream)
+{
+    gc->debug = flags;
+    gc->stream = stream;
+}
+
+int
+gc_get_debug(const GcHeap *gc)
+{
+    return gc->debug;
+}
+
+size_t
+gc_events(const GcHeap *gc, GcEvent *buf, size_t cap)
+{
+    size_t kept = gc->nevents < GC_EVENT_LOG ? (size_t)gc->nevents
+                                             : (size_t)GC_EVENT_LOG;
+    uint64_t first = gc->nevents - kept;
+    for (size_t i = 0; i < kept && i < cap; i++) {
+        buf[i] = gc->events[(first + i) % GC_EVENT_LOG];
+    }
+    return kept;
+}

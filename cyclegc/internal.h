@@ -1,0 +1,241 @@
+/* internal.h - cyclegc's private structures and cross-file helpers.
+ *
+ * Nothing here is exported (no RCGC_API): the shared library hides it.
+ * Files of the layer:
+ *
+ *   heap.c     GcHeap: creation, refcount hooks, pressure callback, the
+ *              small gc-module getters and setters, garbage list, events
+ *   collect.c  one collection, phase by phase, and the automatic trigger
+ *   reach.c    the reachability passes: update_refs, subtract_refs,
+ *              mark (prefetching, O(1) memory), partition
+ *   sort.c     sort a generation list by address (radix sort)
+ *   garbage.c  what happens to the unreachable: legacy finalizers,
+ *              weakrefs, finalize, resurrection, clear
+ *   inspect.c  get_objects / referrers / referents, track / untrack
+ *   why.c      gc_why_alive
+ *   check.c    gc_check
+ *
+ * ---- the two header words (RcGcHead) of a tracked object ------------
+ *
+ * Outside the reachability passes (whenever user code or a decref can
+ * run) every tracked object is on exactly one circular doubly-linked
+ * list whose sentinel is a GcList:
+ *
+ *     next   address of the next RcGcHead (or of the sentinel), never 0
+ *     prev   address of the previous RcGcHead (or of the sentinel)
+ *
+ * An untracked object has next == 0 (refcount relies on it) and, when we
+ * untracked it, prev == 0.  Every RcGcHead and every sentinel is 16-byte
+ * aligned, so a real link has its low four bits clear.
+ *
+ * During the reachability passes (reach.c; only traverse runs, never user
+ * code, never a decref) the objects of the collected list `young` keep
+ * `next` as a singly-linked list and pack `prev`:
+ *
+ *     prev = gc_refs << GC_REFS_SHIFT | GC_PREV_COLLECTING     (counting)
+ *     prev = link | GC_PREV_COLLECTING | GC_PREV_VISITED       (marked)
+ *
+ * where `link` is the next object of the mark stack (or 0).  A tracked
+ * object outside `young` has a real prev link, so GC_PREV_COLLECTING is
+ * clear and the passes leave it alone.  partition() restores real links.
+ *
+ * ---- collector bits in RcObject.flags (16..31 belong to us) ----------
+ *
+ *     GC_OBJ_UNREACHABLE  in the unreachable set of the running
+ *                         collection (between partition and clear)
+ *
+ * Invariants outside a collection (gc_check): the bits are clear on
+ * every tracked object; every list is a consistent circular list; the
+ * descents of a list is at least the number of adjacent pairs that are
+ * out of address order (0 means: sorted).
+ */
+#ifndef RCGC_CYCLEGC_INTERNAL_H
+#define RCGC_CYCLEGC_INTERNAL_H
+
+#include "cyclegc/cyclegc.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GC_PREV_COLLECTING ((uintptr_t)1)
+#define GC_PREV_VISITED    ((uintptr_t)2)
+#define GC_PREV_FLAGS      ((uintptr_t)15)
+#define GC_REFS_SHIFT      4
+
+#define GC_OBJ_UNREACHABLE (1u << 16)
+#define GC_OBJ_BITS        0xFFFF0000u
+
+/* A list of tracked objects: a sentinel RcGcHead and two counters.
+ * descents >= adjacent pairs out of address order (removals are not
+ * counted, so it is an upper bound); size_ub >= length likewise. */
+typedef struct GcList {
+    alignas(16) RcGcHead head;
+    size_t descents;
+    size_t size_ub;
+} GcList;
+
+typedef struct GcGen {
+    GcList list;
+    long threshold; /* collect when count > threshold */
+    long count;     /* gen 0: allocations - deallocations; others:
+                       collections of the younger generation */
+} GcGen;
+
+typedef struct GcCallbackEntry {
+    GcCallback cb;
+    void *ctx;
+} GcCallbackEntry;
+
+/* Invariants: collecting is 1 exactly while a collection of this heap
+ * runs (including its start/stop callbacks); garbage[0..ngarbage) hold
+ * strong references; events is a ring of the last GC_EVENT_LOG
+ * collections, nevents of them ever. */
+struct GcHeap {
+    RcHeap *rc;
+    OaHeap *oa;
+    int own_rc; /* rc was created by gc_heap_new */
+    GcGen gens[GC_NGENERATIONS];
+    GcList permanent;          /* frozen objects */
+    int enabled;               /* automatic collection */
+    int collecting;            /* a collection is running */
+    int debug;                 /* GC_DEBUG_* */
+    FILE *stream;              /* for debug lines; NULL = stderr */
+    size_t long_lived_total;   /* survivors of the last full collection */
+    size_t long_lived_pending; /* promoted into gen 2 since then */
+    GcGenStats stats[GC_NGENERATIONS];
+    GcCallbackEntry *callbacks;
+    size_t ncallbacks, callbacks_cap;
+    RcObject **garbage;
+    size_t ngarbage, garbage_cap;
+    uint64_t nevents;
+    GcEvent events[GC_EVENT_LOG];
+    int has_error;
+    char error[256];
+};
+
+/* ---- object <-> head ------------------------------------------------ */
+
+static inline RcGcHead *
+gc_head(RcObject *op)
+{
+    return rc_gc_head(op);
+}
+
+static inline RcObject *
+gc_obj(RcGcHead *g)
+{
+    return (RcObject *)(void *)(g + 1);
+}
+
+static inline RcGcHead *
+gc_next(const RcGcHead *g)
+{
+    return (RcGcHead *)g->next;
+}
+
+static inline RcGcHead *
+gc_prev(const RcGcHead *g)
+{
+    return (RcGcHead *)g->prev;
+}
+
+/* ---- lists ---------------------------------------------------------- */
+
+static inline void
+gc_list_init(GcList *l)
+{
+    l->head.next = (uintptr_t)&l->head;
+    l->head.prev = (uintptr_t)&l->head;
+    l->descents = 0;
+    l->size_ub = 0;
+}
+
+static inline int
+gc_list_is_empty(const GcList *l)
+{
+    return l->head.next == (uintptr_t)&l->head;
+}
+
+static inline RcGcHead *
+gc_list_first(GcList *l)
+{
+    return gc_next(&l->head);
+}
+
+/* Link g at the tail of l. */
+static inline void
+gc_list_append(GcList *l, RcGcHead *g)
+{
+    RcGcHead *last = gc_prev(&l->head);
+    if (last != &l->head && (uintptr_t)last > (uintptr_t)g) {
+        l->descents++;
+    }
+    g->prev = (uintptr_t)last;
+    g->next = (uintptr_t)&l->head;
+    last->next = (uintptr_t)g;
+    l->head.prev = (uintptr_t)g;
+    l->size_ub++;
+}
+
+/* Unlink g from whatever list holds it (g stays "tracked" garbage:
+ * the caller relinks it or zeroes it). */
+static inline void
+gc_list_remove(RcGcHead *g)
+{
+    RcGcHead *prev = gc_prev(g);
+    RcGcHead *next = gc_next(g);
+    prev->next = (uintptr_t)next;
+    next->prev = (uintptr_t)prev;
+}
+
+static inline void
+gc_list_move(RcGcHead *g, GcList *to)
+{
+    gc_list_remove(g);
+    gc_list_append(to, g);
+}
+
+/* Append every object of from to to (from ends empty). */
+void gc_list_merge(GcList *from, GcList *to);
+
+/* Objects on l (walks it). */
+size_t gc_list_size(GcList *l);
+
+/* ---- cross-file functions ------------------------------------------- */
+
+/* heap.c: record a message for gc_error (printf format). */
+void gc_set_error(GcHeap *gc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* heap.c: append op to the garbage list with a new reference; -1 when
+ * out of memory (op is not appended). */
+int gc_garbage_append(GcHeap *gc, RcObject *op);
+
+/* heap.c: the stream for debug lines. */
+FILE *gc_stream(const GcHeap *gc);
+
+/* collect.c: the automatic trigger (called by the created hook). */
+void gc_maybe_collect(GcHeap *gc);
+/* collect.c: a full collection for objalloc's pressure callback. */
+long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
+
+/* sort.c: relink l in address order (descents becomes 0); 0, or -1 when
+ * the side memory could not be had (l is unchanged). */
+int gc_list_sort(GcHeap *gc, GcList *l);
+
+/* reach.c: split young into the objects reachable from outside it
+ * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
+ * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
+ * order.  young ends empty.  Runs no user code.  Returns young's size. */
+size_t gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable);
+
+/* garbage.c: the unreachable set after the reachability passes. */
+typedef struct GcOutcome {
+    size_t collected;     /* objects cleared (freed or not) */
+    size_t uncollectable; /* set aside because of legacy finalizers */
+} GcOutcome;
+void gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
+                           GcOutcome *out);
+
+#endif /* RCGC_CYCLEGC_INTERNAL_H */

@@ -1,0 +1,307 @@
+/* impl_collect.c - the collector engineer's tests of the collection
+ * itself: cycles found, live objects intact, finalizers once,
+ * resurrection, legacy finalizers, weakrefs, SAVEALL, re-entrancy. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#include "impl_helpers.h"
+
+#include <string.h>
+
+TestSuite(impl_collect, .init = impl_setup, .fini = impl_teardown);
+
+Test(impl_collect, self_cycle_is_collected)
+{
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 0), 1);
+    cr_assert_eq(rc_live_total(gc_heap_rc(impl_gc)), 0);
+}
+
+Test(impl_collect, ring_is_collected_and_live_ring_kept_intact)
+{
+    enum { N = 1000 };
+    RcObject *dead[N], *live[N];
+    for (int i = 0; i < N; i++) {
+        dead[i] = impl_new(&impl_node_type);
+        live[i] = impl_new(&impl_node_type);
+        impl_node(live[i])->tag = i;
+    }
+    for (int i = 0; i < N; i++) {
+        impl_link(dead[i], 0, dead[(i + 1) % N]);
+        impl_link(live[i], 0, live[(i + 1) % N]);
+        impl_link(live[i], 1, live[(i * 7) % N]);
+    }
+    for (int i = 0; i < N; i++) {
+        rc_decref(dead[i]);
+        if (i != 0) {
+            rc_decref(live[i]);
+        }
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), N);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    RcObject *p = live[0];
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(impl_node(p)->tag, i);
+        cr_assert(gc_is_tracked(p));
+        p = impl_node(p)->a;
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    rc_decref(live[0]);
+    cr_assert_eq(gc_collect(impl_gc, 2), N);
+}
+
+Test(impl_collect, survivors_are_promoted_one_generation)
+{
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *buf[4];
+    cr_assert_eq(gc_get_objects(impl_gc, 0, buf, 4), 1);
+    gc_collect(impl_gc, 0);
+    cr_assert_eq(gc_get_objects(impl_gc, 0, buf, 4), 0);
+    cr_assert_eq(gc_get_objects(impl_gc, 1, buf, 4), 1);
+    gc_collect(impl_gc, 1);
+    cr_assert_eq(gc_get_objects(impl_gc, 2, buf, 4), 1);
+    cr_assert_eq(buf[0], a);
+    gc_collect(impl_gc, 2);
+    cr_assert_eq(gc_get_objects(impl_gc, 2, buf, 4), 1);
+    rc_decref(a);
+}
+
+Test(impl_collect, cycle_through_untracked_object_survives_but_is_not_seen)
+{
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *b = impl_new(&impl_node_type);
+    cr_assert_eq(gc_untrack(b), 0);
+    impl_link(a, 0, b);
+    impl_link(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    /* b is untracked: its reference to a counts as external. */
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    cr_assert_eq(gc_track(b), 0);
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+}
+
+Test(impl_collect, finalizer_runs_once_and_resurrection_keeps_what_it_reaches)
+{
+    RcObject *r = impl_new(&impl_res_type);
+    RcObject *x = impl_new(&impl_node_type);
+    RcObject *y = impl_new(&impl_node_type);
+    impl_node(y)->tag = 42;
+    impl_link(r, 0, x);
+    impl_link(x, 0, r);
+    impl_link(x, 1, y);
+    rc_decref(r);
+    rc_decref(x);
+    rc_decref(y);
+    for (int i = 0; i < 100; i++) {
+        RcObject *c = impl_new(&impl_node_type);
+        impl_link(c, 0, c);
+        rc_decref(c);
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 100);
+    cr_assert_eq(impl_finalized, 1);
+    cr_assert_eq(impl_resurrect_slot, r);
+    cr_assert(gc_is_finalized(r));
+    RcObject *xx = impl_node(r)->a;
+    cr_assert_eq(xx, x);
+    cr_assert_eq(impl_node(impl_node(xx)->b)->tag, 42);
+    GcGenStats st[GC_NGENERATIONS];
+    gc_get_stats(impl_gc, st);
+    cr_assert_eq(st[2].collected, 100);
+    /* Drop it again: finalize does not rerun; the cycle goes. */
+    RcObject *slot = impl_resurrect_slot;
+    impl_resurrect_slot = (RcObject *)1; /* no second resurrection */
+    rc_decref(slot);
+    cr_assert_eq(gc_collect(impl_gc, 2), 3);
+    cr_assert_eq(impl_finalized, 1);
+    impl_resurrect_slot = NULL;
+}
+
+Test(impl_collect, legacy_finalizer_cycle_is_uncollectable_with_all_it_reaches)
+{
+    RcObject *l = impl_new(&impl_legacy_type);
+    RcObject *x = impl_new(&impl_node_type);
+    RcObject *y = impl_new(&impl_node_type);
+    impl_link(l, 0, x);
+    impl_link(x, 0, l);
+    impl_link(x, 1, y);
+    rc_decref(l);
+    rc_decref(x);
+    rc_decref(y);
+    cr_assert_eq(gc_collect(impl_gc, 2), 3);
+    GcGenStats st[GC_NGENERATIONS];
+    gc_get_stats(impl_gc, st);
+    cr_assert_eq(st[2].uncollectable, 3);
+    cr_assert_eq(st[2].collected, 0);
+    cr_assert_eq(gc_garbage_count(impl_gc), 3);
+    cr_assert_eq(impl_legacy_calls, 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    /* Break the cycle by hand, as a Python user would. */
+    impl_link(x, 0, NULL);
+    gc_garbage_clear(impl_gc);
+    cr_assert_eq(impl_legacy_calls, 1);
+}
+
+static long impl_wr_calls;
+static RcObject *impl_wr_seen_target;
+
+static void
+impl_wr_cb(RcObject *wr, void *ctx)
+{
+    (void)ctx;
+    impl_wr_calls++;
+    impl_wr_seen_target = rc_weakref_get(wr);
+}
+
+Test(impl_collect,
+     reachable_weakref_calls_back_with_cleared_ref_garbage_one_never)
+{
+    impl_wr_calls = 0;
+    impl_wr_seen_target = (RcObject *)1;
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    RcObject *live_wr = rc_weakref_new(rc, a, impl_wr_cb, NULL, NULL);
+    cr_assert_not_null(live_wr);
+    /* A weakref held by the cycle itself: garbage, never calls back. */
+    RcObject *b = impl_new(&impl_node_type);
+    RcObject *dead_wr = rc_weakref_new(rc, a, impl_wr_cb, NULL, NULL);
+    impl_node(b)->a = dead_wr; /* steal */
+    impl_link(b, 1, b);
+    impl_link(a, 1, b);
+    rc_decref(b);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 2), 3);
+    cr_assert_eq(impl_wr_calls, 1);
+    cr_assert_null(impl_wr_seen_target);
+    cr_assert_null(rc_weakref_get(live_wr));
+    rc_decref(live_wr);
+}
+
+Test(impl_collect, saveall_keeps_everything_in_garbage)
+{
+    gc_set_debug(impl_gc, GC_DEBUG_SAVEALL, NULL);
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *b = impl_new(&impl_node_type);
+    impl_link(a, 0, b);
+    impl_link(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+    cr_assert_eq(gc_garbage_count(impl_gc), 2);
+    cr_assert_eq(rc_live_total(gc_heap_rc(impl_gc)), 2);
+    gc_set_debug(impl_gc, 0, NULL);
+    gc_garbage_clear(impl_gc);
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+}
+
+static long impl_inner_result = -7;
+
+static void
+impl_finalize_collects(RcObject *op)
+{
+    (void)op;
+    impl_inner_result = gc_collect(impl_gc, 2);
+}
+
+static const RcType impl_collecting_type = {
+    RC_TYPE_HEAD("impl_collecting", RC_TYPE_GC),
+    .size = sizeof(ImplNode),
+    .traverse = impl_traverse,
+    .clear = impl_clear,
+    .finalize = impl_finalize_collects,
+};
+
+Test(impl_collect, collect_inside_finalizer_returns_zero)
+{
+    RcObject *a = impl_new(&impl_collecting_type);
+    impl_link(a, 0, a);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 2), 1);
+    cr_assert_eq(impl_inner_result, 0);
+}
+
+Test(impl_collect, debug_stats_lines_go_to_the_chosen_stream)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    gc_set_debug(impl_gc, GC_DEBUG_STATS | GC_DEBUG_COLLECTABLE, f);
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    rc_decref(a);
+    gc_collect(impl_gc, 1);
+    gc_set_debug(impl_gc, 0, NULL);
+    fclose(f);
+    cr_assert_not_null(strstr(text, "gc: collecting generation 1...\n"));
+    cr_assert_not_null(strstr(text, "gc: collectable <impl_node 0x"));
+    cr_assert_not_null(strstr(text, "gc: done, 1 unreachable, 0 "
+                                    "uncollectable, "));
+    free(text);
+}
+
+Test(impl_collect, frozen_objects_referenced_by_a_new_cycle_stay_intact)
+{
+    RcObject *f = impl_new(&impl_node_type);
+    gc_freeze(impl_gc);
+    cr_assert_eq(gc_get_freeze_count(impl_gc), 1);
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    impl_link(a, 1, f);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 2), 1);
+    cr_assert_eq(rc_refcnt(f), 1);
+    gc_unfreeze(impl_gc);
+    cr_assert_eq(gc_get_freeze_count(impl_gc), 0);
+    rc_decref(f);
+}
+
+Test(impl_collect, automatic_collection_follows_threshold_and_stops_at_zero)
+{
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    gc_set_threshold(impl_gc, 100, 10, 10);
+    for (int i = 0; i < 1000; i++) {
+        RcObject *a = impl_new(&impl_node_type);
+        impl_link(a, 0, a);
+        rc_decref(a);
+    }
+    cr_assert_lt(rc_live_total(rc), 101);
+    GcEvent ev[4];
+    size_t n = gc_events(impl_gc, ev, 4);
+    cr_assert_geq(n, 9);
+    gc_set_threshold(impl_gc, 0, 10, 10);
+    gc_collect(impl_gc, 2);
+    for (int i = 0; i < 5000; i++) {
+        RcObject *a = impl_new(&impl_node_type);
+        impl_link(a, 0, a);
+        rc_decref(a);
+    }
+    cr_assert_eq(rc_live_total(rc), 5000);
+    cr_assert_eq(gc_collect(impl_gc, 2), 5000);
+}
+
+Test(impl_collect, bad_input_is_refused_with_a_message)
+{
+    cr_assert_eq(gc_collect(impl_gc, 3), -1);
+    cr_assert_not_null(strstr(gc_error(impl_gc), "invalid generation"));
+    cr_assert_eq(gc_collect(impl_gc, -1), -1);
+    cr_assert_eq(gc_set_threshold(impl_gc, -1, 0, 0), -1);
+    RcObject *buf[1];
+    cr_assert_eq(gc_get_objects(impl_gc, 5, buf, 1), (size_t)-1);
+    RcObject *a = impl_new(&impl_node_type);
+    cr_assert_eq(gc_track(a), -1);
+    cr_assert_not_null(strstr(gc_error(impl_gc), "already tracked"));
+    cr_assert_eq(gc_untrack(a), 0);
+    cr_assert_eq(gc_untrack(a), -1);
+    cr_assert_not_null(strstr(gc_error(impl_gc), "not tracked"));
+    cr_assert_eq(gc_track(a), 0);
+    RcObject *leaf = impl_new(&impl_leaf_type);
+    cr_assert_eq(gc_track(leaf), -1);
+    cr_assert_not_null(strstr(gc_error(impl_gc), "not of a GC type"));
+    cr_assert_eq(gc_untrack(leaf), -1);
+    cr_assert_not(gc_is_tracked(leaf));
+    cr_assert_eq(gc_why_alive(impl_gc, leaf, buf, 1), (size_t)-1);
+    rc_decref(leaf);
+    rc_decref(a);
+}

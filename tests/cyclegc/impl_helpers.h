@@ -1,0 +1,184 @@
+/* impl_helpers.h - fixtures of the collector engineer's own tests
+ * (tests/cyclegc/impl_*.c).  Everything is static: these files share one
+ * binary with the behaviour suite and must not clash with its names.
+ *
+ * A node has two reference slots; its type may count finalize / legacy_del
+ * calls and resurrect through a global slot. */
+#ifndef RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
+#define RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
+
+#include "cyclegc/cyclegc.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#define IMPL_UNUSED __attribute__((unused))
+
+typedef struct ImplNode {
+    RcObject *a, *b;
+    long tag;
+} ImplNode;
+
+static inline ImplNode *
+impl_node(RcObject *op)
+{
+    return (ImplNode *)rc_payload(op);
+}
+
+IMPL_UNUSED static int
+impl_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    ImplNode *n = impl_node(op);
+    int r;
+    if (n->a != NULL && (r = visit(n->a, arg)) != 0) {
+        return r;
+    }
+    if (n->b != NULL && (r = visit(n->b, arg)) != 0) {
+        return r;
+    }
+    return 0;
+}
+
+IMPL_UNUSED static void
+impl_clear(RcObject *op)
+{
+    ImplNode *n = impl_node(op);
+    rc_setref(&n->a, NULL);
+    rc_setref(&n->b, NULL);
+}
+
+IMPL_UNUSED static long impl_finalized;    /* finalize calls */
+IMPL_UNUSED static long impl_legacy_calls; /* legacy_del calls */
+IMPL_UNUSED static RcObject
+    *impl_resurrect_slot; /* finalize stores itself here */
+IMPL_UNUSED static GcHeap *impl_gc;
+
+IMPL_UNUSED static void
+impl_finalize_count(RcObject *op)
+{
+    (void)op;
+    impl_finalized++;
+}
+
+IMPL_UNUSED static void
+impl_finalize_resurrect(RcObject *op)
+{
+    impl_finalized++;
+    if (impl_resurrect_slot == NULL) {
+        impl_resurrect_slot = rc_newref(op);
+    }
+}
+
+IMPL_UNUSED static void
+impl_legacy(RcObject *op)
+{
+    (void)op;
+    impl_legacy_calls++;
+}
+
+IMPL_UNUSED static const RcType impl_node_type = {
+    RC_TYPE_HEAD("impl_node", RC_TYPE_GC),
+    .size = sizeof(ImplNode),
+    .traverse = impl_traverse,
+    .clear = impl_clear,
+};
+
+IMPL_UNUSED static const RcType impl_fin_type = {
+    RC_TYPE_HEAD("impl_fin", RC_TYPE_GC),
+    .size = sizeof(ImplNode),
+    .traverse = impl_traverse,
+    .clear = impl_clear,
+    .finalize = impl_finalize_count,
+};
+
+IMPL_UNUSED static const RcType impl_res_type = {
+    RC_TYPE_HEAD("impl_res", RC_TYPE_GC),
+    .size = sizeof(ImplNode),
+    .traverse = impl_traverse,
+    .clear = impl_clear,
+    .finalize = impl_finalize_resurrect,
+};
+
+IMPL_UNUSED static const RcType impl_legacy_type = {
+    RC_TYPE_HEAD("impl_legacy", RC_TYPE_GC),
+    .size = sizeof(ImplNode),
+    .traverse = impl_traverse,
+    .clear = impl_clear,
+    .legacy_del = impl_legacy,
+};
+
+IMPL_UNUSED static const RcType impl_leaf_type = {
+    RC_TYPE_HEAD("impl_leaf", 0),
+    .size = 16,
+};
+
+static inline RcObject *
+impl_new(const RcType *t)
+{
+    RcObject *op = rc_new(gc_heap_rc(impl_gc), t);
+    cr_assert_not_null(op);
+    return op;
+}
+
+/* slot = value, with a new reference to value. */
+static inline void
+impl_link(RcObject *from, int slot, RcObject *to)
+{
+    ImplNode *n = impl_node(from);
+    rc_setref(slot == 0 ? &n->a : &n->b, rc_xnewref(to));
+}
+
+IMPL_UNUSED static void
+impl_setup(void)
+{
+    impl_finalized = 0;
+    impl_legacy_calls = 0;
+    impl_resurrect_slot = NULL;
+    impl_gc = gc_heap_new(NULL);
+    cr_assert_not_null(impl_gc);
+}
+
+/* Every object died, the lists hold, every block came back. */
+IMPL_UNUSED static void
+impl_teardown(void)
+{
+    cr_assert_eq(gc_check(impl_gc), 0);
+    gc_garbage_clear(impl_gc);
+    gc_collect(impl_gc, 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    cr_assert_eq(rc_live_total(rc), 0, "%zu objects still alive",
+                 rc_live_total(rc));
+    OaStats st;
+    oa_heap_stats(rc_heap_oa(rc), &st);
+    cr_assert_eq(st.blocks_used, 0, "%zu blocks not returned", st.blocks_used);
+    cr_assert_eq(oa_heap_check(rc_heap_oa(rc)), 0);
+    gc_heap_destroy(impl_gc);
+    impl_gc = NULL;
+}
+
+static inline size_t
+impl_scaled(size_t n)
+{
+    return getenv("RCGC_UNDER_VALGRIND") != NULL ? n / 20 : n;
+}
+
+typedef struct ImplThread {
+    void *(*fn)(void *);
+    void *arg;
+} ImplThread;
+
+IMPL_UNUSED static void
+impl_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    cr_assert_eq(pthread_attr_init(&attr), 0);
+    cr_assert_eq(pthread_attr_setstacksize(&attr, stack_bytes), 0);
+    cr_assert_eq(pthread_create(&th, &attr, fn, arg), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+#endif
