@@ -290,8 +290,8 @@ build_sizes(Work *w)
 static void
 run_one(Work *w, int id, Series res[W_COUNT], Series lifo[NCLASS])
 {
-    double ns = 0, total = 0, b, f;
-    long calls;
+    double ns = 0, total = 0, b = 0, f = 0;
+    long calls = 1;
     for (int c = 0; c < NCLASS; c++) {
         size_t size = (size_t)(c + 1) * 16;
         WITH_ALLOC(id, ns = wl_lifo(fn, size, w->lifo_calls));
@@ -382,6 +382,11 @@ bench_alloc(void)
             table_note(t, "%s skipped: %s", anchors[i].name, anchors[i].why);
         }
     }
+    table_note(t,
+               "the first touch of a fresh page costs %.1f \u00b5s "
+               "here (bench clock): rows that take memory from the OS "
+               "(build, realloc) are dominated by it",
+               bench_page_fault_ns() / 1e3);
     table_note(t, "objalloc-sized frees with oa_free_sized (size known "
                   "from the type, no ownership lookup); targets from "
                   "issue 2.");

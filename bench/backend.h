@@ -59,6 +59,9 @@ typedef struct Backend {
     double (*node_bytes)(void);
     /* Objects of the node type still alive (sanity checks), -1 unknown. */
     long (*live)(void);
+    /* Optional: a line about the collections so far from the runtime's
+     * own records (rcgc: its event log), to cross-check the pauses. */
+    void (*describe)(char *buf, size_t cap);
 } Backend;
 
 enum { B_CPYTHON, B_RCGC, B_COUNT };

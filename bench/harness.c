@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -204,6 +205,25 @@ bench_peak_rss(void)
     }
     fclose(f);
     return kb * 1024;
+}
+
+double
+bench_page_fault_ns(void)
+{
+    size_t len = 16u << 20;
+    long page = sysconf(_SC_PAGESIZE);
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return 0;
+    }
+    uint64_t t0 = bench_now();
+    for (size_t i = 0; i < len; i += (size_t)page) {
+        p[i] = 1;
+    }
+    double ns = (double)(bench_now() - t0) / (double)(len / (size_t)page);
+    munmap(p, len);
+    return ns;
 }
 
 int

@@ -88,6 +88,10 @@ void rng_shuffle(Rng *r, uint32_t *idx, size_t n);
 size_t bench_rss(void);
 size_t bench_peak_rss(void);
 
+/* What the first touch of a fresh page costs here (ns, bench clock): on
+ * virtual machines it can dwarf an allocator's own work. */
+double bench_page_fault_ns(void);
+
 /* Run this program again with args (NULL-terminated, without argv[0])
  * and capture its stdout into out (NUL-terminated).  Returns the exit
  * status (0 on success), -1 if it could not run. */

@@ -168,6 +168,42 @@ pause_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
     }
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The event log's view of the generation-0 collections: how many, the
+ * median pause and the median number of objects examined. */
+static void
+rc_describe(char *buf, size_t cap)
+{
+    static GcEvent ev[GC_EVENT_LOG];
+    uint64_t pause[GC_EVENT_LOG], examined[GC_EVENT_LOG];
+    size_t n = gc_events(gcheap, ev, GC_EVENT_LOG), k = 0;
+    for (size_t i = 0; i < n && i < GC_EVENT_LOG; i++) {
+        if (ev[i].generation == 0) {
+            pause[k] = ev[i].pause_ns;
+            examined[k] = ev[i].examined;
+            k++;
+        }
+    }
+    if (k == 0) {
+        snprintf(buf, cap, "rcgc event log: no generation-0 collection");
+        return;
+    }
+    qsort(pause, k, sizeof(uint64_t), cmp_u64);
+    qsort(examined, k, sizeof(uint64_t), cmp_u64);
+    snprintf(buf, cap,
+             "rcgc's event log (last %zu collections, %zu of generation "
+             "0): gen-0 pause p50 %.1f \u00b5s (wall clock), %llu "
+             "objects examined (median)",
+             n < GC_EVENT_LOG ? n : (size_t)GC_EVENT_LOG, k,
+             (double)pause[k / 2] / 1e3, (unsigned long long)examined[k / 2]);
+}
+
 static void
 rc_pauses_start(PauseLog *log)
 {
@@ -212,7 +248,7 @@ rc_backend_init(Backend *b)
 #if defined(BENCH_HAVE_CYCLEGC)
         .has_collector = 1, .collect = rc_collect, .auto_gc = rc_auto_gc,
         .set_threshold = rc_set_threshold, .pauses_start = rc_pauses_start,
-        .pauses_stop = rc_pauses_stop,
+        .pauses_stop = rc_pauses_stop, .describe = rc_describe,
 #endif
     };
 #if !defined(BENCH_HAVE_CYCLEGC)

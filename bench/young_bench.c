@@ -78,7 +78,8 @@ summarize(const PauseLog *log, double total_ns, long iters,
 }
 
 static long
-run_young(const Backend *b, long iters, double out[Y_COUNT])
+run_young(const Backend *b, long iters, double out[Y_COUNT], char *desc,
+          size_t desc_cap)
 {
     void **surv = malloc(SURVIVORS * sizeof(void *));
     PauseLog log;
@@ -122,6 +123,9 @@ run_young(const Backend *b, long iters, double out[Y_COUNT])
     b->auto_gc(0);
     b->pauses_stop();
     summarize(&log, total, iters, out);
+    if (b->describe != NULL && desc != NULL) {
+        b->describe(desc, desc_cap);
+    }
     for (size_t i = 0; i < SURVIVORS; i++) {
         b->decref(surv[i]);
     }
@@ -138,6 +142,7 @@ bench_young(void)
 {
     Series s[Y_COUNT][B_COUNT];
     long iters = bench_scale(1000000);
+    char desc[256] = "";
     memset(s, 0, sizeof s);
     backends_init();
     Table *t = table_new("young", "Collector: young generation under load",
@@ -151,7 +156,8 @@ bench_young(void)
             if (!backends[id].has_collector) {
                 continue;
             }
-            long left = run_young(&backends[id], iters, out);
+            long left = run_young(&backends[id], iters, out,
+                                  r == 0 ? desc : NULL, sizeof desc);
             if (left != 0 && r == 0) {
                 table_note(t, "%s: %ld nodes left after the workload",
                            backend_names[id], left);
@@ -178,6 +184,9 @@ bench_young(void)
                "(2000, 10, 10) in both; pauses timed from the start/stop "
                "callbacks (gc.callbacks / gc_callback_add).",
                iters, SURVIVORS);
+    if (desc[0] != '\0') {
+        table_note(t, "%s", desc);
+    }
     if (!backends[B_RCGC].has_collector) {
         table_note(t, "rcgc skipped: %s", backends[B_RCGC].why);
     }
