@@ -112,9 +112,11 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     GcList reachable, unreachable;
     gc_list_init(&reachable);
     gc_list_init(&unreachable);
-    size_t examined = gc_reach_split(&young, &reachable, &unreachable);
+    GcSplit split;
+    gc_reach_split(&young, &reachable, &unreachable, &split);
+    size_t examined = split.examined;
     /* 5. */
-    size_t survivors = examined - unreachable.size_ub;
+    size_t survivors = examined - split.unreachable;
     if (full) {
         gc->long_lived_pending = 0;
         gc->long_lived_total = survivors;
@@ -124,7 +126,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     }
     gc_list_merge(&reachable, old);
     /* 6. */
-    gc_handle_unreachable(gc, &unreachable, old, out);
+    gc_handle_unreachable(gc, &unreachable, old, &split, out);
     /* 7. */
     gc->stats[generation].collections++;
     gc->stats[generation].collected += out->collected;

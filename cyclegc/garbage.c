@@ -213,40 +213,51 @@ delete_garbage(GcHeap *gc, GcList *final, GcList *old)
 
 void
 gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
-                      GcOutcome *out)
+                      const GcSplit *split, GcOutcome *out)
 {
     GcList legacy;
     gc_list_init(&legacy);
-    move_legacy(unreachable, &legacy);
-
+    if (split->need & GC_NEED_LEGACY) {
+        move_legacy(unreachable, &legacy);
+    }
     if (gc->debug & GC_DEBUG_COLLECTABLE) {
         for (RcGcHead *g = gc_list_first(unreachable); g != &unreachable->head;
              g = gc_next(g)) {
             debug_object(gc, "collectable", gc_obj(g));
         }
     }
-    handle_weakrefs(gc, unreachable);
-
-    GcList final;
-    gc_list_init(&final);
-    if (finalize_garbage(unreachable)) {
-        /* Redo reachability over the set; the resurrected (and all they
-         * reach) go to old with their flag cleared. */
-        gc_reach_split(unreachable, old, &final);
+    if (split->need & GC_NEED_WEAKREFS) {
+        handle_weakrefs(gc, unreachable);
     }
-    else {
-        gc_list_merge(unreachable, &final);
-    }
-    out->collected = gc_list_size(&final);
-    delete_garbage(gc, &final, old);
-
-    size_t m = 0;
+    size_t m = 0; /* set aside */
     for (RcGcHead *g = gc_list_first(&legacy); g != &legacy.head;
          g = gc_next(g)) {
         m++;
+    }
+    GcList final;
+    gc_list_init(&final);
+    if ((split->need & GC_NEED_FINALIZE) && finalize_garbage(unreachable)) {
+        /* Redo reachability over the set; the resurrected (and all they
+         * reach) go to old with their flag cleared. */
+        GcSplit again;
+        gc_reach_split(unreachable, old, &final, &again);
+        out->collected = again.unreachable;
+    }
+    else {
+        /* No finalizer ran, so no user code could reach the set: nothing
+         * in it died or came back; only the set aside left it. */
+        gc_list_merge(unreachable, &final);
+        out->collected = split->unreachable - m;
+    }
+    delete_garbage(gc, &final, old);
+
+    m = 0; /* finalizers may have freed some of them */
+    for (RcGcHead *g = gc_list_first(&legacy); g != &legacy.head;
+         g = gc_next(g)) {
         if (gc->debug & GC_DEBUG_UNCOLLECTABLE) {
             debug_object(gc, "uncollectable", gc_obj(g));
         }
+        m++;
         (void)gc_garbage_append(gc, gc_obj(g));
     }
     out->uncollectable = m;

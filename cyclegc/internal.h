@@ -227,8 +227,19 @@ int gc_list_sort(GcHeap *gc, GcList *l);
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
- * order.  young ends empty.  Runs no user code.  Returns young's size. */
-size_t gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable);
+ * order.  young ends empty.  Runs no user code.  Fills *split. */
+enum {
+    GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
+    GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
+    GC_NEED_FINALIZE = 4  /* ... has a finalize not run yet */
+};
+typedef struct GcSplit {
+    size_t examined;    /* objects of young */
+    size_t unreachable; /* of them, appended to unreachable */
+    unsigned need;      /* GC_NEED_* found among the unreachable */
+} GcSplit;
+void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
+                    GcSplit *split);
 
 /* garbage.c: the unreachable set after the reachability passes. */
 typedef struct GcOutcome {
@@ -236,6 +247,6 @@ typedef struct GcOutcome {
     size_t uncollectable; /* set aside because of legacy finalizers */
 } GcOutcome;
 void gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
-                           GcOutcome *out);
+                           const GcSplit *split, GcOutcome *out);
 
 #endif /* RCGC_CYCLEGC_INTERNAL_H */

@@ -26,7 +26,10 @@
  *                      it in address order when it gets there.
  *   4. partition:      walk young once more, append each object to
  *                      `reachable` (VISITED) or `unreachable`, restoring
- *                      real prev links and setting GC_OBJ_UNREACHABLE.
+ *                      real prev links and setting GC_OBJ_UNREACHABLE;
+ *                      note what the unreachable will need (legacy
+ *                      finalizers, weakrefs, finalize) so that the later
+ *                      phases that are not needed skip their walk.
  *
  * Cache misses: in steps 2 and 3 the referents of an object are random
  * addresses.  Each referent is prefetched when traverse reports it and
@@ -242,8 +245,11 @@ link_tail(GcList *l, RcGcHead **tail, RcGcHead *g)
 /* Before: young singly linked, prev packed.  After: young empty, its
  * objects on reachable / unreachable with real links, in young's order. */
 static void
-partition(GcList *young, GcList *reachable, GcList *unreachable)
+partition(GcList *young, GcList *reachable, GcList *unreachable,
+          GcSplit *split)
 {
+    size_t nunreachable = 0;
+    unsigned need = 0;
     RcGcHead *rtail = gc_prev(&reachable->head);
     RcGcHead *utail = gc_prev(&unreachable->head);
     RcGcHead *end = &young->head;
@@ -255,8 +261,18 @@ partition(GcList *young, GcList *reachable, GcList *unreachable)
             link_tail(reachable, &rtail, g);
         }
         else {
-            op->flags |= GC_OBJ_UNREACHABLE;
+            const RcType *t = op->type;
+            uint32_t flags = op->flags;
+            need |= t->legacy_del != NULL ? GC_NEED_LEGACY : 0;
+            need |= (t == &rc_weakref_type || (flags & RC_OBJ_HAS_WEAKREFS))
+                        ? GC_NEED_WEAKREFS
+                        : 0;
+            need |= (t->finalize != NULL && !(flags & RC_OBJ_FINALIZED))
+                        ? GC_NEED_FINALIZE
+                        : 0;
+            op->flags = flags | GC_OBJ_UNREACHABLE;
             link_tail(unreachable, &utail, g);
+            nunreachable++;
         }
         g = next;
     }
@@ -265,18 +281,20 @@ partition(GcList *young, GcList *reachable, GcList *unreachable)
     utail->next = (uintptr_t)&unreachable->head;
     unreachable->head.prev = (uintptr_t)utail;
     gc_list_init(young);
+    split->unreachable = nunreachable;
+    split->need = need;
 }
 
-size_t
-gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable)
+void
+gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
+               GcSplit *split)
 {
     Pass p = {.pos = 0, .stack = NULL, .sorted = young->descents == 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
-    size_t n = update_refs(young);
+    split->examined = update_refs(young);
     subtract_refs(young, &p);
     mark(young, &p);
-    partition(young, reachable, unreachable);
-    return n;
+    partition(young, reachable, unreachable, split);
 }
