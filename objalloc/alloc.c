@@ -37,21 +37,32 @@ oa_size_class(size_t nbytes)
 
 /* ---- small blocks --------------------------------------------------- */
 
-static inline void *
-pool_alloc(OaPool *pool, size_t c, size_t nbytes)
+/* The pool's free list ran dry handing out b: refill it (out of line, as
+ * a tail call, so the fast path saves no registers). */
+static __attribute__((noinline)) void *
+refill_and_hand(OaHeap *heap, OaPool *pool, OaBlock *b, size_t nbytes)
 {
-    OaHeap *heap = pool->heap;
+    (void)heap;
+    (void)nbytes;
+    oa_pool_refill(pool);
+#if OA_CHECKED
+    oa_block_handout(heap, pool, (char *)b, nbytes);
+#endif
+    return b;
+}
+
+static inline void *
+pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
+{
     OaBlock *b = pool->free;
     oa_mem_open(b, sizeof(OaBlock));
     OaBlock *next = b->next;
     pool->nused++;
     heap->cls[c].nmalloc++;
     heap->cls[c].requested += nbytes;
-    if (OA_LIKELY(next != NULL)) {
-        pool->free = next;
-    }
-    else {
-        oa_pool_refill(pool);
+    pool->free = next;
+    if (OA_UNLIKELY(next == NULL)) {
+        return refill_and_hand(heap, pool, b, nbytes);
     }
 #if OA_CHECKED
     oa_block_handout(heap, pool, (char *)b, nbytes);
@@ -75,7 +86,7 @@ small_slow(OaHeap *heap, size_t c, size_t nbytes)
         heap->nfail++;
         return NULL;
     }
-    return pool_alloc(pool, c, nbytes);
+    return pool_alloc(heap, pool, c, nbytes);
 }
 
 static inline void *
@@ -85,7 +96,20 @@ small_malloc(OaHeap *heap, size_t c, size_t nbytes)
     if (OA_UNLIKELY(pool == NULL)) {
         return small_slow(heap, c, nbytes);
     }
-    return pool_alloc(pool, c, nbytes);
+    return pool_alloc(heap, pool, c, nbytes);
+}
+
+/* A free changed the pool's state: it was full (back on its class list)
+ * and/or it is now empty (back to its arena).  Out of line. */
+static __attribute__((noinline)) void
+pool_state_change(OaPool *pool, bool was_full)
+{
+    if (was_full) {
+        oa_pool_relink(pool);
+    }
+    if (pool->nused == 0) {
+        oa_pool_release(pool);
+    }
 }
 
 static inline void
@@ -99,11 +123,9 @@ pool_free(OaPool *pool, OaBlock *b)
     b->next = old;
     oa_mem_hide(b, sizeof(OaBlock));
     pool->free = b;
-    if (OA_UNLIKELY(old == NULL)) {
-        oa_pool_relink(pool);
-    }
-    if (OA_UNLIKELY(--pool->nused == 0)) {
-        oa_pool_release(pool);
+    uint32_t nused = --pool->nused;
+    if (OA_UNLIKELY(old == NULL || nused == 0)) {
+        pool_state_change(pool, old == NULL);
     }
 }
 

@@ -223,20 +223,24 @@ oa_pool_new(OaHeap *heap, size_t c)
     }
     OaPool *pool = arena_take_pool(heap, a);
     size_t stride = OA_CLASS_SIZE(c) + OA_TRAILER;
-    char *first = oa_pool_first(pool);
-    pool->cls = (uint16_t)c;
-    pool->stride = (uint16_t)stride;
     pool->nused = 0;
     pool->heap = heap;
-    pool->limit = (char *)pool + OA_POOL_SIZE - stride;
-    pool->bump = first + stride;
-    pool->free = (OaBlock *)first;
-    oa_mem_open(first, sizeof(OaBlock));
-    pool->free->next = NULL;
-    oa_mem_hide(first, sizeof(OaBlock));
+    /* A pool that last served the same class keeps its free list and
+     * carved blocks (as pymalloc does): no re-carving after a breath. */
+    if (pool->stride != stride || pool->free == NULL) {
+        char *first = oa_pool_first(pool);
+        pool->cls = (uint16_t)c;
+        pool->stride = (uint16_t)stride;
+        pool->limit = (char *)pool + OA_POOL_SIZE - stride;
+        pool->bump = first + stride;
+        pool->free = (OaBlock *)first;
+        oa_mem_open(first, sizeof(OaBlock));
+        pool->free->next = NULL;
+        oa_mem_hide(first, sizeof(OaBlock));
 #if OA_CHECKED
-    oa_block_set_trailer(pool, first, OA_FREED_MARK);
+        oa_block_set_trailer(pool, first, OA_FREED_MARK);
 #endif
+    }
     pool->prev = NULL;
     pool->next = heap->cls[c].avail;
     if (pool->next != NULL) {
@@ -298,8 +302,7 @@ oa_pool_release(OaPool *pool)
     if (pool->next != NULL) {
         pool->next->prev = pool->prev;
     }
-    pool->heap = NULL;
-    pool->free = NULL;
+    pool->heap = NULL; /* free list, class and bump stay for reuse */
     pool->prev = NULL;
     pool->next = a->freepools;
     a->freepools = pool;

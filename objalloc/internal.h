@@ -130,10 +130,10 @@ typedef struct OaLarge {
 
 /* Per class: the head of the list of used pools, and cheap counters. */
 typedef struct OaClass {
-    OaPool *avail;      /* used pools; allocation takes from the head */
     uint64_t nmalloc;   /* blocks handed out, ever */
+    OaPool *avail;      /* used pools; allocation takes from the head */
     uint64_t requested; /* bytes requested by those, ever */
-} OaClass;
+} OaClass; /* (avail between the counters: no vectorised update of both) */
 
 struct OaHeap {
     OaClass cls[OA_NCLASSES]; /* hot: the fast path reads only this */
@@ -187,7 +187,8 @@ typedef struct OaMapLeaf {
     _Atomic(OaArena *) e[1u << OA_MAP_LEAF_BITS];
 } OaMapLeaf;
 
-extern _Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
+extern __attribute__((visibility(
+    "hidden"))) _Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
 
 /* The arena holding p, or NULL: two loads, reads no foreign memory. */
 static inline OaArena *
