@@ -54,7 +54,7 @@ def clean_env(extra):
 
 
 def run_once(python, script, env):
-    """(wall seconds, peak RSS KiB, stdout) of one child process."""
+    """(wall s, CPU s (user + sys), peak RSS KiB, stdout) of one child."""
     start = time.perf_counter()
     proc = subprocess.Popen([python, os.path.join(HERE, script)], env=env,
                             stdout=subprocess.PIPE)
@@ -65,12 +65,13 @@ def run_once(python, script, env):
     proc.stdout.close()
     if proc.returncode != 0:
         sys.exit(f"driver: {python} {script} failed ({proc.returncode})")
-    return wall, usage.ru_maxrss, out.decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss, out.decode()
 
 
 def measure(stock, launcher, runs, only):
     names = [s[0] for s in setups(stock, launcher)]
-    results = {}  # (workload, setup) -> [(wall, rss)]
+    results = {}  # (workload, setup) -> [(wall, cpu, rss)]
     for r in range(runs):
         order = setups(stock, launcher)
         order = order[r % len(order):] + order[:r % len(order)]
@@ -79,12 +80,14 @@ def measure(stock, launcher, runs, only):
                 continue
             outputs = set()
             for sname, python, env in order:
-                wall, rss, out = run_once(python, script, clean_env(env))
+                wall, cpu, rss, out = run_once(python, script,
+                                               clean_env(env))
                 outputs.add(out)
-                results.setdefault((wname, sname), []).append((wall, rss))
+                results.setdefault((wname, sname), []).append(
+                    (wall, cpu, rss))
                 print(f"round {r + 1}/{runs} {wname:<10} {sname:<11} "
-                      f"{wall:6.2f} s {rss / 1024:7.1f} MiB",
-                      file=sys.stderr)
+                      f"{wall:6.2f} s wall {cpu:6.2f} s cpu "
+                      f"{rss / 1024:7.1f} MiB", file=sys.stderr)
             if len(outputs) != 1:
                 sys.exit(f"driver: {wname}: setups disagree: {outputs}")
     return names, results
@@ -93,8 +96,8 @@ def measure(stock, launcher, runs, only):
 def table(names, results, runs):
     lines = [
         f"Python stdlib workloads: median of {runs} alternating runs per "
-        "cell (wall time, peak RSS); ratios are to the stock interpreter "
-        "(pymalloc), lower is better.",
+        "cell (wall time, CPU time = user + sys, peak RSS); ratios are to "
+        "the stock interpreter (pymalloc), lower is better.",
         "",
         "| workload | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
@@ -106,20 +109,20 @@ def table(names, results, runs):
         base = [statistics.median(x) for x in zip(*results[(wname, names[0])])]
         cells = []
         for n in names:
-            wall, rss = (statistics.median(x)
-                         for x in zip(*results[(wname, n)]))
+            med = [statistics.median(x) for x in zip(*results[(wname, n)])]
+            ratio = [m / b for m, b in zip(med, base)]
             if n == names[0]:
-                cells.append(f"{wall:.2f} s, {rss / 1024:.0f} MiB")
+                cells.append(f"{med[0]:.2f} s wall, {med[1]:.2f} s cpu, "
+                             f"{med[2] / 1024:.0f} MiB")
             else:
-                cells.append(f"{wall / base[0]:.3f}x time, "
-                             f"{rss / base[1]:.3f}x RSS")
-            geo[n].append((wall / base[0], rss / base[1]))
+                cells.append(f"{ratio[0]:.3f}x wall, {ratio[1]:.3f}x cpu, "
+                             f"{ratio[2]:.3f}x RSS")
+            geo[n].append(ratio)
         lines.append(f"| {wname} ({desc}) | " + " | ".join(cells) + " |")
     cells = []
     for n in names:
-        t = statistics.geometric_mean([g[0] for g in geo[n]])
-        m = statistics.geometric_mean([g[1] for g in geo[n]])
-        cells.append(f"{t:.3f}x time, {m:.3f}x RSS")
+        g = [statistics.geometric_mean(col) for col in zip(*geo[n])]
+        cells.append(f"{g[0]:.3f}x wall, {g[1]:.3f}x cpu, {g[2]:.3f}x RSS")
     lines.append("| geometric mean | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("pymalloc: /usr/bin/python3.11; malloc: PYTHONMALLOC=malloc; "
