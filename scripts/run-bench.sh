@@ -11,7 +11,8 @@
 #   1. rcgc-bench all: allocator, refcount, collector, young generation and
 #      memory tables on stdout, CSV + markdown in bench/out/;
 #   2. bench/pyworkloads.sh (CPython's stdlib workloads on objalloc), when
-#      present, its markdown table appended (skip with PYWORKLOADS=0);
+#      present, its markdown table appended (skip with PYWORKLOADS=0;
+#      PYWORKLOADS_RUNS rounds, default 3, 1 with --quick);
 #   3. bench/RESULTS.md: date, machine (uname -m, CPU model, cores), the
 #      command, then every table;
 #   4. README.md: the section between <!-- bench:begin --> and
@@ -52,8 +53,18 @@ SECONDS=0
 PYSTATUS=""
 if [ -x "$ROOT/bench/pyworkloads.sh" ] && [ "${PYWORKLOADS:-1}" != 0 ]; then
     echo "run-bench: bench/pyworkloads.sh" >&2
-    if "$ROOT/bench/pyworkloads.sh" "$(dirname "$BUILD")" \
-        >"$OUT/pyworkloads.md.tmp"; then
+    # make bench: BUILD is $(BUILD)/bench and the launcher goes to
+    # $(BUILD)/launcher; any other build dir gets it inside.
+    PYBUILD="$BUILD/py"
+    if [ "$(basename "$BUILD")" = bench ]; then
+        PYBUILD=$(dirname "$BUILD")
+    fi
+    # Its own default is 5 runs (about 2-3 minutes each here); 3 keeps
+    # make bench within a quarter of an hour, 1 with --quick.
+    RUNS=3
+    case " ${ARGS[*]:-} " in *" --quick "*) RUNS=1 ;; esac
+    export PYWORKLOADS_RUNS=${PYWORKLOADS_RUNS:-$RUNS}
+    if "$ROOT/bench/pyworkloads.sh" "$PYBUILD" >"$OUT/pyworkloads.md.tmp"; then
         mv "$OUT/pyworkloads.md.tmp" "$OUT/pyworkloads.md"
         cat "$OUT/pyworkloads.md"
     else
