@@ -10,6 +10,7 @@
  *
  * Usage: demo [--steps N] [--seed S] [--no-cpython]
  */
+#define _POSIX_C_SOURCE 200809L
 #include "cyclegc/cyclegc.h"
 #include "demo.h"
 
@@ -264,7 +265,7 @@ print_memory(OaHeap *oa)
 int
 main(int argc, char **argv)
 {
-    long steps = 3000000;
+    long steps = 1000000;
     uint64_t seed0 = 42;
     int cpython = 1;
     for (int i = 1; i < argc; i++) {

@@ -6,11 +6,13 @@
  * rcgc's defaults (2000, 10, 10).  Built only when libpython3.11 is found
  * (DEMO_HAVE_PYTHON); otherwise demo_cpython_run reports "not available".
  */
+#ifdef DEMO_HAVE_PYTHON
+#define PY_SSIZE_T_CLEAN
+#include <Python.h> /* first: it sets the feature macros */
+#endif
 #include "demo.h"
 
 #ifdef DEMO_HAVE_PYTHON
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
 
 #include <string.h>
 #include <time.h>
