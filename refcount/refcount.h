@@ -20,6 +20,9 @@
  * Contract for types: a type that owns references to other objects sets
  * RC_TYPE_GC and a traverse that visits every one of them; a type without
  * RC_TYPE_GC owns no references (its dealloc may free other memory).
+ * An object owns references only to objects of its own heap (heaps are
+ * independent; debug builds check this when the default dealloc releases
+ * them).  A variable object's length word is never changed after rc_new.
  *
  * Threads: as objalloc - a heap and its objects are used by one thread at
  * a time.

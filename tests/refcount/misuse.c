@@ -5,7 +5,8 @@
  * fill), a type pointer that is not a type descriptor, NULL.  The tests
  * that abort are in *_death suites (skipped under Valgrind): one set
  * checks the signal with criterion's .signal, the other forks, captures
- * the child's stderr and checks the message text.
+ * the child's stderr and checks the message text.  Debug builds also
+ * catch an object that references an object of another heap.
  * Release builds check nothing in rc_incref/rc_decref; a decref of a zero
  * count wraps to RC_IMMORTAL, so the object leaks instead of being freed
  * twice (tested below for release builds). */
@@ -86,6 +87,14 @@ Test(misuse_death, type_pointer_that_is_not_a_type_aborts, .signal = SIGABRT)
 Test(misuse_death, null_object_aborts, .signal = SIGABRT)
 {
     incref_null();
+}
+
+Test(misuse_death, reference_into_another_heap_aborts, .signal = SIGABRT)
+{
+    RcHeap *other = rc_heap_new(NULL);
+    RcObject *foreign = rc_new(other, &leaf_type);
+    RcObject *p = new_pair(foreign, NULL);
+    rc_decref(p); /* the default dealloc finds a child of another heap */
 }
 
 #ifndef RCGC_ASAN
