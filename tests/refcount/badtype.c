@@ -201,3 +201,37 @@ Test(badtype, weakref_creation_survives_every_allocation_failure)
     cr_expect_gt(failures, 0, "the sweep reached a failure");
     rc_decref(op);
 }
+
+/* Fail the k-th system request (and every later one) for k = 1, 2, ...
+ * while a fresh heap makes its first objects and a weak reference: at
+ * each k, a NULL with a message or success, never a leak or a crash. */
+Test(badtype, first_objects_survive_every_allocation_failure)
+{
+    int done = 0;
+    for (uint64_t k = 1; k < 50 && !done; k++) {
+        RcHeap *h = rc_heap_new(NULL);
+        cr_assert_not_null(h);
+        oa_heap_fail_nth(rc_heap_oa(h), OA_FAIL_ALL, k, 1);
+        RcObject *p = rc_new(h, &pair_type);
+        RcObject *v = p ? rc_new_var(h, &vec_type, 100) : NULL;
+        RcObject *w = v ? rc_weakref_new(h, p, NULL, NULL, NULL) : NULL;
+        oa_heap_fail_nth(rc_heap_oa(h), 0, 0, 0);
+        if (w == NULL) {
+            cr_expect_not_null(strstr(rc_heap_error(h), "out of memory"),
+                               "k = %llu: %s", (unsigned long long)k,
+                               rc_heap_error(h));
+        }
+        done = w != NULL;
+        cr_expect_eq(rc_heap_check(h), 0);
+        rc_xdecref(w);
+        rc_xdecref(v);
+        rc_xdecref(p);
+        cr_expect_eq(rc_live_total(h), 0);
+        cr_expect_eq(rc_heap_check(h), 0);
+        OaStats os;
+        oa_heap_stats(rc_heap_oa(h), &os);
+        cr_expect_eq(os.blocks_used + os.large_blocks, 0);
+        rc_heap_destroy(h);
+    }
+    cr_expect(done, "succeeds once enough requests are allowed");
+}
