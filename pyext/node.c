@@ -426,10 +426,8 @@ Node_len(NodeObject *h)
 static int
 slot_index(RcObject *op, Py_ssize_t i, Py_ssize_t *out)
 {
+    /* The sequence protocol already added len() to a negative index. */
     Py_ssize_t n = node_data(op)->nslots;
-    if (i < 0) {
-        i += n;
-    }
     if (i < 0 || i >= n) {
         PyErr_Format(PyExc_IndexError,
                      "slot index out of range (node has %zd slots)", n);

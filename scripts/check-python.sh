@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Build the rcgc Python extension and run its tests, then a Valgrind smoke
+# run.  Usage: scripts/check-python.sh [PYTHON]   (default: python3)
+#
+# 1. Build with setup.py into a temporary directory, with the library's
+#    debug checks and memcheck client requests on (RCGC_PYEXT_DEBUG=1) and
+#    -Werror, so that misuse of the C API aborts the tests.
+# 2. python -m unittest discover -s tests/python -v against that build.
+# 3. Valgrind memcheck on a smoke subset (SMOKE below) with
+#    PYTHONMALLOC=malloc.  CPython itself leaves memcheck noise (its
+#    interned strings, static types, the allocations it never frees at
+#    exit), so the run does not fail on Valgrind's exit status: a filter
+#    (vg_filter below) splits each log into error records and fails only
+#    on records whose stack has a frame of rcgc's code: a source file under
+#    objalloc/, refcount/, cyclegc/ or pyext/ (valgrind prints full paths
+#    with --fullpath-after=) or the _rcgc shared object.  Leaks count
+#    when "definitely" or "indirectly" lost.
+#    Set RCGC_SKIP_VALGRIND=1 to skip step 3 (or when valgrind is missing).
+set -uo pipefail
+PY=${1:-python3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-py.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "== check-python: building rcgc with $($PY -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+if ! RCGC_PYEXT_DEBUG=1 RCGC_PYEXT_WERROR=1 "$PY" setup.py -q build_ext \
+        --build-lib "$work/lib" --build-temp "$work/tmp" >"$work/build.log" 2>&1; then
+    cat "$work/build.log"
+    echo "check-python: build FAILED"
+    exit 1
+fi
+# The pure-Python half of the package next to the C module.
+cp pyext/rcgc/*.py pyext/rcgc/*.pyi "$work/lib/rcgc/"
+
+echo "== check-python: unit tests"
+if ! PYTHONPATH="$work/lib" "$PY" -m unittest discover -s tests/python -v; then
+    echo "check-python: unit tests FAILED"
+    exit 1
+fi
+
+if [ "${RCGC_SKIP_VALGRIND:-0}" != 0 ] || ! command -v valgrind >/dev/null; then
+    echo "check-python: valgrind smoke run skipped"
+    exit 0
+fi
+
+SMOKE="test_nodes test_finalizers test_callbacks test_errors test_gc_api"
+echo "== check-python: valgrind smoke run ($SMOKE)"
+(cd tests/python && PYTHONPATH="$work/lib:$root/tests/python" \
+    PYTHONMALLOC=malloc RCGC_UNDER_VALGRIND=1 \
+    valgrind --tool=memcheck --leak-check=full \
+        --show-leak-kinds=definite,indirect --num-callers=40 \
+        --fullpath-after= \
+        --log-file="$work/vg.%p" \
+        "$PY" -m unittest $SMOKE) || {
+    echo "check-python: tests FAILED under valgrind"
+    exit 1
+}
+if ! "$PY" - "$work"/vg.* <<'PYEOF'
+"""vg_filter: fail on memcheck error records with a frame of rcgc code."""
+import re
+import sys
+
+KINDS = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
+                   r"Conditional jump|Use of uninitialised|Syscall param|"
+                   r"Source and destination overlap|"
+                   r".*are (definitely|indirectly) lost)")
+OURS = re.compile(r"(/|\(|\s)(objalloc|refcount|cyclegc|pyext)/[\w.]+\.c:|_rcgc\.")
+bad = total = 0
+for path in sys.argv[1:]:
+    block = []
+    lines = [re.sub(r"^==\d+== ?", "", l.rstrip("\n")) for l in open(path)]
+    for line in lines + [""]:
+        if line.strip():
+            block.append(line)
+            continue
+        if block and KINDS.match(block[0]):
+            total += 1
+            if any(OURS.search(l) for l in block[1:]):
+                bad += 1
+                print("--- %s" % path)
+                print("\n".join(block))
+        block = []
+print("valgrind: %d error records, %d in rcgc code" % (total, bad))
+sys.exit(1 if bad else 0)
+PYEOF
+then
+    echo "check-python: valgrind found errors in rcgc code"
+    exit 1
+fi
+echo "check-python: all passed"
