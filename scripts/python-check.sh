@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # python-check.sh - CPython's own regression tests on rcgc's objalloc.
 #
-# Usage: scripts/python-check.sh [BUILD] [--quick]
+# Usage: scripts/python-check.sh [BUILD] [--quick] [--debug | --asan]
 #
 # 1. Installs what it misses (libpython3.11-dev, libpython3.11-testsuite...)
 #    and builds BUILD/launcher (rcgc-python and test_pyalloc, Release).
@@ -16,23 +16,44 @@
 #
 # --quick runs a few modules (well under 2 minutes, for `make check`);
 # the default runs the required set plus a wider one.
+# --debug builds the launcher with RCGC_DEBUG (objalloc's guards, poisoning
+# and misuse checks) into BUILD/launcher-debug; --asan adds ASan+UBSan
+# (objalloc poisons free pool memory) into BUILD/launcher-asan.  Both are
+# several times slower.
 # Environment: JOBS (regrtest workers, default 2), STOCK_PYTHON.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=build
 MODE=full
+FLAVOUR=release
 for arg in "$@"; do
     case "$arg" in
         --quick) MODE=quick ;;
-        -*) echo "usage: $0 [BUILD] [--quick]" >&2; exit 2 ;;
+        --debug) FLAVOUR=debug ;;
+        --asan) FLAVOUR=asan ;;
+        -*) echo "usage: $0 [BUILD] [--quick] [--debug | --asan]" >&2; exit 2 ;;
         *) BUILD=$arg ;;
     esac
 done
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 JOBS=${JOBS:-2}
 STOCK=${STOCK_PYTHON:-/usr/bin/python3.11}
-OUT="$BUILD/launcher"
+case "$FLAVOUR" in
+    release)
+        OUT="$BUILD/launcher"
+        FLAGS=(-DCMAKE_BUILD_TYPE=Release) ;;
+    debug)
+        OUT="$BUILD/launcher-debug"
+        FLAGS=(-DCMAKE_BUILD_TYPE=Debug -DRCGC_DEBUG=ON) ;;
+    asan)
+        OUT="$BUILD/launcher-asan"
+        FLAGS=(-DCMAKE_BUILD_TYPE=Debug -DRCGC_DEBUG=ON -DRCGC_SANITIZE=ON)
+        # CPython keeps memory until exit on purpose; test_pyalloc asks for
+        # an impossible size and expects NULL.
+        export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
+        export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ;;
+esac
 
 # The modules the issue names, then a wider set of core-object modules.
 QUICK="test_list test_dict test_set test_tuple test_gc test_weakref test_json"
@@ -56,8 +77,8 @@ fi
 "$ROOT/scripts/deps.sh" cmake make gcc pkg-config libpython3.11-dev \
     libpython3.11-testsuite python3.11
 
-echo "== python-check ($MODE): building $OUT"
-cmake -S "$ROOT" -B "$OUT" -DCMAKE_BUILD_TYPE=Release -DRCGC_LAUNCHER=ON \
+echo "== python-check ($MODE, $FLAVOUR): building $OUT"
+cmake -S "$ROOT" -B "$OUT" "${FLAGS[@]}" -DRCGC_LAUNCHER=ON \
     -DRCGC_TESTS=OFF -DRCGC_WERROR="${WERROR:-ON}" >/dev/null
 cmake --build "$OUT" -j "$JOBS" --target rcgc-python test_pyalloc
 LAUNCHER="$OUT/rcgc-python"
@@ -72,7 +93,8 @@ echo "== check_launcher.py (behaves like python3, stays on objalloc)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-python-check.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-# Same environment for both: no PYTHON* or RCGC_* variables leak in.
+# Same environment for both: no PYTHON* or RCGC_* variables leak in
+# (ASAN_OPTIONS stays: the stock interpreter ignores it).
 clean_env() {
     env $(env | sed -n 's/^\(PYTHON[A-Z_]*\|RCGC_[A-Z_]*\)=.*/-u \1/p') "$@"
 }
