@@ -248,6 +248,9 @@ Heap_why_alive(HeapObject *self, PyObject *arg)
      * every node would be its own root. */
     NodeExtra *x = node_data(op)->extra;
     int hide = x != NULL && x->handle != NULL && x->handle->owns;
+    if (hide && rc_refcnt(op) == 1) {
+        return PyList_New(0); /* the caller's handle is all that holds it */
+    }
     size_t cap = 64;
     for (;;) {
         RcObject **path = PyMem_Malloc(cap * sizeof *path);

@@ -8,6 +8,7 @@ callbacks), so a test can assert on them.
 
 import contextlib
 import sys
+import types
 import unittest
 
 import rcgc
@@ -18,7 +19,15 @@ def catch_unraisable():
     """Collect the UnraisableHookArgs reported inside the block."""
     got = []
     old = sys.unraisablehook
-    sys.unraisablehook = got.append
+
+    def hook(u):
+        # Keep the exception without its traceback: the traceback's frames
+        # hold the finalizer's argument, which would resurrect the node.
+        got.append(types.SimpleNamespace(
+            exc_type=u.exc_type, object=u.object,
+            exc_value=u.exc_value.with_traceback(None)
+            if u.exc_value is not None else None))
+    sys.unraisablehook = hook
     try:
         yield got
     finally:

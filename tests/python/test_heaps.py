@@ -100,7 +100,8 @@ class WhyAliveTest(RcgcTestCase):
 
     def test_cyclic_garbage_has_no_path(self):
         r = self.heap.rings(1, 3)[0]
-        self.assertEqual(self.heap.why_alive(r[0]), [])
+        self.assertEqual(self.heap.why_alive(r), [])
+        self.assertEqual(self.heap.why_alive(r[0]), [r, r[0]])
 
     def test_held_node_is_its_own_root(self):
         a = self.heap.node(1)

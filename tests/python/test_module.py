@@ -39,7 +39,8 @@ class ModuleTest(unittest.TestCase):
         stub = os.path.join(os.path.dirname(rcgc.__file__), "__init__.pyi")
         if not os.path.exists(stub):
             self.skipTest("no stub next to the module")
-        text = open(stub).read()
+        with open(stub) as f:
+            text = f.read()
         for name in rcgc.__all__:
             self.assertIn(name, text)
         for cls in (rcgc.Heap, rcgc.Node, rcgc.WeakRef):

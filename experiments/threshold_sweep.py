@@ -1,0 +1,87 @@
+"""Threshold sweep: throughput against pause against peak memory.
+
+A churn workload runs once per generation-0 threshold: a live random graph
+(the long-lived heap), then batches of small garbage rings (3 nodes, made
+in C) with automatic collection on.  For each threshold: allocation
+throughput (nodes per second, wall clock, collections included), the
+number of collections, the longest and mean pause (event log), and the
+peak memory the heap took from the system (arenas high-water).
+
+Output: threshold_sweep.csv and threshold_sweep.png (three panels against
+the threshold, log x).
+"""
+
+import os
+import time
+
+import common
+import rcgc
+
+
+def run(threshold, live, batches, rings_per_batch):
+    with rcgc.Heap() as heap:
+        heap.set_threshold(threshold)
+        roots = heap.random_graph(live, 3, seed=42)
+        seen, pauses = 0, []
+        t0 = time.perf_counter()
+        for _ in range(batches):
+            heap.rings(rings_per_batch, 3)
+            for e in heap.events():
+                if e["seq"] > seen:
+                    pauses.append(e["pause_ns"])
+                    seen = e["seq"]
+        elapsed = time.perf_counter() - t0
+        made = batches * rings_per_batch * 3
+        row = {
+            "threshold0": threshold,
+            "nodes_allocated": made,
+            "throughput_nodes_per_s": int(made / elapsed),
+            "collections": len(pauses),
+            "max_pause_ns": max(pauses) if pauses else 0,
+            "mean_pause_ns": int(sum(pauses) / len(pauses)) if pauses else 0,
+            "peak_bytes": common.peak_bytes(heap),
+        }
+        del roots
+        return row
+
+
+def main():
+    args = common.parse_args(__doc__.splitlines()[0])
+    if args.quick:
+        live, batches, per = 20000, 100, 300
+    else:
+        live, batches, per = 200000, 400, 1000
+    rows = []
+    for t in (100, 300, 700, 2000, 5000, 10000, 30000, 100000):
+        rows.append(run(t, live, batches, per))
+        r = rows[-1]
+        print("threshold %6d: %9d nodes/s, %5d collections, max pause "
+              "%8.3f ms, peak %6.1f MiB" % (
+                  t, r["throughput_nodes_per_s"], r["collections"],
+                  r["max_pause_ns"] / 1e6, r["peak_bytes"] / 2**20))
+    fields = ["threshold0", "nodes_allocated", "throughput_nodes_per_s",
+              "collections", "max_pause_ns", "mean_pause_ns", "peak_bytes"]
+    common.write_csv(os.path.join(args.out, "threshold_sweep.csv"), fields,
+                     rows)
+    plt = common.pyplot()
+    if plt is None:
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    x = [r["threshold0"] for r in rows]
+    series = [
+        ("throughput (Mnodes/s)",
+         [r["throughput_nodes_per_s"] / 1e6 for r in rows]),
+        ("max pause (ms)", [r["max_pause_ns"] / 1e6 for r in rows]),
+        ("peak memory (MiB)", [r["peak_bytes"] / 2**20 for r in rows]),
+    ]
+    for ax, (label, y) in zip(axes, series):
+        ax.plot(x, y, marker="o")
+        ax.set_xscale("log")
+        ax.set_xlabel("generation-0 threshold")
+        ax.set_ylabel(label)
+    fig.suptitle("rcgc: threshold sweep on a churn workload")
+    common.save_png(fig, os.path.join(args.out, "threshold_sweep.png"))
+
+
+if __name__ == "__main__":
+    main()
