@@ -70,13 +70,14 @@ pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
     return b;
 }
 
-/* No used pool for class c: get a new one (mapping an arena when needed),
- * with the pressure callback tried once. */
+/* No used pool for class c: get a new one (mapping an arena when needed);
+ * when that fails, make room (oa_make_room) and retry. */
 static __attribute__((noinline)) void *
 small_slow(OaHeap *heap, size_t c, size_t nbytes)
 {
     OaPool *pool = oa_pool_new(heap, c);
-    if (pool == NULL && oa_pressure(heap, nbytes)) {
+    int stage = 0;
+    while (pool == NULL && oa_make_room(heap, nbytes, &stage)) {
         pool = heap->cls[c].avail; /* the callback may have freed blocks */
         if (pool == NULL) {
             pool = oa_pool_new(heap, c);
@@ -108,7 +109,7 @@ pool_state_change(OaPool *pool, bool was_full)
         oa_pool_relink(pool);
     }
     if (pool->nused == 0) {
-        oa_pool_release(pool);
+        oa_pool_emptied(pool);
     }
 }
 

@@ -21,7 +21,9 @@
  *   3. move the arena one bucket down; initialise the pool for c (its
  *      blocks are carved lazily too, one per refill) and push it on the
  *      class list.
- * Returning an empty pool (oa_pool_release) is the reverse; an arena whose
+ * Returning an empty pool (oa_pool_release) is the reverse (except for the
+ * only pool of a class, which stays on its list: oa_pool_emptied); an
+ * arena whose
  * pools are all free is unmapped unless it is the only such arena (the
  * spare, which spares a mmap/munmap pair when a heap breathes).
  *
@@ -279,12 +281,52 @@ void
 oa_pool_relink(OaPool *pool)
 {
     OaClass *k = &pool->heap->cls[pool->cls];
+    if (k->avail != NULL && k->avail->nused == 0) {
+        oa_pool_release(k->avail); /* a kept empty pool is no longer alone */
+    }
     pool->prev = NULL;
     pool->next = k->avail;
     if (pool->next != NULL) {
         pool->next->prev = pool;
     }
     k->avail = pool;
+}
+
+void
+oa_pool_emptied(OaPool *pool)
+{
+    if (pool->prev == NULL && pool->next == NULL) {
+        return; /* the only pool of its class: keep it */
+    }
+    oa_pool_release(pool);
+}
+
+bool
+oa_trim(OaHeap *heap)
+{
+    bool any = false;
+    for (unsigned c = 0; c < OA_NCLASSES; c++) {
+        OaPool *pool = heap->cls[c].avail;
+        if (pool != NULL && pool->nused == 0) {
+            oa_pool_release(pool);
+            any = true;
+        }
+    }
+    OaArena *spare = heap->bucket[OA_POOLS_PER_ARENA - 1];
+    if (spare != NULL) {
+        bucket_unlink(heap, spare);
+        arena_free(heap, spare);
+        any = true;
+    }
+    return any;
+}
+
+void
+oa_heap_trim(OaHeap *heap)
+{
+    OA_ENTER(heap, "oa_heap_trim");
+    oa_trim(heap);
+    OA_LEAVE(heap);
 }
 
 void

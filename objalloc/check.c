@@ -132,9 +132,10 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         return fail("pool %p: %u live + %zu free != %zu carved blocks",
                     (void *)pool, pool->nused, nlisted, carved_blocks(pool));
     }
-    if (pool->nused == 0) {
-        return fail("pool %p: empty but still serving class %u", (void *)pool,
-                    pool->cls);
+    if (pool->nused == 0 && (pool->prev != NULL || pool->next != NULL ||
+                             heap->cls[pool->cls].avail != pool)) {
+        return fail("pool %p: empty but not the only pool of class %u",
+                    (void *)pool, pool->cls);
     }
     if (pool->free == NULL && pool->bump <= pool->limit) {
         return fail("pool %p: off its class list with blocks to carve",

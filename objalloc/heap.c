@@ -10,8 +10,10 @@
  *   1. count it when its kind is selected for failure injection, and fail
  *      it when it is the k-th (or later, when sticky);
  *   2. fail it when it would take the heap over its limit.
- * A failed request runs the pressure callback once (oa_pressure) and, when
- * the callback says it freed something, the request is retried once.
+ * A failed request makes room (oa_make_room) and is retried: first the
+ * memory kept for reuse goes back (oa_trim: kept empty pools, the spare
+ * arena), then the pressure callback runs once; when it says it freed
+ * something, the heap is trimmed again and the request retried.
  *
  * Invariant: oa_held_bytes() == arenas * OA_ARENA_SIZE + large_bytes +
  * meta_bytes, and it stays <= limit when a limit is set (a limit lowered
@@ -131,8 +133,8 @@ oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes)
     return true;
 }
 
-bool
-oa_pressure(OaHeap *heap, size_t nbytes)
+static bool
+run_pressure(OaHeap *heap, size_t nbytes)
 {
     if (heap->pressure == NULL || heap->in_pressure) {
         return false;
@@ -141,6 +143,25 @@ oa_pressure(OaHeap *heap, size_t nbytes)
     int freed = heap->pressure(heap, nbytes, heap->pressure_ctx);
     heap->in_pressure = 0;
     return freed != 0;
+}
+
+bool
+oa_make_room(OaHeap *heap, size_t nbytes, int *stage)
+{
+    if (*stage == 0) {
+        *stage = 1;
+        if (oa_trim(heap)) {
+            return true;
+        }
+    }
+    if (*stage == 1) {
+        *stage = 2;
+        if (run_pressure(heap, nbytes)) {
+            oa_trim(heap); /* what the callback emptied goes back too */
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- bookkeeping memory --------------------------------------------- */
@@ -168,7 +189,8 @@ oa_meta_realloc(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
         old_nbytes = 0;
     }
     void *q = meta_try(heap, p, old_nbytes, nbytes);
-    if (q == NULL && oa_pressure(heap, nbytes)) {
+    int stage = 0;
+    while (q == NULL && oa_make_room(heap, nbytes, &stage)) {
         q = meta_try(heap, p, old_nbytes, nbytes);
     }
     if (q == NULL) {

@@ -20,7 +20,10 @@
  *
  * Pool states (a pool's state follows from its fields):
  *   uncarved  never initialised: beyond arena->ncarved; header all zero.
- *   used      heap != NULL, on heap->cls[c].avail, free != NULL.
+ *   used      heap != NULL, on heap->cls[c].avail, free != NULL.  A used
+ *             pool may be empty (nused == 0) only as the sole pool of its
+ *             class list (kept against alloc/free thrash; oa_heap_trim
+ *             releases it).
  *   full      heap != NULL, on no list, free == NULL, bump > limit.
  *   empty     heap == NULL, on its arena's freepools list (reusable by any
  *             class).
@@ -221,8 +224,12 @@ bool oa_largeset_has(const void *p);
 /* May the heap ask the system for nbytes more of this kind?  Counts the
  * request for failure injection and checks the memory limit. */
 bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
-/* Run the pressure callback once (not re-entered); true: retry. */
-bool oa_pressure(OaHeap *heap, size_t nbytes);
+/* A system request failed: make room and say whether to retry.  Stage 0:
+ * trim what the heap keeps for reuse; stage 1: run the pressure callback
+ * (once, never re-entered) and trim again.  *stage starts at 0. */
+bool oa_make_room(OaHeap *heap, size_t nbytes, int *stage);
+/* Release kept empty pools and the spare arena; true if any was. */
+bool oa_trim(OaHeap *heap);
 size_t oa_held_bytes(const OaHeap *heap);
 
 /* ---- arenas and pools (arena.c) ------------------------------------- */
@@ -235,7 +242,12 @@ OaPool *oa_pool_new(OaHeap *heap, size_t c);
 void oa_pool_refill(OaPool *pool);
 /* A full pool got a block back: put it at the head of its class list. */
 void oa_pool_relink(OaPool *pool);
-/* A pool's last block came back: return it to its arena. */
+/* A pool's last block came back: return it to its arena, unless it is
+ * the only pool of its class (kept, so that one block allocated and freed
+ * in a loop does not move a pool to its arena and back every time). */
+void oa_pool_emptied(OaPool *pool);
+/* Return an empty pool to its arena (unmapping the arena when it empties
+ * and a spare is already kept). */
 void oa_pool_release(OaPool *pool);
 /* Unmap every arena of the heap. */
 void oa_arenas_destroy(OaHeap *heap);

@@ -84,7 +84,8 @@ void *
 oa_large_malloc(OaHeap *heap, size_t nbytes)
 {
     void *p = large_try(heap, nbytes);
-    if (p == NULL && oa_pressure(heap, nbytes)) {
+    int stage = 0;
+    while (p == NULL && oa_make_room(heap, nbytes, &stage)) {
         p = large_try(heap, nbytes);
     }
     if (p == NULL) {

@@ -38,11 +38,11 @@ extern "C" {
 #define RCGC_API __attribute__((visibility("default")))
 #endif
 
-#define OA_ALIGNMENT   16          /* every block is 16-byte aligned */
-#define OA_SMALL_MAX   512         /* largest request served from pools */
-#define OA_NCLASSES    32          /* size classes: 16, 32, ..., 512 */
-#define OA_POOL_SIZE   (16u << 10) /* 16 KiB */
-#define OA_ARENA_SIZE  (1u << 20)  /* 1 MiB */
+#define OA_ALIGNMENT  16          /* every block is 16-byte aligned */
+#define OA_SMALL_MAX  512         /* largest request served from pools */
+#define OA_NCLASSES   32          /* size classes: 16, 32, ..., 512 */
+#define OA_POOL_SIZE  (16u << 10) /* 16 KiB */
+#define OA_ARENA_SIZE (1u << 20)  /* 1 MiB */
 
 typedef struct OaHeap OaHeap;
 
@@ -54,6 +54,11 @@ RCGC_API OaHeap *oa_heap_new(void);
 /* Release every arena and every large block of the heap, live or not.
  * Pointers into the heap are dangling afterwards.  NULL is a no-op. */
 RCGC_API void oa_heap_destroy(OaHeap *heap);
+
+/* Give every empty pool and arena that the heap keeps for reuse back now:
+ * a class keeps its last pool when it empties, and the heap keeps one
+ * empty arena as a spare.  Live blocks are not touched. */
+RCGC_API void oa_heap_trim(OaHeap *heap);
 
 /* ---- allocation ----------------------------------------------------- */
 
@@ -102,7 +107,8 @@ RCGC_API int oa_size_class(size_t nbytes);
 /* ---- memory limit, pressure, failure injection ---------------------- */
 
 /* Called once before an allocation fails (memory limit reached or the
- * system refused memory).  It may free memory (a collector collects);
+ * system refused memory), after the heap gave back what it keeps for reuse
+ * (as oa_heap_trim) and that did not suffice.  It may free memory (a collector collects);
  * it returns nonzero when it freed something, and the allocation is then
  * retried once.  It must not destroy the heap. */
 typedef int (*OaPressureFn)(OaHeap *heap, size_t nbytes, void *ctx);
@@ -140,29 +146,29 @@ RCGC_API void oa_meta_free(OaHeap *heap, void *p, size_t nbytes);
 /* ---- statistics ----------------------------------------------------- */
 
 typedef struct OaClassStats {
-    size_t block_size; /* bytes per block in this class */
-    size_t pools;      /* pools currently serving the class */
-    size_t used;       /* blocks handed out and not freed */
-    size_t free;       /* free blocks in those pools (listed or uncarved) */
-    uint64_t nmalloc;  /* blocks handed out, ever */
+    size_t block_size;  /* bytes per block in this class */
+    size_t pools;       /* pools currently serving the class */
+    size_t used;        /* blocks handed out and not freed */
+    size_t free;        /* free blocks in those pools (listed or uncarved) */
+    uint64_t nmalloc;   /* blocks handed out, ever */
     uint64_t requested; /* bytes asked for by those requests, ever */
 } OaClassStats;
 
 typedef struct OaStats {
     /* arenas (OA_ARENA_SIZE bytes each) */
-    size_t arenas;            /* mapped now */
-    size_t arenas_highwater;  /* most mapped at once */
+    size_t arenas;             /* mapped now */
+    size_t arenas_highwater;   /* most mapped at once */
     uint64_t arenas_allocated; /* mapped, ever */
     uint64_t arenas_released;  /* unmapped, ever */
-    size_t bytes_mapped;      /* arenas * OA_ARENA_SIZE */
+    size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
     /* pools by state */
     size_t pools_full;  /* every block in use */
     size_t pools_used;  /* partly used */
     size_t pools_empty; /* in a mapped arena, serving no class */
     /* blocks */
-    size_t blocks_used;      /* small blocks live */
-    size_t bytes_used;       /* their class sizes added up */
-    size_t bytes_stranded;   /* free bytes inside partly-used pools
+    size_t blocks_used;       /* small blocks live */
+    size_t bytes_used;        /* their class sizes added up */
+    size_t bytes_stranded;    /* free bytes inside partly-used pools
                                 (external fragmentation) */
     uint64_t bytes_requested; /* small requests, ever (asked)... */
     uint64_t bytes_handed;    /* ...and the class sizes given for them:

@@ -38,14 +38,22 @@ Test(arenas, mass_free_returns_arenas_to_the_os)
     for (size_t i = 0; i < n; i++) {
         oa_free(p[i]);
     }
+    /* Kept: the spare arena, and the arena of the pool the class keeps. */
     oa_heap_stats(heap, &st);
-    cr_assert_leq(st.arenas, 1, "%zu arenas kept", st.arenas);
+    cr_assert_leq(st.arenas, 2, "%zu arenas kept", st.arenas);
     cr_assert_eq(st.arenas_released, peak - st.arenas);
     cr_assert_eq(st.arenas_highwater, peak);
     cr_assert_eq(st.bytes_mapped, st.arenas * OA_ARENA_SIZE);
     cr_assert_eq(st.blocks_used, 0);
-    /* The OS agrees: at most one of the two arenas is still mapped. */
-    cr_assert_leq(is_mapped(first) + is_mapped(last), 1);
+    CHECK_HEAP(heap);
+    /* Trimming gives the rest back, and the OS agrees. */
+    oa_heap_trim(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 0);
+    cr_assert_eq(st.bytes_mapped, 0);
+    cr_assert_eq(st.arenas_released, peak);
+    cr_assert_not(is_mapped(first));
+    cr_assert_not(is_mapped(last));
     assert_all_back(heap);
     free(p);
     oa_heap_destroy(heap);
@@ -94,6 +102,7 @@ Test(arenas, new_pools_come_from_the_fullest_arena)
         }
     }
     CHECK_HEAP(heap);
+    oa_heap_trim(heap); /* class 31 keeps its last emptied pool otherwise */
     oa_heap_stats(heap, &st);
     cr_assert_eq(st.pools_empty, 75);
     /* New pools, of another class: 10 from arena 1, then 25 from arena 2,
@@ -128,8 +137,9 @@ Test(arenas, new_pools_come_from_the_fullest_arena)
         oa_free(p[i]);
     }
     assert_all_back(heap);
+    oa_heap_trim(heap);
     oa_heap_stats(heap, &st);
-    cr_assert_leq(st.arenas, 1);
+    cr_assert_eq(st.arenas, 0);
     free(p);
     oa_heap_destroy(heap);
 }
@@ -137,19 +147,48 @@ Test(arenas, new_pools_come_from_the_fullest_arena)
 Test(arenas, an_empty_pool_serves_another_class)
 {
     OaHeap *heap = oa_heap_new();
-    void *a = oa_malloc(heap, 100);
-    void *keep = oa_malloc(heap, 300); /* keeps the arena alive */
-    uintptr_t pool = POOL(a);
-    oa_free(a);
+    /* Two pools of class 6: the first full, one block in the second. */
+    void *p[2000];
+    size_t n = 0;
+    do {
+        p[n] = oa_malloc(heap, 100);
+    } while (POOL(p[n++]) == POOL(p[0]));
+    uintptr_t pool = POOL(p[0]);
+    for (size_t i = 0; i + 1 < n; i++) {
+        oa_free(p[i]);
+    }
     OaStats st;
     oa_heap_stats(heap, &st);
-    cr_assert_eq(st.classes[6].pools, 0);
-    /* The most recently emptied pool is reused first, for any class. */
+    cr_assert_eq(st.classes[6].pools, 1);
+    /* The emptied pool went back to its arena and serves another class. */
     void *b = oa_malloc(heap, 40);
     cr_assert_eq(POOL(b), pool);
     CHECK_HEAP(heap);
     oa_free(b);
-    oa_free(keep);
+    oa_free(p[n - 1]);
+    assert_all_back(heap);
+    oa_heap_destroy(heap);
+}
+
+Test(arenas, a_class_keeps_its_last_pool_until_trimmed)
+{
+    OaHeap *heap = oa_heap_new();
+    void *p = oa_malloc(heap, 16);
+    uintptr_t pool = POOL(p);
+    oa_free(p);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 1);
+    cr_assert_eq(st.classes[0].pools, 1);
+    cr_assert_eq(st.pools_empty, 63);
+    CHECK_HEAP(heap);
+    p = oa_malloc(heap, 16);
+    cr_assert_eq(POOL(p), pool);
+    oa_free(p);
+    oa_heap_trim(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 0);
+    cr_assert_eq(st.classes[0].pools, 0);
     assert_all_back(heap);
     oa_heap_destroy(heap);
 }
@@ -157,15 +196,31 @@ Test(arenas, an_empty_pool_serves_another_class)
 Test(arenas, one_spare_arena_is_kept)
 {
     OaHeap *heap = oa_heap_new();
-    void *p = oa_malloc(heap, 16);
-    oa_free(p);
+    /* Two arenas of 16-byte blocks, then a block of another class. */
+    size_t n = 2 * OA_ARENA_SIZE / 16;
+    void **p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = oa_malloc(heap, 16);
+    }
+    void *other = oa_malloc(heap, 64);
     OaStats st;
     oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas, 1);
-    cr_assert_eq(st.pools_empty, 64);
-    p = oa_malloc(heap, 16);
+    size_t peak = st.arenas;
+    cr_assert_geq(peak, 3);
+    for (size_t i = 0; i < n; i++) {
+        oa_free(p[i]);
+    }
+    /* Empty arenas went back except one spare (and the arena of the
+     * pool that class 0 keeps, and the one holding `other`). */
     oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas_allocated, 1);
-    oa_free(p);
+    cr_assert_leq(st.arenas, 3);
+    cr_assert_geq(st.arenas_released, peak - 3);
+    CHECK_HEAP(heap);
+    oa_free(other);
+    oa_heap_trim(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 0);
+    free(p);
+    assert_all_back(heap);
     oa_heap_destroy(heap);
 }

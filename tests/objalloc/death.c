@@ -59,7 +59,8 @@ empty_pool_free(void)
     void *keep = oa_malloc(heap, 300);
     void *p = oa_malloc(heap, 40);
     (void)keep;
-    oa_free(p); /* its pool is empty now */
+    oa_free(p);
+    oa_heap_trim(heap); /* its pool goes back to the arena */
     oa_free(p);
 }
 

@@ -178,11 +178,15 @@ Test(inject, pressure_callback_runs_once_before_failing)
     void *p = oa_malloc(heap, 5000); /* large: over the limit */
     cr_assert_eq(pr.calls, 2);
     cr_assert_eq(pr.n, 0);
-    /* All pools emptied, but the arena stays (the spare): still over. */
-    cr_assert_null(p);
-    p = oa_malloc(heap, 128);
+    /* Every block came back, the emptied arena went back: it fits. */
     cr_assert_not_null(p);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.arenas, 0);
     oa_free(p);
+    /* Nothing left to free: the callback runs once more, then NULL. */
+    cr_assert_null(oa_malloc(heap, 2 * OA_ARENA_SIZE));
+    cr_assert_eq(pr.calls, 3);
     assert_all_back(heap);
     oa_heap_destroy(heap);
 }
