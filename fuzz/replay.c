@@ -5,6 +5,9 @@
  *   fuzz_replay -random N SEED MAX   run N inputs of random bytes (1..MAX
  *                                    bytes each, xorshift from SEED)
  *
+ * With FUZZ_DUMP=FILE, each random input is written to FILE before it
+ * runs, so that the one that fails is kept.
+ *
  * Prints the operation count (entry.c) at exit; any disagreement with
  * the model aborts with a message, as under libFuzzer.
  */
@@ -114,10 +117,18 @@ run_random(unsigned long n, uint64_t seed, size_t max)
         return -1;
     }
     uint64_t s = seed * 2654435761u + 1;
+    const char *dump = getenv("FUZZ_DUMP");
     for (unsigned long i = 0; i < n; i++) {
         size_t len = 1 + (size_t)(next(&s) % (max ? max : 1));
         for (size_t j = 0; j < len; j++) {
             buf[j] = (uint8_t)next(&s);
+        }
+        if (dump != NULL) {
+            FILE *f = fopen(dump, "wb");
+            if (f != NULL) {
+                fwrite(buf, 1, len, f);
+                fclose(f);
+            }
         }
         LLVMFuzzerTestOneInput(buf, len);
     }
