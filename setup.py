@@ -45,7 +45,7 @@ DEBUG = os.environ.get("RCGC_PYEXT_DEBUG", "") not in ("", "0")
 WERROR = os.environ.get("RCGC_PYEXT_WERROR", "") not in ("", "0")
 
 macros = []
-cflags = ["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
+cflags = ["-std=c11", "-Wall", "-Wextra", "-Wpedantic",
           "-fvisibility=hidden"]
 if DEBUG:
     macros += [("RCGC_DEBUG", "1"), ("RCGC_VALGRIND", "1")]

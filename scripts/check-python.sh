@@ -18,6 +18,9 @@
 #    Set RCGC_SKIP_VALGRIND=1 to skip step 3 (or when valgrind is missing).
 set -uo pipefail
 PY=${1:-python3}
+# The interpreter itself, not a wrapper (pyenv's shims are shell scripts,
+# and valgrind must run the real binary).
+PY=$("$PY" -c 'import sys; print(sys.executable)') || exit 1
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-py.XXXXXX")
