@@ -22,7 +22,8 @@ DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
 
 .PHONY: all deps-build deps-check deps-demo deps-bench release debug asan demo check \
-        check-c check-valgrind check-asan check-bad check-python bench python-check \
+        check-c check-valgrind check-asan check-bad check-python check-fuzz \
+        check-cpython fuzz experiments bench python-check \
         install format format-check clean
 
 all: release
@@ -57,7 +58,8 @@ demo: deps-demo release
 	$(BUILD)/release/examples/demo
 
 # --- tests --------------------------------------------------------------
-check: check-c check-valgrind check-asan check-bad check-python
+check: check-c check-valgrind check-asan check-bad check-python check-fuzz \
+       check-cpython
 	@echo "make check: all suites passed"
 
 check-c: debug
@@ -78,6 +80,19 @@ check-python: deps-check
 	@if [ -f pyext/rcgcmodule.c ]; then \
 	    scripts/check-python.sh $(PYTHON); \
 	else echo "check-python: no extension yet"; fi
+
+check-fuzz: deps-check
+	BUILD=$(BUILD) scripts/fuzz.sh check
+
+# A quick subset of CPython's own regression tests under rcgc-python.
+check-cpython: deps-bench
+	scripts/python-check.sh $(BUILD) --quick
+
+fuzz: deps-check
+	BUILD=$(BUILD) scripts/fuzz.sh run $(or $(SECONDS),300)
+
+experiments: deps-check
+	scripts/experiments.sh $(PYTHON)
 
 # --- benchmarks ---------------------------------------------------------
 bench: deps-bench
