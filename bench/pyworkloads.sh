@@ -3,12 +3,13 @@
 #
 # Usage: bench/pyworkloads.sh [BUILD]
 #
-# Builds rcgc-python into BUILD/launcher (Release) unless RCGC_PYTHON
-# names an existing launcher, then runs bench/pyworkloads/driver.py:
+# Builds rcgc-python (and rcgc-python-static when Debian's libpython3.11.a
+# is installed) into BUILD/launcher (Release) unless RCGC_PYTHON names an
+# existing launcher, then runs bench/pyworkloads/driver.py:
 # json round trips, ast.parse of stdlib files, compileall of a copied
 # stdlib subset, regex-heavy text processing, each under the stock
 # /usr/bin/python3.11 (pymalloc), PYTHONMALLOC=malloc, rcgc-python
-# (objalloc) and rcgc-python with RCGC_OBJALLOC=0.  Prints a markdown table
+# (objalloc), rcgc-python-static and rcgc-python with RCGC_OBJALLOC=0.  Prints a markdown table
 # (medians of alternating runs, wall time and peak RSS, ratios to the
 # stock interpreter) on stdout; progress on stderr.
 # Environment: PYWORKLOADS_RUNS (default 5), JOBS (build, default 2).
@@ -22,12 +23,18 @@ STOCK=${STOCK_PYTHON:-/usr/bin/python3.11}
 "$ROOT/scripts/deps.sh" cmake make gcc pkg-config libpython3.11-dev \
     python3.11 >&2
 LAUNCHER=${RCGC_PYTHON:-}
+STATIC=${RCGC_PYTHON_STATIC:-}
 if [ -z "$LAUNCHER" ]; then
     cmake -S "$ROOT" -B "$BUILD/launcher" -DCMAKE_BUILD_TYPE=Release \
         -DRCGC_LAUNCHER=ON -DRCGC_TESTS=OFF >/dev/null
     cmake --build "$BUILD/launcher" -j "${JOBS:-2}" --target rcgc-python \
         >&2
     LAUNCHER="$BUILD/launcher/rcgc-python"
+    if cmake --build "$BUILD/launcher" -j "${JOBS:-2}" \
+        --target rcgc-python-static >&2 2>/dev/null; then
+        STATIC="$BUILD/launcher/rcgc-python-static"
+    fi
 fi
 exec "$STOCK" "$ROOT/bench/pyworkloads/driver.py" --launcher "$LAUNCHER" \
-    --stock "$STOCK" --runs "${PYWORKLOADS_RUNS:-5}"
+    ${STATIC:+--static "$STATIC"} --stock "$STOCK" \
+    --runs "${PYWORKLOADS_RUNS:-5}"

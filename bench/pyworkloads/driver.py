@@ -1,12 +1,15 @@
 """driver.py - run the stdlib workloads under each interpreter setup.
 
 Usage: python3 driver.py --launcher BUILD/rcgc-python [--stock PYTHON]
+                         [--static BUILD/rcgc-python-static]
                          [--runs N] [--only NAME,...]
 
 Setups, all running the same workload scripts:
   pymalloc   the stock interpreter (/usr/bin/python3.11, CPython's pymalloc)
   malloc     the stock interpreter with PYTHONMALLOC=malloc (glibc)
   objalloc   rcgc-python: libpython3.11.so with objalloc for MEM and OBJ
+  objalloc.a   rcgc-python-static (when given): the static libpython3.11.a
+             with objalloc, linked like the stock binary
   pymalloc.so  rcgc-python with RCGC_OBJALLOC=0: pymalloc through the same
              shared libpython as objalloc (Debian's python3.11 binary links
              the interpreter statically; this column separates that effect
@@ -37,13 +40,16 @@ WORKLOADS = [
 ]
 
 
-def setups(stock, launcher):
-    return [
+def setups(stock, launcher, static):
+    out = [
         ("pymalloc", stock, {}),
         ("malloc", stock, {"PYTHONMALLOC": "malloc"}),
         ("objalloc", launcher, {}),
         ("pymalloc.so", launcher, {"RCGC_OBJALLOC": "0"}),
     ]
+    if static:
+        out.insert(3, ("objalloc.a", static, {}))
+    return out
 
 
 def clean_env(extra):
@@ -69,11 +75,11 @@ def run_once(python, script, env):
     return wall, cpu, usage.ru_maxrss, out.decode()
 
 
-def measure(stock, launcher, runs, only):
-    names = [s[0] for s in setups(stock, launcher)]
+def measure(stock, launcher, static, runs, only):
+    names = [s[0] for s in setups(stock, launcher, static)]
     results = {}  # (workload, setup) -> [(wall, cpu, rss)]
     for r in range(runs):
-        order = setups(stock, launcher)
+        order = setups(stock, launcher, static)
         order = order[r % len(order):] + order[:r % len(order)]
         for wname, script, _ in WORKLOADS:
             if only and wname not in only:
@@ -126,7 +132,9 @@ def table(names, results, runs):
     lines.append("| geometric mean | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("pymalloc: /usr/bin/python3.11; malloc: PYTHONMALLOC=malloc; "
-                 "objalloc: rcgc-python; pymalloc.so: rcgc-python with "
+                 "objalloc: rcgc-python (shared libpython3.11.so); "
+                 "objalloc.a: rcgc-python-static (static libpython3.11.a, "
+                 "as the stock binary); pymalloc.so: rcgc-python with "
                  "RCGC_OBJALLOC=0 (pymalloc via the shared libpython3.11).")
     return "\n".join(lines)
 
@@ -135,12 +143,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--stock", default="/usr/bin/python3.11")
+    ap.add_argument("--static", default="")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
+    static = os.path.abspath(args.static) if args.static else ""
     names, results = measure(args.stock, os.path.abspath(args.launcher),
-                             args.runs, only)
+                             static, args.runs, only)
     print(table(names, results, args.runs))
 
 
