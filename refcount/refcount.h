@@ -306,7 +306,11 @@ RCGC_API size_t rc_weakref_count(const RcObject *op);
 
 /* For the collector: walk op's weak references (newest first), detach one
  * without calling back, and call one's callback.  rc_weakref_detach
- * leaves wr cleared; rc_weakref_call runs its callback once at most. */
+ * leaves wr cleared; rc_weakref_call runs its callback once at most.
+ * rc_weakref_next is NULL for a cleared weakref.  A weakref whose own
+ * count is 0 (dead, queued for destruction while another object is
+ * deallocated) has no callback for rc_weakref_has_callback and is never
+ * called back: do not incref it. */
 RCGC_API RcObject *rc_weakref_first(const RcObject *op);
 RCGC_API RcObject *rc_weakref_next(const RcObject *wr);
 RCGC_API void rc_weakref_detach(RcObject *wr);

@@ -216,7 +216,9 @@ rc_weakref_detach(RcObject *wr)
 int
 rc_weakref_has_callback(const RcObject *wr)
 {
-    return is_weakref(wr) && wref(wr)->cb != NULL;
+    /* A dead weakref (count 0, queued for destruction) never calls back:
+     * taking a reference to it would queue it twice. */
+    return is_weakref(wr) && wref(wr)->cb != NULL && wr->refcnt != 0;
 }
 
 /* Run wr's callback (once at most) holding a reference to wr. */

@@ -283,3 +283,34 @@ Test(weakref, weakrefs_are_gc_objects)
     rc_decref(wr);
     rc_decref(op);
 }
+
+static int queued_has_cb = -1;
+static RcObject *queued_first;
+
+static void
+peek_weakrefs(RcObject *op)
+{
+    queued_first = rc_weakref_first(op);
+    queued_has_cb = rc_weakref_has_callback(queued_first);
+}
+
+static const RcType peeking_type = {
+    RC_TYPE_HEAD("peeking", 0),
+    .size = 16,
+    .finalize = peek_weakrefs,
+};
+
+Test(weakref, queued_dead_weakref_never_calls_back)
+{
+    reset();
+    RcObject *target = rc_new(heap, &peeking_type);
+    RcObject *wr = rc_weakref_new(heap, target, record, NULL, release);
+    /* root owns the weakref (first slot) and the target (second): the
+     * weakref dies first and waits, queued, while the target dies. */
+    RcObject *root = new_pair(wr, target);
+    rc_decref(root);
+    cr_expect_eq(queued_first, wr, "still listed while queued");
+    cr_expect_eq(queued_has_cb, 0, "a dead weakref offers no callback");
+    cr_expect_eq(ncalls, 0);
+    cr_expect_eq(nreleased, 1);
+}
