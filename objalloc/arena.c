@@ -240,7 +240,7 @@ oa_pool_new(OaHeap *heap, size_t c)
         pool->free->next = NULL;
         oa_mem_hide(first, sizeof(OaBlock));
 #if OA_CHECKED
-        oa_block_set_trailer(pool, first, OA_FREED_MARK);
+        oa_block_set_trailer(pool, first, OA_FRESH_MARK);
 #endif
     }
     pool->prev = NULL;
@@ -262,7 +262,7 @@ oa_pool_refill(OaPool *pool)
         b->next = NULL;
         oa_mem_hide(b, sizeof(OaBlock));
 #if OA_CHECKED
-        oa_block_set_trailer(pool, (char *)b, OA_FREED_MARK);
+        oa_block_set_trailer(pool, (char *)b, OA_FRESH_MARK);
 #endif
         pool->free = b;
         return;

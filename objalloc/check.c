@@ -63,7 +63,7 @@ check_free_list(const OaPool *pool, size_t *nlisted)
                         (void *)pool);
         }
 #if OA_CHECKED
-        if (oa_block_trailer(pool, q) != OA_FREED_MARK) {
+        if (!OA_IS_FREE_MARK(oa_block_trailer(pool, q))) {
             return fail("pool %p: block %p is on the free list but live",
                         (void *)pool, (void *)b);
         }
@@ -88,8 +88,13 @@ check_blocks(const OaPool *pool, size_t nlisted)
     for (size_t i = 0; i < carved; i++) {
         const char *b = oa_pool_first(pool) + i * pool->stride;
         size_t n = oa_block_trailer(pool, b);
-        if (n == OA_FREED_MARK) {
+        if (OA_IS_FREE_MARK(n)) {
             nmarked++;
+            long bad = n == OA_FREED_MARK ? oa_block_bad_fill(pool, b) : -1;
+            if (bad >= 0) {
+                return fail("block %p: written after it was freed (byte %ld)",
+                            (void *)b, bad);
+            }
             continue;
         }
         if (n > OA_CLASS_SIZE(pool->cls)) {

@@ -8,6 +8,9 @@
  * accessible under memcheck/ASan; the trailer is opened around our own
  * accesses and closed again.
  *
+ * On handing a block out again (debug), its 0xDD fill must be intact, else
+ * the program wrote to it after freeing it.
+ *
  * Checks on a pointer p given to oa_free/oa_free_sized/oa_realloc (debug):
  *   1. its pool serves a class (else it points into an empty pool);
  *   2. the pool header is sane (class, stride, arena);
@@ -113,11 +116,45 @@ oa_block_bad_guard(const OaPool *pool, const char *b, size_t n)
 #endif
 }
 
+/* First byte after the link of a freed block that lost its 0xDD, or -1. */
+long
+oa_block_bad_fill(const OaPool *pool, const char *b)
+{
+#if OA_DEBUG
+    size_t end = pool->stride - sizeof(size_t);
+    long bad = -1;
+    oa_mem_open(b, end);
+    for (size_t i = sizeof(OaBlock); i < end; i++) {
+        if ((unsigned char)b[i] != OA_FILL_FREE) {
+            bad = (long)i;
+            break;
+        }
+    }
+    oa_mem_hide(b, end);
+    return bad;
+#else
+    (void)pool;
+    (void)b;
+    return -1;
+#endif
+}
+
 void
 oa_block_handout(OaHeap *heap, OaPool *pool, char *b, size_t n)
 {
     (void)heap;
     size_t stride = pool->stride;
+#if OA_DEBUG
+    if (oa_block_trailer(pool, b) == OA_FREED_MARK) {
+        long bad = oa_block_bad_fill(pool, b);
+        if (bad >= 0) {
+            oa_fatal("oa_malloc", b,
+                     "the block was written after it was freed (byte %ld "
+                     "is no longer 0x%02x)",
+                     bad, OA_FILL_FREE);
+        }
+    }
+#endif
     oa_mem_open(b, stride);
 #if OA_DEBUG
     memset(b, OA_FILL_NEW, n);
@@ -208,6 +245,9 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
     size_t n = oa_block_trailer(pool, q);
     if (n == OA_FREED_MARK) {
         oa_fatal(fn, p, "double free: the block is already free");
+    }
+    if (n == OA_FRESH_MARK) {
+        oa_fatal(fn, p, "never allocated: the block was never handed out");
     }
     if (n > OA_CLASS_SIZE(pool->cls)) {
         oa_fatal(fn, p, "block trailer damaged (request of %zu bytes)", n);

@@ -16,7 +16,9 @@
  *       <---------- class size -----------> <---- trailer ------>
  *
  *   Bytes n .. class size + 8 are guard bytes (0xFD in debug builds), and
- *   the last word holds the request n, or OA_FREED_MARK for a free block.
+ *   the last word holds the request n, or OA_FREED_MARK for a freed block
+ *   (its bytes after the free-list link hold 0xDD in debug builds), or
+ *   OA_FRESH_MARK for a block carved but never handed out.
  *
  * Pool states (a pool's state follows from its fields):
  *   uncarved  never initialised: beyond arena->ncarved; header all zero.
@@ -70,7 +72,9 @@
 #define OA_POOL_HDR        64 /* sizeof(OaPool), checked in heap.c */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
-#define OA_FREED_MARK      ((size_t)-1)
+#define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
+#define OA_FRESH_MARK      ((size_t)-2) /* carved, never handed out */
+#define OA_IS_FREE_MARK(v) ((v) >= OA_FRESH_MARK)
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
 
@@ -298,6 +302,9 @@ void oa_block_resize(OaHeap *heap, OaPool *pool, char *b, size_t n);
 /* Trailer word of a block (live or free). */
 size_t oa_block_trailer(const OaPool *pool, const char *b);
 void oa_block_set_trailer(const OaPool *pool, char *b, size_t v);
+/* First byte of a freed block (after its link) that is not 0xDD, or -1:
+ * a write after free (debug builds; -1 otherwise). */
+long oa_block_bad_fill(const OaPool *pool, const char *b);
 /* First damaged guard byte of a live block, or -1. */
 long oa_block_bad_guard(const OaPool *pool, const char *b, size_t n);
 #endif

@@ -121,6 +121,25 @@ realloc_freed(void)
 }
 
 static void
+write_after_free(void)
+{
+    char *p = oa_malloc(heap, 64);
+    void *keep = oa_malloc(heap, 64);
+    (void)keep;
+    oa_free(p);
+    UNPOISON(p + 20, 1); /* as if from code ASan does not see */
+    p[20] = 'x';
+    oa_malloc(heap, 64); /* hands p out again */
+}
+
+static void
+fresh_block_free(void)
+{
+    char *p = oa_malloc(heap, 64);
+    oa_free(p + 80); /* the next block: carved, never handed out */
+}
+
+static void
 pool_header_damaged(void)
 {
     char *p = oa_malloc(heap, 40);
@@ -250,6 +269,10 @@ DEATH(sized_free_of_foreign_large_aborts, sized_free_foreign_large,
       "oa_free_sized", "not a block of any heap")
 DEATH(realloc_of_freed_block_aborts, realloc_freed, "oa_realloc",
       "double free: the block is already free")
+DEATH(write_after_free_is_caught_on_reuse, write_after_free, "oa_malloc",
+      "the block was written after it was freed (byte 20 is no longer 0xdd)")
+DEATH(never_handed_out_block_aborts, fresh_block_free, "oa_free",
+      "never allocated: the block was never handed out")
 DEATH(damaged_pool_header_aborts, pool_header_damaged, "oa_free", "is damaged")
 DEATH(two_threads_in_one_heap_abort, two_threads, "oa_malloc",
       "used by two threads at once")
