@@ -25,8 +25,8 @@
  *   5. clear: type->clear on each remaining object, holding a temporary
  *      reference; objects die as their counts drop (refcount frees them
  *      and unlinks them); one still alive afterwards moves to `old`;
- *   6. the uncollectable go to the garbage list (strong references) and
- *      to `old`.
+ *   (1b) the uncollectable go to the garbage list (strong references)
+ *      and to `old` right after step 1, before any user code runs.
  */
 #include "cyclegc/internal.h"
 
@@ -229,11 +229,21 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
     if (split->need & GC_NEED_WEAKREFS) {
         handle_weakrefs(gc, unreachable);
     }
-    size_t m = 0; /* set aside */
+    /* The set aside go to the garbage list now, before anything is
+     * cleared: clearing the garbage that refers to them must not free
+     * them (CPython appends them after, and can free one whose only
+     * referrer was cleared). */
+    size_t m = 0;
     for (RcGcHead *g = gc_list_first(&legacy); g != &legacy.head;
          g = gc_next(g)) {
+        if (gc->debug & GC_DEBUG_UNCOLLECTABLE) {
+            debug_object(gc, "uncollectable", gc_obj(g));
+        }
         m++;
+        (void)gc_garbage_append(gc, gc_obj(g));
     }
+    out->uncollectable = m;
+    gc_list_merge(&legacy, old);
     GcList final;
     gc_list_init(&final);
     if ((split->need & GC_NEED_FINALIZE) && finalize_garbage(unreachable)) {
@@ -250,16 +260,4 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         out->collected = split->unreachable - m;
     }
     delete_garbage(gc, &final, old);
-
-    m = 0; /* finalizers may have freed some of them */
-    for (RcGcHead *g = gc_list_first(&legacy); g != &legacy.head;
-         g = gc_next(g)) {
-        if (gc->debug & GC_DEBUG_UNCOLLECTABLE) {
-            debug_object(gc, "uncollectable", gc_obj(g));
-        }
-        m++;
-        (void)gc_garbage_append(gc, gc_obj(g));
-    }
-    out->uncollectable = m;
-    gc_list_merge(&legacy, old);
 }
