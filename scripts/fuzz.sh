@@ -56,7 +56,7 @@ run() {
 
 check() {
     build
-    local logs
+    # (global: the EXIT trap runs after check returns)
     logs=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-fuzz.XXXXXX")
     trap 'rm -rf "$logs"' EXIT
     export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16}
