@@ -238,3 +238,64 @@ Test(edges, why_alive_along_a_long_chain_in_a_small_stack)
     rc_decref(head);
     cr_expect_eq(gt_count.link_deallocs, (long)job.n);
 }
+
+static void
+clear_garbage_at_stop(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
+{
+    (void)info;
+    (void)ctx;
+    if (phase == GC_PHASE_STOP && gc_garbage_count(gc) > 0) {
+        gt_link(gc_garbage_get(gc, 0), 0, NULL);
+        gc_garbage_clear(gc);
+    }
+}
+
+Test(edges, stop_callback_may_empty_the_garbage_list)
+{
+    gc_disable(gt_gc);
+    cr_expect_eq(gc_callback_add(gt_gc, clear_garbage_at_stop, NULL), 0);
+    RcObject *l = gt_new(&gt_legacy_type);
+    gt_link(l, 0, l);
+    rc_decref(l);
+    cr_expect_eq(gc_collect(gt_gc, 2), 1);
+    cr_expect_eq(gc_garbage_count(gt_gc), 0);
+    cr_expect_eq(gt_count.legacy_dels, 1);
+    cr_expect_eq(rc_live_total(gt_rc), 0);
+    cr_expect_eq(gc_callback_remove(gt_gc, clear_garbage_at_stop, NULL), 0);
+    gt_check();
+}
+
+static long inspected;
+
+static void
+inspect_inside(RcObject *op)
+{
+    RcObject *buf[64];
+    size_t n = gc_get_objects(gt_gc, -1, buf, 64);
+    inspected += n != (size_t)-1;
+    n = gc_get_referrers(gt_gc, &op, 1, buf, 64);
+    inspected += n != (size_t)-1;
+    n = gc_get_referents(&op, 1, buf, 64);
+    inspected += n != (size_t)-1;
+    (void)gc_why_alive(gt_gc, op, buf, 64);
+    long c[GC_NGENERATIONS];
+    gc_get_count(gt_gc, c);
+    GcGenStats st[GC_NGENERATIONS];
+    gc_get_stats(gt_gc, st);
+    (void)gc_events(gt_gc, NULL, 0);
+}
+
+Test(edges, introspection_from_a_finalizer_is_safe)
+{
+    gc_disable(gt_gc);
+    RcObject *keep = gt_ring(&gt_node_type, 4);
+    gt_fin_hook = inspect_inside;
+    RcObject *r = gt_ring(&gt_fin_type, 5);
+    gt_link(r, 1, keep);
+    rc_decref(r);
+    cr_expect_eq(gc_collect(gt_gc, 2), 5);
+    cr_expect_eq(inspected, 15);
+    gt_check();
+    cr_expect_eq(rc_live_total(gt_rc), 4);
+    rc_decref(keep);
+}
