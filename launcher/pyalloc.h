@@ -68,6 +68,10 @@
  *     objalloc's own debug build (RCGC_DEBUG) checks the new blocks.
  *  6. Introspection that knows only pymalloc (sys.getallocatedblocks(),
  *     sys._debugmallocstats()) no longer sees the new blocks.
+ *  7. Lifetimes: the hook's code and the heap must stay until the process
+ *     exits (an extension module holding this file is never unloaded by
+ *     CPython; never call oa_heap_destroy on the served heap).
+ * test_pyalloc.c exercises 1, 3 and 4 on a running interpreter.
  * ----------------------------------------------------------------------
  */
 #ifndef RCGC_LAUNCHER_PYALLOC_H
