@@ -19,11 +19,10 @@
  *   2. calls finalizer(handle); an exception goes to sys.unraisablehook;
  *   3. if the handle is borrowing and now referenced elsewhere, the
  *      finalizer stored it: take a count (the node is resurrected);
- *   4. parks our reference to the handle on the heap's release list.
- * Invariant: a borrowing handle exists only while its node is alive and
- * is either converted or dropped before its finalizer call returns, except
- * that it may wait on the release list, where nobody else can see it; a
- * handle given out by node_handle() always owns.
+ *   4. drops our reference to the handle (a borrowing handle that nobody
+ *      kept dies without touching the node's count).
+ * Invariant: a borrowing handle exists only while its finalizer call
+ * runs; a handle given out by node_handle() always owns.
  */
 #include "pyext/internal.h"
 
@@ -315,7 +314,14 @@ call_finalizer(RcObject *op)
             rc_incref(op); /* stored somewhere: resurrected */
             h->owns = 1;
         }
-        heap_release(heap, (PyObject *)h);
+        /* Drop our reference now, not at the end of the rcgc call: a
+         * parked handle would hold a count of op through the collector's
+         * resurrection check and keep op alive for one more collection
+         * (test_finalizer_inspects_the_heap_during_a_collection).  Safe:
+         * a borrowing handle's death touches no count, and an owning one
+         * leaves at least the temporary count that refcount and cyclegc
+         * hold on op around finalize. */
+        Py_DECREF(h);
     }
     heap_release(heap, fn);
     exc_restore(&st);
