@@ -299,3 +299,39 @@ Test(edges, introspection_from_a_finalizer_is_safe)
     cr_expect_eq(rc_live_total(gt_rc), 4);
     rc_decref(keep);
 }
+
+static void
+noop_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
+{
+    (void)gc;
+    (void)phase;
+    (void)info;
+    (void)ctx;
+}
+
+Test(edges, destroying_a_heap_in_any_state_releases_everything)
+{
+    /* a heap of its own with garbage listed, frozen objects, callbacks,
+     * weak references and events: gc_heap_destroy releases all of it
+     * (Valgrind and ASan check that nothing leaks) */
+    GcHeap *gc = gc_heap_new(NULL);
+    cr_assert_not_null(gc);
+    RcHeap *rc = gc_heap_rc(gc);
+    cr_assert_eq(gc_callback_add(gc, noop_callback, NULL), 0);
+    RcObject *frozen = rc_new(rc, &gt_link_type);
+    cr_assert_not_null(frozen);
+    gc_freeze(gc);
+    RcObject *wr = rc_weakref_new(rc, frozen, NULL, NULL, NULL);
+    cr_assert_not_null(wr);
+    gc_set_debug(gc, GC_DEBUG_SAVEALL, NULL);
+    for (int i = 0; i < 50; i++) {
+        RcObject *o = rc_new(rc, &gt_link_type);
+        cr_assert_not_null(o);
+        ((GtLink *)rc_payload(o))->next = rc_newref(o);
+        rc_decref(o);
+    }
+    cr_expect_eq(gc_collect(gc, 2), 50);
+    cr_expect_eq(gc_garbage_count(gc), 50);
+    cr_expect_eq(gc_check(gc), 0);
+    gc_heap_destroy(gc);
+}
