@@ -34,8 +34,11 @@
 
 static _Thread_local GcHeap *active;
 
-/* Sort when the runs in address order are short on average. */
-#define SORT_MIN_RUN 256
+/* Sort when the runs in address order are short on average, and the
+ * set is too big for the caches (a young generation of a few thousand
+ * objects was just allocated: it is in cache in any order). */
+#define SORT_MIN_RUN  256
+#define SORT_MIN_SIZE 16384
 
 static uint64_t
 now_ns(void)
@@ -76,7 +79,7 @@ record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
 static void
 maybe_sort(GcHeap *gc, GcList *young)
 {
-    if (young->descents == 0) {
+    if (young->descents == 0 || young->size_ub < SORT_MIN_SIZE) {
         return;
     }
     if (young->descents * SORT_MIN_RUN <= young->size_ub) {

@@ -45,16 +45,15 @@ radix_pass(uintptr_t *src, uintptr_t *dst, size_t n, uintptr_t base,
 int
 gc_list_sort(GcHeap *gc, GcList *l)
 {
-    size_t n = gc_list_size(l);
-    if (n < 2) {
-        l->descents = 0;
-        l->size_ub = n;
+    /* size_ub bounds the length: one walk fills the array. */
+    size_t cap = l->size_ub;
+    if (cap < 2) {
         return 0;
     }
-    if (n > SIZE_MAX / (2 * sizeof(uintptr_t))) {
+    if (cap > SIZE_MAX / (2 * sizeof(uintptr_t))) {
         return -1;
     }
-    size_t nbytes = 2 * n * sizeof(uintptr_t);
+    size_t nbytes = 2 * cap * sizeof(uintptr_t);
     uintptr_t *a = oa_meta_malloc(gc->oa, nbytes);
     if (a == NULL) {
         return -1;
@@ -64,15 +63,16 @@ gc_list_sort(GcHeap *gc, GcList *l)
         oa_meta_free(gc->oa, a, nbytes);
         return -1;
     }
-    uintptr_t *b = a + n;
+    uintptr_t *b = a + cap;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
-    size_t i = 0;
+    size_t n = 0;
     for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
         uintptr_t v = (uintptr_t)g;
-        a[i++] = v;
+        a[n++] = v;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
+    uintptr_t *block = a;
     /* Heads are 16-byte aligned: the low 4 bits never differ. */
     unsigned shift = 4;
     uintptr_t span = (hi - lo) >> 4;
@@ -85,7 +85,7 @@ gc_list_sort(GcHeap *gc, GcList *l)
         span >>= DIGIT_BITS;
     }
     RcGcHead *prev = &l->head;
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         RcGcHead *g = (RcGcHead *)a[i];
         prev->next = (uintptr_t)g;
         g->prev = (uintptr_t)prev;
@@ -95,8 +95,7 @@ gc_list_sort(GcHeap *gc, GcList *l)
     l->head.prev = (uintptr_t)prev;
     l->descents = 0;
     l->size_ub = n;
-    /* a and b may have swapped: free the block from its start. */
-    oa_meta_free(gc->oa, a < b ? a : b, nbytes);
+    oa_meta_free(gc->oa, block, nbytes);
     oa_meta_free(gc->oa, count, NBUCKETS * sizeof(size_t));
     return 0;
 }

@@ -318,3 +318,60 @@ Test(impl_stress, allocation_at_the_limit_collects_cyclic_garbage_first)
     oa_heap_set_limit(oa, 0);
     gc_enable(impl_gc);
 }
+
+/* ---- a big list far from address order gets sorted ------------------ */
+
+Test(impl_stress,
+     big_shuffled_generation_is_collected_and_left_in_address_order)
+{
+    enum { N = 40000 };
+    RcObject **v = malloc(N * sizeof(RcObject *));
+    gc_disable(impl_gc);
+    impl_rng = 77;
+    for (int i = 0; i < N; i++) {
+        v[i] = impl_new(&impl_node_type);
+        impl_node(v[i])->tag = i;
+    }
+    /* Even nodes: a chain from v[0]; odd nodes: 2-cycles (garbage). */
+    for (int i = 0; i + 2 < N; i += 2) {
+        impl_link(v[i], 0, v[i + 2]);
+    }
+    for (int i = 1; i + 2 < N; i += 4) {
+        impl_link(v[i], 0, v[i + 2]);
+        impl_link(v[i + 2], 0, v[i]);
+    }
+    /* Scramble the list: retrack in a random order. */
+    for (int k = 0; k < N; k++) {
+        int j = (int)(impl_rand() % N);
+        gc_untrack(v[j]);
+        gc_track(v[j]);
+    }
+    for (int i = 1; i < N; i++) {
+        rc_decref(v[i]);
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), N / 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    size_t n = gc_get_objects(impl_gc, 2, v, N);
+    cr_assert_eq(n, N / 2);
+    for (size_t i = 1; i < n; i++) {
+        cr_assert_lt((uintptr_t)v[i - 1], (uintptr_t)v[i],
+                     "survivors not in address order at %zu", i);
+    }
+    /* The chain is intact: walk it from its head (tag 0). */
+    RcObject *head = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (impl_node(v[i])->tag == 0) {
+            head = v[i];
+        }
+    }
+    cr_assert_not_null(head);
+    long expect = 0;
+    for (RcObject *q = head; q != NULL; q = impl_node(q)->a) {
+        cr_assert_eq(impl_node(q)->tag, expect);
+        expect += 2;
+    }
+    cr_assert_eq(expect, N);
+    free(v);
+    rc_decref(head);
+    gc_enable(impl_gc);
+}
