@@ -2,6 +2,7 @@
 # run-bench.sh - run every rcgc benchmark and publish the results.
 #
 # Usage: scripts/run-bench.sh BUILDDIR [rcgc-bench options...]
+#        scripts/run-bench.sh --publish   (README.md from bench/RESULTS.md)
 #   BUILDDIR  a build configured with -DRCGC_BENCH=ON and built (make bench
 #             does both: BUILDDIR = $(BUILD)/bench)
 #   options   passed to rcgc-bench (--quick, --rounds N, --sizes 100k,1m,4m,
@@ -21,13 +22,41 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RESULTS="$ROOT/bench/RESULTS.md"
+README="$ROOT/README.md"
+# Replace the README section between the markers with bench/RESULTS.md.
+publish_readme() {
+    if [ "${README_UPDATE:-1}" = 0 ]; then
+        echo "run-bench: README_UPDATE=0: README.md left alone" >&2
+    elif grep -q '^<!-- bench:begin -->' "$README" 2>/dev/null &&
+        grep -q '^<!-- bench:end -->' "$README"; then
+        awk -v results="$RESULTS" '
+            /^<!-- bench:begin -->/ {
+                print; while ((getline line < results) > 0) print line
+                skip = 1; next
+            }
+            /^<!-- bench:end -->/ { skip = 0 }
+            !skip { print }
+        ' "$README" >"$README.tmp" && mv "$README.tmp" "$README"
+        echo "run-bench: updated the benchmark section of README.md" >&2
+    else
+        echo "run-bench: README.md has no bench markers; only" \
+            "bench/RESULTS.md was written" >&2
+    fi
+}
+
+# --publish: only copy an existing bench/RESULTS.md into README.md (for a
+# README that was rewritten after the last run).
+if [ "${1:-}" = --publish ]; then
+    [ -f "$RESULTS" ] || { echo "run-bench: no $RESULTS" >&2; exit 1; }
+    publish_readme
+    exit 0
+fi
 BUILD=${1:?usage: scripts/run-bench.sh BUILDDIR [options]}
 shift
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
 BIN="$BUILD/bench/rcgc-bench"
 OUT="$ROOT/bench/out"
-RESULTS="$ROOT/bench/RESULTS.md"
-README="$ROOT/README.md"
 # shellcheck disable=SC2206
 ARGS=(${BENCH_ARGS:-} "$@")
 
@@ -115,20 +144,4 @@ fi
 } >"$RESULTS"
 echo "run-bench: wrote ${RESULTS#"$ROOT"/}" >&2
 
-if [ "${README_UPDATE:-1}" = 0 ]; then
-    echo "run-bench: README_UPDATE=0: README.md left alone" >&2
-elif grep -q '^<!-- bench:begin -->' "$README" 2>/dev/null &&
-    grep -q '^<!-- bench:end -->' "$README"; then
-    awk -v results="$RESULTS" '
-        /^<!-- bench:begin -->/ {
-            print; while ((getline line < results) > 0) print line
-            skip = 1; next
-        }
-        /^<!-- bench:end -->/ { skip = 0 }
-        !skip { print }
-    ' "$README" >"$README.tmp" && mv "$README.tmp" "$README"
-    echo "run-bench: updated the benchmark section of README.md" >&2
-else
-    echo "run-bench: README.md has no bench markers; only" \
-        "bench/RESULTS.md was written" >&2
-fi
+publish_readme
