@@ -47,7 +47,7 @@ fz_heap_checks(void)
  * has a callback) unless a resurrection excuses it; a live target is still
  * referenced unless excused. */
 static void
-check_weakrefs(int heap, int resurrected)
+check_weakrefs(int heap, int resurrected, int strict)
 {
     for (int id = 0; id < fz->nobj; id++) {
         FzObj *w = &fz->obj[id];
@@ -56,31 +56,35 @@ check_weakrefs(int heap, int resurrected)
         }
         FzObj *t = &fz->obj[w->target];
         RcObject *got = rc_weakref_get(w->op);
+        int owed = t->alive ? got == NULL && !w->excused
+                            : w->has_cb && w->cbcalls == 0 && !w->excused;
         if (!t->alive) {
             FZ_CHECK(got == NULL, "weakref %d still points at dead %d", id,
                      w->target);
-            if (w->has_cb && w->cbcalls == 0 && !w->excused) {
-                FZ_CHECK(resurrected,
-                         "weakref %d: target %d died, no "
-                         "callback",
-                         id, w->target);
-                w->excused = 1;
-            }
         }
-        else if (got == NULL) {
-            if (!w->excused) {
-                FZ_CHECK(resurrected || t->dying,
-                         "weakref %d cleared while target %d lives", id,
-                         w->target);
-                w->excused = 1;
-            }
-        }
-        else {
-            FZ_CHECK(got == t->op,
-                     "weakref %d points at %p, target %d is "
-                     "%p",
+        else if (got != NULL) {
+            FZ_CHECK(got == t->op, "weakref %d points at %p, target %d is %p",
                      id, (void *)got, w->target, (void *)t->op);
         }
+        if (!owed) {
+            continue;
+        }
+        if (!strict) {
+            w->excused = resurrected; /* judged at the next quiet stop */
+            continue;
+        }
+        if (!t->alive) {
+            FZ_CHECK(resurrected, "weakref %d: target %d died, no callback",
+                     id, w->target);
+        }
+        else {
+            FZ_CHECK(resurrected || t->dying,
+                     "weakref %d cleared while target %d (kind %d) lives: "
+                     "its count is %u, model %u",
+                     id, w->target, t->kind, rc_refcnt(t->op),
+                     t->ext + t->indeg);
+        }
+        w->excused = 1;
     }
 }
 
@@ -109,9 +113,10 @@ fz_gc_event(int heap, GcPhase phase, const GcInfo *info)
     FZ_CHECK(info->collected >= 0 && info->uncollectable >= 0,
              "negative counts at stop");
     fz->depth[heap]--;
-    if (fz->in_hook == 0) {
-        check_weakrefs(heap, fz->resurrected[heap]);
-    }
+    /* Inside a hook (a collection run by a finalizer or callback during
+     * a deallocation) some objects are half-dead: only note what a
+     * resurrection excuses. */
+    check_weakrefs(heap, fz->resurrected[heap], fz->in_hook == 0);
 }
 
 static void
@@ -248,7 +253,7 @@ fz_full_check(int heap)
             }
         }
     }
-    check_weakrefs(heap, res);
+    check_weakrefs(heap, res, 1);
     memset(nweak, 0, sizeof nweak);
     for (int j = 0; j < fz->nobj; j++) {
         FzObj *w = &fz->obj[j];

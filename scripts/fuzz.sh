@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-2}
 MIN_OPS=${FUZZ_MIN_OPS:-10000000}
-MUTATE_RUNS=${FUZZ_MUTATE_RUNS:-4000}
+MUTATE_RUNS=${FUZZ_MUTATE_RUNS:-2500}
 lf=$BUILD/fuzz-libfuzzer
 rp=$BUILD/fuzz-replay
 
