@@ -70,8 +70,10 @@ RCGC_API void gc_disable(GcHeap *gc);
 RCGC_API int gc_isenabled(const GcHeap *gc);
 
 /* Collect generation 0..2 (2 is a full collection).  Returns the number
- * of unreachable objects found (collected + uncollectable), 0 when called
- * during a collection (nothing is done), -1 for an invalid generation. */
+ * of unreachable objects found (collected + uncollectable; objects that a
+ * finalizer resurrected are not counted), 0 when called during a
+ * collection of this heap (nothing is done), -1 for an invalid generation
+ * or when called on this thread during a collection of another heap. */
 RCGC_API long gc_collect(GcHeap *gc, int generation);
 
 /* Allocations minus deallocations since generation 0 was collected, and
@@ -136,7 +138,10 @@ RCGC_API int gc_track(RcObject *op);
 RCGC_API int gc_untrack(RcObject *op);
 
 /* The garbage list: uncollectable objects (and with DEBUG_SAVEALL every
- * unreachable one), each held by a strong reference. */
+ * unreachable one), each held by a strong reference.  Uncollectable are
+ * the unreachable objects whose type has legacy_del and every unreachable
+ * object they reach (CPython lists only the first kind); they are put on
+ * the list before any garbage is cleared. */
 RCGC_API size_t gc_garbage_count(const GcHeap *gc);
 RCGC_API RcObject *gc_garbage_get(const GcHeap *gc, size_t i);
 /* Drop the list's references (objects may then die or be collected). */
@@ -177,7 +182,9 @@ RCGC_API size_t gc_events(const GcHeap *gc, GcEvent *buf, size_t cap);
  * target, where the root is a tracked object referenced from outside the
  * tracked graph (path length 1 when target itself is).  Fills up to cap
  * pointers and returns the path length; 0 when no such path exists (the
- * target is cyclic garbage); (size_t)-1 on error (untracked target). */
+ * target is cyclic garbage); (size_t)-1 on error (untracked target, out
+ * of memory for its side tables: 3 words per tracked object, or called
+ * during a collection).  Frozen objects take part.  O(tracked objects). */
 RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
                              size_t cap);
 
