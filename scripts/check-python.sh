@@ -6,8 +6,9 @@
 #    debug checks and memcheck client requests on (RCGC_PYEXT_DEBUG=1) and
 #    -Werror, so that misuse of the C API aborts the tests.
 # 2. python -m unittest discover -s tests/python -v against that build.
-# 3. Valgrind memcheck on a smoke subset (SMOKE below) with
-#    PYTHONMALLOC=malloc.  CPython itself leaves memcheck noise (its
+# 3. Valgrind memcheck on the same tests (SMOKE below: all of them but the
+#    pydoc one; about a minute) with PYTHONMALLOC=malloc and
+#    RCGC_UNDER_VALGRIND=1.  CPython itself leaves memcheck noise (its
 #    interned strings, static types, the allocations it never frees at
 #    exit), so the run does not fail on Valgrind's exit status: a filter
 #    (vg_filter below) splits each log into error records and fails only
@@ -47,7 +48,7 @@ if [ "${RCGC_SKIP_VALGRIND:-0}" != 0 ] || ! command -v valgrind >/dev/null; then
     exit 0
 fi
 
-SMOKE="test_nodes test_finalizers test_callbacks test_errors test_gc_api test_reentrancy"
+SMOKE="test_nodes test_finalizers test_callbacks test_errors test_gc_api test_reentrancy test_builders test_heaps"
 echo "== check-python: valgrind smoke run ($SMOKE)"
 (cd tests/python && PYTHONPATH="$work/lib:$root/tests/python" \
     PYTHONMALLOC=malloc RCGC_UNDER_VALGRIND=1 \
