@@ -384,6 +384,8 @@ oa_realloc(OaHeap *heap, void *p, size_t nbytes)
         h.heap->nrealloc++;
         return move_block(h.heap, p, h.nbytes, nbytes);
     }
-    heap->nrealloc++;
+    if (heap != NULL) {
+        heap->nrealloc++;
+    }
     return realloc(p, nbytes); /* foreign */
 }

@@ -71,7 +71,8 @@ RCGC_API void *oa_calloc(OaHeap *heap, size_t n, size_t size);
 /* Resize.  p == NULL acts as oa_malloc(heap, nbytes).  A block stays in
  * place when the new size still fits its class; otherwise it moves (across
  * classes, to or from the system allocator).  On failure returns NULL and
- * p is untouched.  A foreign p goes to the system realloc. */
+ * p is untouched.  A foreign p goes to the system realloc (heap may then
+ * be NULL). */
 RCGC_API void *oa_realloc(OaHeap *heap, void *p, size_t nbytes);
 
 /* Free a block of any heap; NULL is fine; a foreign pointer goes to the
@@ -163,7 +164,7 @@ typedef struct OaStats {
     size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
     /* pools by state */
     size_t pools_full;  /* every block in use */
-    size_t pools_used;  /* partly used */
+    size_t pools_used;  /* partly used (or the empty pool a class keeps) */
     size_t pools_empty; /* in a mapped arena, serving no class */
     /* blocks */
     size_t blocks_used;       /* small blocks live */

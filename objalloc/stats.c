@@ -18,7 +18,7 @@
 static size_t
 pool_capacity(const OaPool *pool)
 {
-    return (OA_POOL_SIZE - OA_POOL_HDR) / pool->stride;
+    return (size_t)(oa_pool_limit(pool) - pool->first) / pool->stride + 1;
 }
 
 static void
@@ -62,8 +62,7 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         for (unsigned i = 0; i < a->ncarved; i++) {
-            const OaPool *pool =
-                (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
+            const OaPool *pool = oa_arena_pool(a->base, i);
             if (pool->heap != NULL) {
                 count_pool(pool, st);
             }

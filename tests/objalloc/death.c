@@ -23,7 +23,8 @@
 
 #if OA_TEST_DEBUG
 
-#define POOL_OF(p) ((char *)((uintptr_t)(p) & ~((uintptr_t)OA_POOL_SIZE - 1)))
+#define ARENA_OF(p)                                                           \
+    ((char *)((uintptr_t)(p) & ~((uintptr_t)OA_ARENA_SIZE - 1)))
 
 static OaHeap *heap;
 
@@ -68,7 +69,7 @@ static void
 header_free(void)
 {
     char *p = oa_malloc(heap, 16);
-    oa_free(POOL_OF(p) + 16);
+    oa_free(ARENA_OF(p) + 16);
 }
 
 static void
@@ -143,7 +144,8 @@ static void
 pool_header_damaged(void)
 {
     char *p = oa_malloc(heap, 40);
-    uint16_t *stride = (uint16_t *)(POOL_OF(p) + 14);
+    /* p is in pool 0 of its arena: its header is at the arena base. */
+    uint16_t *stride = (uint16_t *)(ARENA_OF(p) + 14);
     *stride = 3;
     oa_free(p);
 }
@@ -254,7 +256,7 @@ DEATH(never_allocated_pointer_aborts, never_allocated_free, "oa_free",
 DEATH(pointer_into_empty_pool_aborts, empty_pool_free, "oa_free",
       "not allocated: it points into a pool that serves no size class")
 DEATH(pointer_into_pool_header_aborts, header_free, "oa_free",
-      "not a block: it points into a pool header")
+      "not a block: it points into the pool headers")
 DEATH(damaged_small_guard_aborts, small_guard_damaged, "oa_free",
       "guard bytes after the requested 20 bytes are damaged (byte 20 is "
       "0x78)")
