@@ -41,7 +41,7 @@ typedef struct GcHeap GcHeap;
 #define GC_DEBUG_COLLECTABLE   (1 << 1)
 #define GC_DEBUG_UNCOLLECTABLE (1 << 2)
 #define GC_DEBUG_SAVEALL       (1 << 5)
-#define GC_DEBUG_LEAK                                                       \
+#define GC_DEBUG_LEAK                                                         \
     (GC_DEBUG_COLLECTABLE | GC_DEBUG_UNCOLLECTABLE | GC_DEBUG_SAVEALL)
 
 /* ---- heaps ---------------------------------------------------------- */
@@ -164,7 +164,7 @@ typedef enum GcReason {
 
 /* One collection, as recorded in the event log. */
 typedef struct GcEvent {
-    uint64_t seq;      /* 1 for the heap's first collection */
+    uint64_t seq; /* 1 for the heap's first collection */
     int generation;
     GcReason reason;
     uint64_t examined; /* objects in the collected generations */
