@@ -305,3 +305,48 @@ Test(impl_collect, bad_input_is_refused_with_a_message)
     rc_decref(leaf);
     rc_decref(a);
 }
+
+Test(impl_collect, many_weakref_callbacks_all_run_after_all_are_cleared)
+{
+    enum { N = 100 };
+    impl_wr_calls = 0;
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *b = impl_new(&impl_node_type);
+    impl_link(a, 0, b);
+    impl_link(b, 0, a);
+    RcObject *wr[N];
+    for (int i = 0; i < N; i++) {
+        wr[i] = rc_weakref_new(rc, i % 2 ? a : b, impl_wr_cb, NULL, NULL);
+        cr_assert_not_null(wr[i]);
+    }
+    rc_decref(a);
+    rc_decref(b);
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+    cr_assert_eq(impl_wr_calls, N);
+    for (int i = 0; i < N; i++) {
+        cr_assert_null(rc_weakref_get(wr[i]));
+        rc_decref(wr[i]);
+    }
+}
+
+Test(impl_collect,
+     uncollectable_without_memory_for_the_garbage_list_stays_alive)
+{
+    RcObject *l = impl_new(&impl_legacy_type);
+    impl_link(l, 0, l);
+    rc_decref(l);
+    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
+    cr_assert_eq(gc_collect(impl_gc, 2), 1);
+    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
+    cr_assert_eq(gc_garbage_count(impl_gc), 0);
+    cr_assert_not_null(strstr(gc_error(impl_gc), "out of memory"));
+    cr_assert_eq(gc_check(impl_gc), 0);
+    /* Found again by the next collection, with memory this time. */
+    cr_assert_eq(gc_collect(impl_gc, 2), 1);
+    cr_assert_eq(gc_garbage_count(impl_gc), 1);
+    impl_link(l, 0, NULL);
+    gc_garbage_clear(impl_gc);
+    cr_assert_eq(impl_legacy_calls, 1);
+}
