@@ -44,6 +44,27 @@
 
 #include "cyclegc/cyclegc.h"
 
+/* Older CPython (3.8, 3.9): the few newer API functions we use. */
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *
+rcgc_newref(PyObject *o)
+{
+    Py_INCREF(o);
+    return o;
+}
+static inline PyObject *
+rcgc_xnewref(PyObject *o)
+{
+    Py_XINCREF(o);
+    return o;
+}
+#define Py_NewRef(o)  rcgc_newref((PyObject *)(o))
+#define Py_XNewRef(o) rcgc_xnewref((PyObject *)(o))
+#endif
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
+#endif
+
 typedef struct HeapObject HeapObject;
 typedef struct NodeObject NodeObject;
 typedef struct WeakRefObject WeakRefObject;
