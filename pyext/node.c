@@ -338,6 +338,7 @@ extras_detach_all(HeapObject *heap)
             x->handle->owns = 0;
         }
         PyObject *fin = x->finalizer, *val = x->value;
+        node_data(x->node)->extra = NULL; /* the node may outlive us */
         heap->extras = x->next;
         if (heap->extras != NULL) {
             heap->extras->prev = NULL;
