@@ -38,7 +38,11 @@ pick_size(int *impossible)
         case 6:
             if (sel >= 240) {
                 *impossible = 1;
-                return SIZE_MAX - (size_t)(v % 4096);
+                /* within 16 of SIZE_MAX: no header fits, objalloc must
+                 * refuse it before asking the system (a request over
+                 * PTRDIFF_MAX that reaches malloc is a Valgrind error
+                 * and an ASan abort) */
+                return SIZE_MAX - (size_t)(v % 16);
             }
             return v % 1024;
         default:
