@@ -97,8 +97,8 @@ experiments: deps-check
 # --- benchmarks ---------------------------------------------------------
 bench: deps-bench
 	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release \
-	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF >/dev/null
-	$(CMAKE) --build $(BUILD)/bench -j $(JOBS)
+	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF -DRCGC_EXAMPLES=OFF >/dev/null
+	$(CMAKE) --build $(BUILD)/bench -j $(JOBS) --target rcgc-bench
 	scripts/run-bench.sh $(BUILD)/bench
 
 # CPython's own regression tests under the rcgc-python launcher (issue 8).
