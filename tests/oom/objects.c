@@ -52,7 +52,8 @@ create_rings(World *w, const RcType *big_every_type, size_t big_every)
 static void *
 setup_growth(void)
 {
-    World *w = world_new(oom_scaled(40000), oom_scaled(40000));
+    size_t n = oom_scaled(40000);
+    World *w = world_new(2 * n + 2 * RING, n); /* two runs */
     gc_set_threshold(w->gc, 500, 10, 10);
     return w;
 }
@@ -66,7 +67,8 @@ run_growth(void *ctx)
 static void *
 setup_large(void)
 {
-    World *w = world_new(oom_scaled(2000), oom_scaled(2000));
+    size_t n = oom_scaled(2000);
+    World *w = world_new(2 * n + 2 * RING, n); /* two runs */
     gc_set_threshold(w->gc, 50, 5, 5);
     return w;
 }
