@@ -11,6 +11,9 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
+ * (one exception: a large block resized to a large size moves to prev,
+ * whose system realloc grows it in place; see hook_realloc)
+ *
  * so a block allocated before the switch stays with the allocator that
  * made it for its whole life (realloc included: its size is unknown to us,
  * so it cannot be moved out).  oa_owner() is exact and reads no foreign
@@ -99,7 +102,8 @@ typedef struct PyAllocCounts {
     uint64_t live;             /* blocks handed out by the heap, not freed */
     uint64_t nforeign_free;    /* frees forwarded to a previous allocator */
     uint64_t nforeign_realloc; /* reallocs forwarded to it */
-    uint64_t nmoved_out;       /* our blocks moved to prev while draining */
+    uint64_t nmoved_out;       /* our blocks moved to prev by realloc:
+                                  draining, or large to large */
     unsigned installed;        /* PYALLOC_* mask of domains we serve */
     unsigned draining;         /* PYALLOC_* mask of domains draining */
 } PyAllocCounts;

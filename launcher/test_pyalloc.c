@@ -129,6 +129,14 @@ check_contract(OaHeap *heap)
         CHECK(r != NULL && holds(r, keep < sizes[i] ? keep : sizes[i], 7));
         keep = keep < sizes[i] ? keep : sizes[i];
     }
+    /* A large block resized to a large size leaves the heap (the system
+     * realloc then grows it in place), with its contents. */
+    unsigned char *big = PyObject_Malloc(4000);
+    CHECK(big != NULL && oa_owner(big) == heap);
+    fill(big, 4000, 9);
+    big = PyObject_Realloc(big, 400000);
+    CHECK(big != NULL && oa_owner(big) == NULL && holds(big, 4000, 9));
+    PyObject_Free(big);
     CHECK(PyMem_Malloc((size_t)PY_SSIZE_T_MAX) == NULL);
     CHECK(PyObject_Calloc((size_t)1 << 40, (size_t)1 << 40) == NULL);
     PyMem_Free(NULL);
