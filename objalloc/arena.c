@@ -138,7 +138,9 @@ arena_new(OaHeap *heap)
     }
     /* Memcheck/ASan: nothing of the arena is the program's to touch. */
     oa_mem_hide(a->base, OA_ARENA_SIZE);
-    oa_mem_open(a->base, OA_HDR_AREA);
+    for (unsigned i = 0; i < OA_POOLS_PER_ARENA; i++) {
+        oa_mem_open(a->base + (size_t)i * OA_POOL_SIZE, OA_POOL_HDR);
+    }
     a->all_next = heap->arenas;
     if (heap->arenas != NULL) {
         heap->arenas->all_prev = a;
@@ -196,8 +198,7 @@ arena_take_pool(OaHeap *heap, OaArena *a)
         a->freepools = pool->next;
     }
     else {
-        pool = oa_arena_pool(a->base, a->ncarved);
-        pool->first = oa_pool_mem(a->base, a->ncarved);
+        pool = (OaPool *)(a->base + (size_t)a->ncarved * OA_POOL_SIZE);
         a->ncarved++;
         pool->arena = a;
     }
@@ -232,6 +233,7 @@ oa_pool_new(OaHeap *heap, size_t c)
         char *first = oa_pool_first(pool);
         pool->cls = (uint16_t)c;
         pool->stride = (uint16_t)stride;
+        pool->limit = (char *)pool + OA_POOL_SIZE - stride;
         pool->bump = first + stride;
         pool->free = (OaBlock *)first;
         oa_mem_open(first, sizeof(OaBlock));
@@ -253,7 +255,7 @@ oa_pool_new(OaHeap *heap, size_t c)
 void
 oa_pool_refill(OaPool *pool)
 {
-    if (pool->bump <= oa_pool_limit(pool)) {
+    if (pool->bump <= pool->limit) {
         OaBlock *b = (OaBlock *)pool->bump;
         pool->bump += pool->stride;
         oa_mem_open(b, sizeof(OaBlock));

@@ -124,10 +124,9 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         return fail("pool %p: header damaged", (void *)pool);
     }
-    unsigned idx = (unsigned)(pool - oa_arena_pool(a->base, 0));
-    if (pool->first != oa_pool_mem(a->base, idx) ||
-        pool->bump < oa_pool_first(pool) + pool->stride ||
-        pool->bump > oa_pool_limit(pool) + pool->stride) {
+    if (pool->bump < oa_pool_first(pool) + pool->stride ||
+        pool->bump > pool->limit + pool->stride ||
+        pool->limit != (const char *)pool + OA_POOL_SIZE - pool->stride) {
         return fail("pool %p: carving bounds damaged", (void *)pool);
     }
     size_t nlisted = 0;
@@ -143,7 +142,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         return fail("pool %p: empty but not the only pool of class %u",
                     (void *)pool, pool->cls);
     }
-    if (pool->free == NULL && pool->bump <= oa_pool_limit(pool)) {
+    if (pool->free == NULL && pool->bump <= pool->limit) {
         return fail("pool %p: off its class list with blocks to carve",
                     (void *)pool);
     }
@@ -166,7 +165,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     size_t nlisted = 0;
     for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
         if (p->arena != a || p->heap != NULL ||
-            p >= oa_arena_pool(a->base, a->ncarved) ||
+            (const char *)p >= a->base + (size_t)a->ncarved * OA_POOL_SIZE ||
             ++nlisted > OA_POOLS_PER_ARENA) {
             return fail("arena %p: free pool list damaged", (void *)a);
         }
@@ -179,7 +178,8 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     }
     size_t nheld = 0;
     for (unsigned i = 0; i < a->ncarved; i++) {
-        const OaPool *pool = oa_arena_pool(a->base, i);
+        const OaPool *pool =
+            (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
         if (pool->heap == NULL) {
             continue;
         }

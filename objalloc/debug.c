@@ -229,7 +229,7 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
         oa_fatal(fn, p, "pool header at %p is damaged", (void *)pool);
     }
     if (q < oa_pool_first(pool)) {
-        oa_fatal(fn, p, "not a block: it points into the pool headers");
+        oa_fatal(fn, p, "not a block: it points into a pool header");
     }
     if (q >= pool->bump) {
         oa_fatal(fn, p,

@@ -5,13 +5,8 @@
  *   arena  1 MiB, mmap'd, aligned to 1 MiB, registered in the process-wide
  *   |      address map (addrmap.c) so "is p ours?" is two loads.
  *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
- *   |     |
- *   |     +-- block | block | ... | uncarved ...   (pool 0: after the headers)
- *   +-- headers: the first 4 KiB of pool 0 hold the 64 OaPool headers of
- *       the arena, header i for pool i.  Kept together, not at the start of
- *       each pool: headers 16 KiB apart would all fall into the same few
- *       cache sets, and a churn over many pools would miss on every one.
- *       The header of p: arena base + 64 * ((p >> 14) & 63).
+ *         |
+ *         +-- OaPool header (64 B) | block | block | ... | uncarved ...
  *
  *   A block of class c (0..31) holds 16 * (c + 1) bytes.  In checked builds
  *   (OA_CHECKED: RCGC_DEBUG, RCGC_VALGRIND or RCGC_ASAN) every block is
@@ -31,8 +26,7 @@
  *             pool may be empty (nused == 0) only as the sole pool of its
  *             class list (kept against alloc/free thrash; oa_heap_trim
  *             releases it).
- *   full      heap != NULL, on no list, free == NULL, bump > limit
- *             (limit: the last block start, oa_pool_limit).
+ *   full      heap != NULL, on no list, free == NULL, bump > limit.
  *   empty     heap == NULL, on its arena's freepools list (reusable by any
  *             class).
  *
@@ -82,7 +76,6 @@
 #define OA_FRESH_MARK      ((size_t)-2) /* carved, never handed out */
 #define OA_IS_FREE_MARK(v) ((v) >= OA_FRESH_MARK)
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
-#define OA_HDR_AREA        (OA_POOL_HDR * OA_POOLS_PER_ARENA) /* 4 KiB */
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
 
 /* Fill bytes of debug builds, defined once. */
@@ -99,7 +92,7 @@ typedef struct OaBlock {
 typedef struct OaArena OaArena;
 typedef struct OaPool OaPool;
 
-/* Pool header: 64 bytes in the header area of the pool's arena.
+/* Pool header: the first 64 bytes of every 16 KiB pool.
  * Invariants: nused + (blocks on free) + (uncarved blocks) == capacity;
  * a used pool has free != NULL (alloc pops without testing); a full pool
  * has free == NULL and bump > limit. */
@@ -109,7 +102,7 @@ struct OaPool {
     uint16_t cls;    /* size class index */
     uint16_t stride; /* class size + OA_TRAILER */
     char *bump;      /* next uncarved block; blocks below it are carved */
-    char *first;     /* first block (pool memory start; pool 0: + 4 KiB) */
+    char *limit;     /* highest address a block may start at */
     OaPool *next;    /* class list, or the arena's free-pool list */
     OaPool *prev;    /* class list only */
     OaHeap *heap;    /* owner while used or full; NULL while empty */
@@ -263,39 +256,16 @@ void oa_pool_release(OaPool *pool);
 /* Unmap every arena of the heap. */
 void oa_arenas_destroy(OaHeap *heap);
 
-/* The header of the pool holding p (p inside an arena). */
 static inline OaPool *
 oa_pool_of(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    return (OaPool *)((a & ~OA_ARENA_MASK) |
-                      ((a >> 8) & ((OA_POOLS_PER_ARENA - 1) * OA_POOL_HDR)));
+    return (OaPool *)((uintptr_t)p & ~OA_POOL_MASK);
 }
 
 static inline char *
 oa_pool_first(const OaPool *pool)
 {
-    return pool->first;
-}
-
-/* Highest address a block of the pool may start at. */
-static inline char *
-oa_pool_limit(const OaPool *pool)
-{
-    uintptr_t end = ((uintptr_t)pool->first & ~OA_POOL_MASK) + OA_POOL_SIZE;
-    return (char *)end - pool->stride;
-}
-
-/* Header of pool i of arena base, and the memory of that pool. */
-static inline OaPool *
-oa_arena_pool(char *base, unsigned i)
-{
-    return (OaPool *)(base + (size_t)i * OA_POOL_HDR);
-}
-static inline char *
-oa_pool_mem(char *base, unsigned i)
-{
-    return base + (size_t)i * OA_POOL_SIZE + (i == 0 ? OA_HDR_AREA : 0);
+    return (char *)pool + OA_POOL_HDR;
 }
 
 /* ---- large blocks (large.c) ----------------------------------------- */

@@ -18,7 +18,7 @@
 static size_t
 pool_capacity(const OaPool *pool)
 {
-    return (size_t)(oa_pool_limit(pool) - pool->first) / pool->stride + 1;
+    return (OA_POOL_SIZE - OA_POOL_HDR) / pool->stride;
 }
 
 static void
@@ -62,7 +62,8 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         for (unsigned i = 0; i < a->ncarved; i++) {
-            const OaPool *pool = oa_arena_pool(a->base, i);
+            const OaPool *pool =
+                (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
             if (pool->heap != NULL) {
                 count_pool(pool, st);
             }

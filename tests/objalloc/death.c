@@ -144,7 +144,7 @@ static void
 pool_header_damaged(void)
 {
     char *p = oa_malloc(heap, 40);
-    /* p is in pool 0 of its arena: its header is at the arena base. */
+    /* p is in pool 0 of its arena: that pool starts at the arena base. */
     uint16_t *stride = (uint16_t *)(ARENA_OF(p) + 14);
     *stride = 3;
     oa_free(p);
@@ -256,7 +256,7 @@ DEATH(never_allocated_pointer_aborts, never_allocated_free, "oa_free",
 DEATH(pointer_into_empty_pool_aborts, empty_pool_free, "oa_free",
       "not allocated: it points into a pool that serves no size class")
 DEATH(pointer_into_pool_header_aborts, header_free, "oa_free",
-      "not a block: it points into the pool headers")
+      "not a block: it points into a pool header")
 DEATH(damaged_small_guard_aborts, small_guard_damaged, "oa_free",
       "guard bytes after the requested 20 bytes are damaged (byte 20 is "
       "0x78)")
