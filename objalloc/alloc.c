@@ -382,6 +382,9 @@ oa_realloc(OaHeap *heap, void *p, size_t nbytes)
     if (oa_largeset_has(p)) {
         OaLarge h = oa_large_read(p);
         h.heap->nrealloc++;
+        if (nbytes > OA_SMALL_MAX) {
+            return oa_large_realloc(p, nbytes);
+        }
         return move_block(h.heap, p, h.nbytes, nbytes);
     }
     if (heap != NULL) {

@@ -272,6 +272,9 @@ oa_pool_first(const OaPool *pool)
 
 void *oa_large_malloc(OaHeap *heap, size_t nbytes);
 void oa_large_free(OaLarge *hdr, const char *fn);
+/* Resize large block p to nbytes > OA_SMALL_MAX with the system realloc
+ * (in place when it can); NULL on failure with p untouched. */
+void *oa_large_realloc(void *p, size_t nbytes);
 void oa_large_destroy_all(OaHeap *heap);
 static inline OaLarge *
 oa_large_hdr(const void *p)

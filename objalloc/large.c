@@ -118,14 +118,11 @@ release(OaLarge *h)
     free(h);
 }
 
-void
-oa_large_free(OaLarge *h, const char *fn)
-{
-    (void)fn;
-    oa_mem_open(h, sizeof *h);
-    OaHeap *heap = h->heap;
-    OA_ENTER(heap, fn);
 #if OA_DEBUG
+/* The guard after a large block's request must be intact (h is open). */
+static void
+check_guard(OaLarge *h, const char *fn)
+{
     char *p = (char *)(h + 1);
     oa_mem_open(p + h->nbytes, OA_LARGE_GUARD);
     for (size_t i = 0; i < OA_LARGE_GUARD; i++) {
@@ -137,11 +134,131 @@ oa_large_free(OaLarge *h, const char *fn)
                      (unsigned char)p[h->nbytes + i]);
         }
     }
+    oa_mem_hide(p + h->nbytes, OA_LARGE_GUARD);
+}
+#endif
+
+void
+oa_large_free(OaLarge *h, const char *fn)
+{
+    (void)fn;
+    oa_mem_open(h, sizeof *h);
+    OaHeap *heap = h->heap;
+    OA_ENTER(heap, fn);
+#if OA_DEBUG
+    char *p = (char *)(h + 1);
+    check_guard(h, fn);
     oa_mem_open(p, h->nbytes);
     memset(p, OA_FILL_FREE, h->nbytes);
 #endif
     release(h);
     OA_LEAVE(heap);
+}
+
+static void
+unlink_large(OaHeap *heap, OaLarge *h)
+{
+    if (h->prev != NULL) {
+        oa_mem_open(h->prev, sizeof *h);
+        h->prev->next = h->next;
+        oa_mem_hide(h->prev, sizeof *h);
+    }
+    else {
+        heap->large = h->next;
+    }
+    if (h->next != NULL) {
+        oa_mem_open(h->next, sizeof *h);
+        h->next->prev = h->prev;
+        oa_mem_hide(h->next, sizeof *h);
+    }
+}
+
+static void
+link_large(OaHeap *heap, OaLarge *h)
+{
+    h->prev = NULL;
+    h->next = heap->large;
+    if (h->next != NULL) {
+        oa_mem_open(h->next, sizeof *h);
+        h->next->prev = h;
+        oa_mem_hide(h->next, sizeof *h);
+    }
+    heap->large = h;
+}
+
+/* One attempt at resizing h with the system realloc.  On failure the
+ * block is back where it was (list and set) and NULL is returned. */
+static void *
+resize(OaHeap *heap, OaLarge *h, size_t nbytes)
+{
+    oa_mem_open(h, sizeof *h);
+    size_t old = h->nbytes;
+    char *p = (char *)(h + 1);
+    oa_mem_open(h, total_size(old)); /* all of it: realloc copies it */
+    oa_largeset_remove(p);
+    unlink_large(heap, h);
+    OaLarge *n = realloc(h, total_size(nbytes));
+    if (n == NULL) {
+        link_large(heap, h);
+        oa_largeset_add(p); /* cannot fail: its slot was just freed */
+        oa_mem_hide(h, sizeof *h);
+        oa_mem_hide(p + old, OA_LARGE_GUARD);
+        return NULL;
+    }
+    char *q = (char *)(n + 1);
+    if (oa_largeset_add(q) != 0) {
+        oa_fatal_heap("oa_realloc", heap, "large block set lost a slot");
+    }
+    n->nbytes = nbytes;
+    link_large(heap, n);
+    heap->large_bytes += nbytes;
+    heap->large_bytes -= old;
+#if OA_DEBUG
+    if (nbytes > old) {
+        memset(q + old, OA_FILL_NEW, nbytes - old);
+    }
+    memset(q + nbytes, OA_FILL_GUARD, OA_LARGE_GUARD);
+#endif
+    oa_mem_hide(n, sizeof *n);
+    oa_mem_hide(q + nbytes, OA_LARGE_GUARD);
+#if defined(RCGC_VALGRIND)
+    if (nbytes > old) {
+        VALGRIND_MAKE_MEM_UNDEFINED(q + old, nbytes - old);
+    }
+#endif
+    return q;
+}
+
+void *
+oa_large_realloc(void *p, size_t nbytes)
+{
+    OaLarge *h = oa_large_hdr(p);
+    OaLarge copy = oa_large_read(p);
+    OaHeap *heap = copy.heap;
+    size_t old = copy.nbytes;
+    OA_ENTER(heap, "oa_realloc");
+#if OA_DEBUG
+    oa_mem_open(h, sizeof *h);
+    check_guard(h, "oa_realloc");
+    oa_mem_hide(h, sizeof *h);
+#endif
+    void *q = NULL;
+    int stage = 0;
+    for (;;) {
+        if (nbytes <= SIZE_MAX - sizeof(OaLarge) - OA_LARGE_GUARD &&
+            (nbytes <= old ||
+             oa_sys_allow(heap, OA_FAIL_LARGE, nbytes - old))) {
+            q = resize(heap, h, nbytes);
+        }
+        if (q != NULL || !oa_make_room(heap, nbytes, &stage)) {
+            break;
+        }
+    }
+    if (q == NULL) {
+        heap->nfail++;
+    }
+    OA_LEAVE(heap);
+    return q;
 }
 
 void

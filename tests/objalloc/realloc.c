@@ -139,3 +139,30 @@ Test(realloc, zero_bytes_keeps_a_unique_block)
     cr_assert_eq(oa_owner(q), heap);
     oa_free(q);
 }
+
+Test(realloc, large_blocks_grow_and_shrink_keeping_the_bytes)
+{
+    char *p = oa_malloc(heap, 1000);
+    fill(p, 1000, 29);
+    for (size_t n = 1000; n < 200000; n = n * 3 / 2) {
+        char *q = oa_realloc(heap, p, n);
+        cr_assert_not_null(q);
+        expect(q, 1000, 29);
+        cr_assert_eq(oa_usable_size(q), n);
+        cr_assert_eq(oa_owner(q), heap);
+        p = q;
+        CHECK_HEAP(heap);
+    }
+    p = oa_realloc(heap, p, 600);
+    expect(p, 600, 29);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.large_blocks, 1);
+    cr_assert_eq(st.large_bytes, 600);
+    oa_heap_fail_nth(heap, OA_FAIL_LARGE, 1, 0);
+    cr_assert_null(oa_realloc(heap, p, 100000));
+    expect(p, 600, 29);
+    cr_assert_eq(oa_usable_size(p), 600);
+    CHECK_HEAP(heap);
+    oa_free(p);
+}
