@@ -84,8 +84,45 @@ is_garbage(const RcObject *op)
     return (op->flags & GC_OBJ_UNREACHABLE) != 0;
 }
 
+/* Without memory for the array of held weakrefs, hold them on a list
+ * through their own GC heads instead (CPython's way): a tracked weakref
+ * leaves its generation and ends in old; an untracked one is linked for
+ * the while and unlinked again (GC_OBJ_WR_UNTRACKED remembers it). */
 static void
-handle_weakrefs(GcHeap *gc, GcList *unreachable)
+hold_on_list(GcList *wrcb, RcObject *wr)
+{
+    RcGcHead *g = gc_head(wr);
+    if (g->next != 0) {
+        gc_list_move(g, wrcb);
+    }
+    else {
+        wr->flags |= GC_OBJ_WR_UNTRACKED;
+        gc_list_append(wrcb, g);
+    }
+}
+
+static void
+call_from_list(GcList *wrcb, GcList *old)
+{
+    while (!gc_list_is_empty(wrcb)) {
+        RcGcHead *g = gc_list_first(wrcb);
+        RcObject *wr = gc_obj(g);
+        if (wr->flags & GC_OBJ_WR_UNTRACKED) {
+            wr->flags &= ~GC_OBJ_WR_UNTRACKED;
+            gc_list_remove(g);
+            g->next = 0;
+            g->prev = 0;
+        }
+        else {
+            gc_list_move(g, old);
+        }
+        rc_weakref_call(wr);
+        rc_decref(wr);
+    }
+}
+
+static void
+handle_weakrefs(GcHeap *gc, GcList *unreachable, GcList *old)
 {
     RcGcHead *end = &unreachable->head;
     size_t ncb = 0;
@@ -106,23 +143,23 @@ handle_weakrefs(GcHeap *gc, GcList *unreachable)
     RcObject **held = inline_buf;
     if (ncb > WR_INLINE) {
         held = oa_meta_malloc(gc->oa, ncb * sizeof(RcObject *));
-        if (held == NULL) {
-            gc_set_error(gc,
-                         "collection: out of memory: %zu weakref "
-                         "callbacks dropped",
-                         ncb);
-        }
     }
+    GcList wrcb;
+    gc_list_init(&wrcb);
     size_t k = 0;
     for (RcGcHead *g = gc_list_first(unreachable); g != end; g = gc_next(g)) {
         RcObject *op = gc_obj(g);
         RcObject *wr = rc_weakref_first(op);
         while (wr != NULL) {
             RcObject *next = rc_weakref_next(wr);
-            if (held != NULL && rc_weakref_has_callback(wr) &&
-                !is_garbage(wr) && k < ncb) {
+            if (rc_weakref_has_callback(wr) && !is_garbage(wr)) {
                 rc_incref(wr);
-                held[k++] = wr;
+                if (held != NULL && k < ncb) {
+                    held[k++] = wr;
+                }
+                else {
+                    hold_on_list(&wrcb, wr);
+                }
             }
             rc_weakref_detach(wr);
             wr = next;
@@ -133,6 +170,7 @@ handle_weakrefs(GcHeap *gc, GcList *unreachable)
         rc_weakref_call(held[i]);
         rc_decref(held[i]);
     }
+    call_from_list(&wrcb, old);
     if (held != inline_buf && held != NULL) {
         oa_meta_free(gc->oa, held, ncb * sizeof(RcObject *));
     }
@@ -227,7 +265,7 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         }
     }
     if (split->need & GC_NEED_WEAKREFS) {
-        handle_weakrefs(gc, unreachable);
+        handle_weakrefs(gc, unreachable, old);
     }
     /* The set aside go to the garbage list now, before anything is
      * cleared: clearing the garbage that refers to them must not free

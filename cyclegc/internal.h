@@ -43,6 +43,8 @@
  *
  *     GC_OBJ_UNREACHABLE  in the unreachable set of the running
  *                         collection (between partition and clear)
+ *     GC_OBJ_WR_UNTRACKED an untracked weakref linked for the while on
+ *                         the list of callbacks to call (garbage.c)
  *
  * Invariants outside a collection (gc_check): the bits are clear on
  * every tracked object; every list is a consistent circular list; the
@@ -63,8 +65,9 @@
 #define GC_PREV_FLAGS      ((uintptr_t)15)
 #define GC_REFS_SHIFT      4
 
-#define GC_OBJ_UNREACHABLE (1u << 16)
-#define GC_OBJ_BITS        0xFFFF0000u
+#define GC_OBJ_UNREACHABLE  (1u << 16)
+#define GC_OBJ_WR_UNTRACKED (1u << 17)
+#define GC_OBJ_BITS         0xFFFF0000u
 
 /* A list of tracked objects: a sentinel RcGcHead and two counters.
  * descents >= adjacent pairs out of address order (removals are not

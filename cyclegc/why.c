@@ -127,6 +127,9 @@ search(Search *s, size_t n, size_t target, RcObject **path, size_t cap)
     return len;
 }
 
+static size_t why_alive(GcHeap *gc, RcObject *target, RcObject **path,
+                        size_t cap);
+
 size_t
 gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
 {
@@ -139,6 +142,18 @@ gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
         gc_set_error(gc, "gc_why_alive: a collection is running");
         return (size_t)-1;
     }
+    /* No collection may start meanwhile: an allocation below that fails
+     * would run one from objalloc's pressure callback, freeing objects
+     * we counted (or the target). */
+    gc->collecting = 1;
+    size_t len = why_alive(gc, target, path, cap);
+    gc->collecting = 0;
+    return len;
+}
+
+static size_t
+why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
+{
     size_t n = 0;
     for (int i = 0; i <= GC_NGENERATIONS; i++) {
         n += gc_list_size(list_at(gc, i));
@@ -149,9 +164,15 @@ gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
     s.refs = oa_meta_malloc(gc->oa, each);
     s.parent = oa_meta_malloc(gc->oa, each);
     if (s.objs == NULL || s.refs == NULL || s.parent == NULL) {
-        oa_meta_free(gc->oa, s.objs, n * sizeof(RcObject *));
-        oa_meta_free(gc->oa, s.refs, each);
-        oa_meta_free(gc->oa, s.parent, each);
+        if (s.objs != NULL) {
+            oa_meta_free(gc->oa, s.objs, n * sizeof(RcObject *));
+        }
+        if (s.refs != NULL) {
+            oa_meta_free(gc->oa, s.refs, each);
+        }
+        if (s.parent != NULL) {
+            oa_meta_free(gc->oa, s.parent, each);
+        }
         gc_set_error(gc, "gc_why_alive: out of memory for %zu objects", n);
         return (size_t)-1;
     }
