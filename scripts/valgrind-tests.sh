@@ -24,7 +24,7 @@ for t in "$build"/tests/test_*; do
         --errors-for-leak-kinds=definite,indirect,possible \
         --suppressions="$here/valgrind.supp" --num-callers=30 \
         --log-file="$logs/$name/vg.%p" \
-        "$t" --jobs=1 --filter='!(*_death/*)'
+        "$t" --jobs=2 --filter='!(*_death/*)'
     rc=$?
     bad=0
     for log in "$logs/$name"/vg.*; do
