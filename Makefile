@@ -67,6 +67,10 @@ check-c: debug
 
 check-valgrind: debug
 	scripts/valgrind-tests.sh $(BUILD)/debug
+	valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect,possible \
+	    $(BUILD)/debug/examples/demo --steps 20000 --no-cpython >/dev/null
+	@echo "valgrind: demo clean"
 
 check-asan: asan
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
