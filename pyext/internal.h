@@ -198,6 +198,11 @@ void weakrefs_detach_all(HeapObject *heap);
 /* heap.c: gather them into Heap_Type (before PyType_Ready). */
 int heap_type_init(void);
 
+/* switch.c: the interpreter's object domain on objalloc (module level). */
+PyObject *rcgc_use_objalloc(PyObject *module, PyObject *noargs);
+PyObject *rcgc_stop_objalloc(PyObject *module, PyObject *noargs);
+PyObject *rcgc_objalloc_status(PyObject *module, PyObject *noargs);
+
 extern PyMethodDef heap_gc_methods[];
 extern PyMethodDef heap_lab_methods[];
 extern PyMethodDef heap_builder_methods[];

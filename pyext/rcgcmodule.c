@@ -113,11 +113,38 @@ PyDoc_STRVAR(module_doc,
              "the rcgc library's three layers: objalloc (allocator),\n"
              "refcount (objects) and cyclegc (cycle collector).");
 
+PyDoc_STRVAR(use_objalloc_doc,
+             "use_objalloc() -> bool\n"
+             "\n"
+             "Serve this interpreter's object domain (PyObject_Malloc) from\n"
+             "an objalloc heap from now on; blocks allocated before keep\n"
+             "going to the allocator that made them.  Returns False when\n"
+             "already switched.  Refused (RuntimeError) while tracemalloc\n"
+             "is tracing.  See launcher/pyalloc.h for why this is safe.");
+PyDoc_STRVAR(stop_objalloc_doc,
+             "stop_objalloc() -> bool\n"
+             "\n"
+             "Give the object domain back to the previous allocator; while\n"
+             "objalloc blocks are still live the switch drains instead (new\n"
+             "requests go to the previous allocator, ours still come back).\n"
+             "Returns False when not switched.");
+PyDoc_STRVAR(objalloc_status_doc,
+             "objalloc_status() -> dict\n"
+             "\n"
+             "installed, draining, live_blocks, forwarded_frees,\n"
+             "forwarded_reallocs, moved_out, arenas, bytes_mapped.");
+
+static PyMethodDef module_methods[] = {
+    {"use_objalloc", rcgc_use_objalloc, METH_NOARGS, use_objalloc_doc},
+    {"stop_objalloc", rcgc_stop_objalloc, METH_NOARGS, stop_objalloc_doc},
+    {"objalloc_status", rcgc_objalloc_status, METH_NOARGS,
+     objalloc_status_doc},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef rcgc_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "rcgc._rcgc",
-    .m_doc = module_doc,
-    .m_size = -1,
+    PyModuleDef_HEAD_INIT, .m_name = "rcgc._rcgc",      .m_doc = module_doc,
+    .m_size = -1,          .m_methods = module_methods,
 };
 
 static int

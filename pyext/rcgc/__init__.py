@@ -66,6 +66,9 @@ from ._rcgc import (  # noqa: F401
     HeapError,
     Node,
     WeakRef,
+    objalloc_status,
+    stop_objalloc,
+    use_objalloc,
 )
 
 __version__ = "0.1.0"
@@ -75,6 +78,7 @@ __all__ = [
     "DEBUG_STATS", "DEBUG_COLLECTABLE", "DEBUG_UNCOLLECTABLE",
     "DEBUG_SAVEALL", "DEBUG_LEAK", "NGENERATIONS", "EVENT_LOG_SIZE",
     "MAX_SLOTS", "MAX_PAYLOAD", "SMALL_MAX", "POOL_SIZE", "ARENA_SIZE",
+    "use_objalloc", "stop_objalloc", "objalloc_status",
 ]
 
 
