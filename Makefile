@@ -18,7 +18,7 @@ WERROR  ?= ON
 DEPS_BUILD  = cmake make gcc pkg-config libcriterion-dev
 DEPS_CHECK  = $(DEPS_BUILD) libpython3.11-dev valgrind clang libclang-rt-14-dev python3-dev \
               python3-setuptools
-DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev
+DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev python3-dev python3-setuptools
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
 
 .PHONY: all deps-build deps-check deps-demo deps-bench release debug asan demo check \
@@ -56,6 +56,10 @@ asan: deps-check
 # --- the main job -------------------------------------------------------
 demo: deps-demo release
 	$(BUILD)/release/examples/demo
+	@echo
+	@echo "== the same from Python (the rcgc extension, built in place)"
+	$(PYTHON) setup.py -q build_ext --inplace >/dev/null
+	PYTHONPATH=pyext $(PYTHON) examples/demo.py
 
 # --- tests --------------------------------------------------------------
 check: check-c check-valgrind check-asan check-bad check-python check-fuzz \
