@@ -7,7 +7,7 @@
  *              small gc-module getters and setters, garbage list, events
  *   collect.c  one collection, phase by phase, and the automatic trigger
  *   reach.c    the reachability passes: update_refs, subtract_refs,
- *              mark (prefetching, O(1) memory), partition
+ *              mark and partition (prefetching, O(1) memory), settle
  *   sort.c     sort a generation list by address (radix sort)
  *   garbage.c  what happens to the unreachable: legacy finalizers,
  *              weakrefs, finalize, resurrection, clear
@@ -35,14 +35,18 @@
  *     prev = gc_refs << GC_REFS_SHIFT | GC_PREV_COLLECTING     (counting)
  *     prev = link | GC_PREV_COLLECTING | GC_PREV_VISITED       (marked)
  *
- * where `link` is the next object of the mark stack (or 0).  A tracked
- * object outside `young` has a real prev link, so GC_PREV_COLLECTING is
- * clear and the passes leave it alone.  partition() restores real links.
+ * where `link` is the next object of the mark stack (or 0); the mark
+ * scan adds GC_PREV_TENTATIVE to an object it passes with gc_refs 0 and
+ * chains those through `next` (ended by young's sentinel, never 0), and
+ * links an object it passes that is reachable on the reachable list
+ * with real links.  A tracked object outside `young` has a real prev
+ * link, so GC_PREV_COLLECTING is clear and the passes leave it alone.
+ * settle() gives the tentative ones real links again.
  *
  * ---- collector bits in RcObject.flags (16..31 belong to us) ----------
  *
  *     GC_OBJ_UNREACHABLE  in the unreachable set of the running
- *                         collection (between partition and clear)
+ *                         collection (between reach.c and clear)
  *     GC_OBJ_WR_UNTRACKED an untracked weakref linked for the while on
  *                         the list of callbacks to call (garbage.c)
  *
@@ -62,6 +66,7 @@
 
 #define GC_PREV_COLLECTING ((uintptr_t)1)
 #define GC_PREV_VISITED    ((uintptr_t)2)
+#define GC_PREV_TENTATIVE  ((uintptr_t)4)
 #define GC_PREV_FLAGS      ((uintptr_t)15)
 #define GC_REFS_SHIFT      4
 

@@ -15,21 +15,33 @@
  *                      r COLLECTING, gc_refs(r) -= 1.  Afterwards gc_refs
  *                      counts only references from outside young.
  *   3. mark:           everything reachable from an object with
- *                      gc_refs > 0 gets VISITED.  Objects are scanned in
- *                      list order; an object reached from one already
- *                      scanned goes on a mark stack threaded through the
- *                      prev words (a VISITED object no longer needs its
- *                      gc_refs), so the extra memory is O(1) and the C
- *                      stack depth is constant.  When the list is sorted
- *                      by address, an object reached that lies ahead of
- *                      the scan is only flagged, and the scan traverses
- *                      it in address order when it gets there.
- *   4. partition:      walk young once more, append each object to
- *                      `reachable` (VISITED) or `unreachable`, restoring
- *                      real prev links and setting GC_OBJ_UNREACHABLE;
- *                      note what the unreachable will need (legacy
- *                      finalizers, weakrefs, finalize) so that the later
- *                      phases that are not needed skip their walk.
+ *                      gc_refs > 0 gets VISITED.  One scan in list order
+ *                      (address order, most often) decides each object
+ *                      as it passes it.  One whose fate is known (VISITED,
+ *                      or gc_refs > 0) is traversed and *kept*: its prev
+ *                      becomes a real link to the previous kept object,
+ *                      which takes it out of the passes.  One with
+ *                      gc_refs 0 is marked TENTATIVE.  A reference found
+ *                      to an object the scan has not reached only flags
+ *                      it VISITED: the scan traverses it when it gets
+ *                      there, so a list in address order is traversed in
+ *                      address order, whatever the shape of the graph;
+ *                      one to a TENTATIVE object pushes it on a mark
+ *                      stack threaded through the prev words (a VISITED
+ *                      object no longer needs its gc_refs), so the extra
+ *                      memory is O(1), the C stack depth is constant.
+ *   4. partition:      if the scan kept every object, young is already
+ *                      the reachable list with real links: it is merged
+ *                      whole, and there is no fourth walk of the heap
+ *                      (a live tree, the common case of a full
+ *                      collection, costs one pass less than in CPython).
+ *                      Otherwise walk young once more, append each
+ *                      object to `reachable` (kept or VISITED) or
+ *                      `unreachable`, restoring real prev links and
+ *                      setting GC_OBJ_UNREACHABLE; note what the
+ *                      unreachable will need (legacy finalizers,
+ *                      weakrefs, finalize) so that the later phases that
+ *                      are not needed skip their walk.
  *
  * Cache misses: in steps 2 and 3 the referents of an object are random
  * addresses.  Each referent is prefetched when traverse reports it and
@@ -38,9 +50,13 @@
  * at once instead of one.  Step 2 and 3 are correct for any processing
  * order, so the delay changes nothing but speed.
  *
- * Invariant of step 3 (sorted mode): every object with an address below
- * `cursor` has been scanned; a VISITED object at or above cursor has not
- * been traversed yet, one below it has been (or is on the stack).
+ * Invariant of step 3: an object the scan has passed is either kept
+ * (real prev link, so collecting_head() ignores it) or TENTATIVE; one it
+ * has not passed is neither; the stack holds only TENTATIVE objects;
+ * young's next links are untouched.  The ring delays marking, so the
+ * scan first takes from the ring a reference to the object it is at,
+ * and advances the ring one step for each object it passes without a
+ * traversal (else nothing would feed the ring until the end).
  */
 #include "cyclegc/internal.h"
 
@@ -49,9 +65,10 @@
 typedef struct Pass {
     RcObject *ring[RING];
     unsigned pos;
-    RcGcHead *stack;  /* mark stack, linked through prev words */
-    uintptr_t cursor; /* next object the scan examines (sorted mode) */
-    int sorted;       /* young is in address order */
+    unsigned pending;    /* entries of the ring in use (mark) */
+    RcGcHead *stack;     /* mark stack, linked through prev words */
+    RcGcHead *last_kept; /* the last object the scan kept */
+    size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
 
 static inline void
@@ -144,31 +161,56 @@ subtract_refs(GcList *young, Pass *p)
     }
 }
 
-/* ---- 3. mark -------------------------------------------------------- */
+/* ---- 3. mark --------------------------------------------------------- */
+
+/* g is reachable and the scan is at it: give it a real prev link (the
+ * previous object kept), which takes it out of the passes.  Its next
+ * link stays young's: when every object of young is kept, young is
+ * already the reachable list, in young's order. */
+static inline void
+keep(Pass *p, RcGcHead *g)
+{
+    RcObject *op = gc_obj(g);
+    if (op->flags & GC_OBJ_UNREACHABLE) {
+        op->flags &= ~GC_OBJ_UNREACHABLE; /* resurrected (garbage.c) */
+    }
+    g->prev = (uintptr_t)p->last_kept;
+    p->last_kept = g;
+}
 
 static inline void
 mark_one(Pass *p, RcObject *r)
 {
     RcGcHead *g = collecting_head(r);
-    if (g == NULL || (g->prev & GC_PREV_VISITED)) {
+    if (g == NULL) {
+        return; /* outside young, or kept already */
+    }
+    uintptr_t w = g->prev;
+    if (w & GC_PREV_VISITED) {
         return;
     }
-    if (p->sorted && (uintptr_t)g >= p->cursor) {
-        g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
-    }
-    else {
+    if (w & GC_PREV_TENTATIVE) {
+        /* passed by the scan with gc_refs 0: traverse it from the stack */
         g->prev = (uintptr_t)p->stack | GC_PREV_COLLECTING | GC_PREV_VISITED;
         p->stack = g;
+    }
+    else {
+        /* not scanned yet: the scan traverses it when it gets there */
+        g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
     }
 }
 
 static int
 visit_mark(RcObject *r, void *arg)
 {
+    Pass *p = arg;
     prefetch_head(r);
-    RcObject *old = ring_swap(arg, r);
+    RcObject *old = ring_swap(p, r);
     if (old != NULL) {
-        mark_one(arg, old);
+        mark_one(p, old);
+    }
+    else {
+        p->pending++;
     }
     return 0;
 }
@@ -185,46 +227,78 @@ drain_stack(Pass *p)
     }
 }
 
-/* Before: gc_refs = references from outside young.
- * After:  VISITED exactly on the objects reachable from one with
- *         gc_refs > 0; the mark stack and the ring are empty. */
-static void
-mark(GcList *young, Pass *p)
+/* If a reference to op waits in the ring, handle it now (op is not
+ * scanned yet, so this only flags it VISITED); 1 if it did. */
+static inline int
+take_from_ring(Pass *p, RcObject *op)
 {
-    RcGcHead *end = &young->head;
-    for (RcGcHead *g = gc_list_first(young); g != end;) {
-        RcGcHead *next = gc_next(g);
-        p->cursor = next != end ? (uintptr_t)next : UINTPTR_MAX;
-        uintptr_t w = g->prev;
-        if (w & GC_PREV_VISITED) {
-            if (!p->sorted) {
-                g = next; /* traversed from the stack already */
-                continue;
-            }
+    int found = 0;
+    for (unsigned i = 0; i < RING; i++) {
+        if (p->ring[i] == op) {
+            p->ring[i] = NULL;
+            p->pending--;
+            found = 1;
         }
-        else if ((w >> GC_REFS_SHIFT) == 0) {
-            g = next; /* tentatively unreachable */
-            continue;
-        }
-        g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
-        RcObject *op = gc_obj(g);
-        op->type->traverse(op, visit_mark, p);
-        drain_stack(p);
-        g = next;
     }
-    p->cursor = UINTPTR_MAX;
-    for (;;) {
+    if (found) {
+        mark_one(p, op);
+    }
+    return found;
+}
+
+/* Mark everything waiting in the ring, and all it reaches that the
+ * scan has passed: afterwards the ring and the stack are empty. */
+static void
+flush_ring(Pass *p)
+{
+    while (p->pending != 0) {
         for (unsigned i = 0; i < RING; i++) {
             RcObject *old = ring_swap(p, NULL);
             if (old != NULL) {
                 mark_one(p, old);
             }
         }
-        if (p->stack == NULL) {
-            break;
-        }
+        p->pending = 0;
         drain_stack(p);
     }
+}
+
+/* The scan.  Before: gc_refs = references from outside young.  After:
+ * VISITED (or kept) exactly the objects reachable from one with
+ * gc_refs > 0; ntentative counts the objects passed with gc_refs 0
+ * (kept or not later); the mark stack and the ring are empty. */
+static void
+mark(GcList *young, Pass *p)
+{
+    RcGcHead *end = &young->head;
+    for (RcGcHead *g = gc_list_first(young); g != end;) {
+        RcGcHead *next = gc_next(g);
+        uintptr_t w = g->prev;
+        if (!(w & GC_PREV_VISITED) && (w >> GC_REFS_SHIFT) == 0 &&
+            p->pending != 0 && take_from_ring(p, gc_obj(g))) {
+            w = g->prev; /* a reference to g was waiting in the ring */
+        }
+        if (!(w & GC_PREV_VISITED) && (w >> GC_REFS_SHIFT) == 0) {
+            g->prev = w | GC_PREV_TENTATIVE; /* tentatively unreachable */
+            p->ntentative++;
+            g = next;
+            /* Keep the ring moving while no traversal feeds it, so that
+             * what the scan has yet to reach is flagged before it does. */
+            RcObject *old = ring_swap(p, NULL);
+            if (old != NULL) {
+                p->pending--;
+                mark_one(p, old);
+                drain_stack(p);
+            }
+            continue;
+        }
+        keep(p, g);
+        RcObject *op = gc_obj(g);
+        op->type->traverse(op, visit_mark, p);
+        drain_stack(p);
+        g = next;
+    }
+    flush_ring(p);
 }
 
 /* ---- 4. partition --------------------------------------------------- */
@@ -242,8 +316,10 @@ link_tail(GcList *l, RcGcHead **tail, RcGcHead *g)
     l->size_ub++;
 }
 
-/* Before: young singly linked, prev packed.  After: young empty, its
- * objects on reachable / unreachable with real links, in young's order. */
+/* Before: young after mark() with some TENTATIVE objects (next links
+ * intact).  After: young empty, its objects on reachable (kept, or
+ * VISITED later) or unreachable (with GC_OBJ_UNREACHABLE), with real
+ * links, in young's order.  Notes what the unreachable will need. */
 static void
 partition(GcList *young, GcList *reachable, GcList *unreachable,
           GcSplit *split)
@@ -256,8 +332,14 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
     for (RcGcHead *g = gc_list_first(young); g != end;) {
         RcGcHead *next = gc_next(g);
         RcObject *op = gc_obj(g);
-        if (g->prev & GC_PREV_VISITED) {
-            op->flags &= ~GC_OBJ_UNREACHABLE;
+        uintptr_t w = g->prev;
+        if (!(w & GC_PREV_COLLECTING)) {
+            link_tail(reachable, &rtail, g); /* kept by the scan */
+        }
+        else if (w & GC_PREV_VISITED) {
+            if (op->flags & GC_OBJ_UNREACHABLE) {
+                op->flags &= ~GC_OBJ_UNREACHABLE;
+            }
             link_tail(reachable, &rtail, g);
         }
         else {
@@ -289,12 +371,22 @@ void
 gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                GcSplit *split)
 {
-    Pass p = {.pos = 0, .stack = NULL, .sorted = young->descents == 0};
+    Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
+    p.last_kept = &young->head;
     split->examined = update_refs(young);
     subtract_refs(young, &p);
     mark(young, &p);
-    partition(young, reachable, unreachable, split);
+    if (p.ntentative == 0) {
+        /* All reachable: every prev link is real again (the first one
+         * is set by the merge). */
+        gc_list_merge(young, reachable);
+        split->unreachable = 0;
+        split->need = 0;
+    }
+    else {
+        partition(young, reachable, unreachable, split);
+    }
 }
