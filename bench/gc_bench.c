@@ -26,6 +26,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { M_FIRST, M_SECOND, M_RATIO, M_TEARDOWN, M_COUNT };
 
@@ -130,6 +131,28 @@ add_rows(Table *t, Shape shape, size_t n, Series s[M_COUNT][B_COUNT])
     table_add(t, name, "ns/node", s[M_TEARDOWN], &teardown, 1);
 }
 
+/* Is `shape` selected by --shapes (a comma-separated list of ring2,
+ * ring10, ring1000, tree, random, mixed, chain)? */
+static int
+selected(Shape shape)
+{
+    static const char *const keys[SHAPE_COUNT] = {
+        "ring2", "ring10", "ring1000", "tree", "random", "mixed", "chain"};
+    const char *p = bench_opts.shapes;
+    if (p == NULL) {
+        return 1;
+    }
+    size_t len = strlen(keys[shape]);
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, keys[shape], len) == 0) {
+            return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 int
 bench_gc(void)
 {
@@ -149,6 +172,9 @@ bench_gc(void)
         }
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             Shape shape = shapes[si];
+            if (!selected(shape)) {
+                continue;
+            }
             Series s[M_COUNT][B_COUNT] = {{{{0}, 0}}};
             Graph g;
             graph_make(&g, shape, n, 1000 + (uint64_t)shape);

@@ -37,16 +37,19 @@ static int rounds_given;
 void
 bench_usage(const char *prog)
 {
-    fprintf(stderr,
-            "usage: %s [alloc|refcount|gc|young|mem|all] [options]\n"
-            "  --quick          2 rounds, smaller workloads, sizes 100k\n"
-            "  --rounds N       rounds per workload (default 5)\n"
-            "  --sizes LIST     collector graph sizes, e.g. 100k,1m,4m\n"
-            "                   (default 100k,1m)\n"
-            "  --out DIR        CSV and markdown output (bench/out)\n"
-            "  --wall           time with the wall clock (default: the\n"
-            "                   thread's CPU time)\n",
-            prog);
+    fprintf(
+        stderr,
+        "usage: %s [alloc|refcount|gc|young|mem|all] [options]\n"
+        "  --quick          2 rounds, smaller workloads, sizes 100k\n"
+        "  --rounds N       rounds per workload (default 5)\n"
+        "  --sizes LIST     collector graph sizes, e.g. 100k,1m,4m\n"
+        "                   (default 100k,1m)\n"
+        "  --shapes LIST    collector shapes: ring2,ring10,ring1000,tree,\n"
+        "                   random,mixed,chain (default: all)\n"
+        "  --out DIR        CSV and markdown output (bench/out)\n"
+        "  --wall           time with the wall clock (default: the\n"
+        "                   thread's CPU time)\n",
+        prog);
 }
 
 static int
@@ -118,6 +121,10 @@ bench_parse_opts(int argc, char **argv, int first)
                 return -1;
             }
             sizes_given = 1;
+            i++;
+        }
+        else if (strcmp(a, "--shapes") == 0 && val != NULL) {
+            bench_opts.shapes = val;
             i++;
         }
         else if (strcmp(a, "--out") == 0 && val != NULL) {

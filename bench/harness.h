@@ -26,7 +26,8 @@ typedef struct BenchOpts {
     const char *outdir; /* where the CSV and markdown go */
     size_t sizes[BENCH_MAX_SIZES]; /* graph sizes for the collector */
     int nsizes;
-    const char *self; /* path of this program, for child processes */
+    const char *shapes; /* --shapes: collector shapes to run (NULL: all) */
+    const char *self;   /* path of this program, for child processes */
 } BenchOpts;
 
 extern BenchOpts bench_opts;
