@@ -288,7 +288,7 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         /* Redo reachability over the set; the resurrected (and all they
          * reach) go to old with their flag cleared. */
         GcSplit again;
-        gc_reach_split(unreachable, old, &final, &again);
+        gc_reach_split(unreachable, old, &final, 0, &again);
         out->collected = again.unreachable;
     }
     else {

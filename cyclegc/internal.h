@@ -235,7 +235,9 @@ int gc_list_sort(GcHeap *gc, GcList *l);
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
- * order.  young ends empty.  Runs no user code.  Fills *split. */
+ * order.  young ends empty.  Runs no user code.  Fills *split.  all:
+ * young holds every tracked object that a traverse can report, so
+ * "tracked" is enough to be a member (saves the update_refs pass). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -247,7 +249,11 @@ typedef struct GcSplit {
     unsigned need;      /* GC_NEED_* found among the unreachable */
 } GcSplit;
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
-                    GcSplit *split);
+                    int all, GcSplit *split);
+
+/* heap.c: 1 when this is the only GcHeap of the process (no tracked
+ * object of another heap exists that a traverse could report). */
+int gc_heap_alone(void);
 
 /* garbage.c: the unreachable set after the reachability passes. */
 typedef struct GcOutcome {

@@ -14,6 +14,13 @@
  *   2. subtract_refs:  for each reference op -> r found by traverse with
  *                      r COLLECTING, gc_refs(r) -= 1.  Afterwards gc_refs
  *                      counts only references from outside young.
+ *                      When young holds every tracked object a traverse
+ *                      can report (`all`: a full collection, nothing
+ *                      frozen, the only GcHeap of the process), step 1
+ *                      is folded into this walk: "tracked" is enough to
+ *                      be a member, so an object is counted (gc_refs =
+ *                      refcount) when the walk or the first reference
+ *                      reaches it, and the heap is walked once less.
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED.  One scan in list order
  *                      (address order, most often) decides each object
@@ -68,6 +75,8 @@ typedef struct Pass {
     unsigned pending;    /* entries of the ring in use (mark) */
     RcGcHead *stack;     /* mark stack, linked through prev words */
     RcGcHead *last_kept; /* the last object the scan kept */
+    int all;             /* young holds every tracked object a traverse
+                            can reach: no update_refs pass (see top) */
     size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
 
@@ -104,61 +113,87 @@ collecting_head(RcObject *r)
 
 /* ---- 1. update_refs ------------------------------------------------- */
 
+/* gc_refs of an object of young before any reference is subtracted. */
+static inline uintptr_t
+initial_refs(const RcObject *op)
+{
+    uint32_t rc = op->refcnt;
+    return rc != 0 ? rc : 1;
+}
+
+
 /* Before: young is a list with real links.
  * After:  prev = gc_refs << SHIFT | COLLECTING, gc_refs = refcount. */
-static size_t
+static void
 update_refs(GcList *young)
 {
-    size_t n = 0;
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
-        uint32_t rc = gc_obj(g)->refcnt;
-        uintptr_t refs = rc != 0 ? rc : 1;
-        g->prev = refs << GC_REFS_SHIFT | GC_PREV_COLLECTING;
-        n++;
+        g->prev = initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
-    return n;
 }
 
 /* ---- 2. subtract_refs ----------------------------------------------- */
 
 static inline void
-subtract_one(RcObject *r)
+subtract_one(Pass *p, RcObject *r)
 {
-    RcGcHead *g = collecting_head(r);
-    if (g != NULL && (g->prev >> GC_REFS_SHIFT) != 0) {
-        g->prev -= (uintptr_t)1 << GC_REFS_SHIFT;
+    if (!(r->type->flags & RC_TYPE_GC)) {
+        return;
+    }
+    RcGcHead *g = gc_head(r);
+    uintptr_t w = g->prev;
+    if (g->next == 0) {
+        return; /* untracked */
+    }
+    if (w & GC_PREV_COLLECTING) {
+        if ((w >> GC_REFS_SHIFT) != 0) {
+            g->prev = w - ((uintptr_t)1 << GC_REFS_SHIFT);
+        }
+    }
+    else if (p->all) {
+        /* an object of young the walk has not reached: count it now */
+        g->prev = (initial_refs(r) - 1) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
 }
 
 static int
 visit_subtract(RcObject *r, void *arg)
 {
+    Pass *p = arg;
     prefetch_head(r);
-    RcObject *old = ring_swap(arg, r);
+    RcObject *old = ring_swap(p, r);
     if (old != NULL) {
-        subtract_one(old);
+        subtract_one(p, old);
     }
     return 0;
 }
 
-/* Before: gc_refs = refcount.  After: gc_refs = references from outside
- * young (never below 0: a traverse that reports more references than
- * the count holds cannot underflow it). */
-static void
+/* Before: gc_refs = refcount (or, when p->all, not set yet: each
+ * object is counted when the walk or a reference first reaches it).
+ * After: gc_refs = references from outside young (never below 0: a
+ * traverse that reports more references than the count holds cannot
+ * underflow it).  Returns the number of objects of young. */
+static size_t
 subtract_refs(GcList *young, Pass *p)
 {
+    size_t n = 0;
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
         RcObject *op = gc_obj(g);
+        if (p->all && !(g->prev & GC_PREV_COLLECTING)) {
+            g->prev = initial_refs(op) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
+        }
+        n++;
         op->type->traverse(op, visit_subtract, p);
     }
     for (unsigned i = 0; i < RING; i++) {
         RcObject *old = ring_swap(p, NULL);
         if (old != NULL) {
-            subtract_one(old);
+            subtract_one(p, old);
         }
     }
+    return n;
 }
 
 /* ---- 3. mark --------------------------------------------------------- */
@@ -369,15 +404,18 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
 
 void
 gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
-               GcSplit *split)
+               int all, GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
     p.last_kept = &young->head;
-    split->examined = update_refs(young);
-    subtract_refs(young, &p);
+    p.all = all;
+    if (!all) {
+        update_refs(young);
+    }
+    split->examined = subtract_refs(young, &p);
     mark(young, &p);
     if (p.ntentative == 0) {
         /* All reachable: every prev link is real again (the first one
