@@ -121,7 +121,6 @@ initial_refs(const RcObject *op)
     return rc != 0 ? rc : 1;
 }
 
-
 /* Before: young is a list with real links.
  * After:  prev = gc_refs << SHIFT | COLLECTING, gc_refs = refcount. */
 static void
@@ -129,7 +128,8 @@ update_refs(GcList *young)
 {
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
-        g->prev = initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
+        g->prev =
+            initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
 }
 
@@ -403,8 +403,8 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
 }
 
 void
-gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
-               int all, GcSplit *split)
+gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable, int all,
+               GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
