@@ -100,18 +100,23 @@ small_malloc(OaHeap *heap, size_t c, size_t nbytes)
     return pool_alloc(heap, pool, c, nbytes);
 }
 
-/* A free changed the pool's state: it was full (back on its class list)
- * and/or it is now empty (back to its arena).  Out of line. */
+/* A free changed the pool's state (out of line, tail calls): it was full
+ * (back on its class list; it cannot be empty too, a pool holds at least
+ * 30 blocks), or it is now empty (back to its arena). */
 static __attribute__((noinline)) void
-pool_state_change(OaPool *pool, bool was_full)
+pool_was_full(OaPool *pool)
 {
-    if (was_full) {
-        oa_pool_relink(pool);
-    }
-    if (pool->nused == 0) {
-        oa_pool_emptied(pool);
-    }
+    oa_pool_relink(pool);
 }
+
+static __attribute__((noinline)) void
+pool_now_empty(OaPool *pool)
+{
+    oa_pool_emptied(pool);
+}
+
+_Static_assert((OA_POOL_SIZE - OA_POOL_HDR) / (OA_SMALL_MAX + 16) >= 2,
+               "a full pool cannot empty with one free");
 
 static inline void
 pool_free(OaPool *pool, OaBlock *b)
@@ -125,8 +130,11 @@ pool_free(OaPool *pool, OaBlock *b)
     oa_mem_hide(b, sizeof(OaBlock));
     pool->free = b;
     uint32_t nused = --pool->nused;
-    if (OA_UNLIKELY(old == NULL || nused == 0)) {
-        pool_state_change(pool, old == NULL);
+    if (OA_UNLIKELY(old == NULL)) {
+        pool_was_full(pool);
+    }
+    else if (OA_UNLIKELY(nused == 0)) {
+        pool_now_empty(pool);
     }
 }
 
@@ -161,11 +169,11 @@ void *
 oa_calloc(OaHeap *heap, size_t n, size_t size)
 {
     heap->ncalloc++;
-    if (size != 0 && n > SIZE_MAX / size) {
+    size_t nbytes;
+    if (__builtin_mul_overflow(n, size, &nbytes)) { /* no division */
         heap->nfail++;
         return NULL;
     }
-    size_t nbytes = n * size;
     void *p = oa_malloc(heap, nbytes);
     if (p != NULL) {
         memset(p, 0, nbytes);
@@ -186,14 +194,11 @@ free_outside(void *p, const char *fn)
     }
 }
 
+/* Push p, a live block of its pool, back (no checks). */
 static inline void
-free_in_arena(OaArena *arena, void *p, const char *fn)
+free_small(void *p, const char *fn)
 {
-    (void)arena;
     (void)fn;
-#if OA_DEBUG
-    oa_debug_check_small(fn, arena, p);
-#endif
     OaPool *pool = oa_pool_of(p);
     OA_ENTER(pool->heap, fn);
 #if OA_DEBUG
@@ -203,6 +208,16 @@ free_in_arena(OaArena *arena, void *p, const char *fn)
 #else
     pool_free(pool, p);
 #endif
+}
+
+static inline void
+free_in_arena(OaArena *arena, void *p, const char *fn)
+{
+    (void)arena;
+#if OA_DEBUG
+    oa_debug_check_small(fn, arena, p);
+#endif
+    free_small(p, fn);
 }
 
 void
@@ -217,6 +232,68 @@ oa_free(void *p)
         return;
     }
     free_outside(p, "oa_free");
+}
+
+/* Is p, inside `arena`, a block of `heap`?  Release builds read the owner
+ * of p's pool only (an arena serves one heap for life, and a pool that
+ * serves no class has no owner); debug builds verify p completely (and
+ * abort on misuse) when the arena is the heap's. */
+static inline bool
+small_owned(const OaHeap *heap, OaArena *arena, const void *p, const char *fn)
+{
+    (void)arena;
+    (void)fn;
+#if OA_DEBUG
+    if (arena->heap != heap) {
+        return false;
+    }
+    oa_debug_check_small(fn, arena, p);
+    return true;
+#else
+    return oa_pool_of(p)->heap == heap;
+#endif
+}
+
+/* Is p, outside every arena, a large block of `heap`?  A heap without
+ * large blocks answers without the process-wide set. */
+static bool
+large_owned(const OaHeap *heap, const void *p)
+{
+    return heap->nlarge != 0 && oa_largeset_has(p) &&
+           oa_large_read(p).heap == heap;
+}
+
+/* oa_free_if_owned for p outside every arena: a large block of heap? */
+static __attribute__((noinline, cold)) int
+free_large_if_owned(OaHeap *heap, void *p)
+{
+    if (!large_owned(heap, p)) {
+        return 0;
+    }
+    oa_largeset_remove(p);
+    oa_large_free(oa_large_hdr(p), "oa_free_if_owned");
+    return 1;
+}
+
+int
+oa_free_if_owned(OaHeap *heap, void *p)
+{
+    /* NULL is in no arena (no arena starts at address 0), so it is
+     * tested only on the way out, off the fast path. */
+    OaArena *arena = oa_addrmap_lookup(p);
+    if (OA_LIKELY(arena != NULL)) {
+        if (OA_UNLIKELY(!small_owned(heap, arena, p, "oa_free_if_owned"))) {
+            return 0;
+        }
+        free_small(p, "oa_free_if_owned");
+        return 1;
+    }
+    if (p == NULL) {
+        return 1;
+    }
+    /* The out-of-line part only for a heap with large blocks: a caller
+     * whose heap has none (CPython's hooks) forwards without a call. */
+    return heap->nlarge != 0 && free_large_if_owned(heap, p);
 }
 
 void
@@ -349,6 +426,41 @@ move_block(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
     return q;
 }
 
+/* Resize p, a live block in an arena (already checked in debug builds). */
+static void *
+realloc_small(void *p, size_t nbytes)
+{
+    OaPool *pool = oa_pool_of(p);
+    OaHeap *owner = pool->heap;
+    owner->nrealloc++;
+    if (fits_in_place(pool->cls, nbytes)) {
+#if OA_CHECKED
+        OA_ENTER(owner, "oa_realloc");
+        oa_block_resize(owner, pool, p, nbytes);
+        OA_LEAVE(owner);
+#endif
+        return p;
+    }
+#if OA_CHECKED
+    size_t old = oa_block_requested(pool, p);
+#else
+    size_t old = OA_CLASS_SIZE(pool->cls);
+#endif
+    return move_block(owner, p, old, nbytes);
+}
+
+/* Resize p, a live large block. */
+static void *
+realloc_large(void *p, size_t nbytes)
+{
+    OaLarge h = oa_large_read(p);
+    h.heap->nrealloc++;
+    if (nbytes > OA_SMALL_MAX) {
+        return oa_large_realloc(p, nbytes);
+    }
+    return move_block(h.heap, p, h.nbytes, nbytes);
+}
+
 void *
 oa_realloc(OaHeap *heap, void *p, size_t nbytes)
 {
@@ -358,37 +470,37 @@ oa_realloc(OaHeap *heap, void *p, size_t nbytes)
     }
     OaArena *arena = oa_addrmap_lookup(p);
     if (arena != NULL) {
-        OaPool *pool = oa_pool_of(p);
 #if OA_DEBUG
         oa_debug_check_small("oa_realloc", arena, p);
 #endif
-        OaHeap *owner = pool->heap;
-        owner->nrealloc++;
-        if (fits_in_place(pool->cls, nbytes)) {
-#if OA_CHECKED
-            OA_ENTER(owner, "oa_realloc");
-            oa_block_resize(owner, pool, p, nbytes);
-            OA_LEAVE(owner);
-#endif
-            return p;
-        }
-#if OA_CHECKED
-        size_t old = oa_block_requested(pool, p);
-#else
-        size_t old = OA_CLASS_SIZE(pool->cls);
-#endif
-        return move_block(owner, p, old, nbytes);
+        return realloc_small(p, nbytes);
     }
     if (oa_largeset_has(p)) {
-        OaLarge h = oa_large_read(p);
-        h.heap->nrealloc++;
-        if (nbytes > OA_SMALL_MAX) {
-            return oa_large_realloc(p, nbytes);
-        }
-        return move_block(h.heap, p, h.nbytes, nbytes);
+        return realloc_large(p, nbytes);
     }
     if (heap != NULL) {
         heap->nrealloc++;
     }
     return realloc(p, nbytes); /* foreign */
+}
+
+void *
+oa_realloc_if_owned(OaHeap *heap, void *p, size_t nbytes, int *owned)
+{
+    *owned = 1;
+    if (p == NULL) {
+        heap->nrealloc++;
+        return oa_malloc(heap, nbytes);
+    }
+    OaArena *arena = oa_addrmap_lookup(p);
+    if (OA_LIKELY(arena != NULL)) {
+        if (OA_LIKELY(small_owned(heap, arena, p, "oa_realloc_if_owned"))) {
+            return realloc_small(p, nbytes);
+        }
+    }
+    else if (large_owned(heap, p)) {
+        return realloc_large(p, nbytes);
+    }
+    *owned = 0;
+    return NULL;
 }

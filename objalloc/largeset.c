@@ -12,6 +12,12 @@
  *
  * Invariants: count < cap / 2 (or cap == 0); every key sits in the probe
  * run that starts at its hash slot, with no empty slot in between.
+ *
+ * An empty set is answered without the lock: count is written under the
+ * lock but read atomically first.  A block whose address a caller holds
+ * was added before the caller got it (and so before the read), so a zero
+ * count proves the address absent; a process that never made a large
+ * block pays one load per foreign pointer.
  */
 #include "objalloc/internal.h"
 
@@ -19,9 +25,9 @@
 #include <stdlib.h>
 
 static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
-static uintptr_t *slots; /* 0 = empty */
-static size_t cap;       /* power of two, or 0 */
-static size_t count;
+static uintptr_t *slots;     /* 0 = empty */
+static size_t cap;           /* power of two, or 0 */
+static _Atomic size_t count; /* written under set_lock */
 
 static size_t
 hash(uintptr_t a)
@@ -82,12 +88,13 @@ oa_largeset_add(const void *p)
 {
     int rc = 0;
     pthread_mutex_lock(&set_lock);
-    if (2 * (count + 1) > cap) {
+    size_t n = atomic_load_explicit(&count, memory_order_relaxed);
+    if (2 * (n + 1) > cap) {
         rc = grow();
     }
     if (rc == 0) {
         put(slots, cap, (uintptr_t)p);
-        count++;
+        atomic_store_explicit(&count, n + 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&set_lock);
     return rc;
@@ -98,6 +105,9 @@ oa_largeset_add(const void *p)
 bool
 oa_largeset_remove(const void *p)
 {
+    if (atomic_load_explicit(&count, memory_order_relaxed) == 0) {
+        return false;
+    }
     pthread_mutex_lock(&set_lock);
     size_t i = find((uintptr_t)p);
     bool found = cap != 0 && i < cap;
@@ -119,7 +129,9 @@ oa_largeset_remove(const void *p)
             }
         }
         slots[hole] = 0;
-        count--;
+        atomic_store_explicit(
+            &count, atomic_load_explicit(&count, memory_order_relaxed) - 1,
+            memory_order_relaxed);
     }
     pthread_mutex_unlock(&set_lock);
     return found;
@@ -128,6 +140,9 @@ oa_largeset_remove(const void *p)
 bool
 oa_largeset_has(const void *p)
 {
+    if (atomic_load_explicit(&count, memory_order_relaxed) == 0) {
+        return false;
+    }
     pthread_mutex_lock(&set_lock);
     size_t i = find((uintptr_t)p);
     bool found = cap != 0 && i < cap;

@@ -85,6 +85,21 @@ RCGC_API void oa_free(void *p);
  * builds). */
 RCGC_API void oa_free_sized(void *p, size_t nbytes);
 
+/* For a caller that serves some pointers from `heap` and forwards the
+ * others to another allocator (a CPython allocator hook): one ownership
+ * lookup instead of oa_owner() followed by oa_free()/oa_realloc().
+ *
+ * oa_free_if_owned: p == NULL or a block of `heap` -> freed (nothing for
+ * NULL), returns 1; anything else (a foreign pointer, a block of another
+ * heap) -> untouched, returns 0. */
+RCGC_API int oa_free_if_owned(OaHeap *heap, void *p);
+
+/* oa_realloc_if_owned: p == NULL or a block of `heap` -> *owned = 1 and
+ * the result of oa_realloc(heap, p, nbytes) (NULL on failure, p intact);
+ * otherwise *owned = 0, NULL is returned and p is untouched. */
+RCGC_API void *oa_realloc_if_owned(OaHeap *heap, void *p, size_t nbytes,
+                                   int *owned);
+
 /* Bytes usable at p (its class size, or the large request); 0 for NULL
  * or a foreign pointer. */
 RCGC_API size_t oa_usable_size(const void *p);

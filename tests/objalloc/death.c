@@ -122,6 +122,24 @@ realloc_freed(void)
 }
 
 static void
+double_free_if_owned(void)
+{
+    void *p = oa_malloc(heap, 40);
+    void *keep = oa_malloc(heap, 40);
+    (void)keep;
+    oa_free_if_owned(heap, p);
+    oa_free_if_owned(heap, p);
+}
+
+static void
+interior_realloc_if_owned(void)
+{
+    int owned;
+    char *p = oa_malloc(heap, 100);
+    oa_realloc_if_owned(heap, p + 16, 50, &owned);
+}
+
+static void
 write_after_free(void)
 {
     char *p = oa_malloc(heap, 64);
@@ -271,6 +289,11 @@ DEATH(sized_free_of_foreign_large_aborts, sized_free_foreign_large,
       "oa_free_sized", "not a block of any heap")
 DEATH(realloc_of_freed_block_aborts, realloc_freed, "oa_realloc",
       "double free: the block is already free")
+DEATH(double_free_if_owned_aborts, double_free_if_owned, "oa_free_if_owned",
+      "double free: the block is already free")
+DEATH(interior_realloc_if_owned_aborts, interior_realloc_if_owned,
+      "oa_realloc_if_owned",
+      "interior pointer: 16 bytes into a block of 112 bytes")
 DEATH(write_after_free_is_caught_on_reuse, write_after_free, "oa_malloc",
       "the block was written after it was freed (byte 20 is no longer 0xdd)")
 DEATH(never_handed_out_block_aborts, fresh_block_free, "oa_free",
