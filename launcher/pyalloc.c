@@ -12,18 +12,22 @@
  * so a hook reaches its `prev` in one load.
  *
  * Algorithm, per call (GIL held):
- *  1. malloc/calloc: from the heap (count a live block); while draining,
- *     from prev.
- *  2. free(p): NULL does nothing; oa_owner(p) == heap -> oa_free (one live
- *     block less); otherwise prev.free.
- *  3. realloc(p, n): NULL -> malloc; foreign p -> prev.realloc (the block
- *     stays where it was born); ours -> oa_realloc, or moved out to
- *     prev.malloc + copy + oa_free while draining and when a large block
- *     is resized to a large size (see hook_realloc).
+ *  1. malloc/calloc of at most OA_SMALL_MAX bytes: from the heap; larger
+ *     requests, and every request while draining, from prev (pymalloc
+ *     does the same: its large requests go to the system malloc, which
+ *     is where prev sends them; objalloc's own large blocks would add a
+ *     header and a process-wide set that prev does not need).
+ *  2. free(p): oa_free_if_owned (NULL and our blocks: one ownership
+ *     lookup); otherwise prev.free.
+ *  3. realloc(p, n): n small -> oa_realloc_if_owned (NULL: malloc; ours:
+ *     in place or within the heap); n large and p ours -> moved out to
+ *     prev.malloc + copy + oa_free (as while draining); the rest, and
+ *     foreign p whatever n, -> prev.realloc (a block stays with the
+ *     allocator that made it).
  *
  * Invariants:
- *  - `live` == blocks of the heap handed out through the hooks and not
- *    yet freed through them (so live == 0 means prev can take over);
+ *  - the heap's live blocks (heap_live: its statistics, not a counter in
+ *    the hooks) are all ours, so none of them means prev can take over;
  *  - a Domain with installed == 1 has its hook somewhere in the domain's
  *    chain (on top unless a wrapper such as tracemalloc came later);
  *  - draining implies installed.
@@ -34,16 +38,17 @@
 
 typedef struct Domain {
     PyMemAllocatorDomain id;
-    unsigned mask;         /* PYALLOC_MEM or PYALLOC_OBJ */
-    PyMemAllocatorEx prev; /* gets foreign pointers (and all, draining) */
-    PyMemAllocatorEx hook; /* what we installed; ctx is this Domain */
-    int installed;         /* our hook is in the domain's chain */
-    int draining;          /* uninstalled with live blocks: see pyalloc.h */
+    unsigned mask;          /* PYALLOC_MEM or PYALLOC_OBJ */
+    PyMemAllocatorEx prev;  /* gets foreign pointers (and all, draining) */
+    PyMemAllocatorEx hook;  /* serving hooks; ctx is this Domain */
+    PyMemAllocatorEx drain; /* draining hooks (same ctx) */
+    int installed;          /* one of the two is in the domain's chain */
+    int draining;           /* uninstalled with live blocks: see pyalloc.h;
+                               `drain` is installed instead of `hook` */
 } Domain;
 
 typedef struct PyAlloc {
     OaHeap *heap;              /* serves both domains */
-    uint64_t live;             /* see the invariants above */
     uint64_t nforeign_free;    /* frees forwarded to prev */
     uint64_t nforeign_realloc; /* reallocs forwarded to prev */
     uint64_t nmoved_out;       /* our blocks moved to prev by realloc */
@@ -58,31 +63,40 @@ static PyAlloc state = {
 
 /* ---- the hooks ---------------------------------------------------------- */
 
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Serving: a request of 1..OA_SMALL_MAX bytes (one unsigned compare) is
+ * the heap's; 0 bytes too (a unique block), larger ones are prev's.  The
+ * serving hooks never test `draining`: uninstall swaps in the draining
+ * hooks below instead. */
 static void *
 hook_malloc(void *ctx, size_t nbytes)
 {
-    Domain *d = ctx;
-    if (__builtin_expect(d->draining, 0)) {
-        return d->prev.malloc(d->prev.ctx, nbytes);
+    if (LIKELY(nbytes - 1 < OA_SMALL_MAX)) {
+        return oa_malloc(state.heap, nbytes);
     }
-    void *p = oa_malloc(state.heap, nbytes);
-    state.live += (p != NULL);
-    return p;
+    if (nbytes == 0) {
+        return oa_malloc(state.heap, 0);
+    }
+    Domain *d = ctx;
+    return d->prev.malloc(d->prev.ctx, nbytes);
 }
 
 static void *
 hook_calloc(void *ctx, size_t n, size_t size)
 {
-    Domain *d = ctx;
-    if (__builtin_expect(d->draining, 0)) {
-        return d->prev.calloc(d->prev.ctx, n, size);
+    size_t nbytes;
+    if (LIKELY(!__builtin_mul_overflow(n, size, &nbytes) &&
+               nbytes <= OA_SMALL_MAX)) {
+        return oa_calloc(state.heap, n, size);
     }
-    void *p = oa_calloc(state.heap, n, size);
-    state.live += (p != NULL);
-    return p;
+    Domain *d = ctx; /* prev also fails an overflowing n * size */
+    return d->prev.calloc(d->prev.ctx, n, size);
 }
 
-/* Realloc of one of our blocks while draining: it leaves the heap. */
+/* Realloc of one of our blocks to prev: while draining, and to a large
+ * size.  NULL (p intact) when prev has no memory. */
 static void *
 move_out(Domain *d, void *p, size_t nbytes)
 {
@@ -93,56 +107,84 @@ move_out(Domain *d, void *p, size_t nbytes)
     size_t have = oa_usable_size(p);
     memcpy(q, p, have < nbytes ? have : nbytes);
     oa_free(p);
-    state.live--;
     state.nmoved_out++;
     return q;
 }
 
 static void *
-hook_realloc(void *ctx, void *p, size_t nbytes)
+forward_realloc(Domain *d, void *p, size_t nbytes)
 {
-    Domain *d = ctx;
-    if (p == NULL) {
-        return hook_malloc(ctx, nbytes);
-    }
-    if (oa_owner(p) != state.heap) {
-        state.nforeign_realloc++;
-        return d->prev.realloc(d->prev.ctx, p, nbytes);
-    }
-    if (__builtin_expect(d->draining, 0)) {
-        return move_out(d, p, nbytes);
-    }
-    /* Why: oa_realloc moves a large block on every resize (new block,
-     * copy, free), so CPython's in-place `s += t` on a big str became
-     * quadratic (20000 appends of 1000 chars: 0.2 s stock, over 100 s
-     * here).  A large block that is resized to a large size leaves the
-     * heap for the previous allocator (pymalloc sends large requests to
-     * the system realloc, which grows in place or by mremap); it then
-     * stays there as a foreign block.  Remove once oa_realloc resizes
-     * large blocks with the system realloc. */
-    if (nbytes > OA_SMALL_MAX && oa_usable_size(p) > OA_SMALL_MAX) {
-        return move_out(d, p, nbytes);
-    }
-    return oa_realloc(state.heap, p, nbytes);
+    state.nforeign_realloc += (p != NULL);
+    return d->prev.realloc(d->prev.ctx, p, nbytes);
 }
 
+static void *
+hook_realloc(void *ctx, void *p, size_t nbytes)
+{
+    if (LIKELY(nbytes <= OA_SMALL_MAX)) {
+        int owned;
+        void *q = oa_realloc_if_owned(state.heap, p, nbytes, &owned);
+        if (LIKELY(owned)) {
+            return q;
+        }
+    }
+    else if (oa_owner(p) == state.heap) { /* oa_owner(NULL) is NULL */
+        return move_out(ctx, p, nbytes);
+    }
+    return forward_realloc(ctx, p, nbytes);
+}
+
+/* Serving and draining alike. */
 static void
 hook_free(void *ctx, void *p)
 {
+    if (LIKELY(oa_free_if_owned(state.heap, p))) {
+        return;
+    }
     Domain *d = ctx;
-    if (p == NULL) {
-        return;
-    }
-    if (oa_owner(p) == state.heap) {
-        oa_free(p);
-        state.live--;
-        return;
-    }
     state.nforeign_free++;
     d->prev.free(d->prev.ctx, p);
 }
 
+/* Draining: every new block is prev's; ours move out on realloc. */
+static void *
+drain_malloc(void *ctx, size_t nbytes)
+{
+    Domain *d = ctx;
+    return d->prev.malloc(d->prev.ctx, nbytes);
+}
+
+static void *
+drain_calloc(void *ctx, size_t n, size_t size)
+{
+    Domain *d = ctx;
+    return d->prev.calloc(d->prev.ctx, n, size);
+}
+
+static void *
+drain_realloc(void *ctx, void *p, size_t nbytes)
+{
+    if (p != NULL && oa_owner(p) == state.heap) {
+        return move_out(ctx, p, nbytes);
+    }
+    return forward_realloc(ctx, p, nbytes);
+}
+
 /* ---- install / uninstall ---------------------------------------------- */
+
+/* Blocks of the heap not freed yet (the hooks keep no count of their own:
+ * one update less per call).  O(pools); only uninstall and the counters
+ * ask. */
+static uint64_t
+heap_live(void)
+{
+    if (state.heap == NULL) {
+        return 0;
+    }
+    OaStats st;
+    oa_heap_stats(state.heap, &st);
+    return st.blocks_used + st.large_blocks;
+}
 
 static int
 fail(const char *why)
@@ -157,7 +199,8 @@ is_top(const Domain *d)
 {
     PyMemAllocatorEx cur;
     PyMem_GetAllocator(d->id, &cur);
-    return cur.ctx == d->hook.ctx && cur.malloc == hook_malloc;
+    return cur.ctx == d->hook.ctx &&
+           cur.malloc == (d->draining ? drain_malloc : hook_malloc);
 }
 
 /* Refuse before changing anything: the whole mask succeeds or nothing. */
@@ -201,7 +244,10 @@ pyalloc_install(OaHeap *heap, unsigned domains)
             continue;
         }
         if (d->installed) {
-            d->draining = 0; /* resume serving; prev is unchanged */
+            if (d->draining) { /* resume serving; prev is unchanged */
+                d->draining = 0;
+                PyMem_SetAllocator(d->id, &d->hook);
+            }
             continue;
         }
         PyMem_GetAllocator(d->id, &d->prev);
@@ -210,6 +256,11 @@ pyalloc_install(OaHeap *heap, unsigned domains)
                                      .calloc = hook_calloc,
                                      .realloc = hook_realloc,
                                      .free = hook_free};
+        d->drain = (PyMemAllocatorEx){.ctx = d,
+                                      .malloc = drain_malloc,
+                                      .calloc = drain_calloc,
+                                      .realloc = drain_realloc,
+                                      .free = hook_free};
         PyMem_SetAllocator(d->id, &d->hook);
         d->installed = 1;
     }
@@ -279,7 +330,7 @@ pyalloc_uninstall(unsigned domains)
         }
     }
     /* Restoring prev is safe only when it will never see our blocks. */
-    int restore = (state.live == 0);
+    int restore = (heap_live() == 0);
     for (int i = 0; i < 2; i++) {
         Domain *d = &state.domains[i];
         if (!(domains & d->mask)) {
@@ -290,8 +341,9 @@ pyalloc_uninstall(unsigned domains)
             d->installed = 0;
             d->draining = 0;
         }
-        else {
+        else if (!d->draining) {
             d->draining = 1;
+            PyMem_SetAllocator(d->id, &d->drain);
         }
     }
     return restore ? 0 : 1;
@@ -321,7 +373,7 @@ void
 pyalloc_counts(PyAllocCounts *out)
 {
     memset(out, 0, sizeof *out);
-    out->live = state.live;
+    out->live = heap_live();
     out->nforeign_free = state.nforeign_free;
     out->nforeign_realloc = state.nforeign_realloc;
     out->nmoved_out = state.nmoved_out;

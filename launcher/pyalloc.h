@@ -6,18 +6,21 @@
  * (pymalloc, malloc, the debug hooks, tracemalloc...) is kept per domain as
  * `prev`, and every pointer the heap did not hand out goes back to it:
  *
- *     PyObject_Free(p) --> oa_owner(p) == heap ? oa_free(p)
- *                                              : prev.free(prev.ctx, p)
+ *     PyObject_Free(p) --> oa_free_if_owned(heap, p) ? done
+ *                                                    : prev.free(prev.ctx, p)
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * (one exception: a large block resized to a large size moves to prev,
- * whose system realloc grows it in place; see hook_realloc)
+ * Requests over OA_SMALL_MAX (512) bytes go to prev, as pymalloc sends
+ * them to the system malloc; one of our blocks resized to such a size
+ * moves to prev (see hook_realloc).  So the heap holds small blocks only,
+ * and every large block is prev's.
  *
- * so a block allocated before the switch stays with the allocator that
- * made it for its whole life (realloc included: its size is unknown to us,
- * so it cannot be moved out).  oa_owner() is exact and reads no foreign
- * memory, which is what makes the forwarding correct.
+ * A block allocated before the switch stays with the allocator that made
+ * it for its whole life (realloc included: its size is unknown to us, so
+ * it cannot be moved out).  The ownership test (oa_free_if_owned,
+ * oa_realloc_if_owned, oa_owner) is exact and reads no foreign memory,
+ * which is what makes the forwarding correct.
  *
  * CPython's contract for these domains, and how it is met:
  * - the GIL is held by the caller: the heap is used by one thread at a
@@ -50,8 +53,9 @@
  *     switch when such interpreters exist.
  *  3. Switching back: the previous allocator cannot free our blocks
  *     (pymalloc would hand an arena block to the system free).  So
- *     uninstall restores `prev` only when no block handed out through the
- *     domains is live; otherwise the hook stays in place and *drains*: new
+ *     uninstall restores `prev` only when no block of the heap is live
+ *     (give the hooks a heap of their own: blocks it holds for anyone
+ *     else count as live too); otherwise the hook stays in place and *drains*: new
  *     requests go to `prev`, our blocks are still freed (or moved out by
  *     realloc) into the heap.  The heap must therefore never be destroyed
  *     while the interpreter may still free its blocks (in practice: never
@@ -99,11 +103,13 @@ enum {
 
 /* Counters of the installed hook (all since the first install). */
 typedef struct PyAllocCounts {
-    uint64_t live;             /* blocks handed out by the heap, not freed */
-    uint64_t nforeign_free;    /* frees forwarded to a previous allocator */
+    uint64_t live;             /* blocks of the heap not freed (from its
+                                  statistics: O(pools)) */
+    uint64_t nforeign_free;    /* frees forwarded to a previous allocator
+                                  (large blocks included) */
     uint64_t nforeign_realloc; /* reallocs forwarded to it */
     uint64_t nmoved_out;       /* our blocks moved to prev by realloc:
-                                  draining, or large to large */
+                                  draining, or to a large size */
     unsigned installed;        /* PYALLOC_* mask of domains we serve */
     unsigned draining;         /* PYALLOC_* mask of domains draining */
 } PyAllocCounts;

@@ -5,7 +5,9 @@
  *     resized by it after the switch (the forwarding counters move, the
  *     contents survive), while new blocks come from the heap.
  *  2. CPython's contract: unique non-NULL blocks for size 0, realloc(NULL),
- *     realloc(p, 0), calloc zeroes, an impossible request returns NULL.
+ *     realloc(p, 0), calloc zeroes, an impossible request returns NULL;
+ *     requests over 512 bytes (and small blocks resized past that) go to
+ *     the previous allocator.
  *  3. Python code runs on the switched interpreter (a workload with
  *     cycles, so the collector frees heap blocks).
  *  4. Uninstall with live blocks drains: new blocks go to the previous
@@ -129,13 +131,25 @@ check_contract(OaHeap *heap)
         CHECK(r != NULL && holds(r, keep < sizes[i] ? keep : sizes[i], 7));
         keep = keep < sizes[i] ? keep : sizes[i];
     }
-    /* A large block resized to a large size leaves the heap (the system
-     * realloc then grows it in place), with its contents. */
+    /* Large requests go to the previous allocator, as pymalloc's go to
+     * the system malloc; a small block of ours resized to a large size
+     * moves there with its contents, and one resized within the small
+     * sizes stays ours. */
     unsigned char *big = PyObject_Malloc(4000);
-    CHECK(big != NULL && oa_owner(big) == heap);
-    fill(big, 4000, 9);
-    big = PyObject_Realloc(big, 400000);
-    CHECK(big != NULL && oa_owner(big) == NULL && holds(big, 4000, 9));
+    CHECK(big != NULL && oa_owner(big) == NULL);
+    void *bigz = PyMem_Calloc(100, 40);
+    CHECK(bigz != NULL && oa_owner(bigz) == NULL);
+    PyMem_Free(bigz);
+    unsigned char *grow = PyObject_Malloc(300);
+    CHECK(grow != NULL && oa_owner(grow) == heap);
+    fill(grow, 300, 9);
+    grow = PyObject_Realloc(grow, 500);
+    CHECK(grow != NULL && oa_owner(grow) == heap && holds(grow, 300, 9));
+    grow = PyObject_Realloc(grow, 400000);
+    CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 300, 9));
+    grow = PyObject_Realloc(grow, 100); /* stays with prev */
+    CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 100, 9));
+    PyObject_Free(grow);
     PyObject_Free(big);
     CHECK(PyMem_Malloc((size_t)PY_SSIZE_T_MAX) == NULL);
     CHECK(PyObject_Calloc((size_t)1 << 40, (size_t)1 << 40) == NULL);
