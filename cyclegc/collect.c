@@ -102,6 +102,13 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     for (int i = 0; i <= generation; i++) {
         gc->gens[i].count = 0;
     }
+    /* 2 to 5 run no user code but traverse, and leave the lists packed
+     * while they run: in debug builds another thread that uses the heap
+     * meanwhile aborts with a message instead of corrupting it.  (User
+     * code run later - finalizers, callbacks - may hand the heap to
+     * another thread under the caller's lock, as CPython's may release
+     * the GIL; the later phases allow for that.) */
+    oa_heap_claim(gc->oa, "gc_collect");
     /* 2. */
     GcList young;
     gc_list_init(&young);
@@ -131,6 +138,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
         gc->long_lived_pending += survivors;
     }
     gc_list_merge(&reachable, old);
+    oa_heap_release(gc->oa);
     /* 6. */
     gc_handle_unreachable(gc, &unreachable, old, &split, out);
     /* 7. */

@@ -288,7 +288,9 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         /* Redo reachability over the set; the resurrected (and all they
          * reach) go to old with their flag cleared. */
         GcSplit again;
+        oa_heap_claim(gc->oa, "gc_collect"); /* as in collect.c */
         gc_reach_split(unreachable, old, &final, 0, &again);
+        oa_heap_release(gc->oa);
         out->collected = again.unreachable;
     }
     else {

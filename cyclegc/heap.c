@@ -82,6 +82,17 @@ gc_stream(const GcHeap *gc)
 
 /* ---- hooks ---------------------------------------------------------- */
 
+/* Debug builds: the hooks that relink an object check, as objalloc does,
+ * that no other thread holds the heap (a collection of another thread
+ * in its reachability passes, where the lists are packed). */
+#if defined(RCGC_DEBUG) && RCGC_DEBUG
+#define HOOK_ENTER(gc, fn) oa_heap_claim((gc)->oa, (fn))
+#define HOOK_LEAVE(gc)     oa_heap_release((gc)->oa)
+#else
+#define HOOK_ENTER(gc, fn) ((void)(gc), (void)(fn))
+#define HOOK_LEAVE(gc)     ((void)(gc))
+#endif
+
 static void
 on_created(void *ctx, RcObject *op)
 {
@@ -99,6 +110,7 @@ static void
 on_untrack(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
+    HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
     gc_list_remove(g);
     g->next = 0;
@@ -106,14 +118,17 @@ on_untrack(void *ctx, RcObject *op)
     if (gc->gens[0].count > 0) {
         gc->gens[0].count--;
     }
+    HOOK_LEAVE(gc);
 }
 
 static void
 on_track(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
+    HOOK_ENTER(gc, "gc_track");
     op->flags &= ~GC_OBJ_BITS;
     gc_list_append(&gc->gens[0].list, gc_head(op));
+    HOOK_LEAVE(gc);
 }
 
 static int

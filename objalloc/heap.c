@@ -60,6 +60,18 @@ oa_heap_destroy(OaHeap *heap)
 }
 
 void
+oa_heap_claim(OaHeap *heap, const char *fn)
+{
+    OA_ENTER(heap, fn);
+}
+
+void
+oa_heap_release(OaHeap *heap)
+{
+    OA_LEAVE(heap);
+}
+
+void
 oa_heap_set_user(OaHeap *heap, void *user)
 {
     heap->user = user;

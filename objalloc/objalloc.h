@@ -112,6 +112,15 @@ RCGC_API OaHeap *oa_owner(const void *p);
  * cheaper (used by refcount to find an object's heap). */
 RCGC_API OaHeap *oa_block_heap(const void *p);
 
+/* Claim the heap for the calling thread across a long operation made of
+ * many calls (the collector claims it for a whole collection).  In debug
+ * builds (RCGC_DEBUG) any use of the heap by another thread before the
+ * matching oa_heap_release aborts with a message naming the heap and fn,
+ * as two threads inside objalloc at once do; claims nest on one thread.
+ * No-ops in release builds. */
+RCGC_API void oa_heap_claim(OaHeap *heap, const char *fn);
+RCGC_API void oa_heap_release(OaHeap *heap);
+
 /* A word for the layer above (refcount keeps its RcHeap here). */
 RCGC_API void oa_heap_set_user(OaHeap *heap, void *user);
 RCGC_API void *oa_heap_user(const OaHeap *heap);
