@@ -1,6 +1,15 @@
 """check_launcher.py - rcgc-python behaves like python3 and stays on objalloc.
 
 Usage: python3 launcher/check_launcher.py BUILD/rcgc-python
+       python3 launcher/check_launcher.py BUILD/rcgc-python-stock --stock
+
+The second form checks the stock python3.11 binary with librcgc-pyalloc.so
+preloaded (rcgc-python-stock): the same checks, except that sys.executable
+is the stock interpreter (the child check then runs on objalloc through
+the inherited LD_PRELOAD), plus: LD_PRELOAD is kept for children, a
+program that is not Python runs unharmed under it, and a program that
+embeds libpython3.11.so (rcgc-python, when built next to it) is left to
+its own main().
 
 Run by scripts/python-check.sh.  Each check starts the launcher in a
 subprocess and states what it expects; the script exits 1 on the first
@@ -23,8 +32,10 @@ PROBE = (
     "s0 = r.stats()['nmalloc'] + r.stats()['ncalloc']\n"
     "keep = [object() for _ in range(10000)]\n"
     "s1 = r.stats()['nmalloc'] + r.stats()['ncalloc']\n"
-    "print(r.installed(), s1 - s0 >= 10000, r.check())\n"
+    "print(r.installed(), s1 - s0 >= 10000, r.check(), r.mode())\n"
 )
+MODE = "launcher"  # what _rcgc_python.mode() says: "preload" with --stock
+EXECUTABLE = None  # the expected sys.executable: the launcher, or python3.11
 
 
 def run(launcher, args, env_extra=None, stdin=None, drop=()):
@@ -62,7 +73,8 @@ def check_installed(launcher):
     for name, args, env in variants:
         p = run(launcher, args + ["-c", PROBE], env)
         expect(f"objalloc serves new objects under {name}",
-               p.returncode == 0 and p.stdout.strip() == "True True True", p)
+               p.returncode == 0
+               and p.stdout.strip() == f"True True True {MODE}", p)
 
 
 def check_command_line(launcher):
@@ -78,9 +90,9 @@ def check_command_line(launcher):
     p = run(launcher, ["-m", "json.tool"], stdin='{"b": [1, 2]}')
     expect("-m json.tool", p.returncode == 0 and '"b"' in p.stdout, p)
     p = run(launcher, ["-c", "import sys; print(sys.executable)"])
-    expect("sys.executable is the launcher",
-           os.path.realpath(p.stdout.strip()) == os.path.realpath(launcher),
-           p)
+    expect(f"sys.executable is {EXECUTABLE}",
+           os.path.realpath(p.stdout.strip()) ==
+           os.path.realpath(EXECUTABLE), p)
     child = ("import subprocess, sys; print(subprocess.run([sys.executable,"
              " '-c', 'import _rcgc_python as r; print(r.installed())'],"
              " capture_output=True, text=True).stdout.strip())")
@@ -110,13 +122,55 @@ def check_environment(launcher):
            p.returncode == 1 and "ModuleNotFoundError" in p.stderr, p)
 
 
+def check_preload(launcher):
+    """rcgc-python-stock only: LD_PRELOAD and the processes it reaches."""
+    p = run(launcher, ["-c", "import os; print(os.environ['LD_PRELOAD'])"])
+    expect("LD_PRELOAD names librcgc-pyalloc.so for children",
+           "librcgc-pyalloc.so" in p.stdout, p)
+    preload = p.stdout.strip().split(":")[0]
+    p = run("/bin/sh", ["-c", "echo shell ok; ls / >/dev/null && echo ls ok"],
+            {"LD_PRELOAD": preload})
+    expect("programs that are not Python run unharmed under it",
+           p.returncode == 0 and p.stdout.split() == ["shell", "ok", "ls",
+                                                      "ok"]
+           and p.stderr == "", p)
+    p = run(EXECUTABLE, ["-c", "import _rcgc_python as r; print(r.mode())"],
+            {"LD_PRELOAD": preload, "LD_BIND_NOW": "1"})
+    expect("python3.11 itself runs on objalloc under LD_PRELOAD (LD_BIND_NOW)",
+           p.returncode == 0 and p.stdout.strip() == "preload", p)
+    embedder = os.path.join(os.path.dirname(launcher), "rcgc-python")
+    if os.path.exists(embedder):
+        p = run(embedder, ["-c", PROBE], {"LD_PRELOAD": preload})
+        expect("a libpython3.11.so program is left to its own main()",
+               p.returncode == 0
+               and p.stdout.strip() == "True True True launcher", p)
+    p = run(launcher, ["-c", "import _rcgc_python"], {"RCGC_OBJALLOC": "0"})
+    expect("RCGC_OBJALLOC=0: the library does nothing",
+           p.returncode == 1 and "ModuleNotFoundError" in p.stderr, p)
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: check_launcher.py PATH/TO/rcgc-python")
-    launcher = os.path.abspath(sys.argv[1])
+    global MODE, EXECUTABLE
+    args = sys.argv[1:]
+    stock = "--stock" in args
+    args = [a for a in args if a != "--stock"]
+    if len(args) != 1:
+        sys.exit("usage: check_launcher.py PATH/TO/rcgc-python "
+                 "| PATH/TO/rcgc-python-stock --stock")
+    launcher = os.path.abspath(args[0])
+    EXECUTABLE = launcher
+    if stock:
+        MODE = "preload"
+        p = run(launcher, ["-c", "import sys; print(sys.executable)"],
+                {"RCGC_OBJALLOC": "0"})
+        EXECUTABLE = p.stdout.strip()
+        expect("rcgc-python-stock runs an interpreter", p.returncode == 0
+               and os.path.isabs(EXECUTABLE), p)
     check_installed(launcher)
     check_command_line(launcher)
     check_environment(launcher)
+    if stock:
+        check_preload(launcher)
     print("check_launcher: all checks passed")
 
 

@@ -2,122 +2,24 @@
  *
  * What it does: behaves exactly like `python3` (same arguments, same
  * environment variables, same exit status) except that PyMem_Malloc and
- * PyObject_Malloc (domains MEM and OBJ) are served by an objalloc heap.
- *
- * Steps:
- *  1. Pre-initialise CPython from the command line and the environment,
- *     as Py_BytesMain would (-E, -I, -X utf8, -X dev, PYTHONMALLOC,
- *     PYTHONUTF8, locale coercion).  This installs CPython's own choice
- *     of allocators (pymalloc by default).
- *  2. Create the heap and install it over MEM and OBJ (pyalloc.c); what
- *     step 1 installed becomes the allocator of the blocks made before
- *     (foreign pointers) and stays the RAW allocator.
- *  3. Register the builtin module _rcgc_python (pymodule.c) and, when
- *     asked, the exit-time statistics and heap check.
- *  4. Py_BytesMain(argc, argv).  It pre-initialises again, but CPython
- *     ignores a second pre-initialisation (the runtime is already
- *     pre-initialised), so neither PYTHONMALLOC nor -X dev can replace the
- *     hook afterwards; python-check.sh verifies this.
+ * PyObject_Malloc (domains MEM and OBJ) are served by an objalloc heap:
+ * rcgc_python_start() (start.c: pre-initialise, install, register
+ * _rcgc_python), then Py_BytesMain(argc, argv).
  *
  * PYTHONMALLOC and -X dev therefore choose the *previous* allocator (and
  * the RAW domain's), not the MEM/OBJ one: under PYTHONMALLOC=malloc or
  * =debug the objects still come from objalloc (the debug hooks are not
  * re-installed on top, see pyalloc.h point 5).
  *
- * Environment (read once, at start):
- *   RCGC_OBJALLOC=0      do not install objalloc: plain python3 (same
- *                        libpython, for A/B comparisons)
- *   RCGC_MALLOCSTATS=1   print objalloc's statistics to stderr at exit
- *   RCGC_HEAPCHECK=1     verify the heap's invariants at exit; on a
- *                        failure print it and exit with status 70
+ * Environment: RCGC_OBJALLOC=0 (plain python3, same libpython, for A/B
+ * comparisons), RCGC_MALLOCSTATS=1, RCGC_HEAPCHECK=1: see start.c.
  */
 #include "launcher/pyalloc.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-PyObject *rcgc_python_module_init(void); /* pymodule.c */
-
-enum { HEAPCHECK_FAILED = 70 };
-
-static int want_stats;
-static int want_check;
-
-static int
-env_flag(const char *name)
-{
-    const char *v = getenv(name);
-    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
-}
-
-/* Runs after Py_BytesMain returned (or after sys.exit's exit()).  The heap
- * is not destroyed: blocks that CPython never frees stay valid. */
-static void
-at_exit(void)
-{
-    OaHeap *heap = pyalloc_heap();
-    if (heap == NULL) {
-        return;
-    }
-    if (want_stats) {
-        OaStats st;
-        PyAllocCounts c;
-        oa_heap_stats(heap, &st);
-        pyalloc_counts(&c);
-        fflush(stdout);
-        fprintf(stderr, "rcgc-python: objalloc statistics at exit\n");
-        oa_stats_print(&st, stderr);
-        fprintf(stderr,
-                "rcgc-python: live blocks %llu, forwarded to the previous "
-                "allocator: %llu frees, %llu reallocs\n",
-                (unsigned long long)c.live,
-                (unsigned long long)c.nforeign_free,
-                (unsigned long long)c.nforeign_realloc);
-    }
-    if (want_check && oa_heap_check(heap) != 0) {
-        fprintf(stderr, "rcgc-python: objalloc heap check FAILED at exit\n");
-        _exit(HEAPCHECK_FAILED);
-    }
-}
-
-static void
-die(const char *what)
-{
-    fprintf(stderr, "rcgc-python: %s\n", what);
-    exit(1);
-}
+#include "launcher/start.h"
 
 int
 main(int argc, char **argv)
 {
-    const char *use = getenv("RCGC_OBJALLOC");
-    if (use != NULL && strcmp(use, "0") == 0) {
-        return Py_BytesMain(argc, argv);
-    }
-
-    PyPreConfig pre;
-    PyPreConfig_InitPythonConfig(&pre);
-    PyStatus status = Py_PreInitializeFromBytesArgs(&pre, argc, argv);
-    if (PyStatus_Exception(status)) {
-        Py_ExitStatusException(status);
-    }
-
-    OaHeap *heap = oa_heap_new();
-    if (heap == NULL) {
-        die("out of memory creating the objalloc heap");
-    }
-    if (pyalloc_install(heap, PYALLOC_BOTH) < 0) {
-        die(pyalloc_error());
-    }
-    if (PyImport_AppendInittab("_rcgc_python", rcgc_python_module_init) < 0) {
-        die("cannot register the _rcgc_python module");
-    }
-    want_stats = env_flag("RCGC_MALLOCSTATS");
-    want_check = env_flag("RCGC_HEAPCHECK");
-    if ((want_stats || want_check) && atexit(at_exit) != 0) {
-        die("cannot register the exit handler");
-    }
+    rcgc_python_start(argc, argv, "launcher");
     return Py_BytesMain(argc, argv);
 }

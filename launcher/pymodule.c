@@ -2,16 +2,21 @@
  *
  * What it does: lets Python code (python-check.sh, the benchmarks, a
  * curious user) ask whether objalloc serves the interpreter and read the
- * heap's statistics.  Only rcgc-python registers it (PyImport_AppendInittab
- * before Py_Initialize), so `import _rcgc_python` fails under python3.
+ * heap's statistics.  Only rcgc_python_start() registers it
+ * (PyImport_AppendInittab before Py_Initialize: rcgc-python, or python3.11
+ * under librcgc-pyalloc.so), so `import _rcgc_python` fails under a plain
+ * python3.
  *
  *   installed() -> bool   MEM and OBJ are served by the heap
+ *   mode()      -> str    who installed it: "launcher" (rcgc-python) or
+ *                         "preload" (librcgc-pyalloc.so in python3.11)
  *   stats()     -> dict   the OaStats totals and the hook's counters
  *   check()     -> bool   oa_heap_check() passed (details on stderr)
  *
  * Data: none of its own; it reads pyalloc's record and the heap.
  */
 #include "launcher/pyalloc.h"
+#include "launcher/start.h"
 
 PyObject *rcgc_python_module_init(void);
 
@@ -103,9 +108,21 @@ check(PyObject *self, PyObject *unused)
     return PyBool_FromLong(heap != NULL && oa_heap_check(heap) == 0);
 }
 
+static PyObject *
+mode(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    const char *m = rcgc_python_mode();
+    return PyUnicode_FromString(m != NULL ? m : "none");
+}
+
 static PyMethodDef methods[] = {
     {"installed", installed, METH_NOARGS,
      "True when objalloc serves PyMem_Malloc and PyObject_Malloc."},
+    {"mode", mode, METH_NOARGS,
+     "How objalloc was installed: 'launcher' (rcgc-python) or 'preload' "
+     "(librcgc-pyalloc.so in the stock python3.11)."},
     {"stats", stats, METH_NOARGS, "objalloc heap statistics as a dict."},
     {"check", check, METH_NOARGS,
      "Walk the heap and verify its invariants (True when they hold)."},

@@ -1,10 +1,11 @@
 """regrtest_counts.py - compare two regrtest --junit-xml reports.
 
 Usage: python3 launcher/regrtest_counts.py STOCK.xml STOCK_STATUS \
-           LAUNCHER.xml LAUNCHER_STATUS
+           LAUNCHER.xml LAUNCHER_STATUS [LABEL]
 
 Prints, per test module, the test cases run, passed, failed (failures and
-errors) and skipped under the stock interpreter and under rcgc-python, then
+errors) and skipped under the stock interpreter and under the launcher
+(LABEL, default rcgc-python), then
 the totals and regrtest's exit statuses.  Exits 0 when every count and the
 statuses are equal, 1 otherwise (and names the test cases that differ).
 A test case is keyed by its full name (test.test_dict.DictTest.test_bool).
@@ -48,10 +49,11 @@ def row(label, c):
 
 def main():
     stock_xml, stock_status, rc_xml, rc_status = sys.argv[1:5]
+    label = sys.argv[5] if len(sys.argv) > 5 else "rcgc-python"
     stock, ours = outcomes(stock_xml), outcomes(rc_xml)
     per_stock, per_ours = tally(stock), tally(ours)
     header = f"{'module':<22} {'run':>6} {'pass':>6} {'fail':>6} {'skip':>6}"
-    print(f"{'':<22} stock python3.11 | rcgc-python (objalloc)")
+    print(f"{'':<22} stock python3.11 | {label} (objalloc)")
     print(header + " | " + header[23:])
     total_s, total_o = collections.Counter(), collections.Counter()
     for mod in sorted(set(per_stock) | set(per_ours)):
@@ -62,12 +64,12 @@ def main():
         print(row(mod, s) + " | " + row("", o)[23:] + mark)
     print(row("TOTAL", total_s) + " | " + row("", total_o)[23:])
     print(f"regrtest exit status: stock {stock_status}, "
-          f"rcgc-python {rc_status}")
+          f"{label} {rc_status}")
     differ = sorted(n for n in set(stock) | set(ours)
                     if stock.get(n) != ours.get(n))
     for name in differ[:50]:
         print(f"  differs: {name}: stock {stock.get(name, 'absent')}, "
-              f"rcgc-python {ours.get(name, 'absent')}")
+              f"{label} {ours.get(name, 'absent')}")
     same = not differ and stock_status == rc_status and total_s == total_o
     print("python-check: counts " + ("MATCH" if same else "DIFFER"))
     sys.exit(0 if same else 1)

@@ -4,15 +4,18 @@
 # Usage: scripts/python-check.sh [BUILD] [--quick] [--debug | --asan]
 #
 # 1. Installs what it misses (libpython3.11-dev, libpython3.11-testsuite...)
-#    and builds BUILD/launcher (rcgc-python and test_pyalloc, Release).
+#    and builds BUILD/launcher (rcgc-python, rcgc-python-stock with its
+#    preload libraries, and test_pyalloc; Release).
 # 2. test_pyalloc: switching a running interpreter to objalloc and back.
-# 3. check_launcher.py: rcgc-python behaves like python3 and stays on
-#    objalloc whatever PYTHONMALLOC / -X dev / -E say.
+# 3. check_launcher.py: rcgc-python, and the stock python3.11 binary with
+#    librcgc-pyalloc.so preloaded (rcgc-python-stock), behave like python3
+#    and stay on objalloc whatever PYTHONMALLOC / -X dev / -E say.
 # 4. Debian's CPython test suite (/usr/lib/python3.11/test), the same
-#    modules under the stock /usr/bin/python3.11 and under rcgc-python
-#    (with RCGC_HEAPCHECK=1: every interpreter process, regrtest's workers
-#    included, verifies the heap's invariants at exit).  Prints both
-#    pass/fail/skip counts per module and fails unless they are equal.
+#    modules under the stock /usr/bin/python3.11, under rcgc-python and
+#    under rcgc-python-stock (with RCGC_HEAPCHECK=1: every interpreter
+#    process, regrtest's workers included, verifies the heap's invariants
+#    at exit).  Prints the pass/fail/skip counts per module and fails
+#    unless both launchers' counts equal the stock interpreter's.
 #
 # --quick runs a few modules (well under 2 minutes, for `make check`);
 # the default runs the required set plus a wider one.
@@ -80,14 +83,26 @@ fi
 echo "== python-check ($MODE, $FLAVOUR): building $OUT"
 cmake -S "$ROOT" -B "$OUT" "${FLAGS[@]}" -DRCGC_LAUNCHER=ON \
     -DRCGC_TESTS=OFF -DRCGC_WERROR="${WERROR:-ON}" >/dev/null
-cmake --build "$OUT" -j "$JOBS" --target rcgc-python test_pyalloc
+cmake --build "$OUT" -j "$JOBS" --target rcgc-python rcgc-python-stock \
+    test_pyalloc
 LAUNCHER="$OUT/rcgc-python"
+PRELOADED="$OUT/rcgc-python-stock"
+if [ "$FLAVOUR" = asan ]; then
+    # An ASan library cannot be preloaded into the uninstrumented stock
+    # binary (the ASan runtime must come first): rcgc-python only.
+    PRELOADED=""
+fi
 
 echo "== test_pyalloc (switching a running interpreter)"
 "$OUT/test_pyalloc"
 
 echo "== check_launcher.py (behaves like python3, stays on objalloc)"
 "$STOCK" "$ROOT/launcher/check_launcher.py" "$LAUNCHER"
+if [ -n "$PRELOADED" ]; then
+    echo "== check_launcher.py --stock (python3.11 with librcgc-pyalloc.so)"
+    RCGC_STOCK_PYTHON="$STOCK" "$STOCK" "$ROOT/launcher/check_launcher.py" \
+        "$PRELOADED" --stock
+fi
 
 # regrtest writes temporary files into the current directory.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcgc-python-check.XXXXXX")
@@ -111,12 +126,24 @@ regrtest() { # NAME PYTHON [ENV...]
 }
 regrtest stock "$STOCK"
 regrtest rcgc "$LAUNCHER" RCGC_HEAPCHECK=1
-
-echo "== results"
-if ! "$STOCK" "$ROOT/launcher/regrtest_counts.py" \
-    "$WORK/stock.xml" "$(cat "$WORK/stock.status")" \
-    "$WORK/rcgc.xml" "$(cat "$WORK/rcgc.status")"; then
-    echo "--- rcgc-python regrtest log (tail)"
-    tail -n 60 "$WORK/rcgc.log"
-    exit 1
+RUNS=rcgc:rcgc-python
+if [ -n "$PRELOADED" ]; then
+    regrtest rcgc-stock "$PRELOADED" RCGC_HEAPCHECK=1 \
+        RCGC_STOCK_PYTHON="$STOCK"
+    RUNS="$RUNS rcgc-stock:rcgc-python-stock"
 fi
+
+status=0
+for run in $RUNS; do
+    name=${run%%:*}
+    label=${run#*:}
+    echo "== results: $label"
+    if ! "$STOCK" "$ROOT/launcher/regrtest_counts.py" \
+        "$WORK/stock.xml" "$(cat "$WORK/stock.status")" \
+        "$WORK/$name.xml" "$(cat "$WORK/$name.status")" "$label"; then
+        echo "--- $label regrtest log (tail)"
+        tail -n 60 "$WORK/$name.log"
+        status=1
+    fi
+done
+exit $status
