@@ -532,7 +532,7 @@ run(int mode, uint64_t seed)
     m.mode = mode;
     m.rng = seed * 0x9e3779b97f4a7c15ull + 1;
     m.base = gt_next_id;
-    int valgrind = getenv("RCGC_UNDER_VALGRIND") != NULL;
+    int valgrind = tc_under_valgrind();
     int rounds = valgrind ? 10 : 60;
     int per_round = 60;
     size_t max_objects = valgrind ? 1500 : 5000;

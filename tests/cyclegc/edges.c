@@ -217,7 +217,7 @@ why_job(void *arg)
 Test(edges, why_alive_along_a_long_chain_in_a_small_stack)
 {
     gc_disable(gt_gc);
-    WhyJob job = {.n = gt_scaled(1000000)};
+    WhyJob job = {.n = tc_scaled(1000000)};
     RcObject *tail = rc_new(gt_rc, &gt_link_type);
     cr_assert_not_null(tail);
     RcObject *head = tail;
@@ -230,7 +230,7 @@ Test(edges, why_alive_along_a_long_chain_in_a_small_stack)
     gc_collect(gt_gc, 1); /* the chain is old, the stack thread is new */
     job.head = head;
     job.tail = tail;
-    gt_run_with_stack(256u << 10, why_job, &job);
+    tc_run_with_stack(256u << 10, why_job, &job);
     cr_expect_eq(job.len, job.n);
     cr_expect_eq(job.path[0], head);
     cr_expect_eq(job.path[1], ((GtLink *)rc_payload(head))->next);

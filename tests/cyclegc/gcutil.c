@@ -19,7 +19,6 @@
 #include "cyclegc/gcutil.h"
 
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -447,24 +446,4 @@ gt_teardown(void)
     gt_dead = NULL;
     gt_finals = NULL;
     map_cap = 0;
-}
-
-/* ---- threads and sizes ---------------------------------------------- */
-
-void
-gt_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    cr_assert_eq(pthread_attr_init(&attr), 0);
-    cr_assert_eq(pthread_attr_setstacksize(&attr, stack_bytes), 0);
-    cr_assert_eq(pthread_create(&t, &attr, fn, arg), 0);
-    cr_assert_eq(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&attr);
-}
-
-size_t
-gt_scaled(size_t n)
-{
-    return getenv("RCGC_UNDER_VALGRIND") != NULL ? n / 20 : n;
 }

@@ -23,6 +23,7 @@
 #ifndef RCGC_TESTS_CYCLEGC_GCUTIL_H
 #define RCGC_TESTS_CYCLEGC_GCUTIL_H
 
+#include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
 #include <stddef.h>
@@ -103,11 +104,6 @@ int gt_in(RcObject *const *buf, size_t n, const RcObject *op);
 /* All tracked objects of generation g (-1: all) in a malloc'd array. */
 size_t gt_objects(int generation, RcObject ***out);
 int gt_in_generation(int generation, const RcObject *op);
-
-/* Run fn(arg) in a thread with a stack of stack_bytes; wait for it. */
-void gt_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg);
-/* n divided by 20 under Valgrind (RCGC_UNDER_VALGRIND), else n. */
-size_t gt_scaled(size_t n);
 
 /* Statistics shortcuts. */
 GcGenStats gt_stats(int generation);

@@ -7,10 +7,10 @@
 #ifndef RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
 #define RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
 
+#include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #define IMPL_UNUSED __attribute__((unused))
@@ -156,29 +156,6 @@ impl_teardown(void)
     cr_assert_eq(oa_heap_check(rc_heap_oa(rc)), 0);
     gc_heap_destroy(impl_gc);
     impl_gc = NULL;
-}
-
-static inline size_t
-impl_scaled(size_t n)
-{
-    return getenv("RCGC_UNDER_VALGRIND") != NULL ? n / 20 : n;
-}
-
-typedef struct ImplThread {
-    void *(*fn)(void *);
-    void *arg;
-} ImplThread;
-
-IMPL_UNUSED static void
-impl_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
-{
-    pthread_attr_t attr;
-    pthread_t th;
-    cr_assert_eq(pthread_attr_init(&attr), 0);
-    cr_assert_eq(pthread_attr_setstacksize(&attr, stack_bytes), 0);
-    cr_assert_eq(pthread_create(&th, &attr, fn, arg), 0);
-    cr_assert_eq(pthread_join(th, NULL), 0);
-    pthread_attr_destroy(&attr);
 }
 
 #endif

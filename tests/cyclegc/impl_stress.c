@@ -49,16 +49,16 @@ impl_big_body(void *arg)
 
 Test(impl_stress, ten_million_ring_collected_on_256k_stack, .timeout = 600)
 {
-    ImplBig big = {impl_scaled(10000000), 1, 0};
-    impl_run_with_stack(256 << 10, impl_big_body, &big);
+    ImplBig big = {tc_scaled(10000000), 1, 0};
+    tc_run_with_stack(256 << 10, impl_big_body, &big);
     cr_assert_eq(big.collected, (long)big.n);
 }
 
 Test(impl_stress, ten_million_deep_chain_marked_and_collected_on_256k_stack,
      .timeout = 600)
 {
-    ImplBig big = {impl_scaled(10000000), 0, 0};
-    impl_run_with_stack(256 << 10, impl_big_body, &big);
+    ImplBig big = {tc_scaled(10000000), 0, 0};
+    tc_run_with_stack(256 << 10, impl_big_body, &big);
     cr_assert_eq(big.collected, (long)big.n);
 }
 

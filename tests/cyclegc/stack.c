@@ -3,7 +3,7 @@
  * million deep (the reachability pass must not recurse), and a garbage
  * chain ten million deep hanging off a cycle (clearing it frees the chain
  * through refcount's non-recursive deallocation).  Sizes are divided by
- * 20 under Valgrind only (gt_scaled).  Criterion assertions are made on
+ * 20 under Valgrind only (tc_scaled).  Criterion assertions are made on
  * the main thread from what the job recorded. */
 #include "cyclegc/gcutil.h"
 
@@ -72,8 +72,8 @@ ring_job(void *arg)
 Test(stack, ring_of_ten_million_is_collected_in_a_small_stack)
 {
     gc_disable(gt_gc);
-    Job job = {.n = gt_scaled(BIG)};
-    gt_run_with_stack(SMALL_STACK, ring_job, &job);
+    Job job = {.n = tc_scaled(BIG)};
+    tc_run_with_stack(SMALL_STACK, ring_job, &job);
     cr_assert_eq(job.failed, 0);
     cr_expect_eq(job.live_between, job.n);
     cr_expect_eq(job.first, (long)job.n);
@@ -108,8 +108,8 @@ live_chain_job(void *arg)
 Test(stack, live_chain_ten_million_deep_survives_in_a_small_stack)
 {
     gc_disable(gt_gc);
-    Job job = {.n = gt_scaled(BIG)};
-    gt_run_with_stack(SMALL_STACK, live_chain_job, &job);
+    Job job = {.n = tc_scaled(BIG)};
+    tc_run_with_stack(SMALL_STACK, live_chain_job, &job);
     cr_assert_eq(job.failed, 0);
     cr_expect_eq(job.first, 0);
     cr_expect_eq(job.second, 0);
@@ -121,8 +121,8 @@ Test(stack, live_chain_ten_million_deep_survives_in_a_small_stack)
 
 Test(stack, live_chain_built_with_automatic_collections)
 {
-    Job job = {.n = gt_scaled(BIG / 5), .enabled = 1};
-    gt_run_with_stack(SMALL_STACK, live_chain_job, &job);
+    Job job = {.n = tc_scaled(BIG / 5), .enabled = 1};
+    tc_run_with_stack(SMALL_STACK, live_chain_job, &job);
     cr_assert_eq(job.failed, 0);
     cr_expect_eq(job.second, 0);
     cr_expect_eq(job.walked, job.n);
@@ -152,10 +152,10 @@ chain_off_cycle_job(void *arg)
 Test(stack, garbage_chain_ten_million_deep_off_a_cycle_is_collected)
 {
     gc_disable(gt_gc);
-    Job job = {.n = gt_scaled(BIG)};
+    Job job = {.n = tc_scaled(BIG)};
     job.cycle = gt_new(&gt_node_type); /* made here: gt_new may assert */
     gt_link(job.cycle, 0, job.cycle);
-    gt_run_with_stack(SMALL_STACK, chain_off_cycle_job, &job);
+    tc_run_with_stack(SMALL_STACK, chain_off_cycle_job, &job);
     cr_assert_eq(job.failed, 0);
     cr_expect_eq(job.live_between, job.n + 1);
     cr_expect_eq(job.first, (long)job.n + 1);
@@ -194,12 +194,12 @@ young_cycle_job(void *arg)
 Test(stack, young_cycle_holding_an_old_deep_chain_frees_it)
 {
     gc_disable(gt_gc);
-    Job job = {.n = gt_scaled(BIG / 5)};
-    gt_run_with_stack(SMALL_STACK, old_chain_job, &job);
+    Job job = {.n = tc_scaled(BIG / 5)};
+    tc_run_with_stack(SMALL_STACK, old_chain_job, &job);
     cr_assert_eq(job.failed, 0);
     job.cycle = gt_new(&gt_node_type); /* young */
     gt_link(job.cycle, 0, job.cycle);
-    gt_run_with_stack(SMALL_STACK, young_cycle_job, &job);
+    tc_run_with_stack(SMALL_STACK, young_cycle_job, &job);
     cr_expect_eq(job.first, 1);
     cr_expect_eq(job.live_after, 0);
     cr_expect_eq(gt_count.link_deallocs, (long)job.n);

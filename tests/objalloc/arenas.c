@@ -21,7 +21,7 @@ is_mapped(uintptr_t a)
 Test(arenas, mass_free_returns_arenas_to_the_os)
 {
     OaHeap *heap = oa_heap_new();
-    size_t n = scaled(300000); /* ~20 MiB of 64-byte blocks */
+    size_t n = tc_scaled(300000); /* ~20 MiB of 64-byte blocks */
     void **p = malloc(n * sizeof *p);
     for (size_t i = 0; i < n; i++) {
         p[i] = oa_malloc(heap, 64);

@@ -71,7 +71,7 @@ worker(void *arg)
     uintptr_t seed = (uintptr_t)arg;
     OaHeap *h = oa_heap_new();
     void *slot[256] = {0};
-    size_t steps = scaled(200000);
+    size_t steps = tc_scaled(200000);
     for (size_t i = 0; i < steps; i++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         size_t k = (seed >> 33) % 256;

@@ -47,7 +47,7 @@ scenario(OaHeap *heap, void **p)
 static void
 sweep(int sticky)
 {
-    nblocks = scaled(NBLOCKS_MAX);
+    nblocks = tc_scaled(NBLOCKS_MAX);
     void **p = malloc(NBLOCKS_MAX * sizeof *p);
     /* The number of system requests of a clean run bounds the sweep. */
     OaHeap *h0 = oa_heap_new();

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
+#include "common/testutil.h"
 #include "objalloc/objalloc.h"
 
 /* The heap invariants hold. */
@@ -22,13 +23,6 @@ assert_all_back(const OaHeap *h)
     cr_assert_eq(st.large_blocks, 0, "%zu large blocks still live",
                  st.large_blocks);
     cr_assert_eq(st.nfree, st.nmalloc);
-}
-
-/* Scale a stress size down under Valgrind only. */
-static inline size_t
-scaled(size_t n)
-{
-    return getenv("RCGC_UNDER_VALGRIND") ? n / 20 + 1 : n;
 }
 
 #ifdef RCGC_DEBUG

@@ -71,7 +71,7 @@ Test(random, long_sequence_matches_the_shadow_model)
 {
     static Slot slot[SLOTS];
     OaHeap *heap = oa_heap_new();
-    size_t steps = scaled(30000);
+    size_t steps = tc_scaled(30000);
     size_t live = 0;
     size_t live_small = 0;
     for (size_t step = 0; step < steps; step++) {

@@ -63,7 +63,7 @@ build(size_t chain, size_t rings)
 static void *
 setup_collect(void)
 {
-    return build(oom_scaled(2000), oom_scaled(2000));
+    return build(tc_scaled(2000), tc_scaled(2000));
 }
 
 static OaHeap *
@@ -122,7 +122,7 @@ run_collect(void *ctx)
 static void *
 setup_why(void)
 {
-    return build(oom_scaled(3000), oom_scaled(200));
+    return build(tc_scaled(3000), tc_scaled(200));
 }
 
 static int
@@ -177,7 +177,7 @@ Test(oom_collect, limit_reached_collects_garbage_then_allocates)
 {
     CollectCtx *c = build(10, 0);
     World *w = c->w;
-    size_t nbig = oom_scaled(200);
+    size_t nbig = tc_scaled(200);
     for (size_t i = 0; i < nbig; i += 2) {
         RcObject *a = oom_new(w->rc, &oom_big_type, w->next_id++);
         RcObject *b = oom_new(w->rc, &oom_big_type, w->next_id++);

@@ -14,7 +14,6 @@
 #include "oom.h"
 
 #include <criterion/criterion.h>
-#include <stdlib.h>
 
 #define OOM_MAX_K 20000
 
@@ -109,21 +108,6 @@ const RcType oom_leaf_type = {
     .size = sizeof(OomNode),
     .dealloc = node_dealloc,
 };
-
-int
-oom_under_valgrind(void)
-{
-    return getenv("RCGC_UNDER_VALGRIND") != NULL;
-}
-
-size_t
-oom_scaled(size_t n)
-{
-    if (!oom_under_valgrind()) {
-        return n;
-    }
-    return n / 20 < 2 ? 2 : n / 20;
-}
 
 void
 oom_assert_all_back(OaHeap *oa)

@@ -52,7 +52,7 @@ create_rings(World *w, const RcType *big_every_type, size_t big_every)
 static void *
 setup_growth(void)
 {
-    size_t n = oom_scaled(40000);
+    size_t n = tc_scaled(40000);
     World *w = world_new(2 * n + 2 * RING, n); /* two runs */
     gc_set_threshold(w->gc, 500, 10, 10);
     return w;
@@ -67,7 +67,7 @@ run_growth(void *ctx)
 static void *
 setup_large(void)
 {
-    size_t n = oom_scaled(2000);
+    size_t n = tc_scaled(2000);
     World *w = world_new(2 * n + 2 * RING, n); /* two runs */
     gc_set_threshold(w->gc, 50, 5, 5);
     return w;

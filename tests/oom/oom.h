@@ -23,6 +23,7 @@
 #ifndef RCGC_TESTS_OOM_H
 #define RCGC_TESTS_OOM_H
 
+#include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
 #include <stddef.h>
@@ -44,11 +45,6 @@ RcObject *oom_new(RcHeap *rc, const RcType *type, uint64_t id);
 OomNode *oom_node(RcObject *op);
 /* Asserts that the payload of op is intact. */
 void oom_assert_intact(RcObject *op);
-
-/* 1 under Valgrind (RCGC_UNDER_VALGRIND set): scale sizes down there. */
-int oom_under_valgrind(void);
-/* n, or n / 20 (at least 2) under Valgrind. */
-size_t oom_scaled(size_t n);
 
 typedef struct OomScenario {
     const char *name;

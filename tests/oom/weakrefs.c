@@ -11,7 +11,7 @@
 static void *
 setup_create(void)
 {
-    World *w = world_new(oom_scaled(3000) * 2, oom_scaled(3000));
+    World *w = world_new(tc_scaled(3000) * 2, tc_scaled(3000));
     for (size_t i = 0; i < w->param; i++) {
         const RcType *t = i % 3 ? &oom_node_type : &oom_leaf_type;
         RcObject *op = oom_new(w->rc, t, w->next_id++);

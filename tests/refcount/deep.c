@@ -40,8 +40,8 @@ chain_job(void *arg)
 
 Test(deep, chain_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = scaled(BIG)};
-    run_with_stack(SMALL_STACK, chain_job, &job);
+    Job job = {.n = tc_scaled(BIG)};
+    tc_run_with_stack(SMALL_STACK, chain_job, &job);
     cr_expect_eq(job.failed, 0);
     cr_expect_eq(job.built, job.n);
     cr_expect_eq(job.live_after, 0);
@@ -50,8 +50,8 @@ Test(deep, chain_of_ten_million_frees_in_a_small_stack)
 Test(deep, tracked_chain_frees_in_a_small_stack)
 {
     attach_fake_gc();
-    Job job = {.n = scaled(BIG / 10)};
-    run_with_stack(SMALL_STACK, chain_job, &job);
+    Job job = {.n = tc_scaled(BIG / 10)};
+    tc_run_with_stack(SMALL_STACK, chain_job, &job);
     cr_expect_eq(job.built, job.n);
     cr_expect_eq(job.live_after, 0);
     cr_expect_eq(fake_gc.untracked, (long)job.n);
@@ -90,8 +90,8 @@ tree_job(void *arg)
 
 Test(deep, balanced_tree_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = scaled(BIG)};
-    run_with_stack(SMALL_STACK, tree_job, &job);
+    Job job = {.n = tc_scaled(BIG)};
+    tc_run_with_stack(SMALL_STACK, tree_job, &job);
     cr_expect_eq(job.failed, 0);
     cr_expect_eq(job.built, job.n);
     cr_expect_eq(job.live_after, 0);
@@ -126,8 +126,8 @@ comb_job(void *arg)
 
 Test(deep, comb_tree_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = scaled(BIG)};
-    run_with_stack(SMALL_STACK, comb_job, &job);
+    Job job = {.n = tc_scaled(BIG)};
+    tc_run_with_stack(SMALL_STACK, comb_job, &job);
     cr_expect_eq(job.failed, 0);
     cr_expect_eq(job.built, job.n);
     cr_expect_eq(job.live_after, 0);
@@ -165,8 +165,8 @@ fan_job(void *arg)
 
 Test(deep, wide_object_of_long_chains_frees_in_a_small_stack)
 {
-    Job job = {.n = scaled(BIG / 10)};
-    run_with_stack(SMALL_STACK, fan_job, &job);
+    Job job = {.n = tc_scaled(BIG / 10)};
+    tc_run_with_stack(SMALL_STACK, fan_job, &job);
     cr_expect_eq(job.failed, 0);
     cr_expect_eq(job.built, 1 + job.n / 1000 * 1000);
     cr_expect_eq(job.live_after, 0);

@@ -2,8 +2,6 @@
 #include "refcount/helpers.h"
 
 #include <criterion/criterion.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 RcHeap *heap;
@@ -167,22 +165,4 @@ int
 fake_is_tracked(RcObject *op)
 {
     return rc_gc_head(op)->next == MARK;
-}
-
-void
-run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    cr_assert_eq(pthread_attr_init(&attr), 0);
-    cr_assert_eq(pthread_attr_setstacksize(&attr, stack_bytes), 0);
-    cr_assert_eq(pthread_create(&t, &attr, fn, arg), 0);
-    cr_assert_eq(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&attr);
-}
-
-size_t
-scaled(size_t n)
-{
-    return getenv("RCGC_UNDER_VALGRIND") != NULL ? n / 20 : n;
 }

@@ -8,6 +8,7 @@
 #ifndef RCGC_TESTS_REFCOUNT_HELPERS_H
 #define RCGC_TESTS_REFCOUNT_HELPERS_H
 
+#include "common/testutil.h"
 #include "refcount/refcount.h"
 
 extern RcHeap *heap;
@@ -49,11 +50,5 @@ typedef struct FakeGc {
 extern FakeGc fake_gc;
 void attach_fake_gc(void);
 int fake_is_tracked(RcObject *op);
-
-/* Run fn(arg) in a thread whose stack is stack_bytes; returns when done. */
-void run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg);
-
-/* Divide big sizes by 20 under Valgrind (RCGC_UNDER_VALGRIND set). */
-size_t scaled(size_t n);
 
 #endif

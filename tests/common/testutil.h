@@ -1,0 +1,24 @@
+/* testutil.h - helpers every C suite shares (tests/common/testutil.c).
+ *
+ * Sizes under Valgrind: scripts/valgrind-tests.sh sets RCGC_UNDER_VALGRIND
+ * when it runs a suite under memcheck, about 20 times slower than native.
+ * The big tests (ten-million-object chains, long random runs) divide their
+ * size by 20 there (tc_scaled) and run full size natively and under ASan.
+ *
+ * Small stacks: tc_run_with_stack runs a function in a thread whose stack
+ * is as small as the test says, to show that deallocation and collection
+ * of deep structures do not recurse. */
+#ifndef RCGC_TESTS_COMMON_TESTUTIL_H
+#define RCGC_TESTS_COMMON_TESTUTIL_H
+
+#include <stddef.h>
+
+/* 1 under Valgrind (RCGC_UNDER_VALGRIND set), else 0. */
+int tc_under_valgrind(void);
+/* n natively; n / 20 (at least 2) under Valgrind. */
+size_t tc_scaled(size_t n);
+
+/* Run fn(arg) in a thread with a stack of stack_bytes; wait for it. */
+void tc_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg);
+
+#endif
