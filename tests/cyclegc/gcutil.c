@@ -77,30 +77,6 @@ gt_intact(RcObject *op)
 
 /* ---- type callbacks ------------------------------------------------- */
 
-static int
-node_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    GtNode *n = gt_node(op);
-    for (int k = 0; k < GT_SLOTS; k++) {
-        if (n->slot[k] != NULL) {
-            int r = visit(n->slot[k], arg);
-            if (r != 0) {
-                return r;
-            }
-        }
-    }
-    return 0;
-}
-
-static void
-node_clear(RcObject *op)
-{
-    GtNode *n = gt_node(op);
-    for (int k = 0; k < GT_SLOTS; k++) {
-        rc_setref(&n->slot[k], NULL);
-    }
-}
-
 static void
 node_dealloc(RcObject *op)
 {
@@ -115,7 +91,7 @@ node_dealloc(RcObject *op)
         gt_dead[n->id]++;
     }
     gt_count.deallocs++;
-    node_clear(op);
+    tc_clear4(op);
 }
 
 /* Count a finalize call and check what PEP 442 promises it. */
@@ -167,22 +143,22 @@ legacy_del(RcObject *op)
 const RcType gt_node_type = {
     RC_TYPE_HEAD("gt_node", RC_TYPE_GC),
     .size = sizeof(GtNode),
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse4,
+    .clear = tc_clear4,
     .dealloc = node_dealloc,
 };
 
 const RcType gt_fin_type = {
     RC_TYPE_HEAD("gt_fin", RC_TYPE_GC), .size = sizeof(GtNode),
-    .traverse = node_traverse,          .clear = node_clear,
+    .traverse = tc_traverse4,           .clear = tc_clear4,
     .finalize = fin_finalize,           .dealloc = node_dealloc,
 };
 
 const RcType gt_lazarus_type = {
     RC_TYPE_HEAD("gt_lazarus", RC_TYPE_GC),
     .size = sizeof(GtNode),
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse4,
+    .clear = tc_clear4,
     .finalize = lazarus_finalize,
     .dealloc = node_dealloc,
 };
@@ -190,8 +166,8 @@ const RcType gt_lazarus_type = {
 const RcType gt_legacy_type = {
     RC_TYPE_HEAD("gt_legacy", RC_TYPE_GC),
     .size = sizeof(GtNode),
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse4,
+    .clear = tc_clear4,
     .legacy_del = legacy_del,
     .dealloc = node_dealloc,
 };
@@ -199,8 +175,8 @@ const RcType gt_legacy_type = {
 const RcType gt_untracked_type = {
     RC_TYPE_HEAD("gt_untracked", RC_TYPE_GC | RC_TYPE_UNTRACKED),
     .size = sizeof(GtNode),
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse4,
+    .clear = tc_clear4,
     .dealloc = node_dealloc,
 };
 
@@ -210,32 +186,18 @@ const RcType gt_leaf_type = {
     .dealloc = node_dealloc,
 };
 
-static int
-link_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    GtLink *l = rc_payload(op);
-    return l->next != NULL ? visit(l->next, arg) : 0;
-}
-
-static void
-link_clear(RcObject *op)
-{
-    GtLink *l = rc_payload(op);
-    rc_setref(&l->next, NULL);
-}
-
 static void
 link_dealloc(RcObject *op)
 {
     gt_count.link_deallocs++;
-    link_clear(op);
+    tc_clear1(op);
 }
 
 const RcType gt_link_type = {
     RC_TYPE_HEAD("gt_link", RC_TYPE_GC),
     .size = sizeof(GtLink),
-    .traverse = link_traverse,
-    .clear = link_clear,
+    .traverse = tc_traverse1,
+    .clear = tc_clear1,
     .dealloc = link_dealloc,
 };
 
@@ -266,9 +228,7 @@ gt_new(const RcType *type)
 {
     cr_assert(is_node_type(type), "gt_new: not a GtNode type");
     grow_maps();
-    RcObject *op = rc_new(gt_rc, type);
-    cr_assert_not_null(op, "rc_new(%s): %s", type->name,
-                       rc_heap_error(gt_rc) ? rc_heap_error(gt_rc) : "?");
+    RcObject *op = tc_new(gt_rc, type);
     GtNode *n = gt_node(op);
     n->id = gt_next_id++;
     n->data[0] = mix(n->id);
@@ -281,8 +241,7 @@ gt_new(const RcType *type)
 void
 gt_link(RcObject *from, int k, RcObject *to)
 {
-    cr_assert(k >= 0 && k < GT_SLOTS);
-    rc_setref(&gt_node(from)->slot[k], rc_xnewref(to));
+    tc_link(from, (size_t)k, to); /* a negative k fails its bound check */
 }
 
 RcObject *

@@ -6,7 +6,7 @@
  * objalloc's invariants hold, that every object died (rc_live_total == 0)
  * and that every objalloc block came back (blocks_used == 0).
  *
- * Test objects: GtNode, a payload with an id, GT_SLOTS reference slots
+ * Test objects: GtNode, a GT_SLOTS-slot node (common/slots.h) with an id
  * and data words whose checksum (sum) proves the payload intact.  One
  * payload layout, several types:
  *     gt_node_type       GC type, plain;
@@ -19,22 +19,23 @@
  *     gt_leaf_type       not a GC type (slots unused).
  * Every type's dealloc counts the death, checks the payload and that the
  * object is untracked, and records the death by id (gt_dead).
- * GtLink is a one-slot node for the ten-million-object tests. */
+ * GtLink is a 1-slot node for the ten-million-object tests. */
 #ifndef RCGC_TESTS_CYCLEGC_GCUTIL_H
 #define RCGC_TESTS_CYCLEGC_GCUTIL_H
 
+#include "common/slots.h"
 #include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define GT_SLOTS 4
+#define GT_SLOTS 4 /* its types use tc_traverse4 and tc_clear4 */
 
 typedef struct GtNode {
+    RcObject *slot[GT_SLOTS];
     uint64_t id;
     uint64_t sum; /* gt_checksum(id, data) */
-    RcObject *slot[GT_SLOTS];
     uint64_t data[2];
 } GtNode;
 
@@ -90,7 +91,8 @@ void gt_check(void);
 /* A new GtNode of one of the node types, id assigned, payload filled. */
 RcObject *gt_new(const RcType *type);
 GtNode *gt_node(RcObject *op);
-/* Store a new reference to `to` (may be NULL) in from's slot k. */
+/* Store a new reference to `to` (may be NULL) in from's slot k (tc_link,
+ * which asserts 0 <= k < GT_SLOTS). */
 void gt_link(RcObject *from, int k, RcObject *to);
 /* A ring of n new nodes of `type` (slot 0 -> next), returned with one
  * reference held by the caller (to the first node). */

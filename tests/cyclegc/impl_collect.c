@@ -43,7 +43,7 @@ Test(impl_collect, ring_is_collected_and_live_ring_kept_intact)
     for (int i = 0; i < N; i++) {
         cr_assert_eq(impl_node(p)->tag, i);
         cr_assert(gc_is_tracked(p));
-        p = impl_node(p)->a;
+        p = impl_node(p)->slot[0];
     }
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     rc_decref(live[0]);
@@ -102,9 +102,9 @@ Test(impl_collect, finalizer_runs_once_and_resurrection_keeps_what_it_reaches)
     cr_assert_eq(impl_finalized, 1);
     cr_assert_eq(impl_resurrect_slot, r);
     cr_assert(gc_is_finalized(r));
-    RcObject *xx = impl_node(r)->a;
+    RcObject *xx = impl_node(r)->slot[0];
     cr_assert_eq(xx, x);
-    cr_assert_eq(impl_node(impl_node(xx)->b)->tag, 42);
+    cr_assert_eq(impl_node(impl_node(xx)->slot[1])->tag, 42);
     GcGenStats st[GC_NGENERATIONS];
     gc_get_stats(impl_gc, st);
     cr_assert_eq(st[2].collected, 100);
@@ -166,7 +166,7 @@ Test(impl_collect,
     /* A weakref held by the cycle itself: garbage, never calls back. */
     RcObject *b = impl_new(&impl_node_type);
     RcObject *dead_wr = rc_weakref_new(rc, a, impl_wr_cb, NULL, NULL);
-    impl_node(b)->a = dead_wr; /* steal */
+    impl_node(b)->slot[0] = dead_wr; /* steal */
     impl_link(b, 1, b);
     impl_link(a, 1, b);
     rc_decref(b);
@@ -207,8 +207,8 @@ impl_finalize_collects(RcObject *op)
 static const RcType impl_collecting_type = {
     RC_TYPE_HEAD("impl_collecting", RC_TYPE_GC),
     .size = sizeof(ImplNode),
-    .traverse = impl_traverse,
-    .clear = impl_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .finalize = impl_finalize_collects,
 };
 

@@ -2,11 +2,12 @@
  * (tests/cyclegc/impl_*.c).  Everything is static: these files share one
  * binary with the behaviour suite and must not clash with its names.
  *
- * A node has two reference slots; its type may count finalize / legacy_del
- * calls and resurrect through a global slot. */
+ * A node is a 2-slot node (common/slots.h) with a tag; its type may count
+ * finalize / legacy_del calls and resurrect through a global slot. */
 #ifndef RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
 #define RCGC_TESTS_CYCLEGC_IMPL_HELPERS_H
 
+#include "common/slots.h"
 #include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
@@ -16,7 +17,7 @@
 #define IMPL_UNUSED __attribute__((unused))
 
 typedef struct ImplNode {
-    RcObject *a, *b;
+    RcObject *slot[2];
     long tag;
 } ImplNode;
 
@@ -24,28 +25,6 @@ static inline ImplNode *
 impl_node(RcObject *op)
 {
     return (ImplNode *)rc_payload(op);
-}
-
-IMPL_UNUSED static int
-impl_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    ImplNode *n = impl_node(op);
-    int r;
-    if (n->a != NULL && (r = visit(n->a, arg)) != 0) {
-        return r;
-    }
-    if (n->b != NULL && (r = visit(n->b, arg)) != 0) {
-        return r;
-    }
-    return 0;
-}
-
-IMPL_UNUSED static void
-impl_clear(RcObject *op)
-{
-    ImplNode *n = impl_node(op);
-    rc_setref(&n->a, NULL);
-    rc_setref(&n->b, NULL);
 }
 
 IMPL_UNUSED static long impl_finalized;    /* finalize calls */
@@ -80,31 +59,31 @@ impl_legacy(RcObject *op)
 IMPL_UNUSED static const RcType impl_node_type = {
     RC_TYPE_HEAD("impl_node", RC_TYPE_GC),
     .size = sizeof(ImplNode),
-    .traverse = impl_traverse,
-    .clear = impl_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
 };
 
 IMPL_UNUSED static const RcType impl_fin_type = {
     RC_TYPE_HEAD("impl_fin", RC_TYPE_GC),
     .size = sizeof(ImplNode),
-    .traverse = impl_traverse,
-    .clear = impl_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .finalize = impl_finalize_count,
 };
 
 IMPL_UNUSED static const RcType impl_res_type = {
     RC_TYPE_HEAD("impl_res", RC_TYPE_GC),
     .size = sizeof(ImplNode),
-    .traverse = impl_traverse,
-    .clear = impl_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .finalize = impl_finalize_resurrect,
 };
 
 IMPL_UNUSED static const RcType impl_legacy_type = {
     RC_TYPE_HEAD("impl_legacy", RC_TYPE_GC),
     .size = sizeof(ImplNode),
-    .traverse = impl_traverse,
-    .clear = impl_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .legacy_del = impl_legacy,
 };
 
@@ -116,17 +95,14 @@ IMPL_UNUSED static const RcType impl_leaf_type = {
 static inline RcObject *
 impl_new(const RcType *t)
 {
-    RcObject *op = rc_new(gc_heap_rc(impl_gc), t);
-    cr_assert_not_null(op);
-    return op;
+    return tc_new(gc_heap_rc(impl_gc), t);
 }
 
 /* slot = value, with a new reference to value. */
 static inline void
 impl_link(RcObject *from, int slot, RcObject *to)
 {
-    ImplNode *n = impl_node(from);
-    rc_setref(slot == 0 ? &n->a : &n->b, rc_xnewref(to));
+    tc_link(from, (size_t)slot, to);
 }
 
 IMPL_UNUSED static void

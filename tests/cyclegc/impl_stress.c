@@ -25,7 +25,7 @@ impl_big_body(void *arg)
     RcObject *p = first;
     for (size_t i = 1; i < big->n; i++) {
         RcObject *q = impl_new(&impl_node_type);
-        impl_node(p)->a = q; /* steal */
+        impl_node(p)->slot[0] = q; /* steal */
         p = q;
     }
     if (big->ring) {
@@ -193,7 +193,7 @@ impl_graph_round(ImplGraph *g, int shuffle_freeze)
         RcObject *op = g->obj[i];
         cr_assert_eq(impl_node(op)->tag, i);
         for (int k = 0; k < 2; k++) {
-            RcObject *t = k == 0 ? impl_node(op)->a : impl_node(op)->b;
+            RcObject *t = impl_node(op)->slot[k];
             int j = g->edge[i][k];
             cr_assert_eq(t, j >= 0 ? g->obj[j] : NULL, "node %d slot %d", i,
                          k);
@@ -366,7 +366,7 @@ Test(impl_stress,
     }
     cr_assert_not_null(head);
     long expect = 0;
-    for (RcObject *q = head; q != NULL; q = impl_node(q)->a) {
+    for (RcObject *q = head; q != NULL; q = impl_node(q)->slot[0]) {
         cr_assert_eq(impl_node(q)->tag, expect);
         expect += 2;
     }

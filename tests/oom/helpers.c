@@ -54,52 +54,29 @@ oom_new(RcHeap *rc, const RcType *type, uint64_t id)
     return op;
 }
 
-static int
-node_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    OomNode *n = oom_node(op);
-    for (int i = 0; i < 2; i++) {
-        if (n->slot[i] != NULL) {
-            int r = visit(n->slot[i], arg);
-            if (r != 0) {
-                return r;
-            }
-        }
-    }
-    return 0;
-}
-
-static void
-node_clear(RcObject *op)
-{
-    OomNode *n = oom_node(op);
-    rc_setref(&n->slot[0], NULL);
-    rc_setref(&n->slot[1], NULL);
-}
-
 static void
 node_dealloc(RcObject *op)
 {
     oom_assert_intact(op);
     oom_deaths++;
     if (rc_is_gc(op)) {
-        node_clear(op);
+        tc_clear2(op);
     }
 }
 
 const RcType oom_node_type = {
     RC_TYPE_HEAD("oom_node", RC_TYPE_GC),
     .size = sizeof(OomNode),
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .dealloc = node_dealloc,
 };
 
 const RcType oom_big_type = {
     RC_TYPE_HEAD("oom_big", RC_TYPE_GC),
     .size = 2048, /* a large block */
-    .traverse = node_traverse,
-    .clear = node_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
     .dealloc = node_dealloc,
 };
 

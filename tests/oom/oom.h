@@ -15,7 +15,7 @@
  * The sweep stops at the first k whose run completes without any
  * injected failure (the scenario made fewer than k requests).
  *
- * Test objects: OomNode, a GC type with two slots and a checksummed
+ * Test objects: OomNode, a 2-slot node (common/slots.h) with a checksummed
  * payload; oom_big_type the same with a payload that needs a large block
  * (over OA_SMALL_MAX); oom_leaf_type, not GC.  Their dealloc counts
  * deaths in oom_deaths and checks the payload.
@@ -23,6 +23,7 @@
 #ifndef RCGC_TESTS_OOM_H
 #define RCGC_TESTS_OOM_H
 
+#include "common/slots.h"
 #include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 

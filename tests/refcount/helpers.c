@@ -45,39 +45,17 @@ rc_test_teardown(void)
     heap = NULL;
 }
 
-static int
-pair_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    Pair *p = pair(op);
-    int r = 0;
-    if (p->a != NULL && (r = visit(p->a, arg)) != 0) {
-        return r;
-    }
-    if (p->b != NULL) {
-        r = visit(p->b, arg);
-    }
-    return r;
-}
-
-static void
-pair_clear(RcObject *op)
-{
-    rc_setref(&pair(op)->a, NULL);
-    rc_setref(&pair(op)->b, NULL);
-}
-
 const RcType pair_type = {
     RC_TYPE_HEAD("pair", RC_TYPE_GC),
     .size = sizeof(Pair),
-    .traverse = pair_traverse,
-    .clear = pair_clear,
+    .traverse = tc_traverse2,
+    .clear = tc_clear2,
 };
 
 RcObject *
 new_pair(RcObject *a, RcObject *b)
 {
-    RcObject *op = rc_new(heap, &pair_type);
-    cr_assert_not_null(op, "%s", rc_heap_error(heap));
+    RcObject *op = tc_new(heap, &pair_type);
     pair(op)->a = a;
     pair(op)->b = b;
     return op;
@@ -92,24 +70,14 @@ static int
 vec_traverse(RcObject *op, RcVisitFn visit, void *arg)
 {
     Vec *v = rc_payload(op);
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->items[i] != NULL) {
-            int r = visit(v->items[i], arg);
-            if (r != 0) {
-                return r;
-            }
-        }
-    }
-    return 0;
+    return tc_slots_traverse(v->items, v->n, visit, arg);
 }
 
 static void
 vec_clear(RcObject *op)
 {
     Vec *v = rc_payload(op);
-    for (size_t i = 0; i < v->n; i++) {
-        rc_setref(&v->items[i], NULL);
-    }
+    tc_slots_clear(v->items, v->n);
 }
 
 const RcType vec_type = {

@@ -8,6 +8,7 @@
 #ifndef RCGC_TESTS_REFCOUNT_HELPERS_H
 #define RCGC_TESTS_REFCOUNT_HELPERS_H
 
+#include "common/slots.h"
 #include "common/testutil.h"
 #include "refcount/refcount.h"
 
@@ -19,9 +20,15 @@ extern int64_t rc_test_total_offset;
 void rc_test_setup(void);
 void rc_test_teardown(void);
 
-/* A node with two reference slots (a GC type, default dealloc). */
+/* A node with two reference slots (a GC type, default dealloc): a 2-slot
+ * node of common/slots.h whose slots are also named a and b. */
 typedef struct Pair {
-    RcObject *a, *b;
+    union {
+        RcObject *slot[2];
+        struct {
+            RcObject *a, *b;
+        };
+    };
 } Pair;
 extern const RcType pair_type;
 RcObject *new_pair(RcObject *a, RcObject *b); /* steals a and b */
