@@ -8,8 +8,7 @@
  *         ...                  the suite's own fields: ids, checksums
  *     } Node;
  *     const RcType node_type = {
- *         RC_TYPE_HEAD("node", RC_TYPE_GC), .size = sizeof(Node),
- *         .traverse = tc_traverse2, .clear = tc_clear2,
+ *         TC_NODE_TYPE("node", RC_TYPE_GC, sizeof(Node), 2),
  *         ...                  the suite's own finalize, dealloc
  *     };
  *
@@ -29,6 +28,15 @@
 int tc_slots_traverse(RcObject *const *slot, size_t k, RcVisitFn visit,
                       void *arg);
 void tc_slots_clear(RcObject **slot, size_t k);
+
+/* The head of a k-slot node type's descriptor (as RC_TYPE_HEAD): name,
+ * flags, payload size and the slot callbacks of k = 1, 2 or 4 (a macro
+ * that expands to one of them is fine). */
+#define TC_NODE_TYPE(tname, tflags, tsize, k)                                 \
+    TC_NODE_TYPE_K(tname, tflags, tsize, k)
+#define TC_NODE_TYPE_K(tname, tflags, tsize, k)                               \
+    RC_TYPE_HEAD(tname, tflags), .size = (tsize), .traverse = tc_traverse##k, \
+                                 .clear = tc_clear##k
 
 /* traverse and clear of a k-slot node, k = 1, 2, 4. */
 int tc_traverse1(RcObject *op, RcVisitFn visit, void *arg);

@@ -141,42 +141,31 @@ legacy_del(RcObject *op)
 }
 
 const RcType gt_node_type = {
-    RC_TYPE_HEAD("gt_node", RC_TYPE_GC),
-    .size = sizeof(GtNode),
-    .traverse = tc_traverse4,
-    .clear = tc_clear4,
+    TC_NODE_TYPE("gt_node", RC_TYPE_GC, sizeof(GtNode), GT_SLOTS),
     .dealloc = node_dealloc,
 };
 
 const RcType gt_fin_type = {
-    RC_TYPE_HEAD("gt_fin", RC_TYPE_GC), .size = sizeof(GtNode),
-    .traverse = tc_traverse4,           .clear = tc_clear4,
-    .finalize = fin_finalize,           .dealloc = node_dealloc,
+    TC_NODE_TYPE("gt_fin", RC_TYPE_GC, sizeof(GtNode), GT_SLOTS),
+    .finalize = fin_finalize,
+    .dealloc = node_dealloc,
 };
 
 const RcType gt_lazarus_type = {
-    RC_TYPE_HEAD("gt_lazarus", RC_TYPE_GC),
-    .size = sizeof(GtNode),
-    .traverse = tc_traverse4,
-    .clear = tc_clear4,
+    TC_NODE_TYPE("gt_lazarus", RC_TYPE_GC, sizeof(GtNode), GT_SLOTS),
     .finalize = lazarus_finalize,
     .dealloc = node_dealloc,
 };
 
 const RcType gt_legacy_type = {
-    RC_TYPE_HEAD("gt_legacy", RC_TYPE_GC),
-    .size = sizeof(GtNode),
-    .traverse = tc_traverse4,
-    .clear = tc_clear4,
+    TC_NODE_TYPE("gt_legacy", RC_TYPE_GC, sizeof(GtNode), GT_SLOTS),
     .legacy_del = legacy_del,
     .dealloc = node_dealloc,
 };
 
 const RcType gt_untracked_type = {
-    RC_TYPE_HEAD("gt_untracked", RC_TYPE_GC | RC_TYPE_UNTRACKED),
-    .size = sizeof(GtNode),
-    .traverse = tc_traverse4,
-    .clear = tc_clear4,
+    TC_NODE_TYPE("gt_untracked", RC_TYPE_GC | RC_TYPE_UNTRACKED,
+                 sizeof(GtNode), GT_SLOTS),
     .dealloc = node_dealloc,
 };
 
@@ -194,10 +183,7 @@ link_dealloc(RcObject *op)
 }
 
 const RcType gt_link_type = {
-    RC_TYPE_HEAD("gt_link", RC_TYPE_GC),
-    .size = sizeof(GtLink),
-    .traverse = tc_traverse1,
-    .clear = tc_clear1,
+    TC_NODE_TYPE("gt_link", RC_TYPE_GC, sizeof(GtLink), 1),
     .dealloc = link_dealloc,
 };
 

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GT_SLOTS 4 /* its types use tc_traverse4 and tc_clear4 */
+#define GT_SLOTS 4 /* k of the GtNode types: 1, 2 or 4 (common/slots.h) */
 
 typedef struct GtNode {
     RcObject *slot[GT_SLOTS];

@@ -205,10 +205,7 @@ impl_finalize_collects(RcObject *op)
 }
 
 static const RcType impl_collecting_type = {
-    RC_TYPE_HEAD("impl_collecting", RC_TYPE_GC),
-    .size = sizeof(ImplNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("impl_collecting", RC_TYPE_GC, sizeof(ImplNode), 2),
     .finalize = impl_finalize_collects,
 };
 

@@ -57,33 +57,21 @@ impl_legacy(RcObject *op)
 }
 
 IMPL_UNUSED static const RcType impl_node_type = {
-    RC_TYPE_HEAD("impl_node", RC_TYPE_GC),
-    .size = sizeof(ImplNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("impl_node", RC_TYPE_GC, sizeof(ImplNode), 2),
 };
 
 IMPL_UNUSED static const RcType impl_fin_type = {
-    RC_TYPE_HEAD("impl_fin", RC_TYPE_GC),
-    .size = sizeof(ImplNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("impl_fin", RC_TYPE_GC, sizeof(ImplNode), 2),
     .finalize = impl_finalize_count,
 };
 
 IMPL_UNUSED static const RcType impl_res_type = {
-    RC_TYPE_HEAD("impl_res", RC_TYPE_GC),
-    .size = sizeof(ImplNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("impl_res", RC_TYPE_GC, sizeof(ImplNode), 2),
     .finalize = impl_finalize_resurrect,
 };
 
 IMPL_UNUSED static const RcType impl_legacy_type = {
-    RC_TYPE_HEAD("impl_legacy", RC_TYPE_GC),
-    .size = sizeof(ImplNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("impl_legacy", RC_TYPE_GC, sizeof(ImplNode), 2),
     .legacy_del = impl_legacy,
 };
 

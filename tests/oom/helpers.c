@@ -65,18 +65,12 @@ node_dealloc(RcObject *op)
 }
 
 const RcType oom_node_type = {
-    RC_TYPE_HEAD("oom_node", RC_TYPE_GC),
-    .size = sizeof(OomNode),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("oom_node", RC_TYPE_GC, sizeof(OomNode), 2),
     .dealloc = node_dealloc,
 };
 
 const RcType oom_big_type = {
-    RC_TYPE_HEAD("oom_big", RC_TYPE_GC),
-    .size = 2048, /* a large block */
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("oom_big", RC_TYPE_GC, 2048, 2), /* a large block */
     .dealloc = node_dealloc,
 };
 

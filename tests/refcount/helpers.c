@@ -46,10 +46,7 @@ rc_test_teardown(void)
 }
 
 const RcType pair_type = {
-    RC_TYPE_HEAD("pair", RC_TYPE_GC),
-    .size = sizeof(Pair),
-    .traverse = tc_traverse2,
-    .clear = tc_clear2,
+    TC_NODE_TYPE("pair", RC_TYPE_GC, sizeof(Pair), 2),
 };
 
 RcObject *
