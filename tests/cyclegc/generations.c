@@ -155,55 +155,45 @@ Test(generations, get_objects_of_all_generations)
     gt_check();
 }
 
-Test(generations, get_stats_counts_collect_0_under_generation_0_only)
+/* A ring of n objects made garbage and collected by gc_collect(gt_gc,
+ * generation): the statistics count one more collection and n more
+ * collected objects under that generation, no change under the others,
+ * and nothing uncollectable. */
+static void
+expect_stats_of_one_collection(int generation, uint64_t n)
 {
     gc_disable(gt_gc);
-    GcGenStats b0 = gt_stats(0), b1 = gt_stats(1), b2 = gt_stats(2);
-    RcObject *a = gt_ring(&gt_node_type, 2);
+    GcGenStats before[GC_NGENERATIONS], after[GC_NGENERATIONS];
+    gc_get_stats(gt_gc, before);
+    RcObject *a = gt_ring(&gt_node_type, (int)n);
     rc_decref(a);
-    cr_expect_eq(gc_collect(gt_gc, 0), 2);
-    GcGenStats a0 = gt_stats(0), a1 = gt_stats(1), a2 = gt_stats(2);
-    cr_expect_eq(a0.collections, b0.collections + 1);
-    cr_expect_eq(a0.collected, b0.collected + 2);
-    cr_expect_eq(a0.uncollectable, b0.uncollectable);
-    cr_expect_eq(a1.collections, b1.collections);
-    cr_expect_eq(a1.collected, b1.collected);
-    cr_expect_eq(a2.collections, b2.collections);
-    cr_expect_eq(a2.collected, b2.collected);
+    cr_expect_eq(gc_collect(gt_gc, generation), (long)n);
+    gc_get_stats(gt_gc, after);
+    for (int g = 0; g < GC_NGENERATIONS; g++) {
+        uint64_t here = g == generation;
+        cr_expect_eq(after[g].collections, before[g].collections + here,
+                     "generation %d", g);
+        cr_expect_eq(after[g].collected, before[g].collected + here * n,
+                     "generation %d", g);
+        cr_expect_eq(after[g].uncollectable, before[g].uncollectable,
+                     "generation %d", g);
+    }
     gt_check();
+}
+
+Test(generations, get_stats_counts_collect_0_under_generation_0_only)
+{
+    expect_stats_of_one_collection(0, 2);
 }
 
 Test(generations, get_stats_counts_collect_2_under_generation_2_only)
 {
-    gc_disable(gt_gc);
-    GcGenStats b0 = gt_stats(0), b1 = gt_stats(1), b2 = gt_stats(2);
-    RcObject *a = gt_ring(&gt_node_type, 3);
-    rc_decref(a);
-    cr_expect_eq(gc_collect(gt_gc, 2), 3);
-    GcGenStats a0 = gt_stats(0), a1 = gt_stats(1), a2 = gt_stats(2);
-    cr_expect_eq(a0.collections, b0.collections);
-    cr_expect_eq(a0.collected, b0.collected);
-    cr_expect_eq(a1.collections, b1.collections);
-    cr_expect_eq(a1.collected, b1.collected);
-    cr_expect_eq(a2.collections, b2.collections + 1);
-    cr_expect_eq(a2.collected, b2.collected + 3);
-    cr_expect_eq(a2.uncollectable, b2.uncollectable);
-    gt_check();
+    expect_stats_of_one_collection(2, 3);
 }
 
 Test(generations, get_stats_counts_collect_1_under_generation_1_only)
 {
-    gc_disable(gt_gc);
-    GcGenStats b0 = gt_stats(0), b1 = gt_stats(1), b2 = gt_stats(2);
-    RcObject *a = gt_ring(&gt_node_type, 4);
-    rc_decref(a);
-    cr_expect_eq(gc_collect(gt_gc, 1), 4);
-    GcGenStats a0 = gt_stats(0), a1 = gt_stats(1), a2 = gt_stats(2);
-    cr_expect_eq(a0.collections, b0.collections);
-    cr_expect_eq(a1.collections, b1.collections + 1);
-    cr_expect_eq(a1.collected, b1.collected + 4);
-    cr_expect_eq(a2.collections, b2.collections);
-    gt_check();
+    expect_stats_of_one_collection(1, 4);
 }
 
 static void
