@@ -18,6 +18,18 @@ typedef struct Job {
     int failed;        /* an allocation failed */
 } Job;
 
+/* Run job_fn for n objects in the small stack: it made all n, and
+ * dropping its last reference freed every one. */
+static void
+expect_built_and_freed(void *(*job_fn)(void *), size_t n)
+{
+    Job job = {.n = n};
+    tc_run_with_stack(SMALL_STACK, job_fn, &job);
+    cr_expect_eq(job.failed, 0);
+    cr_expect_eq(job.built, job.n);
+    cr_expect_eq(job.live_after, 0);
+}
+
 static void *
 chain_job(void *arg)
 {
@@ -40,11 +52,7 @@ chain_job(void *arg)
 
 Test(deep, chain_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = tc_scaled(BIG)};
-    tc_run_with_stack(SMALL_STACK, chain_job, &job);
-    cr_expect_eq(job.failed, 0);
-    cr_expect_eq(job.built, job.n);
-    cr_expect_eq(job.live_after, 0);
+    expect_built_and_freed(chain_job, tc_scaled(BIG));
 }
 
 Test(deep, tracked_chain_frees_in_a_small_stack)
@@ -90,11 +98,7 @@ tree_job(void *arg)
 
 Test(deep, balanced_tree_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = tc_scaled(BIG)};
-    tc_run_with_stack(SMALL_STACK, tree_job, &job);
-    cr_expect_eq(job.failed, 0);
-    cr_expect_eq(job.built, job.n);
-    cr_expect_eq(job.live_after, 0);
+    expect_built_and_freed(tree_job, tc_scaled(BIG));
 }
 
 /* A comb: a spine of n/2 nodes, each also holding a leaf node (a tree as
@@ -126,11 +130,7 @@ comb_job(void *arg)
 
 Test(deep, comb_tree_of_ten_million_frees_in_a_small_stack)
 {
-    Job job = {.n = tc_scaled(BIG)};
-    tc_run_with_stack(SMALL_STACK, comb_job, &job);
-    cr_expect_eq(job.failed, 0);
-    cr_expect_eq(job.built, job.n);
-    cr_expect_eq(job.live_after, 0);
+    expect_built_and_freed(comb_job, tc_scaled(BIG));
 }
 
 /* A variable object with many slots, each the head of a chain. */
