@@ -4,7 +4,12 @@
 
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define VALGRIND_DIVISOR 20
 
@@ -34,4 +39,36 @@ tc_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
     cr_assert_eq(pthread_create(&t, &attr, fn, arg), 0);
     cr_assert_eq(pthread_join(t, NULL), 0);
     pthread_attr_destroy(&attr);
+}
+
+void
+tc_expect_abort(void (*fn)(void), const char *n1, const char *n2)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        signal(SIGABRT, SIG_DFL);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)r;
+    }
+    buf[len] = 0;
+    close(fds[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+              "child did not abort (status %#x); stderr: %s", status, buf);
+    cr_assert_not_null(strstr(buf, n1), "'%s' not in stderr: %s", n1, buf);
+    cr_assert_not_null(strstr(buf, n2), "'%s' not in stderr: %s", n2, buf);
 }

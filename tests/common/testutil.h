@@ -5,6 +5,9 @@
  * The big tests (ten-million-object chains, long random runs) divide their
  * size by 20 there (tc_scaled) and run full size natively and under ASan.
  *
+ * Death tests: tc_expect_abort runs a function that must abort with a
+ * message, in a child process.
+ *
  * Small stacks: tc_run_with_stack runs a function in a thread whose stack
  * is as small as the test says, to show that deallocation and collection
  * of deep structures do not recurse. */
@@ -17,6 +20,11 @@
 int tc_under_valgrind(void);
 /* n natively; n / 20 (at least 2) under Valgrind. */
 size_t tc_scaled(size_t n);
+
+/* Run fn in a forked child with its stderr captured: it must die of
+ * SIGABRT after printing a message that contains both needles (the
+ * debug checks' death tests). */
+void tc_expect_abort(void (*fn)(void), const char *n1, const char *n2);
 
 /* Run fn(arg) in a thread with a stack of stack_bytes; wait for it. */
 void tc_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg);

@@ -8,15 +8,11 @@
  * inside a traverse so the overlap is certain.  The suite is _death: it
  * aborts on purpose (skipped under Valgrind).
  */
+#include "common/testutil.h"
 #include "cyclegc/cyclegc.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 typedef struct Self {
     RcObject *me;
@@ -104,47 +100,14 @@ free_meanwhile(void)
     rc_decref(victim);
 }
 
-/* Run fn in a child with stderr captured: it must die of SIGABRT after
- * printing a message that holds both needles. */
-static void
-expect_abort(void (*fn)(void), const char *n1, const char *n2)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        signal(SIGABRT, SIG_DFL);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    char buf[4096];
-    size_t len = 0;
-    ssize_t k;
-    while ((k = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) {
-        len += (size_t)k;
-    }
-    buf[len] = '\0';
-    close(fds[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-              "expected an abort, got status %d; stderr: %s", status, buf);
-    cr_assert(strstr(buf, n1) != NULL, "'%s' not in: %s", n1, buf);
-    cr_assert(strstr(buf, n2) != NULL, "'%s' not in: %s", n2, buf);
-}
-
 Test(threads_death, allocating_while_another_thread_collects_aborts)
 {
-    expect_abort(allocate_meanwhile, "used by two threads at once",
-                 "oa_malloc");
+    tc_expect_abort(allocate_meanwhile, "used by two threads at once",
+                    "oa_malloc");
 }
 
 Test(threads_death, freeing_while_another_thread_collects_aborts)
 {
-    expect_abort(free_meanwhile, "used by two threads at once", "rc_decref");
+    tc_expect_abort(free_meanwhile, "used by two threads at once",
+                    "rc_decref");
 }

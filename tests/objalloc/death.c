@@ -220,40 +220,6 @@ setup(void)
     heap = oa_heap_new();
 }
 
-/* Run fn in a child with stderr captured; it must die of SIGABRT after
- * printing a message that contains every needle. */
-static void
-expect_abort(void (*fn)(void), const char *n1, const char *n2)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        signal(SIGABRT, SIG_DFL);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    char buf[4096];
-    size_t len = 0;
-    ssize_t r;
-    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) {
-        len += (size_t)r;
-    }
-    buf[len] = 0;
-    close(fds[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-              "child did not abort; stderr: %s", buf);
-    cr_assert_not_null(strstr(buf, n1), "stderr: %s", buf);
-    cr_assert_not_null(strstr(buf, n2), "stderr: %s", buf);
-}
-
 #define DEATH(name, fn, fname, text)                                          \
     Test(free_death, name, .init = setup, .signal = SIGABRT)                  \
     {                                                                         \
@@ -262,7 +228,7 @@ expect_abort(void (*fn)(void), const char *n1, const char *n2)
     Test(message_death, name##_message_names_pointer_and_check,               \
          .init = setup)                                                       \
     {                                                                         \
-        expect_abort(fn, "objalloc: " fname ": ", text);                      \
+        tc_expect_abort(fn, "objalloc: " fname ": ", text);                   \
     }
 
 DEATH(double_free_aborts, double_free, "oa_free",
@@ -309,7 +275,7 @@ Test(message_death, pointer_in_message_is_the_freed_pointer, .init = setup)
     snprintf(want, sizeof want, "pointer %p: interior", (void *)(p + 16));
     oa_free(p);
     /* interior_free allocates the same block again (freed first) */
-    expect_abort(interior_free, want, "interior");
+    tc_expect_abort(interior_free, want, "interior");
 }
 
 /* A write into a freed block breaks its free list link: the heap check
