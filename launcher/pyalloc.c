@@ -17,8 +17,8 @@
  *     does the same: its large requests go to the system malloc, which
  *     is where prev sends them; objalloc's own large blocks would add a
  *     header and a process-wide set that prev does not need).
- *  2. free(p): oa_free_if_owned (NULL and our blocks: one ownership
- *     lookup); otherwise prev.free.
+ *  2. free(p): oa_free_or (NULL and our blocks: one ownership lookup);
+ *     otherwise prev.free.
  *  3. realloc(p, n): n small -> oa_realloc_if_owned (NULL: malloc; ours:
  *     in place or within the heap); n large and p ours -> moved out to
  *     prev.malloc + copy + oa_free (as while draining); the rest, and
@@ -134,16 +134,20 @@ hook_realloc(void *ctx, void *p, size_t nbytes)
     return forward_realloc(ctx, p, nbytes);
 }
 
-/* Serving and draining alike. */
 static void
-hook_free(void *ctx, void *p)
+forward_free(void *ctx, void *p)
 {
-    if (LIKELY(oa_free_if_owned(state.heap, p))) {
-        return;
-    }
     Domain *d = ctx;
     state.nforeign_free++;
     d->prev.free(d->prev.ctx, p);
+}
+
+/* Serving and draining alike: oa_free_or is oa_free_if_owned with the
+ * forwarding as a tail call (no stack frame in the hook). */
+static void
+hook_free(void *ctx, void *p)
+{
+    oa_free_or(state.heap, p, forward_free, ctx);
 }
 
 /* Draining: every new block is prev's; ours move out on realloc. */

@@ -6,7 +6,7 @@
  *     1. c = (n - 1) >> 4 (n == 0 wraps and takes the slow path);
  *     2. pool = heap->cls[c].avail (one load); NULL -> oa_pool_new;
  *     3. pop pool->free (never NULL on a used pool); if that emptied the
- *        list, oa_pool_refill carves one more block or retires the pool
+ *        list, oa_pool_refill carves a few more blocks or retires the pool
  *        as full.
  *   oa_free_sized(p, n), n <= 512:
  *     1. pool = p rounded down to 16 KiB (no ownership lookup);
@@ -16,6 +16,10 @@
  *   oa_free(p): the same after one address-map lookup; a pointer outside
  *   our arenas is a large block of ours (large set) or foreign (system
  *   free).
+ *   oa_free_if_owned(heap, p): the same lookup, then p's pool must belong
+ *   to heap; anything else is left to the caller (0), and a heap without
+ *   large blocks answers for a pointer outside the arenas without the
+ *   large set.
  *
  * Checked builds (OA_CHECKED) add, through debug.c: the trailer with the
  * request, fill bytes and guards (RCGC_DEBUG), and the memcheck/ASan
@@ -165,6 +169,44 @@ oa_malloc(OaHeap *heap, size_t nbytes)
     return p;
 }
 
+/* Zero the first nbytes of a new block.  Release builds zero the request
+ * rounded up to 16 bytes (the block is at least that big), with constant
+ * sizes up to 80 bytes so that the compiler writes a few vector stores
+ * instead of calling memset (larger constants become `rep stos`, slower
+ * than memset for these sizes): most callocs are small (compileall: 2.9 M
+ * of its 3.2 M are 48-63 bytes).  Checked builds zero exactly nbytes (guard
+ * bytes follow). */
+static inline void
+zero_new(void *p, size_t nbytes)
+{
+#if OA_CHECKED
+    memset(p, 0, nbytes);
+#else
+    switch ((nbytes + 15) >> OA_ALIGN_SHIFT) {
+        case 0:
+            return;
+        case 1:
+            memset(p, 0, 16);
+            return;
+        case 2:
+            memset(p, 0, 32);
+            return;
+        case 3:
+            memset(p, 0, 48);
+            return;
+        case 4:
+            memset(p, 0, 64);
+            return;
+        case 5:
+            memset(p, 0, 80);
+            return;
+        default:
+            memset(p, 0, nbytes);
+            return;
+    }
+#endif
+}
+
 void *
 oa_calloc(OaHeap *heap, size_t n, size_t size)
 {
@@ -176,7 +218,7 @@ oa_calloc(OaHeap *heap, size_t n, size_t size)
     }
     void *p = oa_malloc(heap, nbytes);
     if (p != NULL) {
-        memset(p, 0, nbytes);
+        zero_new(p, nbytes);
     }
     return p;
 }
@@ -294,6 +336,36 @@ oa_free_if_owned(OaHeap *heap, void *p)
     /* The out-of-line part only for a heap with large blocks: a caller
      * whose heap has none (CPython's hooks) forwards without a call. */
     return heap->nlarge != 0 && free_large_if_owned(heap, p);
+}
+
+static __attribute__((noinline, cold)) void
+free_large_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
+{
+    if (!free_large_if_owned(heap, p)) {
+        other(ctx, p);
+    }
+}
+
+void
+oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
+{
+    OaArena *arena = oa_addrmap_lookup(p);
+    if (OA_LIKELY(arena != NULL)) {
+        if (OA_UNLIKELY(!small_owned(heap, arena, p, "oa_free_or"))) {
+            other(ctx, p);
+            return;
+        }
+        free_small(p, "oa_free_or");
+        return;
+    }
+    if (p == NULL) {
+        return;
+    }
+    if (heap->nlarge != 0) {
+        free_large_or(heap, p, other, ctx);
+        return;
+    }
+    other(ctx, p);
 }
 
 void

@@ -69,7 +69,8 @@
 /* ---- constants ------------------------------------------------------ */
 
 #define OA_ALIGN_SHIFT     4
-#define OA_POOL_HDR        64 /* sizeof(OaPool), checked in heap.c */
+#define OA_POOL_HDR        64  /* sizeof(OaPool), checked in heap.c */
+#define OA_CARVE_BYTES     512 /* carved per refill (at least a block) */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
 #define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
@@ -202,11 +203,12 @@ static inline OaArena *
 oa_addrmap_lookup(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
-    if (OA_UNLIKELY(a >> OA_MAP_ADDR_BITS)) {
+    uintptr_t top = a >> (20 + OA_MAP_LEAF_BITS); /* < root size: 48 bits */
+    if (OA_UNLIKELY(top >= (1u << OA_MAP_ROOT_BITS))) {
         return NULL;
     }
-    OaMapLeaf *leaf = atomic_load_explicit(
-        &oa_map_root[a >> (20 + OA_MAP_LEAF_BITS)], memory_order_acquire);
+    OaMapLeaf *leaf =
+        atomic_load_explicit(&oa_map_root[top], memory_order_acquire);
     if (leaf == NULL) {
         return NULL;
     }
@@ -241,8 +243,9 @@ size_t oa_held_bytes(const OaHeap *heap);
 /* A fresh pool for class c at the head of heap->cls[c].avail, or NULL
  * when no arena could be mapped. */
 OaPool *oa_pool_new(OaHeap *heap, size_t c);
-/* The pool's free list ran dry on an allocation: carve one more block or,
- * when none is left, take the now full pool off its class list. */
+/* The pool's free list ran dry on an allocation: carve the next few
+ * blocks or, when none is left, take the now full pool off its class
+ * list. */
 void oa_pool_refill(OaPool *pool);
 /* A full pool got a block back: put it at the head of its class list. */
 void oa_pool_relink(OaPool *pool);

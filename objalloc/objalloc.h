@@ -94,6 +94,12 @@ RCGC_API void oa_free_sized(void *p, size_t nbytes);
  * heap) -> untouched, returns 0. */
 RCGC_API int oa_free_if_owned(OaHeap *heap, void *p);
 
+/* oa_free_or: the same as `if (!oa_free_if_owned(heap, p)) other(ctx, p)`
+ * with every path ending in a tail call, so that a hook made of it needs
+ * no stack frame of its own. */
+typedef void (*OaFreeFn)(void *ctx, void *p);
+RCGC_API void oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx);
+
 /* oa_realloc_if_owned: p == NULL or a block of `heap` -> *owned = 1 and
  * the result of oa_realloc(heap, p, nbytes) (NULL on failure, p intact);
  * otherwise *owned = 0, NULL is returned and p is untouched. */

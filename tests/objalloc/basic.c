@@ -147,6 +147,26 @@ Test(basic, calloc_zeroes_every_byte)
     }
 }
 
+Test(basic, calloc_of_any_size_zeroes_its_bytes_and_no_neighbour)
+{
+    for (size_t n = 0; n <= 600; n++) {
+        unsigned char *a = oa_malloc(heap, n);
+        unsigned char *b = oa_malloc(heap, n); /* a's neighbour */
+        memset(a, 0xAB, n);
+        memset(b, 0xCD, n);
+        oa_free(a);
+        unsigned char *c = oa_calloc(heap, 1, n); /* a's block again */
+        cr_assert_not_null(c);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(c[i], 0, "size %zu byte %zu", n, i);
+            cr_assert_eq(b[i], 0xCD, "neighbour of a calloc of %zu", n);
+        }
+        oa_free(b);
+        oa_free(c);
+    }
+    CHECK_HEAP(heap);
+}
+
 Test(basic, calloc_overflow_returns_null)
 {
     cr_assert_null(oa_calloc(heap, SIZE_MAX / 2, 3));

@@ -1,5 +1,6 @@
-/* owned.c - oa_free_if_owned and oa_realloc_if_owned: one heap's blocks
- * are handled, everything else (NULL aside) is left alone and reported. */
+/* owned.c - oa_free_if_owned, oa_free_or and oa_realloc_if_owned: one
+ * heap's blocks are handled, everything else (NULL aside) is left alone
+ * and reported (or handed to the caller's fallback). */
 #include "oa_test.h"
 
 #include <string.h>
@@ -166,4 +167,51 @@ Test(owned, realloc_if_owned_failure_keeps_the_block)
     cr_assert_eq(oa_free_if_owned(h, p), 1);
     assert_all_back(h);
     oa_heap_destroy(h);
+}
+
+/* oa_free_or's fallback: records what it was given. */
+typedef struct Calls {
+    void *ctx_seen;
+    void *last;
+    int n;
+} Calls;
+
+static void
+other_free(void *ctx, void *p)
+{
+    Calls *c = ctx;
+    c->ctx_seen = ctx;
+    c->last = p;
+    c->n++;
+}
+
+Test(owned, free_or_frees_the_heaps_blocks_and_hands_on_the_rest)
+{
+    OaHeap *h = oa_heap_new();
+    OaHeap *other = oa_heap_new();
+    Calls calls = {0};
+    void *mine = oa_malloc(h, 64);
+    void *theirs = oa_malloc(other, 64);
+    void *sys = malloc(64);
+    oa_free_or(h, mine, other_free, &calls);
+    oa_free_or(h, NULL, other_free, &calls);
+    cr_assert_eq(calls.n, 0, "own blocks and NULL stay with the heap");
+    oa_free_or(h, sys, other_free, &calls); /* h has no large block */
+    cr_assert_eq(calls.n, 1);
+    cr_assert_eq(calls.last, sys);
+    cr_assert_eq(calls.ctx_seen, &calls);
+    oa_free_or(h, theirs, other_free, &calls);
+    cr_assert_eq(calls.n, 2);
+    cr_assert_eq(calls.last, theirs);
+    void *large = oa_malloc(h, 5000); /* now through the large set */
+    oa_free_or(h, sys, other_free, &calls);
+    cr_assert_eq(calls.n, 3);
+    oa_free_or(h, large, other_free, &calls);
+    cr_assert_eq(calls.n, 3);
+    free(sys);
+    oa_free(theirs);
+    assert_all_back(h);
+    assert_all_back(other);
+    oa_heap_destroy(h);
+    oa_heap_destroy(other);
 }
