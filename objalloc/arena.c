@@ -232,7 +232,6 @@ arena_take_pool(OaHeap *heap, OaArena *a)
     else {
         pool = (OaPool *)(a->base + (size_t)a->ncarved * OA_POOL_SIZE);
         a->ncarved++;
-        pool->arena = a;
     }
     bucket_unlink(heap, a);
     a->nfree--;
@@ -253,7 +252,7 @@ carve(OaPool *pool)
 {
     size_t stride = pool->stride;
     char *first = pool->bump;
-    size_t room = (size_t)(pool->limit - first) / stride + 1;
+    size_t room = (size_t)(oa_pool_limit(pool) - first) / stride + 1;
     size_t n = OA_CARVE_BYTES / stride;
     if (n == 0) {
         n = 1;
@@ -317,7 +316,6 @@ oa_pool_new(OaHeap *heap, size_t c)
     if (pool->stride != stride || pool->free == NULL) {
         pool->cls = (uint16_t)c;
         pool->stride = (uint16_t)stride;
-        pool->limit = (char *)pool + OA_POOL_SIZE - stride;
         pool->bump = oa_pool_first(pool);
         carve(pool);
     }
@@ -333,7 +331,7 @@ oa_pool_new(OaHeap *heap, size_t c)
 void
 oa_pool_refill(OaPool *pool)
 {
-    if (pool->bump <= pool->limit) {
+    if (pool->bump <= oa_pool_limit(pool)) {
         carve(pool);
         return;
     }
@@ -369,7 +367,7 @@ kept_in(const OaHeap *heap, const OaArena *a)
     unsigned n = 0;
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         const OaPool *p = heap->cls[c].avail;
-        n += p != NULL && p->nused == 0 && p->arena == a;
+        n += p != NULL && p->nused == 0 && oa_pool_in(p, a);
     }
     return n;
 }
@@ -393,7 +391,7 @@ unpin(OaHeap *heap, OaArena *a)
     /* The last release may unmap a: stop counting on it after that. */
     for (unsigned c = 0; c < OA_NCLASSES && kept > 0; c++) {
         OaPool *p = heap->cls[c].avail;
-        if (p != NULL && p->nused == 0 && p->arena == a) {
+        if (p != NULL && p->nused == 0 && oa_pool_in(p, a)) {
             kept--;
             pool_release(p, false);
         }
@@ -406,7 +404,7 @@ oa_pool_emptied(OaPool *pool)
     if (pool->prev == NULL && pool->next == NULL) {
         /* The only pool of its class: keep it, unless that pins its
          * arena. */
-        unpin(pool->heap, pool->arena);
+        unpin(pool->heap, oa_pool_arena(pool));
         return;
     }
     oa_pool_release(pool);
@@ -450,7 +448,7 @@ static void
 pool_release(OaPool *pool, bool check_pin)
 {
     OaHeap *heap = pool->heap;
-    OaArena *a = pool->arena;
+    OaArena *a = oa_pool_arena(pool);
     /* Off the class list (an empty pool is never full, so it is on it). */
     if (pool->prev != NULL) {
         pool->prev->next = pool->next;

@@ -120,13 +120,13 @@ static int
 check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
            size_t *nused_pools)
 {
-    if (pool->arena != a || pool->heap != heap || pool->cls >= OA_NCLASSES ||
+    if (!oa_pool_in(pool, a) || pool->heap != heap ||
+        pool->cls >= OA_NCLASSES ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         return fail("pool %p: header damaged", (void *)pool);
     }
     if (pool->bump < oa_pool_first(pool) + pool->stride ||
-        pool->bump > pool->limit + pool->stride ||
-        pool->limit != (const char *)pool + OA_POOL_SIZE - pool->stride) {
+        pool->bump > oa_pool_limit(pool) + pool->stride) {
         return fail("pool %p: carving bounds damaged", (void *)pool);
     }
     size_t nlisted = 0;
@@ -142,7 +142,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         return fail("pool %p: empty but not the only pool of class %u",
                     (void *)pool, pool->cls);
     }
-    if (pool->free == NULL && pool->bump <= pool->limit) {
+    if (pool->free == NULL && pool->bump <= oa_pool_limit(pool)) {
         return fail("pool %p: off its class list with blocks to carve",
                     (void *)pool);
     }
@@ -164,7 +164,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     }
     size_t nlisted = 0;
     for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
-        if (p->arena != a || p->heap != NULL ||
+        if (!oa_pool_in(p, a) || p->heap != NULL ||
             (const char *)p >= a->base + (size_t)a->ncarved * OA_POOL_SIZE ||
             ++nlisted > OA_POOLS_PER_ARENA) {
             return fail("arena %p: free pool list damaged", (void *)a);

@@ -223,7 +223,7 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
                  "not allocated: it points into a pool that serves no size "
                  "class");
     }
-    if (pool->arena != arena || pool->heap != arena->heap ||
+    if (!oa_pool_in(pool, arena) || pool->heap != arena->heap ||
         pool->cls >= OA_NCLASSES ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         oa_fatal(fn, p, "pool header at %p is damaged", (void *)pool);

@@ -6,7 +6,14 @@
  *   |      address map (addrmap.c) so "is p ours?" is two loads.
  *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
  *         |
- *         +-- OaPool header (64 B) | block | block | ... | uncarved ...
+ *         +-- OaPool header (48 B) | block | block | ... | uncarved ...
+ *
+ *   48 bytes as pymalloc's: the first block of a pool starts 48 bytes
+ *   into a cache line, so every block's PyObject (after CPython's 16-byte
+ *   GC head) starts where pymalloc's would.  With a 64-byte header
+ *   CPython's full collections over the same objects took 11-12% longer
+ *   (ast trees, 720k objects; the object placement was otherwise the
+ *   same); pools at +48 ran at pymalloc's speed.
  *
  *   A block of class c (0..31) holds 16 * (c + 1) bytes.  In checked builds
  *   (OA_CHECKED: RCGC_DEBUG, RCGC_VALGRIND or RCGC_ASAN) every block is
@@ -69,7 +76,7 @@
 /* ---- constants ------------------------------------------------------ */
 
 #define OA_ALIGN_SHIFT     4
-#define OA_POOL_HDR        64  /* sizeof(OaPool), checked in heap.c */
+#define OA_POOL_HDR        48  /* sizeof(OaPool), checked in heap.c */
 #define OA_CARVE_BYTES     512 /* carved per refill (at least a block) */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
@@ -93,7 +100,7 @@ typedef struct OaBlock {
 typedef struct OaArena OaArena;
 typedef struct OaPool OaPool;
 
-/* Pool header: the first 64 bytes of every 16 KiB pool.
+/* Pool header: the first 48 bytes of every 16 KiB pool.
  * Invariants: nused + (blocks on free) + (uncarved blocks) == capacity;
  * a used pool has free != NULL (alloc pops without testing); a full pool
  * has free == NULL and bump > limit. */
@@ -103,11 +110,9 @@ struct OaPool {
     uint16_t cls;    /* size class index */
     uint16_t stride; /* class size + OA_TRAILER */
     char *bump;      /* next uncarved block; blocks below it are carved */
-    char *limit;     /* highest address a block may start at */
     OaPool *next;    /* class list, or the arena's free-pool list */
     OaPool *prev;    /* class list only */
     OaHeap *heap;    /* owner while used or full; NULL while empty */
-    OaArena *arena;  /* the arena holding the pool (set at carve) */
 };
 
 /* An arena's bookkeeping lives in system memory (so all 64 pools are
@@ -269,6 +274,27 @@ static inline char *
 oa_pool_first(const OaPool *pool)
 {
     return (char *)pool + OA_POOL_HDR;
+}
+
+/* The highest address a block of the pool may start at. */
+static inline char *
+oa_pool_limit(const OaPool *pool)
+{
+    return (char *)pool + OA_POOL_SIZE - pool->stride;
+}
+
+/* The arena holding a pool (its 1 MiB-aligned base is in the map). */
+static inline OaArena *
+oa_pool_arena(const OaPool *pool)
+{
+    return oa_addrmap_lookup(pool);
+}
+
+/* Does the pool lie in arena a?  (No memory read.) */
+static inline bool
+oa_pool_in(const OaPool *pool, const OaArena *a)
+{
+    return ((uintptr_t)pool & ~OA_ARENA_MASK) == (uintptr_t)a->base;
 }
 
 /* ---- large blocks (large.c) ----------------------------------------- */
