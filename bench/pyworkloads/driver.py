@@ -2,11 +2,16 @@
 
 Usage: python3 driver.py --launcher BUILD/rcgc-python [--stock PYTHON]
                          [--static BUILD/rcgc-python-static]
+                         [--preloaded BUILD/rcgc-python-stock]
                          [--runs N] [--only NAME,...]
 
 Setups, all running the same workload scripts:
   pymalloc   the stock interpreter (/usr/bin/python3.11, CPython's pymalloc)
   malloc     the stock interpreter with PYTHONMALLOC=malloc (glibc)
+  objalloc.stock  rcgc-python-stock (when given): the stock interpreter
+             binary itself with librcgc-pyalloc.so preloaded, objalloc for
+             MEM and OBJ - the same binary as pymalloc, so this pair
+             compares the allocators and nothing else
   objalloc   rcgc-python: libpython3.11.so with objalloc for MEM and OBJ
   objalloc.a   rcgc-python-static (when given): the static libpython3.11.a
              with objalloc, linked like the stock binary
@@ -22,7 +27,13 @@ wall time is measured around it and its peak RSS comes from os.wait4's
 rusage (ru_maxrss) of that child alone.  The medians over the rounds are
 printed as a markdown table on stdout, with ratios to the stock
 interpreter; progress goes to stderr.  Every run's stdout (a checksum of
-what the workload computed) must be the same under every setup.
+what the workload computed) must be the same under every setup.  Every
+run has PYTHONHASHSEED=0, so that all make the same allocations.
+
+A second table states issue 8's target - objalloc faster than pymalloc at
+no more peak RSS - per binary, objalloc against pymalloc in the same
+binary: objalloc.stock / pymalloc (the stock binary) and objalloc /
+pymalloc.so (libpython3.11.so).
 """
 import argparse
 import os
@@ -40,21 +51,36 @@ WORKLOADS = [
 ]
 
 
-def setups(stock, launcher, static):
+def setups(stock, launcher, static, preloaded):
     out = [
         ("pymalloc", stock, {}),
         ("malloc", stock, {"PYTHONMALLOC": "malloc"}),
-        ("objalloc", launcher, {}),
-        ("pymalloc.so", launcher, {"RCGC_OBJALLOC": "0"}),
     ]
+    if preloaded:
+        out.append(("objalloc.stock", preloaded, {"RCGC_STOCK_PYTHON": stock}))
+    out.append(("objalloc", launcher, {}))
     if static:
-        out.insert(3, ("objalloc.a", static, {}))
+        out.append(("objalloc.a", static, {}))
+    out.append(("pymalloc.so", launcher, {"RCGC_OBJALLOC": "0"}))
     return out
+
+# Issue 8's target, per binary: (label, objalloc setup, pymalloc setup).
+TARGET_PAIRS = [
+    ("stock python3.11 binary (static libpython, PGO+LTO)",
+     "objalloc.stock", "pymalloc"),
+    ("libpython3.11.so (rcgc-python)", "objalloc", "pymalloc.so"),
+]
 
 
 def clean_env(extra):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "RCGC_"))}
+           if not k.startswith(("PYTHON", "RCGC_")) and k != "LD_PRELOAD"}
+    # One string hash seed for every run: with a random seed each run
+    # builds its dicts and sets differently, so its allocations differ
+    # too (peak RSS of one setup varied by 1.5% from run to run, as much
+    # as the setups differ); with the same seed, every setup makes the
+    # same requests and only the allocator differs.
+    env["PYTHONHASHSEED"] = "0"
     env.update(extra)
     return env
 
@@ -75,11 +101,11 @@ def run_once(python, script, env):
     return wall, cpu, usage.ru_maxrss, out.decode()
 
 
-def measure(stock, launcher, static, runs, only):
-    names = [s[0] for s in setups(stock, launcher, static)]
+def measure(stock, launcher, static, preloaded, runs, only):
+    names = [s[0] for s in setups(stock, launcher, static, preloaded)]
     results = {}  # (workload, setup) -> [(wall, cpu, rss)]
     for r in range(runs):
-        order = setups(stock, launcher, static)
+        order = setups(stock, launcher, static, preloaded)
         order = order[r % len(order):] + order[:r % len(order)]
         for wname, script, _ in WORKLOADS:
             if only and wname not in only:
@@ -132,10 +158,43 @@ def table(names, results, runs):
     lines.append("| geometric mean | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("pymalloc: /usr/bin/python3.11; malloc: PYTHONMALLOC=malloc; "
+                 "objalloc.stock: rcgc-python-stock (the same "
+                 "/usr/bin/python3.11 binary, librcgc-pyalloc.so "
+                 "preloaded); "
                  "objalloc: rcgc-python (shared libpython3.11.so); "
                  "objalloc.a: rcgc-python-static (static libpython3.11.a, "
-                 "as the stock binary); pymalloc.so: rcgc-python with "
+                 "not PGO); pymalloc.so: rcgc-python with "
                  "RCGC_OBJALLOC=0 (pymalloc via the shared libpython3.11).")
+    return "\n".join(lines)
+
+
+def target_table(names, results, runs):
+    """Issue 8's target: objalloc / pymalloc within one binary."""
+    pairs = [p for p in TARGET_PAIRS if p[1] in names and p[2] in names]
+    wls = [w for w, _, _ in WORKLOADS if (w, names[0]) in results]
+    lines = [
+        "Issue 8's target, faster than pymalloc at no more peak RSS: "
+        "objalloc / pymalloc in the same binary (medians of the same "
+        f"{runs} alternating runs; below 1 is better).",
+        "",
+        "| binary | " + " | ".join(wls) + " | geometric mean | target |",
+        "|---|" + "---|" * (len(wls) + 2),
+    ]
+    for label, oa, pm in pairs:
+        cells, walls, rsss = [], [], []
+        for w in wls:
+            o = [statistics.median(x) for x in zip(*results[(w, oa)])]
+            p = [statistics.median(x) for x in zip(*results[(w, pm)])]
+            walls.append(o[0] / p[0])
+            rsss.append(o[2] / p[2])
+            cells.append(f"{walls[-1]:.3f}x wall, {rsss[-1]:.3f}x RSS")
+        gw = statistics.geometric_mean(walls)
+        gr = statistics.geometric_mean(rsss)
+        met = gw < 1.0 and gr <= 1.0
+        verdict = ("met" if met else "missed") + \
+            f" (worst RSS {max(rsss):.3f}x)"
+        lines.append(f"| {label}: {oa} / {pm} | " + " | ".join(cells) +
+                     f" | {gw:.3f}x wall, {gr:.3f}x RSS | {verdict} |")
     return "\n".join(lines)
 
 
@@ -144,14 +203,18 @@ def main():
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--stock", default="/usr/bin/python3.11")
     ap.add_argument("--static", default="")
+    ap.add_argument("--preloaded", default="")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     static = os.path.abspath(args.static) if args.static else ""
+    preloaded = os.path.abspath(args.preloaded) if args.preloaded else ""
     names, results = measure(args.stock, os.path.abspath(args.launcher),
-                             static, args.runs, only)
+                             static, preloaded, args.runs, only)
     print(table(names, results, args.runs))
+    print()
+    print(target_table(names, results, args.runs))
 
 
 if __name__ == "__main__":
