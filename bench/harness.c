@@ -342,3 +342,28 @@ series_max(const Series *s)
     }
     return m;
 }
+
+int
+series_count_above(const Series *s, double limit)
+{
+    int k = 0;
+    for (int i = 0; i < s->n; i++) {
+        k += s->v[i] > limit;
+    }
+    return k;
+}
+
+double
+sign_test_p(int k, int n)
+{
+    /* sum over i >= k of C(n, i) / 2^n (n <= BENCH_MAX_ROUNDS: the
+     * coefficients fit a double, to its rounding) */
+    double c = 1, sum = 0; /* c = C(n, i) */
+    for (int i = 0; i <= n; i++) {
+        if (i >= k) {
+            sum += c;
+        }
+        c = c * (n - i) / (i + 1);
+    }
+    return sum / ldexp(1, n);
+}

@@ -144,8 +144,15 @@ row_ratio(const Table *t, const Row *r, int c)
 static int
 target_met(const Table *t, const Row *r, const Target *g)
 {
-    double x = g->kind == TARGET_RATIO ? row_ratio(t, r, g->comp)
-                                       : series_median(&r->series[g->comp]);
+    const Series *s = &r->series[g->comp];
+    if (g->kind == TARGET_NOT_ABOVE) {
+        if (s->n == 0) {
+            return -1;
+        }
+        return sign_test_p(series_count_above(s, g->limit), s->n) >= 0.05;
+    }
+    double x =
+        g->kind == TARGET_RATIO ? row_ratio(t, r, g->comp) : series_median(s);
     if (isnan(x)) {
         return -1;
     }
@@ -157,11 +164,16 @@ fmt_target(const Table *t, const Row *r, const Target *g, char *buf,
            size_t cap)
 {
     int met = target_met(t, r, g);
+    const char *verdict = met < 0 ? "?" : met ? "\u2713" : "\u2717";
+    if (g->kind == TARGET_NOT_ABOVE) {
+        const Series *s = &r->series[g->comp];
+        snprintf(buf, cap, "%s not above %.2f (sign test: %d/%d above) %s",
+                 t->comps[g->comp], g->limit, series_count_above(s, g->limit),
+                 s->n, verdict);
+        return;
+    }
     snprintf(buf, cap, "%s %s%.2f%s %s", t->comps[g->comp], "\u2264", g->limit,
-             g->kind == TARGET_RATIO ? "\u00d7" : "",
-             met < 0 ? "?"
-             : met   ? "\u2713"
-                     : "\u2717");
+             g->kind == TARGET_RATIO ? "\u00d7" : "", verdict);
 }
 
 static void
@@ -299,9 +311,11 @@ write_csv(const Table *t)
             }
             for (int k = 0; k < r->ntargets; k++) {
                 if (r->targets[k].comp == c) {
-                    snprintf(tg, sizeof tg, "%s<=%g",
-                             r->targets[k].kind == TARGET_RATIO ? "ratio"
-                                                                : "value",
+                    TargetKind kind = r->targets[k].kind;
+                    snprintf(tg, sizeof tg, "%s%g",
+                             kind == TARGET_RATIO       ? "ratio<="
+                             : kind == TARGET_NOT_ABOVE ? "signtest-not-above-"
+                                                        : "value<=",
                              r->targets[k].limit);
                     met = target_met(t, r, &r->targets[k]);
                 }
