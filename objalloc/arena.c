@@ -15,9 +15,8 @@
  *
  * Getting a pool for class c (oa_pool_new):
  *   1. take the first arena of the lowest nonempty bucket (ctz of the
- *      mask); when it has no free (already touched) pool, or there is no
- *      such arena, take the empty pool another class keeps if there is
- *      one (steal_kept); else map a new arena when there is none;
+ *      mask); when there is no such arena, take the empty pool another
+ *      class keeps if there is one (steal_kept), else map a new arena;
  *   2. take a pool from its freepools list, or carve the next never-used
  *      pool (lazy: an arena's tail is not touched until needed);
  *   3. move the arena one bucket down; initialise the pool for c (its
@@ -27,8 +26,9 @@
  * only pool of a class, which stays on its list: oa_pool_emptied); an
  * arena whose pools are all free is unmapped unless it is the only such
  * arena (the spare, which spares a mmap/munmap pair when a heap breathes).
- * A kept pool never pins an arena: one whose other pools are all free
- * gives its kept pools back too (unpin), as pymalloc would unmap it.
+ * A class's kept pool pins its arena (the price of no alloc/free thrash
+ * at a pool's edge), but it is taken by another class before a new arena
+ * is mapped (steal_kept).
  *
  * Invariants (checked by oa_heap_check): arena->nfree == length of
  * freepools + (64 - ncarved); the arena is in bucket[nfree - 1] iff
@@ -41,9 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-static void pool_release(OaPool *pool, bool check_pin);
-static void unpin(OaHeap *heap, OaArena *a);
 
 /* ---- buckets -------------------------------------------------------- */
 
@@ -82,14 +79,18 @@ bucket_link(OaHeap *heap, OaArena *a)
 /* ---- mapping -------------------------------------------------------- */
 
 /* Where the next arena is asked for (a hint to mmap, process-wide, for
- * every heap): just below the last arena mapped, or the slot of the last
- * arena unmapped.  The kernel places mappings top-down and takes a hint
- * whose range is free, so arenas sit side by side, 1 MiB aligned, as
- * pymalloc's unaligned arenas do.  Without it an arena that came back
- * unaligned was re-mapped at twice the size and trimmed, which left a
- * hole under every arena: 217 arenas spread over 447 MiB (pymalloc: 233
- * over 239 MiB), more page-table pages and page walks for the same
- * memory.  A hint that is taken or stale costs one extra mmap. */
+ * every heap): two slots below the last arena mapped, or the slot of the
+ * last arena unmapped.  The kernel places mappings top-down and takes a
+ * hint whose range is free, so an arena comes back 1 MiB aligned at the
+ * first try; without a hint, one that came back unaligned is re-mapped
+ * at twice the size and trimmed (three more system calls).
+ * Why a free slot between arenas: adjacent anonymous mappings merge into
+ * one VMA, and unmapping an arena from the middle of one splits it.
+ * With arenas side by side (hint one slot below), freeing 1M blocks in
+ * random order - which unmaps the arenas as they empty - took 1.4x as
+ * long here (objalloc-sized 0.40-0.57x pymalloc with the gap, 0.63-0.66x
+ * without).  The gap costs address space and page-table pages, not
+ * memory. */
 static _Atomic(uintptr_t) next_hint;
 
 /* 1 MiB of fresh memory aligned to 1 MiB, or NULL. */
@@ -119,8 +120,8 @@ map_aligned(void)
         munmap(p + head + sz, sz - head);
         p += head;
     }
-    if ((uintptr_t)p >= sz) {
-        atomic_store_explicit(&next_hint, (uintptr_t)p - sz,
+    if ((uintptr_t)p >= 2 * sz) {
+        atomic_store_explicit(&next_hint, (uintptr_t)p - 2 * sz,
                               memory_order_relaxed);
     }
     return p;
@@ -274,10 +275,15 @@ carve(OaPool *pool)
 }
 
 /* The empty pool that some class keeps (oa_pool_emptied), taken off its
- * list, or NULL.  Asked before a pool is carved out of untouched memory
- * or an arena is mapped: a kept pool's pages are resident already, and
- * pymalloc would have given them to any class (kept pools left idle while
- * the heap grew cost the ast workload 0.8 MiB of peak RSS). */
+ * list, or NULL.  Asked before an arena is mapped: a kept pool's pages
+ * are resident already, and pymalloc would have given them to any class
+ * (kept pools left idle while the heap grew cost the ast workload up to
+ * 0.8 MiB of peak RSS).  Not asked while an arena has pools left, even
+ * untouched ones: a heap whose classes breathe in turn (take a batch,
+ * give it back) would then steal each other's pools and re-carve one on
+ * every breath (the LIFO benchmark over every class took 0.70-0.77x
+ * pymalloc's time with that, and the unpinning of arenas that held only
+ * kept pools; 0.62-0.64x without either, as before them). */
 static OaPool *
 steal_kept(OaHeap *heap)
 {
@@ -299,7 +305,7 @@ oa_pool_new(OaHeap *heap, size_t c)
     if (heap->bucket_mask != 0) {
         a = heap->bucket[__builtin_ctzll(heap->bucket_mask)];
     }
-    if (a == NULL || a->freepools == NULL) {
+    if (a == NULL) {
         pool = steal_kept(heap); /* stays in use: its arena is unchanged */
     }
     if (pool == NULL) {
@@ -360,52 +366,11 @@ oa_pool_relink(OaPool *pool)
     k->avail = pool;
 }
 
-/* The kept empty pools of arena a: empty heads of class lists there. */
-static unsigned
-kept_in(const OaHeap *heap, const OaArena *a)
-{
-    unsigned n = 0;
-    for (unsigned c = 0; c < OA_NCLASSES; c++) {
-        const OaPool *p = heap->cls[c].avail;
-        n += p != NULL && p->nused == 0 && oa_pool_in(p, a);
-    }
-    return n;
-}
-
-/* An arena whose only pools in use are kept empty ones would stay mapped,
- * with its touched pages resident, for nothing: pymalloc unmaps it (in
- * the ast workload kept pools held 0.6 MiB of peak RSS that way).  Give
- * the kept pools back; the arena then goes back to the system or becomes
- * the spare.  A class whose arena still holds live blocks keeps its pool,
- * which is what stops the alloc/free thrash. */
-static void
-unpin(OaHeap *heap, OaArena *a)
-{
-    if (a->nfree < OA_POOLS_PER_ARENA - OA_NCLASSES) {
-        return; /* more pools in use than there can be kept ones */
-    }
-    unsigned kept = kept_in(heap, a);
-    if (kept == 0 || a->nfree + kept != OA_POOLS_PER_ARENA) {
-        return;
-    }
-    /* The last release may unmap a: stop counting on it after that. */
-    for (unsigned c = 0; c < OA_NCLASSES && kept > 0; c++) {
-        OaPool *p = heap->cls[c].avail;
-        if (p != NULL && p->nused == 0 && oa_pool_in(p, a)) {
-            kept--;
-            pool_release(p, false);
-        }
-    }
-}
-
 void
 oa_pool_emptied(OaPool *pool)
 {
     if (pool->prev == NULL && pool->next == NULL) {
-        /* The only pool of its class: keep it, unless that pins its
-         * arena. */
-        unpin(pool->heap, oa_pool_arena(pool));
-        return;
+        return; /* the only pool of its class: keep it */
     }
     oa_pool_release(pool);
 }
@@ -441,12 +406,6 @@ oa_heap_trim(OaHeap *heap)
 void
 oa_pool_release(OaPool *pool)
 {
-    pool_release(pool, true);
-}
-
-static void
-pool_release(OaPool *pool, bool check_pin)
-{
     OaHeap *heap = pool->heap;
     OaArena *a = oa_pool_arena(pool);
     /* Off the class list (an empty pool is never full, so it is on it). */
@@ -472,7 +431,4 @@ pool_release(OaPool *pool, bool check_pin)
         return;
     }
     bucket_link(heap, a);
-    if (check_pin) {
-        unpin(heap, a);
-    }
 }
