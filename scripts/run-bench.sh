@@ -113,7 +113,7 @@ fi
     echo
     echo "Produced by \`$CMD\` on $START ($((SECONDS / 60)) min"
     echo "$((SECONDS % 60)) s): $(uname -m), ${CPU:-unknown CPU},"
-    echo "$(nproc) cores, shared with other jobs while it ran."
+    echo "$(nproc) cores of a shared virtual machine (other tenants' load comes and goes)."
     echo "Every table holds all its competitors in one process, alternating"
     echo "them round by round; cells are the median (min–max) over the"
     echo "rounds and **the ratio to the reference** in the same run (absolute"
