@@ -6,8 +6,8 @@
  * (pymalloc, malloc, the debug hooks, tracemalloc...) is kept per domain as
  * `prev`, and every pointer the heap did not hand out goes back to it:
  *
- *     PyObject_Free(p) --> oa_free_if_owned(heap, p) ? done
- *                                                    : prev.free(prev.ctx, p)
+ *     PyObject_Free(p) --> oa_free_or(heap, p, prev.free): freed if the
+ *                          heap's (oa_free_if_owned), else prev's
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
@@ -18,7 +18,7 @@
  *
  * A block allocated before the switch stays with the allocator that made
  * it for its whole life (realloc included: its size is unknown to us, so
- * it cannot be moved out).  The ownership test (oa_free_if_owned,
+ * it cannot be moved out).  The ownership test (oa_free_or,
  * oa_realloc_if_owned, oa_owner) is exact and reads no foreign memory,
  * which is what makes the forwarding correct.
  *

@@ -317,25 +317,34 @@ free_large_if_owned(OaHeap *heap, void *p)
     return 1;
 }
 
-int
-oa_free_if_owned(OaHeap *heap, void *p)
+/* The fast path both ownership frees share: 1 freed (a block of heap's,
+ * or NULL), 0 not heap's, -1 outside every arena in a heap that has
+ * large blocks (ask the large set).  NULL is in no arena (no arena starts
+ * at address 0), so it is tested only on the way out.  A heap without
+ * large blocks (CPython's hooks) answers 0 for a pointer outside the
+ * arenas without a call. */
+static inline int
+free_small_if_owned(OaHeap *heap, void *p, const char *fn)
 {
-    /* NULL is in no arena (no arena starts at address 0), so it is
-     * tested only on the way out, off the fast path. */
     OaArena *arena = oa_addrmap_lookup(p);
     if (OA_LIKELY(arena != NULL)) {
-        if (OA_UNLIKELY(!small_owned(heap, arena, p, "oa_free_if_owned"))) {
+        if (OA_UNLIKELY(!small_owned(heap, arena, p, fn))) {
             return 0;
         }
-        free_small(p, "oa_free_if_owned");
+        free_small(p, fn);
         return 1;
     }
     if (p == NULL) {
         return 1;
     }
-    /* The out-of-line part only for a heap with large blocks: a caller
-     * whose heap has none (CPython's hooks) forwards without a call. */
-    return heap->nlarge != 0 && free_large_if_owned(heap, p);
+    return heap->nlarge != 0 ? -1 : 0;
+}
+
+int
+oa_free_if_owned(OaHeap *heap, void *p)
+{
+    int r = free_small_if_owned(heap, p, "oa_free_if_owned");
+    return r >= 0 ? r : free_large_if_owned(heap, p);
 }
 
 static __attribute__((noinline, cold)) void
@@ -349,19 +358,11 @@ free_large_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
 void
 oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
 {
-    OaArena *arena = oa_addrmap_lookup(p);
-    if (OA_LIKELY(arena != NULL)) {
-        if (OA_UNLIKELY(!small_owned(heap, arena, p, "oa_free_or"))) {
-            other(ctx, p);
-            return;
-        }
-        free_small(p, "oa_free_or");
+    int r = free_small_if_owned(heap, p, "oa_free_or");
+    if (OA_LIKELY(r > 0)) {
         return;
     }
-    if (p == NULL) {
-        return;
-    }
-    if (heap->nlarge != 0) {
+    if (r < 0) {
         free_large_or(heap, p, other, ctx);
         return;
     }

@@ -87,10 +87,10 @@ bucket_link(OaHeap *heap, OaArena *a)
  * Why a free slot between arenas: adjacent anonymous mappings merge into
  * one VMA, and unmapping an arena from the middle of one splits it.
  * With arenas side by side (hint one slot below), freeing 1M blocks in
- * random order - which unmaps the arenas as they empty - took 1.4x as
- * long here (objalloc-sized 0.40-0.57x pymalloc with the gap, 0.63-0.66x
- * without).  The gap costs address space and page-table pages, not
- * memory. */
+ * random order - which unmaps the arenas as they empty - was slower:
+ * objalloc-sized 0.63-0.66x pymalloc's time, against 0.40-0.58x with a
+ * gap or no hint (rcgc-bench alloc --quick, builds alternating).  The
+ * gap costs address space and page-table pages, not memory. */
 static _Atomic(uintptr_t) next_hint;
 
 /* 1 MiB of fresh memory aligned to 1 MiB, or NULL. */
