@@ -41,8 +41,8 @@ tc_run_with_stack(size_t stack_bytes, void *(*fn)(void *), void *arg)
     pthread_attr_destroy(&attr);
 }
 
-void
-tc_expect_abort(void (*fn)(void), const char *n1, const char *n2)
+int
+tc_run_child(void (*fn)(void), char *buf, size_t cap)
 {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
@@ -57,16 +57,23 @@ tc_expect_abort(void (*fn)(void), const char *n1, const char *n2)
         _exit(0);
     }
     close(fds[1]);
-    char buf[4096];
     size_t len = 0;
     ssize_t r;
-    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) {
+    while ((r = read(fds[0], buf + len, cap - 1 - len)) > 0) {
         len += (size_t)r;
     }
     buf[len] = 0;
     close(fds[0]);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+void
+tc_expect_abort(void (*fn)(void), const char *n1, const char *n2)
+{
+    char buf[4096];
+    int status = tc_run_child(fn, buf, sizeof buf);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
               "child did not abort (status %#x); stderr: %s", status, buf);
     cr_assert_not_null(strstr(buf, n1), "'%s' not in stderr: %s", n1, buf);

@@ -6,7 +6,8 @@
  * size by 20 there (tc_scaled) and run full size natively and under ASan.
  *
  * Death tests: tc_expect_abort runs a function that must abort with a
- * message, in a child process.
+ * message, in a child process (tc_run_child, for a test that checks the
+ * message itself).
  *
  * Small stacks: tc_run_with_stack runs a function in a thread whose stack
  * is as small as the test says, to show that deallocation and collection
@@ -20,6 +21,11 @@
 int tc_under_valgrind(void);
 /* n natively; n / 20 (at least 2) under Valgrind. */
 size_t tc_scaled(size_t n);
+
+/* Run fn in a forked child (SIGABRT at its default) with its stderr
+ * captured into buf (NUL-terminated, cap - 1 bytes at most); return the
+ * child's wait status. */
+int tc_run_child(void (*fn)(void), char *buf, size_t cap);
 
 /* Run fn in a forked child with its stderr captured: it must die of
  * SIGABRT after printing a message that contains both needles (the

@@ -146,10 +146,7 @@ Test(arenas, new_pools_come_from_the_fullest_arena)
     for (size_t i = 0; i < n; i++) {
         oa_free(p[i]);
     }
-    assert_all_back(heap);
-    oa_heap_trim(heap);
-    oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas, 0);
+    assert_trims_to_nothing(heap);
     free(p);
     oa_heap_destroy(heap);
 }
@@ -201,10 +198,7 @@ Test(arenas, a_class_keeps_its_last_pool_until_trimmed)
     cr_assert_eq(st.arenas, 1);
     cr_assert_eq(st.classes[0].pools, 0);
     oa_free(live);
-    oa_heap_trim(heap);
-    oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas, 0);
-    assert_all_back(heap);
+    assert_trims_to_nothing(heap);
     oa_heap_destroy(heap);
 }
 
@@ -241,10 +235,7 @@ Test(arenas, a_class_breathing_at_a_pool_edge_keeps_its_pool)
         cr_assert_eq(st.arenas_released, 0);
         CHECK_HEAP(heap);
     }
-    oa_heap_trim(heap);
-    oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas, 0);
-    assert_all_back(heap);
+    assert_trims_to_nothing(heap);
     oa_heap_destroy(heap);
 }
 
@@ -272,10 +263,7 @@ Test(arenas, one_spare_arena_is_kept)
     cr_assert_geq(st.arenas_released, peak - 3);
     CHECK_HEAP(heap);
     oa_free(other);
-    oa_heap_trim(heap);
-    oa_heap_stats(heap, &st);
-    cr_assert_eq(st.arenas, 0);
+    assert_trims_to_nothing(heap);
     free(p);
-    assert_all_back(heap);
     oa_heap_destroy(heap);
 }

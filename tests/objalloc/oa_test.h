@@ -25,6 +25,19 @@ assert_all_back(const OaHeap *h)
     cr_assert_eq(st.nfree, st.nmalloc);
 }
 
+/* Everything freed (assert_all_back), and trimming gives every arena
+ * back to the system. */
+static inline void
+assert_trims_to_nothing(OaHeap *h)
+{
+    OaStats st;
+    assert_all_back(h);
+    oa_heap_trim(h);
+    oa_heap_stats(h, &st);
+    cr_assert_eq(st.arenas, 0, "%zu arenas after the trim", st.arenas);
+    cr_assert_eq(st.bytes_mapped, 0);
+}
+
 #ifdef RCGC_DEBUG
 #define OA_TEST_DEBUG 1
 #else

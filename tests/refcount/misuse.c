@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #ifdef RCGC_DEBUG
 
@@ -111,28 +110,8 @@ Test(misuse_death, decref_of_freed_object_aborts, .signal = SIGABRT)
 static void
 expect_message(void (*fn)(void), const char *want_fmt, int with_addr)
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
     char buf[1024];
-    size_t len = 0;
-    ssize_t r;
-    while ((r = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0) {
-        len += (size_t)r;
-    }
-    buf[len] = '\0';
-    close(fds[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    int status = tc_run_child(fn, buf, sizeof buf);
     cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
               "the child must abort (status %#x)", status);
     /* The child's object sits where the parent's next object will. */
