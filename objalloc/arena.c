@@ -18,7 +18,9 @@
  *      mask); when there is no such arena, take the empty pool another
  *      class keeps if there is one (steal_kept), else map a new arena;
  *   2. take a pool from its freepools list, or carve the next never-used
- *      pool (lazy: an arena's tail is not touched until needed);
+ *      pool (lazy: an arena's tail is not touched until needed, and a
+ *      fresh pool's pages are populated one by one as carving reaches
+ *      them: prefault_span);
  *   3. move the arena one bucket down; initialise the pool for c (its
  *      blocks are carved lazily too, a few per refill: carve()) and push
  *      it on the class list.
@@ -38,6 +40,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "objalloc/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -222,6 +225,60 @@ oa_arenas_destroy(OaHeap *heap)
 
 /* ---- pools ---------------------------------------------------------- */
 
+/* Fault in fresh pages with a system call (MADV_POPULATE_WRITE, Linux
+ * 5.14) just before the first blocks on them are carved, instead of one
+ * page fault each when those blocks are first written.  The same pages
+ * become resident at the same moment, so peak RSS does not change; the
+ * time does: on this 2-core VM a page cost 10.7 us faulted in, 7.9 us
+ * populated one at a time (6.4 us four at a time, but that makes up to
+ * three untouched pages per partly carved pool resident: +180 KiB peak
+ * RSS for CPython's workloads).  CPython's ast workload touches 120 MiB of
+ * arenas and spent 7-8% of its time in the kernel, mostly in those
+ * faults; json round trips map and unmap 200 arenas.  Only pools in their
+ * first use are populated (OaArena.fresh): the pages of a reused pool may
+ * be resident.
+ * A kernel without MADV_POPULATE_WRITE answers EINVAL once and is not
+ * asked again; any other failure is ignored (the pages fault in on use). */
+static void
+prefault(void *p, size_t n)
+{
+#if defined(MADV_POPULATE_WRITE)
+    static _Atomic int unsupported;
+    if (atomic_load_explicit(&unsupported, memory_order_relaxed)) {
+        return;
+    }
+    if (madvise(p, n, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
+        atomic_store_explicit(&unsupported, 1, memory_order_relaxed);
+    }
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+static uint64_t
+pool_bit(const OaArena *a, const OaPool *pool)
+{
+    return (uint64_t)1 << (((const char *)pool - a->base) / OA_POOL_SIZE);
+}
+
+/* Before carving [from, to) of a pool: populate the pages it starts on
+ * (the page holding from - 1 is touched already) if the pool is fresh. */
+static void
+prefault_span(const OaPool *pool, char *from, char *to)
+{
+    const uintptr_t page = OA_PAGE_SIZE;
+    uintptr_t lo = ((uintptr_t)from + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)to + page - 1) & ~(page - 1);
+    if (lo >= hi) {
+        return; /* no new page: the common case, no lookup */
+    }
+    const OaArena *a = oa_pool_arena(pool);
+    if ((a->fresh & pool_bit(a, pool)) != 0) {
+        prefault((void *)lo, hi - lo);
+    }
+}
+
 /* Take one available pool out of arena a (nfree > 0). */
 static OaPool *
 arena_take_pool(OaHeap *heap, OaArena *a)
@@ -233,6 +290,8 @@ arena_take_pool(OaHeap *heap, OaArena *a)
     else {
         pool = (OaPool *)(a->base + (size_t)a->ncarved * OA_POOL_SIZE);
         a->ncarved++;
+        a->fresh |= pool_bit(a, pool);
+        prefault(pool, OA_PAGE_SIZE); /* the header's page */
     }
     bucket_unlink(heap, a);
     a->nfree--;
@@ -261,6 +320,7 @@ carve(OaPool *pool)
     if (n > room) {
         n = room;
     }
+    prefault_span(pool, first, first + n * stride);
     char *b = first;
     for (size_t i = 1; i <= n; i++, b += stride) {
         oa_mem_open(b, sizeof(OaBlock));
@@ -291,6 +351,8 @@ steal_kept(OaHeap *heap)
         OaPool *p = heap->cls[k].avail;
         if (p != NULL && p->nused == 0 && p->next == NULL) {
             heap->cls[k].avail = NULL;
+            OaArena *a = oa_pool_arena(p);
+            a->fresh &= ~pool_bit(a, p); /* carved before: maybe resident */
             return p;
         }
     }
@@ -419,6 +481,7 @@ oa_pool_release(OaPool *pool)
         pool->next->prev = pool->prev;
     }
     pool->heap = NULL; /* free list, class and bump stay for reuse */
+    a->fresh &= ~pool_bit(a, pool);
     pool->prev = NULL;
     pool->next = a->freepools;
     a->freepools = pool;

@@ -76,8 +76,9 @@
 /* ---- constants ------------------------------------------------------ */
 
 #define OA_ALIGN_SHIFT     4
-#define OA_POOL_HDR        48  /* sizeof(OaPool), checked in heap.c */
-#define OA_CARVE_BYTES     512 /* carved per refill (at least a block) */
+#define OA_POOL_HDR        48    /* sizeof(OaPool), checked in heap.c */
+#define OA_CARVE_BYTES     512   /* carved per refill (at least a block) */
+#define OA_PAGE_SIZE       4096u /* prefault granule (arena.c) */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
 #define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
@@ -125,6 +126,8 @@ struct OaArena {
     OaPool *freepools; /* empty pools, linked through OaPool.next */
     uint32_t nfree;    /* empty + uncarved pools */
     uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
+    uint64_t fresh;    /* bit i: pool i is in its first use, its pages
+                          past the carved blocks never touched */
     OaArena *next;     /* bucket list */
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */

@@ -1,5 +1,6 @@
 /* arenas.c - arenas returned to the OS after a mass free, fullest-first
- * reuse of arenas, empty pools reused by any class. */
+ * reuse of arenas, empty pools reused by any class, fresh pages made
+ * resident no sooner than blocks are carved on them. */
 #define _DEFAULT_SOURCE /* msync */
 #include "oa_test.h"
 
@@ -265,5 +266,49 @@ Test(arenas, one_spare_arena_is_kept)
     oa_free(other);
     assert_trims_to_nothing(heap);
     free(p);
+    oa_heap_destroy(heap);
+}
+
+/* Fresh pages are faulted in (populated) as the carving reaches them, not
+ * a whole pool at a time: a pool that serves one small block has its
+ * first page resident and no other (peak RSS as without the populate). */
+Test(arenas, a_fresh_pool_is_resident_only_where_blocks_were_carved)
+{
+    OaHeap *heap = oa_heap_new();
+    char *p = oa_malloc(heap, 16);
+    cr_assert_not_null(p);
+    unsigned char vec[OA_POOL_SIZE / 4096];
+    void *pool = (void *)POOL(p);
+    cr_assert_eq(mincore(pool, OA_POOL_SIZE, vec), 0);
+    cr_assert(vec[0] & 1, "the page of the header and first blocks");
+    for (size_t i = 1; i < sizeof vec; i++) {
+        cr_assert_not(vec[i] & 1,
+                      "page %zu of a fresh pool is resident before any "
+                      "block was carved on it",
+                      i);
+    }
+    /* Filling the pool makes every page resident, and nothing breaks. */
+    size_t n = (OA_POOL_SIZE - 48) / 16;
+    char **b = malloc(n * sizeof *b);
+    size_t k = 0;
+    for (; k < n; k++) {
+        b[k] = oa_malloc(heap, 16);
+        cr_assert_not_null(b[k]);
+        if (POOL(b[k]) != (uintptr_t)pool) {
+            break;
+        }
+        memset(b[k], 0x5A, 16);
+    }
+    cr_assert_eq(mincore(pool, OA_POOL_SIZE, vec), 0);
+    for (size_t i = 0; i < sizeof vec; i++) {
+        cr_assert(vec[i] & 1, "page %zu of a full pool", i);
+    }
+    CHECK_HEAP(heap);
+    for (size_t i = 0; i <= k && i < n; i++) {
+        oa_free(b[i]);
+    }
+    free(b);
+    oa_free(p);
+    assert_trims_to_nothing(heap);
     oa_heap_destroy(heap);
 }
