@@ -11,10 +11,10 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests over OA_SMALL_MAX (512) bytes go to prev, as pymalloc sends
- * them to the system malloc; one of our blocks resized to such a size
- * moves to prev (see hook_realloc).  So the heap holds small blocks only,
- * and every large block is prev's.
+ * Requests over OA_SMALL_MAX (512) bytes, and of 0 bytes, go to prev, as
+ * pymalloc sends them to the system malloc; one of our blocks resized to
+ * a large size moves to prev (see hook_realloc; resized to 0 it stays).
+ * So the heap holds small blocks only, and every large block is prev's.
  *
  * A block allocated before the switch stays with the allocator that made
  * it for its whole life (realloc included: its size is unknown to us, so
@@ -26,7 +26,8 @@
  * - the GIL is held by the caller: the heap is used by one thread at a
  *   time, which is exactly objalloc's threading rule;
  * - malloc(0) and calloc(0, n) / calloc(n, 0) return unique non-NULL
- *   pointers (objalloc gives a unique 16-byte block for 0 bytes);
+ *   pointers (they go to prev, as pymalloc sends them to the system
+ *   allocator, which gives a 1-byte block);
  * - realloc(NULL, n) is malloc(n); realloc(p, 0) returns a non-NULL block;
  *   a failed realloc returns NULL and leaves p valid; calloc zeroes and
  *   fails on overflow of n * size;
