@@ -11,7 +11,8 @@
 # stdlib files, compileall of a copied stdlib subset, regex-heavy text
 # processing, each under the stock /usr/bin/python3.11 (pymalloc),
 # PYTHONMALLOC=malloc, the same stock binary with objalloc preloaded
-# (rcgc-python-stock), rcgc-python (objalloc, libpython3.11.so),
+# (rcgc-python-stock) and with the library preloaded but idle
+# (RCGC_OBJALLOC=0), rcgc-python (objalloc, libpython3.11.so),
 # rcgc-python-static and rcgc-python with RCGC_OBJALLOC=0.  Prints two
 # markdown tables on stdout (medians of alternating runs: wall time, CPU
 # time and peak RSS as ratios to the stock interpreter; then issue 8's

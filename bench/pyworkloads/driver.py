@@ -12,6 +12,10 @@ Setups, all running the same workload scripts:
              binary itself with librcgc-pyalloc.so preloaded, objalloc for
              MEM and OBJ - the same binary as pymalloc, so this pair
              compares the allocators and nothing else
+  pymalloc.stock  rcgc-python-stock with RCGC_OBJALLOC=0: the stock binary
+             with the same library preloaded but idle (pymalloc) - the
+             control that tells the preload's own cost (one more mapped
+             library, a different start-up heap) from the allocator's
   objalloc   rcgc-python: libpython3.11.so with objalloc for MEM and OBJ
   objalloc.a   rcgc-python-static (when given): the static libpython3.11.a
              with objalloc, linked like the stock binary
@@ -32,8 +36,17 @@ run has PYTHONHASHSEED=0, so that all make the same allocations.
 
 A second table states issue 8's target - objalloc faster than pymalloc at
 no more peak RSS - per binary, objalloc against pymalloc in the same
-binary: objalloc.stock / pymalloc (the stock binary) and objalloc /
-pymalloc.so (libpython3.11.so).
+binary: objalloc.stock / pymalloc (the stock binary), objalloc.stock /
+pymalloc.stock (the stock binary, the library preloaded in both) and
+objalloc / pymalloc.so (libpython3.11.so).
+
+Reading the peak RSS ratios: they include the program's glibc heap, which
+the allocators do not own, and whose layout is sensitive to small
+differences in the requests it sees (objalloc served 0-byte requests
+itself until 2026-12-06, and ast's heap then settled 0.6 MiB larger at
+the peak in most environments) and moves by 100-200 KiB between runs of
+compileall; and, for objalloc.stock, the preloaded library's own pages,
+which pymalloc.stock shows for the idle library.
 """
 import argparse
 import os
@@ -58,6 +71,8 @@ def setups(stock, launcher, static, preloaded):
     ]
     if preloaded:
         out.append(("objalloc.stock", preloaded, {"RCGC_STOCK_PYTHON": stock}))
+        out.append(("pymalloc.stock", preloaded,
+                    {"RCGC_STOCK_PYTHON": stock, "RCGC_OBJALLOC": "0"}))
     out.append(("objalloc", launcher, {}))
     if static:
         out.append(("objalloc.a", static, {}))
@@ -68,6 +83,8 @@ def setups(stock, launcher, static, preloaded):
 TARGET_PAIRS = [
     ("stock python3.11 binary (static libpython, PGO+LTO)",
      "objalloc.stock", "pymalloc"),
+    ("the same, librcgc-pyalloc.so preloaded in both",
+     "objalloc.stock", "pymalloc.stock"),
     ("libpython3.11.so (rcgc-python)", "objalloc", "pymalloc.so"),
 ]
 
@@ -160,7 +177,8 @@ def table(names, results, runs):
     lines.append("pymalloc: /usr/bin/python3.11; malloc: PYTHONMALLOC=malloc; "
                  "objalloc.stock: rcgc-python-stock (the same "
                  "/usr/bin/python3.11 binary, librcgc-pyalloc.so "
-                 "preloaded); "
+                 "preloaded); pymalloc.stock: the same with "
+                 "RCGC_OBJALLOC=0 (library preloaded, idle: pymalloc); "
                  "objalloc: rcgc-python (shared libpython3.11.so); "
                  "objalloc.a: rcgc-python-static (static libpython3.11.a, "
                  "not PGO); pymalloc.so: rcgc-python with "
