@@ -214,8 +214,20 @@ bench_peak_rss(void)
     return kb * 1024;
 }
 
+static bool
+populate_page(char *p, size_t page)
+{
+#if defined(MADV_POPULATE_WRITE)
+    return madvise(p, page, MADV_POPULATE_WRITE) == 0;
+#else
+    (void)p;
+    (void)page;
+    return false;
+#endif
+}
+
 double
-bench_page_fault_ns(void)
+bench_page_fault_ns(bool populate)
 {
     size_t len = 16u << 20;
     long page = sysconf(_SC_PAGESIZE);
@@ -226,6 +238,10 @@ bench_page_fault_ns(void)
     }
     uint64_t t0 = bench_now();
     for (size_t i = 0; i < len; i += (size_t)page) {
+        if (populate && !populate_page(p + i, (size_t)page)) {
+            munmap(p, len);
+            return 0;
+        }
         p[i] = 1;
     }
     double ns = (double)(bench_now() - t0) / (double)(len / (size_t)page);

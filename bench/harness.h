@@ -12,6 +12,7 @@
 #ifndef RCGC_BENCH_HARNESS_H
 #define RCGC_BENCH_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,8 +91,10 @@ size_t bench_rss(void);
 size_t bench_peak_rss(void);
 
 /* What the first touch of a fresh page costs here (ns, bench clock): on
- * virtual machines it can dwarf an allocator's own work. */
-double bench_page_fault_ns(void);
+ * virtual machines it can dwarf an allocator's own work.  With populate,
+ * each page is first faulted in by madvise(MADV_POPULATE_WRITE), as
+ * objalloc does for fresh pools (0 when the kernel lacks it). */
+double bench_page_fault_ns(bool populate);
 
 /* Run this program again with args (NULL-terminated, without argv[0])
  * and capture its stdout into out (NUL-terminated).  Returns the exit

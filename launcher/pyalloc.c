@@ -69,13 +69,10 @@ static PyAlloc state = {
 /* Serving: a request of 1..OA_SMALL_MAX bytes (one unsigned compare) is
  * the heap's; larger ones and 0 bytes are prev's, as pymalloc sends both
  * to the system allocator (which gives 0 bytes a unique 1-byte block).
- * Serving 0 bytes from the heap changed how glibc's heap filled: CPython
- * makes a few hundred such requests during start-up and parsing, and
- * without those 1-byte chunks the ast workload's glibc heap settled
- * 0.6 MiB larger at its peak (with 7 of 8 sizes of the environment,
- * against 1 of 8 under pymalloc): objalloc's arenas held what pymalloc's
- * did, but the process's peak RSS was 0.5% above.  Sent to prev, the
- * excess went to 0-130 KiB (the library's own pages, mostly).  The
+ * Serving 0 bytes from the heap changed how glibc's heap filled: without
+ * the few hundred 1-byte chunks CPython asks for, the ast workload's heap
+ * settled 0.6 MiB larger at its peak in most environments, 0.5% of the
+ * process's peak RSS (launcher/README.md, Benchmark).  The
  * serving hooks never test `draining`: uninstall swaps in the draining
  * hooks below instead. */
 static void *
