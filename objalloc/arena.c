@@ -17,6 +17,8 @@
  *   1. take the first arena of the lowest nonempty bucket (ctz of the
  *      mask); when there is no such arena, take the empty pool another
  *      class keeps if there is one (steal_kept), else map a new arena;
+ *      when that arena has no free pool, take the kept pool of a class
+ *      that has been idle, if any, rather than carve a never-used pool;
  *   2. take a pool from its freepools list, or carve the next never-used
  *      pool (lazy: an arena's tail is not touched until needed, and a
  *      fresh pool's pages are populated one by one as carving reaches
@@ -335,28 +337,44 @@ carve(OaPool *pool)
 }
 
 /* The empty pool that some class keeps (oa_pool_emptied), taken off its
- * list, or NULL.  Asked before an arena is mapped: a kept pool's pages
- * are resident already, and pymalloc would have given them to any class
- * (kept pools left idle while the heap grew cost the ast workload up to
- * 0.8 MiB of peak RSS).  Not asked while an arena has pools left, even
- * untouched ones: a heap whose classes breathe in turn (take a batch,
- * give it back) would then steal each other's pools and re-carve one on
- * every breath (the LIFO benchmark over every class took 0.70-0.77x
- * pymalloc's time with that, and the unpinning of arenas that held only
- * kept pools; 0.62-0.64x without either, as before them). */
+ * list, or NULL.  Asked before fresh memory is used, because a kept
+ * pool's pages are resident already and pymalloc would have given them to
+ * any class:
+ *   - before an arena is mapped (idle_only false): any kept pool (kept
+ *     pools left idle while the heap grew cost the ast workload up to
+ *     0.8 MiB of peak RSS);
+ *   - before a never-used pool of an arena is carved (idle_only true):
+ *     only the pool of a class that allocated nothing since the previous
+ *     such ask (heap->kept_seen holds each class's nmalloc then), and not
+ *     twice in a row: a never-used pool is carved between two such
+ *     steals (steal_credit).  A kept pool of a class that stopped
+ *     allocating while the heap grew costs up to 16 KiB of peak RSS each
+ *     (about 60 KiB in the compileall workload).  The pool of a class in
+ *     use stays, so that classes which breathe in turn (take a batch,
+ *     give it back) do not steal each other's pools and re-carve one on
+ *     every breath (the LIFO benchmark over every class took 0.70-0.77x
+ *     pymalloc's time when any kept pool was taken here; 0.62-0.64x
+ *     without); and as a fresh pool is carved between two steals, classes
+ *     that take turns cannot pass pools around for ever: every other ask
+ *     grows the pools they share, until no class needs to ask.  Not
+ *     asked when an arena has a free pool: that one is resident too. */
 static OaPool *
-steal_kept(OaHeap *heap)
+steal_kept(OaHeap *heap, bool idle_only)
 {
+    OaPool *found = NULL;
     for (unsigned k = 0; k < OA_NCLASSES; k++) {
         OaPool *p = heap->cls[k].avail;
-        if (p != NULL && p->nused == 0 && p->next == NULL) {
+        bool idle = heap->cls[k].nmalloc == heap->kept_seen[k];
+        heap->kept_seen[k] = heap->cls[k].nmalloc;
+        if (found == NULL && p != NULL && p->nused == 0 && p->next == NULL &&
+            (idle || !idle_only)) {
             heap->cls[k].avail = NULL;
             OaArena *a = oa_pool_arena(p);
             a->fresh &= ~pool_bit(a, p); /* carved before: maybe resident */
-            return p;
+            found = p;
         }
     }
-    return NULL;
+    return found;
 }
 
 OaPool *
@@ -367,13 +385,19 @@ oa_pool_new(OaHeap *heap, size_t c)
     if (heap->bucket_mask != 0) {
         a = heap->bucket[__builtin_ctzll(heap->bucket_mask)];
     }
+    /* A stolen pool stays in use: its arena is unchanged. */
     if (a == NULL) {
-        pool = steal_kept(heap); /* stays in use: its arena is unchanged */
+        pool = steal_kept(heap, false);
+    }
+    else if (a->freepools == NULL && heap->steal_credit) {
+        pool = steal_kept(heap, true);
+        heap->steal_credit = pool == NULL;
     }
     if (pool == NULL) {
         if (a == NULL && (a = arena_new(heap)) == NULL) {
             return NULL;
         }
+        heap->steal_credit |= a->freepools == NULL; /* a fresh pool */
         pool = arena_take_pool(heap, a);
     }
     size_t stride = OA_CLASS_SIZE(c) + OA_TRAILER;

@@ -158,6 +158,10 @@ struct OaHeap {
     OaArena *bucket[OA_POOLS_PER_ARENA]; /* bucket[k]: nfree == k + 1 */
     uint64_t bucket_mask;                /* bit k set: bucket[k] nonempty */
     OaArena *arenas;                     /* every arena (all_next list) */
+    uint64_t kept_seen[OA_NCLASSES];     /* cls[k].nmalloc at the last
+                                            steal_kept (arena.c) */
+    bool steal_credit; /* a fresh pool was carved since the last steal of
+                          an idle class's kept pool (arena.c) */
     size_t narenas;
     size_t narenas_high;
     uint64_t arenas_allocated;

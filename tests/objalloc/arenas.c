@@ -208,33 +208,85 @@ Test(arenas, a_class_breathing_at_a_pool_edge_keeps_its_pool)
     OaHeap *heap = oa_heap_new();
     OaStats st;
     /* Take a batch of every class and give it back, again and again (the
-     * LIFO benchmark): each class keeps its pool between breaths, so no
-     * pool is released and re-carved, and nothing is unmapped. */
+     * LIFO benchmark).  While the heap grows (the first rounds), a class
+     * that was idle since the last fresh pool lends its kept pool to a
+     * class that would carve one, at most every other time; once enough
+     * pools are carved (after WARM rounds), each class keeps its pool
+     * between breaths, so no pool is released and re-carved, and nothing
+     * is unmapped. */
+    enum { WARM = 4 };
     void *batch[64];
     uintptr_t pool[OA_NCLASSES];
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 8; round++) {
         for (int c = 0; c < OA_NCLASSES; c++) {
             size_t size = 16 * (size_t)(c + 1);
             for (int i = 0; i < 64; i++) {
                 batch[i] = oa_malloc(heap, size);
                 cr_assert_not_null(batch[i]);
             }
-            if (round == 0) {
+            if (round == WARM) {
                 pool[c] = POOL(batch[0]);
             }
-            cr_assert_eq(POOL(batch[0]), pool[c], "class %d, round %d", c,
-                         round);
+            cr_assert(round < WARM || POOL(batch[0]) == pool[c],
+                      "class %d, round %d", c, round);
             for (int i = 63; i >= 0; i--) {
                 oa_free(batch[i]);
             }
         }
         oa_heap_stats(heap, &st);
         cr_assert_eq(st.blocks_used, 0);
-        for (int c = 0; c < OA_NCLASSES; c++) {
-            cr_assert_geq(st.classes[c].pools, 1, "class %d", c);
+        for (int c = 0; c < OA_NCLASSES && round >= WARM; c++) {
+            cr_assert_geq(st.classes[c].pools, 1, "class %d, round %d", c,
+                          round);
         }
         cr_assert_eq(st.arenas_released, 0);
         CHECK_HEAP(heap);
+    }
+    assert_trims_to_nothing(heap);
+    oa_heap_destroy(heap);
+}
+
+Test(arenas, a_class_idle_while_the_heap_grows_lends_its_kept_pool)
+{
+    OaHeap *heap = oa_heap_new();
+    OaStats st;
+    /* Class 0 and class 1 each keep an empty pool. */
+    void *p = oa_malloc(heap, 16);
+    uintptr_t pool0 = POOL(p);
+    oa_free(p);
+    p = oa_malloc(heap, 32);
+    uintptr_t pool1 = POOL(p);
+    oa_free(p);
+    /* Class 6 grows by several pools; class 1 keeps allocating meanwhile,
+     * class 0 does not. */
+    void *q[1000];
+    size_t n = 0;
+    uintptr_t seen = 0;
+    bool lent = false;
+    while (n < 3 * 163) { /* 163 blocks of 112 bytes fill a pool */
+        q[n] = oa_malloc(heap, 100);
+        cr_assert_not_null(q[n]);
+        lent |= POOL(q[n]) == pool0;
+        if (POOL(q[n]) != seen) {
+            seen = POOL(q[n]);
+            void *t = oa_malloc(heap, 32); /* class 1 is busy */
+            cr_assert_eq(POOL(t), pool1);
+            oa_free(t);
+        }
+        n++;
+    }
+    /* Class 0's pool, resident already, served class 6 before a
+     * never-used pool was touched; class 1 kept its own. */
+    cr_assert(lent);
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.classes[0].pools, 0);
+    cr_assert_eq(st.classes[1].pools, 1);
+    CHECK_HEAP(heap);
+    p = oa_malloc(heap, 16); /* class 0 gets a pool again */
+    cr_assert_not_null(p);
+    oa_free(p);
+    for (size_t i = 0; i < n; i++) {
+        oa_free(q[i]);
     }
     assert_trims_to_nothing(heap);
     oa_heap_destroy(heap);
