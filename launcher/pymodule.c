@@ -59,6 +59,7 @@ put_stats(PyObject *d, const OaStats *st, const PyAllocCounts *c)
         {"bytes_stranded", st->bytes_stranded},
         {"large_blocks", st->large_blocks},
         {"large_bytes", st->large_bytes},
+        {"large_mapped", st->large_mapped},
         {"nmalloc", st->nmalloc},
         {"ncalloc", st->ncalloc},
         {"nrealloc", st->nrealloc},

@@ -217,7 +217,7 @@ oa_calloc(OaHeap *heap, size_t n, size_t size)
         return NULL;
     }
     void *p = oa_malloc(heap, nbytes);
-    if (p != NULL) {
+    if (p != NULL && !(nbytes > OA_SMALL_MAX && oa_large_zeroed(nbytes))) {
         zero_new(p, nbytes);
     }
     return p;

@@ -37,10 +37,11 @@
  *   empty     heap == NULL, on its arena's freepools list (reusable by any
  *             class).
  *
- * Large blocks (over OA_SMALL_MAX) come from the system malloc with an
- * OaLarge header in front; the heap keeps them on a list and the
- * process-wide large set (largeset.c) records their addresses, so that an
- * unsized free recognises them without reading foreign memory.
+ * Large blocks (over OA_SMALL_MAX) come from the system malloc (from
+ * OA_LARGE_MAP_MIN on, from a mapping of their own) with an OaLarge header
+ * in front; the heap keeps them on a list and the process-wide large set
+ * (largeset.c) records their addresses, so that an unsized free
+ * recognises them without reading foreign memory.
  */
 #ifndef RCGC_OBJALLOC_INTERNAL_H
 #define RCGC_OBJALLOC_INTERNAL_H
@@ -312,6 +313,11 @@ void oa_large_free(OaLarge *hdr, const char *fn);
  * (in place when it can); NULL on failure with p untouched. */
 void *oa_large_realloc(void *p, size_t nbytes);
 void oa_large_destroy_all(OaHeap *heap);
+/* Does a new large block of nbytes come zeroed (a fresh mapping, in a
+ * release build)?  oa_calloc then writes no page of it. */
+bool oa_large_zeroed(size_t nbytes);
+/* How many of the heap's large blocks are mappings (walks its list). */
+size_t oa_large_count_mapped(const OaHeap *heap);
 static inline OaLarge *
 oa_large_hdr(const void *p)
 {

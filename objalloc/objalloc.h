@@ -4,7 +4,9 @@
  * 32 size classes (every 16 bytes), each class from 16 KiB pools carved out
  * of 1 MiB arenas mapped with mmap.  Larger requests go to the system
  * malloc (and are still tracked by the heap, so that destroying the heap
- * releases them).  A zero-byte request gets a unique 16-byte block.
+ * releases them); from OA_LARGE_MAP_MIN bytes on, to a mapping of their
+ * own, whose pages go back to the system when the block is freed.  A
+ * zero-byte request gets a unique 16-byte block.
  *
  * All state lives in an OaHeap.  A block finds its heap from its pool, so
  * oa_free() and oa_realloc() need no heap argument; pointers that this
@@ -43,6 +45,8 @@ extern "C" {
 #define OA_NCLASSES   32          /* size classes: 16, 32, ..., 512 */
 #define OA_POOL_SIZE  (16u << 10) /* 16 KiB */
 #define OA_ARENA_SIZE (1u << 20)  /* 1 MiB */
+/* Large blocks this big (their 32-byte header included) are mappings. */
+#define OA_LARGE_MAP_MIN (1u << 20)
 
 typedef struct OaHeap OaHeap;
 
@@ -204,9 +208,10 @@ typedef struct OaStats {
     uint64_t bytes_requested; /* small requests, ever (asked)... */
     uint64_t bytes_handed;    /* ...and the class sizes given for them:
                                  handed/requested = internal fragmentation */
-    /* large blocks (over OA_SMALL_MAX, from the system malloc) */
+    /* large blocks (over OA_SMALL_MAX, from the system malloc or mmap) */
     size_t large_blocks;
     size_t large_bytes;
+    size_t large_mapped; /* of those blocks, mappings of their own */
     size_t meta_bytes; /* oa_meta_malloc memory held */
     size_t limit;      /* 0 = none */
     /* calls */

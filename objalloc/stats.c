@@ -71,6 +71,7 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     }
     st->large_blocks = heap->nlarge;
     st->large_bytes = heap->large_bytes;
+    st->large_mapped = oa_large_count_mapped(heap);
     st->meta_bytes = heap->meta_bytes;
     st->limit = heap->limit;
     st->nmalloc += heap->nlarge_malloc;
@@ -116,8 +117,9 @@ oa_stats_print(const OaStats *st, FILE *out)
             "fragmentation)\n",
             (unsigned long long)st->bytes_requested,
             (unsigned long long)st->bytes_handed, frag);
-    fprintf(out, "  large blocks: %zu live, %zu bytes\n", st->large_blocks,
-            st->large_bytes);
+    fprintf(out,
+            "  large blocks: %zu live, %zu bytes (%zu of them mappings)\n",
+            st->large_blocks, st->large_bytes, st->large_mapped);
     fprintf(out, "  bookkeeping: %zu bytes; limit: ", st->meta_bytes);
     if (st->limit != 0) {
         fprintf(out, "%zu bytes\n", st->limit);

@@ -58,7 +58,8 @@ PyDoc_STRVAR(alloc_stats_doc,
              "bytes_stranded\n"
              "(free bytes in partly used pools: external fragmentation),\n"
              "bytes_requested and bytes_handed (their ratio is internal\n"
-             "fragmentation), large_blocks, large_bytes, meta_bytes, limit,\n"
+             "fragmentation), large_blocks, large_bytes, large_mapped\n"
+             "(those that are mappings of their own), meta_bytes, limit,\n"
              "nmalloc, ncalloc, nrealloc, nfree, nfail, and 'classes': one "
              "dict per\n"
              "size class (block_size, pools, used, free, nmalloc, "
@@ -94,6 +95,7 @@ Heap_alloc_stats(HeapObject *self, PyObject *unused)
         {"bytes_handed", st.bytes_handed},
         {"large_blocks", st.large_blocks},
         {"large_bytes", st.large_bytes},
+        {"large_mapped", st.large_mapped},
         {"meta_bytes", st.meta_bytes},
         {"limit", st.limit},
         {"nmalloc", st.nmalloc},

@@ -53,7 +53,7 @@ class AllocStatsTest(RcgcTestCase):
                     "pools_full", "pools_used", "pools_empty",
                     "blocks_used", "bytes_used", "bytes_stranded",
                     "bytes_requested", "bytes_handed", "large_blocks",
-                    "nmalloc", "nfree", "nfail", "classes"):
+                    "large_mapped", "nmalloc", "nfree", "nfail", "classes"):
             self.assertIn(key, st)
         self.assertEqual(len(st["classes"]), 32)
         self.assertEqual(st["classes"][0]["block_size"], 16)
