@@ -216,8 +216,11 @@ oa_calloc(OaHeap *heap, size_t n, size_t size)
         heap->nfail++;
         return NULL;
     }
+    if (nbytes > OA_SMALL_MAX) {
+        return oa_large_calloc(heap, nbytes);
+    }
     void *p = oa_malloc(heap, nbytes);
-    if (p != NULL && !(nbytes > OA_SMALL_MAX && oa_large_zeroed(nbytes))) {
+    if (p != NULL) {
         zero_new(p, nbytes);
     }
     return p;

@@ -159,6 +159,7 @@ fresh_view(OaArena *a)
 static OaArena *
 arena_new(OaHeap *heap)
 {
+    oa_large_cache_flush(heap); /* the heap grows: freed mappings go first */
     if (!oa_sys_allow(heap, OA_FAIL_ARENA, OA_ARENA_SIZE)) {
         return NULL;
     }
@@ -464,7 +465,7 @@ oa_pool_emptied(OaPool *pool)
 bool
 oa_trim(OaHeap *heap)
 {
-    bool any = false;
+    bool any = oa_large_cache_flush(heap);
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         OaPool *pool = heap->cls[c].avail;
         if (pool != NULL && pool->nused == 0) {

@@ -15,7 +15,9 @@
  *   3. class lists: every pool on cls[c].avail is used (free != NULL) and
  *      of class c, the links are consistent, and the count equals the used
  *      pools of class c found in step 2;
- *   4. large blocks: the list links, the large set, the count and bytes.
+ *   4. large blocks: the list links, the large set, the count and bytes;
+ *      the freed mappings kept for reuse: their count and bytes, none
+ *      live.
  * The first violation is printed ("objalloc: oa_heap_check: ...") and the
  * function returns -1.
  */
@@ -291,6 +293,19 @@ check_large(const OaHeap *heap)
         return fail("large blocks: %zu / %zu bytes listed, %zu / %zu "
                     "counted",
                     n, bytes, heap->nlarge, heap->large_bytes);
+    }
+    size_t kept = 0;
+    for (unsigned i = 0; i < heap->nmcache && i < OA_MCACHE_SLOTS; i++) {
+        kept += heap->mcache[i].len;
+        if (heap->mcache[i].base == NULL ||
+            oa_largeset_has((const OaLarge *)heap->mcache[i].base + 1)) {
+            return fail("freed mapping %u (%p) is damaged or still live", i,
+                        heap->mcache[i].base);
+        }
+    }
+    if (heap->nmcache > OA_MCACHE_SLOTS || kept != heap->mcache_bytes) {
+        return fail("freed mappings: %u kept, %zu bytes, %zu counted",
+                    heap->nmcache, kept, heap->mcache_bytes);
     }
     return 0;
 }

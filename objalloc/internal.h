@@ -80,6 +80,7 @@
 #define OA_POOL_HDR        48    /* sizeof(OaPool), checked in heap.c */
 #define OA_CARVE_BYTES     512   /* carved per refill (at least a block) */
 #define OA_PAGE_SIZE       4096u /* prefault granule (arena.c) */
+#define OA_MCACHE_SLOTS    4     /* freed mappings kept (large.c) */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
 #define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
@@ -159,7 +160,13 @@ struct OaHeap {
     OaArena *bucket[OA_POOLS_PER_ARENA]; /* bucket[k]: nfree == k + 1 */
     uint64_t bucket_mask;                /* bit k set: bucket[k] nonempty */
     OaArena *arenas;                     /* every arena (all_next list) */
-    uint64_t kept_seen[OA_NCLASSES];     /* cls[k].nmalloc at the last
+    struct {
+        void *base;
+        size_t len;
+    } mcache[OA_MCACHE_SLOTS]; /* freed mappings, oldest first (large.c) */
+    unsigned nmcache;
+    size_t mcache_bytes;
+    uint64_t kept_seen[OA_NCLASSES]; /* cls[k].nmalloc at the last
                                             steal_kept (arena.c) */
     bool steal_credit; /* a fresh pool was carved since the last steal of
                           an idle class's kept pool (arena.c) */
@@ -313,9 +320,10 @@ void oa_large_free(OaLarge *hdr, const char *fn);
  * (in place when it can); NULL on failure with p untouched. */
 void *oa_large_realloc(void *p, size_t nbytes);
 void oa_large_destroy_all(OaHeap *heap);
-/* Does a new large block of nbytes come zeroed (a fresh mapping, in a
- * release build)?  oa_calloc then writes no page of it. */
-bool oa_large_zeroed(size_t nbytes);
+/* A large block of nbytes, zeroed (no page of a new mapping is written). */
+void *oa_large_calloc(OaHeap *heap, size_t nbytes);
+/* Unmap the freed mappings kept for reuse; true if there were any. */
+bool oa_large_cache_flush(OaHeap *heap);
 /* How many of the heap's large blocks are mappings (walks its list). */
 size_t oa_large_count_mapped(const OaHeap *heap);
 static inline OaLarge *

@@ -1,6 +1,7 @@
 /* mapped.c - large blocks of OA_LARGE_MAP_MIN bytes or more: mappings of
- * their own, gone from the process when freed, resized in place or moved
- * across the threshold with their bytes, zeroed by calloc. */
+ * their own, kept when freed for the next large block until the heap maps
+ * an arena or is trimmed, then gone from the process; resized in place or
+ * moved across the threshold with their bytes; zeroed by calloc. */
 #define _DEFAULT_SOURCE /* mincore */
 #include "oa_test.h"
 
@@ -72,7 +73,7 @@ expect(const unsigned char *p, size_t n, unsigned seed)
     }
 }
 
-Test(mapped, a_freed_block_leaves_the_process)
+Test(mapped, a_freed_block_leaves_the_process_when_the_heap_grows)
 {
     raise_malloc_threshold();
     unsigned char *p = oa_malloc(heap, 3 * MIB);
@@ -91,7 +92,77 @@ Test(mapped, a_freed_block_leaves_the_process)
     unsigned char *mid = p + 3 * MIB / 2;
     cr_assert(page_mapped(mid));
     oa_free(p);
+    cr_assert(page_mapped(mid), "kept for the next large block");
+    void *small = oa_malloc(heap, 40); /* the heap maps its first arena */
+    cr_assert_not_null(small);
     cr_assert(!page_mapped(mid), "the block's pages are still mapped");
+    oa_free(small);
+}
+
+Test(mapped, trimming_the_heap_unmaps_the_freed_blocks)
+{
+    raise_malloc_threshold();
+    unsigned char *p = oa_malloc(heap, 2 * MIB);
+    cr_assert_not_null(p);
+    p[MIB] = 1;
+    oa_free(p);
+    cr_assert(page_mapped(p + MIB));
+    oa_heap_trim(heap);
+    cr_assert(!page_mapped(p + MIB));
+}
+
+Test(mapped, the_next_large_block_reuses_a_freed_mapping)
+{
+    unsigned char *p = oa_malloc(heap, 4 * MIB);
+    cr_assert_not_null(p);
+    memset(p, 0x5A, 4 * MIB);
+    oa_free(p);
+    /* Smaller: the same mapping, shrunk; its pages were resident. */
+    unsigned char *q = oa_malloc(heap, 3 * MIB);
+    cr_assert_eq(q, p);
+    unsigned char *z = oa_calloc(heap, 1, 2 * MIB); /* a fresh one */
+    cr_assert_not_null(z);
+    oa_free(q);
+    oa_free(z);
+    /* calloc of a kept mapping is zeroed too. */
+    unsigned char *c = oa_calloc(heap, 3, MIB);
+    cr_assert(c == p || c == z);
+    for (size_t i = 0; i < 3 * MIB; i += 1021) {
+        cr_assert_eq(c[i], 0, "byte %zu", i);
+    }
+    oa_free(c);
+}
+
+Test(mapped, at_most_four_freed_mappings_are_kept)
+{
+    unsigned char *p[5];
+    for (int i = 0; i < 5; i++) {
+        p[i] = oa_malloc(heap, 2 * MIB);
+        cr_assert_not_null(p[i]);
+        p[i][MIB] = 1;
+    }
+    for (int i = 0; i < 5; i++) {
+        oa_free(p[i]);
+    }
+    cr_assert(!page_mapped(p[0] + MIB), "the oldest goes first");
+    for (int i = 1; i < 5; i++) {
+        cr_assert(page_mapped(p[i] + MIB), "block %d", i);
+    }
+    oa_heap_trim(heap);
+    for (int i = 1; i < 5; i++) {
+        cr_assert(!page_mapped(p[i] + MIB), "block %d", i);
+    }
+}
+
+Test(mapped, a_heap_with_a_memory_limit_keeps_no_freed_mapping)
+{
+    oa_heap_set_limit(heap, 64 * MIB);
+    unsigned char *p = oa_malloc(heap, 2 * MIB);
+    cr_assert_not_null(p);
+    p[MIB] = 1;
+    oa_free(p);
+    cr_assert(!page_mapped(p + MIB));
+    oa_heap_set_limit(heap, 0);
 }
 
 Test(mapped, below_the_threshold_a_block_is_not_a_mapping)
@@ -138,7 +209,7 @@ Test(mapped, resizing_keeps_the_bytes_across_the_threshold)
     oa_free(p);
 }
 
-Test(mapped, a_block_moved_off_a_mapping_unmaps_it)
+Test(mapped, a_block_moved_off_a_mapping_leaves_it)
 {
     raise_malloc_threshold();
     unsigned char *p = oa_malloc(heap, 4 * MIB);
@@ -149,6 +220,7 @@ Test(mapped, a_block_moved_off_a_mapping_unmaps_it)
     unsigned char *q = oa_realloc(heap, p, 5000); /* under the threshold */
     cr_assert_not_null(q);
     expect(q, 4000, 3);
+    oa_heap_trim(heap); /* the mapping was kept for reuse until now */
     cr_assert(!page_mapped(tail));
     oa_free(q);
 }
