@@ -12,18 +12,27 @@
  * so a hook reaches its `prev` in one load.
  *
  * Algorithm, per call (GIL held):
- *  1. malloc/calloc of at most OA_SMALL_MAX bytes: from the heap; larger
- *     requests, and every request while draining, from prev (pymalloc
- *     does the same: its large requests go to the system malloc, which
- *     is where prev sends them; objalloc's own large blocks would add a
- *     header and a process-wide set that prev does not need).
+ *  1. malloc/calloc of 1..OA_SMALL_MAX bytes, and of OA_LARGE_MAP_MIN
+ *     bytes or more: from the heap; the requests between, and every
+ *     request while draining, from prev (pymalloc sends its large
+ *     requests to the system malloc, which is where prev sends them;
+ *     objalloc's large blocks add a header and an entry in a
+ *     process-wide set that prev does not need).  The heap's blocks of
+ *     OA_LARGE_MAP_MIN or more are mappings of their own: freed, their
+ *     pages leave the process at once, where glibc, once it has freed a
+ *     block that big, keeps the next ones in its heap and their pages
+ *     resident after free (objalloc/large.c).
  *  2. free(p): oa_free_or (NULL and our blocks: one ownership lookup);
  *     otherwise prev.free.
  *  3. realloc(p, n): n small -> oa_realloc_if_owned (NULL: malloc; ours:
- *     in place or within the heap); n large and p ours -> moved out to
- *     prev.malloc + copy + oa_free (as while draining); the rest, and
- *     foreign p whatever n, -> prev.realloc (a block stays with the
- *     allocator that made it).
+ *     in place or within the heap); p NULL -> as malloc; p a small block
+ *     of ours and n up to OA_LARGE_MAP_MIN -> moved out to prev.malloc +
+ *     copy + oa_free (where malloc would have put it: keeping it as one of
+ *     the heap's large blocks, with their header and set entry, cost
+ *     compileall 100 KiB of peak RSS); any other block of ours ->
+ *     oa_realloc (to a mapping from OA_LARGE_MAP_MIN on); foreign p ->
+ *     prev.realloc (a block stays with the allocator that made it: prev's
+ *     size is unknown here).  While draining, ours move out.
  *
  * Invariants:
  *  - the heap's live blocks (heap_live: its statistics, not a counter in
@@ -78,7 +87,7 @@ static PyAlloc state = {
 static void *
 hook_malloc(void *ctx, size_t nbytes)
 {
-    if (LIKELY(nbytes - 1 < OA_SMALL_MAX)) {
+    if (LIKELY(nbytes - 1 < OA_SMALL_MAX) || nbytes >= OA_LARGE_MAP_MIN) {
         return oa_malloc(state.heap, nbytes);
     }
     Domain *d = ctx;
@@ -89,16 +98,17 @@ static void *
 hook_calloc(void *ctx, size_t n, size_t size)
 {
     size_t nbytes;
-    if (LIKELY(!__builtin_mul_overflow(n, size, &nbytes) &&
-               nbytes - 1 < OA_SMALL_MAX)) {
+    if (LIKELY(!__builtin_mul_overflow(n, size, &nbytes)) &&
+        (LIKELY(nbytes - 1 < OA_SMALL_MAX) || nbytes >= OA_LARGE_MAP_MIN)) {
         return oa_calloc(state.heap, n, size);
     }
     Domain *d = ctx; /* prev also fails an overflowing n * size */
     return d->prev.calloc(d->prev.ctx, n, size);
 }
 
-/* Realloc of one of our blocks to prev: while draining, and to a large
- * size.  NULL (p intact) when prev has no memory. */
+/* Realloc of one of our blocks to prev: while draining, and from a small
+ * to a large size under OA_LARGE_MAP_MIN.  NULL (p intact) when prev has
+ * no memory. */
 static void *
 move_out(Domain *d, void *p, size_t nbytes)
 {
@@ -130,8 +140,14 @@ hook_realloc(void *ctx, void *p, size_t nbytes)
             return q;
         }
     }
-    else if (oa_owner(p) == state.heap) { /* oa_owner(NULL) is NULL */
-        return move_out(ctx, p, nbytes);
+    else if (p == NULL) {
+        return hook_malloc(ctx, nbytes);
+    }
+    else if (oa_owner(p) == state.heap) {
+        if (nbytes < OA_LARGE_MAP_MIN && oa_usable_size(p) <= OA_SMALL_MAX) {
+            return move_out(ctx, p, nbytes); /* where malloc sends it */
+        }
+        return oa_realloc(state.heap, p, nbytes);
     }
     return forward_realloc(ctx, p, nbytes);
 }

@@ -11,10 +11,14 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests over OA_SMALL_MAX (512) bytes, and of 0 bytes, go to prev, as
- * pymalloc sends them to the system malloc; one of our blocks resized to
- * a large size moves to prev (see hook_realloc; resized to 0 it stays).
- * So the heap holds small blocks only, and every large block is prev's.
+ * Requests of 0 bytes, and of OA_SMALL_MAX + 1 (513) bytes up to
+ * OA_LARGE_MAP_MIN (1 MiB), go to prev, as pymalloc sends them to the
+ * system malloc; requests of 1 MiB or more are the heap's, each a mapping
+ * of its own whose pages leave the process when it is freed (glibc keeps
+ * freed blocks that big in its heap, resident, once it has freed one).
+ * One of our small blocks resized to a large size under 1 MiB moves to
+ * prev (see hook_realloc), to 1 MiB or more it becomes one of the heap's
+ * mappings; one of prev's stays prev's.
  *
  * A block allocated before the switch stays with the allocator that made
  * it for its whole life (realloc included: its size is unknown to us, so

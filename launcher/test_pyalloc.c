@@ -6,8 +6,10 @@
  *     contents survive), while new blocks come from the heap.
  *  2. CPython's contract: unique non-NULL blocks for size 0, realloc(NULL),
  *     realloc(p, 0), calloc zeroes, an impossible request returns NULL;
- *     requests over 512 bytes (and small blocks resized past that) go to
- *     the previous allocator.
+ *     requests of 513 bytes up to OA_LARGE_MAP_MIN go to the previous
+ *     allocator, bigger ones to the heap's own mappings; a small block of
+ *     ours resized to a large size moves to the previous allocator under
+ *     OA_LARGE_MAP_MIN, to a mapping of the heap from there on.
  *  3. Python code runs on the switched interpreter (a workload with
  *     cycles, so the collector frees heap blocks).
  *  4. Uninstall with live blocks drains: new blocks go to the previous
@@ -136,25 +138,48 @@ check_contract(OaHeap *heap)
         CHECK(r != NULL && holds(r, keep < sizes[i] ? keep : sizes[i], 7));
         keep = keep < sizes[i] ? keep : sizes[i];
     }
-    /* Large requests go to the previous allocator, as pymalloc's go to
-     * the system malloc; a small block of ours resized to a large size
-     * moves there with its contents, and one resized within the small
-     * sizes stays ours. */
+    /* Requests over 512 bytes go to the previous allocator, as pymalloc's
+     * go to the system malloc, up to OA_LARGE_MAP_MIN; from there on they
+     * are mappings of the heap (given back to the system when freed).  A
+     * small block of ours resized to a large size moves to prev under that
+     * size, to a mapping of ours from there on, with its contents; prev's
+     * stay prev's. */
     unsigned char *big = PyObject_Malloc(4000);
     CHECK(big != NULL && oa_owner(big) == NULL);
     void *bigz = PyMem_Calloc(100, 40);
     CHECK(bigz != NULL && oa_owner(bigz) == NULL);
     PyMem_Free(bigz);
+    unsigned char *huge = PyMem_Calloc(1, OA_LARGE_MAP_MIN);
+    int zeroed = huge != NULL;
+    for (size_t i = 0; zeroed && i < OA_LARGE_MAP_MIN; i += 4093) {
+        zeroed = huge[i] == 0;
+    }
+    CHECK(zeroed && oa_owner(huge) == heap);
+    huge = PyMem_Realloc(huge, 3 * (size_t)OA_LARGE_MAP_MIN);
+    CHECK(huge != NULL && oa_owner(huge) == heap && huge[0] == 0);
+    PyMem_Free(huge);
     unsigned char *grow = PyObject_Malloc(300);
     CHECK(grow != NULL && oa_owner(grow) == heap);
     fill(grow, 300, 9);
     grow = PyObject_Realloc(grow, 500);
     CHECK(grow != NULL && oa_owner(grow) == heap && holds(grow, 300, 9));
+    unsigned char *jump = PyObject_Malloc(300);
+    CHECK(jump != NULL && oa_owner(jump) == heap);
+    fill(jump, 300, 5);
     grow = PyObject_Realloc(grow, 400000);
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 300, 9));
     grow = PyObject_Realloc(grow, 100); /* stays with prev */
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 100, 9));
     PyObject_Free(grow);
+    jump = PyObject_Realloc(jump, 2 * (size_t)OA_LARGE_MAP_MIN);
+    CHECK(jump != NULL && oa_owner(jump) == heap && holds(jump, 300, 5));
+    jump = PyObject_Realloc(jump, 4 * (size_t)OA_LARGE_MAP_MIN);
+    CHECK(jump != NULL && oa_owner(jump) == heap && holds(jump, 300, 5));
+    jump = PyObject_Realloc(jump, 100);
+    CHECK(jump != NULL && oa_owner(jump) == heap && holds(jump, 100, 5));
+    PyObject_Free(jump);
+    big = PyObject_Realloc(big, 2 * (size_t)OA_LARGE_MAP_MIN);
+    CHECK(big != NULL && oa_owner(big) == NULL); /* stays with prev */
     PyObject_Free(big);
     CHECK(PyMem_Malloc((size_t)PY_SSIZE_T_MAX) == NULL);
     CHECK(PyObject_Calloc((size_t)1 << 40, (size_t)1 << 40) == NULL);
