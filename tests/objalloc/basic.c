@@ -4,23 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static OaHeap *heap;
-
-static void
-setup(void)
-{
-    heap = oa_heap_new();
-    cr_assert_not_null(heap);
-}
-
-static void
-teardown(void)
-{
-    assert_all_back(heap);
-    oa_heap_destroy(heap);
-}
-
-TestSuite(basic, .init = setup, .fini = teardown);
+OA_HEAP_SUITE(basic);
 
 Test(basic, size_class_boundaries_follow_16_byte_steps)
 {

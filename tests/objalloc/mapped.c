@@ -11,23 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static OaHeap *heap;
-
-static void
-setup(void)
-{
-    heap = oa_heap_new();
-    cr_assert_not_null(heap);
-}
-
-static void
-teardown(void)
-{
-    assert_all_back(heap);
-    oa_heap_destroy(heap);
-}
-
-TestSuite(mapped, .init = setup, .fini = teardown);
+OA_HEAP_SUITE(mapped);
 
 #define MIB ((size_t)1 << 20)
 

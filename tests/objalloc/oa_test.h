@@ -38,6 +38,22 @@ assert_trims_to_nothing(OaHeap *h)
     cr_assert_eq(st.bytes_mapped, 0);
 }
 
+/* A suite whose tests each get a fresh `heap`, which must have every
+ * block back at the end of the test. */
+#define OA_HEAP_SUITE(name)                                                   \
+    static OaHeap *heap;                                                      \
+    static void setup_##name(void)                                            \
+    {                                                                         \
+        heap = oa_heap_new();                                                 \
+        cr_assert_not_null(heap);                                             \
+    }                                                                         \
+    static void teardown_##name(void)                                         \
+    {                                                                         \
+        assert_all_back(heap);                                                \
+        oa_heap_destroy(heap);                                                \
+    }                                                                         \
+    TestSuite(name, .init = setup_##name, .fini = teardown_##name)
+
 #ifdef RCGC_DEBUG
 #define OA_TEST_DEBUG 1
 #else

@@ -4,23 +4,7 @@
 
 #include <string.h>
 
-static OaHeap *heap;
-
-static void
-setup(void)
-{
-    heap = oa_heap_new();
-    cr_assert_not_null(heap);
-}
-
-static void
-teardown(void)
-{
-    assert_all_back(heap);
-    oa_heap_destroy(heap);
-}
-
-TestSuite(realloc, .init = setup, .fini = teardown);
+OA_HEAP_SUITE(realloc);
 
 static void
 fill(void *p, size_t n, unsigned char seed)
