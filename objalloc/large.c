@@ -145,30 +145,33 @@ mcache_put(OaHeap *heap, void *base, size_t len)
     heap->mcache_bytes += len;
 }
 
-/* A kept mapping resized to len (the smallest that holds it, else the
- * biggest), or NULL. */
+/* For a block of len bytes, is a kept mapping of `have` bytes better than
+ * one of `top`?  The smallest that holds it, else the biggest. */
+static bool
+fits_better(size_t have, size_t top, size_t len)
+{
+    if ((have >= len) != (top >= len)) {
+        return have >= len;
+    }
+    return have >= len ? have < top : have > top;
+}
+
+/* A kept mapping resized to len (fits_better picks it), or NULL. */
 static void *
 mcache_take(OaHeap *heap, size_t len)
 {
-    int best = -1;
-    for (unsigned i = 0; i < heap->nmcache; i++) {
-        size_t have = heap->mcache[i].len;
-        if (best < 0) {
-            best = (int)i;
-            continue;
-        }
-        size_t top = heap->mcache[best].len;
-        if ((have >= len && (top < len || have < top)) ||
-            (have < len && top < len && have > top)) {
-            best = (int)i;
-        }
-    }
-    if (best < 0) {
+    if (heap->nmcache == 0) {
         return NULL;
+    }
+    unsigned best = 0;
+    for (unsigned i = 1; i < heap->nmcache; i++) {
+        if (fits_better(heap->mcache[i].len, heap->mcache[best].len, len)) {
+            best = i;
+        }
     }
     void *base = heap->mcache[best].base;
     size_t have = heap->mcache[best].len;
-    mcache_drop(heap, (unsigned)best);
+    mcache_drop(heap, best);
     oa_mem_open(base, have);
     if (have != len) {
         void *m = mremap(base, have, len, MREMAP_MAYMOVE);

@@ -212,8 +212,8 @@ typedef struct OaStats {
     size_t large_blocks;
     size_t large_bytes;
     size_t large_mapped; /* of those blocks, mappings of their own */
-    size_t meta_bytes; /* oa_meta_malloc memory held */
-    size_t limit;      /* 0 = none */
+    size_t meta_bytes;   /* oa_meta_malloc memory held */
+    size_t limit;        /* 0 = none */
     /* calls */
     uint64_t nmalloc, ncalloc, nrealloc, nfree, nfail;
     OaClassStats classes[OA_NCLASSES];
