@@ -16,7 +16,8 @@
 #   make docs     API reference from the public headers (Doxygen) in
 #                 $(BUILD)/docs/html
 #   make bench    side-by-side benchmarks; results in bench/out/ only
-#   make bench-publish   copy the last make bench to bench/RESULTS.md
+#   make bench-publish   copy the last make bench to bench/RESULTS.md and
+#                 README.md's headline rows
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PYTHON  ?= python3
@@ -159,7 +160,8 @@ docs: deps-docs
 # --- benchmarks ---------------------------------------------------------
 # make bench writes bench/out/ only (RESULTS.md, CSV, markdown tables);
 # make bench-publish copies bench/out/RESULTS.md to bench/RESULTS.md, the
-# file README.md links to.
+# file README.md links to, and refreshes README.md's headline rows from it
+# (scripts/bench-headline.py).
 bench: deps-bench
 	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release \
 	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF -DRCGC_EXAMPLES=OFF >/dev/null
@@ -168,6 +170,7 @@ bench: deps-bench
 
 bench-publish:
 	scripts/run-bench.sh --publish
+	$(PYTHON) scripts/bench-headline.py bench/RESULTS.md README.md
 
 # CPython's own regression tests under the rcgc-python launcher.
 python-check: deps-bench
