@@ -11,7 +11,7 @@
  *   weakref.c     the WeakRef handle type
  *   builders.c    graph builders in C: chain, rings, tree, random_graph
  *
- * Three worlds of ownership meet here (the rules, also in README.md):
+ * Three worlds of ownership meet here (the rules, also in docs/python.md):
  *
  *   Python handle ──strong (1 rc count)──► rcgc node
  *   rcgc node ──strong (slot)──► rcgc node
