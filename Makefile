@@ -2,8 +2,11 @@
 # rcgc front door.
 #
 #   make deps     install the Debian packages every target below needs
-#                 (apt-get as root, sudo otherwise); nothing else does,
-#                 except make demo and make check, which call it first
+#                 (apt-get as root, sudo otherwise).  The builds (make,
+#                 release, debug, asan) and make install never run the
+#                 package manager; the targets that need more tools (demo,
+#                 check, bench, docs, experiments, fuzz, python-check)
+#                 install the packages they miss first
 #   make demo     build (release) and run the main example
 #   make check    every test: C suites (debug build), the same under
 #                 Valgrind memcheck, under ASan+UBSan, the must-fail
