@@ -34,11 +34,11 @@ WERROR  ?=
 DEV_WERROR  = $(or $(WERROR),ON)
 USER_WERROR = $(or $(WERROR),OFF)
 
-DEPS_BUILD  = cmake make gcc pkg-config libcriterion-dev
+DEPS_BUILD  = cmake make gcc pkg-config
 DEPS_PYPKG  = python3-dev python3-setuptools python3-wheel python3-build \
               python3-venv
-DEPS_CHECK  = $(DEPS_BUILD) $(DEPS_PYPKG) libpython3.11-dev valgrind clang \
-              libclang-rt-14-dev python3-mypy
+DEPS_CHECK  = $(DEPS_BUILD) libcriterion-dev $(DEPS_PYPKG) libpython3.11-dev \
+              valgrind clang libclang-rt-14-dev python3-mypy
 DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev python3-dev python3-setuptools
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
 DEPS_DOCS   = doxygen
