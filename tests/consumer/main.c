@@ -42,8 +42,8 @@ int
 main(void)
 {
     if (strcmp(RCGC_VERSION_STRING, EXPECTED_VERSION) != 0 ||
-        RCGC_VERSION != RCGC_VERSION_MAJOR * 10000 +
-                            RCGC_VERSION_MINOR * 100 + RCGC_VERSION_PATCH) {
+        RCGC_VERSION != RCGC_VERSION_MAJOR * 10000 + RCGC_VERSION_MINOR * 100 +
+                            RCGC_VERSION_PATCH) {
         return fail("version macros do not match the VERSION file");
     }
     GcHeap *gc = gc_heap_new(NULL);
