@@ -6,7 +6,8 @@
  *   2. <outdir>/<topic>.csv: one line per (workload, competitor) with the
  *      raw median, min, max, ratio and target verdict (machine-readable);
  *   3. <outdir>/<topic>.md: the same table in markdown, which
- *      scripts/run-bench.sh gathers into bench/RESULTS.md and the README.
+ *      scripts/run-bench.sh gathers into bench/out/RESULTS.md (published
+ *      to bench/RESULTS.md by make bench-publish).
  * Ratios are median(competitor) / median(reference) of the same row, all
  * measured in one process with the competitors alternating round by round.
  */

@@ -1,7 +1,8 @@
 /* embed.c - the smallest program that uses all three layers (README.md
  * shows it).  A "pair" type with two references, a cycle, a collection.
+ * It includes rcgc as a user does, <rcgc/rcgc.h>, and links rcgc::rcgc.
  */
-#include "cyclegc/cyclegc.h"
+#include <rcgc/rcgc.h>
 
 #include <stdio.h>
 

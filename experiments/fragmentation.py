@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fragmentation over time: blocks used against pools held against arenas.
 
 Three phases on one heap, sampled every few hundred operations:
@@ -7,6 +8,10 @@ Three phases on one heap, sampled every few hundred operations:
            once) - used blocks fall, pools and arenas stay, stranded bytes
            (free space inside partly used pools) rise;
   regrow   allocate again: the holes are reused before new pools.
+
+The run is deterministic for a seed; it is repeated with --samples seeds
+(default 5) and each value is the median over the seeds (min and max
+beside it, drawn as a band).
 
 Output: fragmentation.csv (step, phase, blocks_used, bytes_used,
 bytes_stranded, pools_full, pools_used, pools_empty, pool_bytes, arenas,
@@ -34,11 +39,10 @@ def sample(heap, step, phase):
     return row
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    n = 40000 if args.quick else 400000
+def simulate(n, seed):
+    """One run: a sample row every n / 100 operations."""
     every = max(1, n // 100)
-    rng = random.Random(5)
+    rng = random.Random(seed)
     rows, step = [], 0
     with rcgc.Heap() as heap:
         heap.disable()
@@ -61,7 +65,24 @@ def main():
             if step % every == 0:
                 rows.append(sample(heap, step, "regrow"))
         del keep
-    common.write_csv(os.path.join(args.out, "fragmentation.csv"), FIELDS,
+    return rows
+
+
+MEASURED = [f for f in FIELDS if f not in ("step", "phase")]
+
+
+def main():
+    args = common.parse_args(__doc__.splitlines()[0])
+    n = 40000 if args.quick else 400000
+    runs = [simulate(n, seed) for seed in range(5, 5 + args.samples)]
+    rows = []
+    for i, first in enumerate(runs[0]):
+        row = {"step": first["step"], "phase": first["phase"]}
+        for k in MEASURED:
+            common.add_spread(row, k, [r[i][k] for r in runs])
+        rows.append(row)
+    common.write_csv(os.path.join(args.out, "fragmentation.csv"),
+                     ["step", "phase"] + common.with_spread(*MEASURED),
                      rows)
     last = {r["phase"]: r for r in rows}
     for ph in ("grow", "thin", "regrow"):
@@ -74,15 +95,15 @@ def main():
     if plt is None:
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    x = [r["step"] for r in rows]
     for key, label in (("bytes_used", "blocks used"),
                        ("pool_bytes", "held in pools"),
                        ("bytes_mapped", "arenas mapped"),
                        ("bytes_stranded", "stranded (free in used pools)")):
-        ax.plot(x, [r[key] / 2**20 for r in rows], label=label)
+        common.band(ax, rows, "step", key, 1 / 2**20, label=label)
     ax.set_xlabel("operation")
     ax.set_ylabel("MiB")
-    ax.set_title("rcgc: fragmentation over time (grow, thin 90 %, regrow)")
+    ax.set_title("rcgc: fragmentation over time (grow, thin 90 %%, regrow;"
+                 "\nmedian of %d seeds, min-max)" % args.samples)
     ax.legend()
     common.save_png(fig, os.path.join(args.out, "fragmentation.png"))
 

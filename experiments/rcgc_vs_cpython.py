@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rcgc's collector against CPython's own gc on the same graph shapes.
 
 Each shape is built twice with the same parameters: in an rcgc heap (by
@@ -12,8 +13,13 @@ The random graphs use different generators (splitmix64 in C, Python's
 random in Python) with the same construction rule, so they are equal in
 distribution, not edge for edge.
 
+Each shape is measured --samples times (default 5), CPython and rcgc
+alternating; a sample's ratio is CPython's time over rcgc's in the same
+round.  Reported: the median of each, with min and max.
+
 Output: rcgc_vs_cpython.csv (shape, nodes, cpython_ns, rcgc_ns,
-cpython_over_rcgc) and rcgc_vs_cpython.png (bars of the ratio).
+cpython_over_rcgc, each with _min and _max) and rcgc_vs_cpython.png (bars
+of the median ratio, min-max error bars).
 """
 
 import gc
@@ -101,29 +107,43 @@ def main():
         base = min(_timed(gc.collect) for _ in range(5))
         rows = []
         for name, pybuild, rcbuild in shapes:
-            cp = min(time_cpython(pybuild, base) for _ in range(2))
-            rc, nodes = min(time_rcgc(rcbuild) for _ in range(2))
-            rows.append({"shape": name, "nodes": nodes, "cpython_ns": cp,
-                         "rcgc_ns": rc,
-                         "cpython_over_rcgc": round(cp / rc, 2) if rc else ""})
+            cps, rcs = [], []
+            for _ in range(args.samples):
+                cps.append(time_cpython(pybuild, base))
+                rc, nodes = time_rcgc(rcbuild)
+                rcs.append(rc)
+            row = {"shape": name, "nodes": nodes}
+            common.add_spread(row, "cpython_ns", cps)
+            common.add_spread(row, "rcgc_ns", rcs)
+            common.add_spread(row, "cpython_over_rcgc",
+                              [c / r for c, r in zip(cps, rcs) if r], 2)
+            rows.append(row)
             print("%-20s %8d nodes: CPython %9.3f ms, rcgc %9.3f ms, "
-                  "ratio %s" % (name, nodes, cp / 1e6, rc / 1e6,
-                                rows[-1]["cpython_over_rcgc"]))
+                  "ratio %s (%s-%s)" % (
+                      name, nodes, row["cpython_ns"] / 1e6,
+                      row["rcgc_ns"] / 1e6, row["cpython_over_rcgc"],
+                      row["cpython_over_rcgc_min"],
+                      row["cpython_over_rcgc_max"]))
     finally:
         if was:
             gc.enable()
     common.write_csv(os.path.join(args.out, "rcgc_vs_cpython.csv"),
-                     ["shape", "nodes", "cpython_ns", "rcgc_ns",
-                      "cpython_over_rcgc"], rows)
+                     ["shape", "nodes"] +
+                     common.with_spread("cpython_ns", "rcgc_ns",
+                                        "cpython_over_rcgc"), rows)
     plt = common.pyplot()
     if plt is None:
         return
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    ax.bar([r["shape"] for r in rows],
-           [r["cpython_over_rcgc"] or 0 for r in rows])
+    med = [r["cpython_over_rcgc"] for r in rows]
+    ax.bar([r["shape"] for r in rows], med,
+           yerr=[[m - r["cpython_over_rcgc_min"] for m, r in zip(med, rows)],
+                 [r["cpython_over_rcgc_max"] - m for m, r in zip(med, rows)]],
+           capsize=4)
     ax.axhline(1.0, color="gray", linewidth=0.8)
     ax.set_ylabel("CPython gc time / rcgc time (higher: rcgc faster)")
-    ax.set_title("Full collection, same shapes, %d nodes" % n)
+    ax.set_title("Full collection, same shapes, %d nodes (median of %d, "
+                 "min-max)" % (n, args.samples))
     plt.setp(ax.get_xticklabels(), rotation=15)
     common.save_png(fig, os.path.join(args.out, "rcgc_vs_cpython.png"))
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Survival by age: the generational hypothesis on a churn workload.
 
 Each step allocates a 2-node cycle and keeps it (a handle) for a lifetime
@@ -5,6 +6,9 @@ drawn from a mix: most objects die young (exponential, mean 200 steps), a
 few live long (uniform up to the whole run).  Dropping the handle leaves
 cyclic garbage, which only the collector frees.  A weak reference on
 every k-th object records when the collector freed it.
+
+The run is deterministic for a seed; it is repeated with --samples seeds
+(default 5) and each point is the median over the seeds, with min and max.
 
 Outputs:
   survival_by_age.csv     age (allocations since birth) against the
@@ -24,11 +28,10 @@ import common
 import rcgc
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    steps = 30000 if args.quick else 300000
+def simulate(steps, seed):
+    """One run: (rows per age, rows per generation)."""
     sample_every = 10
-    rng = random.Random(1)
+    rng = random.Random(seed)
     heap = rcgc.Heap()
     heap.set_threshold(700, 10, 10)   # CPython 3.12's values: more churn
     clock = [0]
@@ -80,34 +83,61 @@ def main():
         rows.append({"age": age, "samples": len(eligible),
                      "referenced": round(ref / len(eligible), 4),
                      "in_memory": round(mem / len(eligible), 4)})
-    common.write_csv(os.path.join(args.out, "survival_by_age.csv"),
-                     ["age", "samples", "referenced", "in_memory"], rows)
     grows = []
     for g in sorted(gen):
         c, ex, col = gen[g]
         grows.append({"generation": g, "collections": c, "examined": ex,
                       "collected": col,
-                      "survival": round(1 - col / ex, 4) if ex else ""})
-        print("generation %d: %5d collections, survival %s" % (
-            g, c, grows[-1]["survival"]))
-    common.write_csv(os.path.join(args.out, "survival_by_gen.csv"),
-                     ["generation", "collections", "examined", "collected",
-                      "survival"], grows)
+                      "survival": round(1 - col / ex, 4) if ex else None})
     dies.clear()
     weakrefs.clear()
     heap.destroy()
+    return rows, grows
+
+
+def main():
+    args = common.parse_args(__doc__.splitlines()[0])
+    steps = 30000 if args.quick else 300000
+    runs = [simulate(steps, seed) for seed in range(1, args.samples + 1)]
+    rows = []
+    for i, first in enumerate(runs[0][0]):
+        row = {"age": first["age"], "samples": first["samples"]}
+        for k in ("referenced", "in_memory"):
+            common.add_spread(row, k, [r[0][i][k] for r in runs])
+        rows.append(row)
+    common.write_csv(os.path.join(args.out, "survival_by_age.csv"),
+                     ["age", "samples"] +
+                     common.with_spread("referenced", "in_memory"), rows)
+    grows = []
+    for g in sorted({x["generation"] for r in runs for x in r[1]}):
+        per = [x for r in runs for x in r[1] if x["generation"] == g]
+        row = {"generation": g}
+        for k in ("collections", "examined", "collected"):
+            common.add_spread(row, k, [x[k] for x in per])
+        surv = [x["survival"] for x in per if x["survival"] is not None]
+        if surv:
+            common.add_spread(row, "survival", surv, 4)
+        grows.append(row)
+        print("generation %d: %5s collections, survival %s (%s-%s)" % (
+            g, row["collections"], row.get("survival"),
+            row.get("survival_min"), row.get("survival_max")))
+    common.write_csv(os.path.join(args.out, "survival_by_gen.csv"),
+                     ["generation"] +
+                     common.with_spread("collections", "examined",
+                                        "collected", "survival"), grows)
     plt = common.pyplot()
     if plt is None:
         return
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ax.plot([r["age"] for r in rows], [r["referenced"] for r in rows],
-            marker="o", label="still referenced by the program")
-    ax.plot([r["age"] for r in rows], [r["in_memory"] for r in rows],
-            marker="s", label="still in memory (not yet collected)")
+    common.band(ax, rows, "age", "referenced", marker="o",
+                label="still referenced by the program")
+    common.band(ax, rows, "age", "in_memory", marker="s",
+                label="still in memory (not yet collected)")
     ax.set_xscale("log")
     ax.set_xlabel("age (allocations since birth)")
     ax.set_ylabel("fraction surviving")
-    ax.set_title("rcgc: survival by age (most objects die young)")
+    ax.set_title("rcgc: survival by age (median of %d seeds, min-max)"
+                 % args.samples)
     ax.legend()
     common.save_png(fig, os.path.join(args.out, "survival_by_age.png"))
 

@@ -117,20 +117,22 @@ check_payload(Py_ssize_t payload)
     return 0;
 }
 
-PyDoc_STRVAR(node_doc,
-             "node(slots=0, payload=0, finalizer=None, legacy=False, "
-             "value=None) -> Node\n\n"
-             "A new node with `slots` empty reference slots and `payload` "
-             "zeroed\n"
-             "bytes.  finalizer(node) runs before the node dies (PEP 442: "
-             "once, may\n"
-             "resurrect it); with legacy=True it is a legacy finalizer "
-             "instead (run\n"
-             "each time the count reaches zero; the node is uncollectable "
-             "in cyclic\n"
-             "garbage).  value: any Python object the node keeps.  Making a "
-             "node may\n"
-             "start an automatic collection.");
+PyDoc_STRVAR(
+    node_doc,
+    "node($self, /, slots=0, payload=0, finalizer=None, legacy=False,\n"
+    "     value=None)\n--\n\n"
+    "-> Node\n\n"
+    "A new node with `slots` empty reference slots and `payload` "
+    "zeroed\n"
+    "bytes.  finalizer(node) runs before the node dies (PEP 442: "
+    "once, may\n"
+    "resurrect it); with legacy=True it is a legacy finalizer "
+    "instead (run\n"
+    "each time the count reaches zero; the node is uncollectable "
+    "in cyclic\n"
+    "garbage).  value: any Python object the node keeps.  Making a "
+    "node may\n"
+    "start an automatic collection.");
 
 static PyObject *
 Heap_node(HeapObject *self, PyObject *args, PyObject *kw)
@@ -178,7 +180,7 @@ Heap_node(HeapObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(chain_doc,
-             "chain(length, payload=0) -> [head]\n\n"
+             "chain($self, /, length, payload=0)\n--\n\n-> [head]\n\n"
              "A chain of `length` one-slot nodes, each referring to the "
              "next:\n"
              "length nodes, length - 1 edges.  Returns [] for length 0.");
@@ -213,7 +215,7 @@ Heap_chain(HeapObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(rings_doc,
-             "rings(count, length, payload=0) -> list\n\n"
+             "rings($self, /, count, length, payload=0)\n--\n\n-> list\n\n"
              "`count` reference cycles of `length` one-slot nodes each "
              "(a node's\n"
              "slot refers to the next, the last one's to the first): count "
@@ -266,7 +268,7 @@ Heap_rings(HeapObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(tree_doc,
-             "tree(depth, fanout, payload=0) -> [root]\n\n"
+             "tree($self, /, depth, fanout, payload=0)\n--\n\n-> [root]\n\n"
              "A complete tree: every inner node has `fanout` slots referring "
              "to its\n"
              "children; depth 0 is a lone root.  sum(fanout**i for i in\n"
@@ -358,8 +360,8 @@ link_random(Build *b, size_t live, uint32_t degree, uint64_t *rng)
 }
 
 PyDoc_STRVAR(random_graph_doc,
-             "random_graph(n, out_degree, seed=0, garbage_fraction=0.0, "
-             "payload=0) -> list\n\n"
+             "random_graph($self, /, n, out_degree, seed=0, "
+             "garbage_fraction=0.0, payload=0)\n--\n\n-> list\n\n"
              "n nodes with out_degree slots each, all filled (n * "
              "out_degree edges).\n"
              "The first n - round(n * garbage_fraction) nodes are live: "

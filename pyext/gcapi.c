@@ -19,7 +19,7 @@
     }
 
 PyDoc_STRVAR(collect_doc,
-             "collect(generation=2) -> int\n\n"
+             "collect($self, /, generation=2)\n--\n\n-> int\n\n"
              "Run a collection of the given generation (0, 1 or 2; 2 is a "
              "full\n"
              "collection) and return the number of unreachable objects "
@@ -100,14 +100,30 @@ Heap_get_threshold(HeapObject *self, PyObject *unused)
     return Py_BuildValue("(lll)", t[0], t[1], t[2]);
 }
 
-PyDoc_STRVAR(set_threshold_doc,
-             "set_threshold(threshold0, threshold1=None, threshold2=None)\n"
-             "\n"
-             "Set the collection thresholds; omitted ones keep their value. "
-             " A\n"
-             "threshold0 of 0 turns automatic collection off.  Negative "
-             "values\n"
-             "raise ValueError.");
+PyDoc_STRVAR(
+    set_threshold_doc,
+    "set_threshold($self, threshold0, threshold1=None, threshold2=None, "
+    "/)\n--\n\n"
+    "Set the collection thresholds; omitted ones keep their value. "
+    " A\n"
+    "threshold0 of 0 turns automatic collection off.  Negative "
+    "values\n"
+    "raise ValueError.");
+
+/* An optional threshold: None (or omitted) keeps *t; else an int. */
+static int
+threshold_arg(PyObject *arg, long *t)
+{
+    if (arg == NULL || arg == Py_None) {
+        return 0;
+    }
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    *t = v;
+    return 0;
+}
 
 static PyObject *
 Heap_set_threshold(HeapObject *self, PyObject *args)
@@ -115,7 +131,9 @@ Heap_set_threshold(HeapObject *self, PyObject *args)
     ALIVE_OR_NULL(self);
     long t[GC_NGENERATIONS];
     gc_get_threshold(self->gc, t);
-    if (!PyArg_ParseTuple(args, "l|ll:set_threshold", &t[0], &t[1], &t[2])) {
+    PyObject *t1 = NULL, *t2 = NULL;
+    if (!PyArg_ParseTuple(args, "l|OO:set_threshold", &t[0], &t1, &t2) ||
+        threshold_arg(t1, &t[1]) < 0 || threshold_arg(t2, &t[2]) < 0) {
         return NULL;
     }
     if (t[0] < 0 || t[1] < 0 || t[2] < 0) {
@@ -188,7 +206,7 @@ Heap_get_freeze_count(HeapObject *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(get_objects_doc,
-             "get_objects(generation=None) -> list\n\n"
+             "get_objects($self, /, generation=None)\n--\n\n-> list\n\n"
              "The nodes the collector tracks, in one generation (0..2) or "
              "in all\n"
              "(None).  Each is its node's one handle (new handles hold a "
@@ -306,22 +324,56 @@ Heap_is_finalized(HeapObject *self, PyObject *arg)
     return op == NULL ? NULL : PyBool_FromLong(gc_is_finalized(op));
 }
 
+/* Heap.garbage is one list per heap, as gc.garbage is one list: the
+ * collector's garbage list is moved into it (as handles, each owning a
+ * count of its node, as gc.garbage's references do) at the end of every
+ * collection (heap.c's callback) and whenever it is read, and the C list
+ * is emptied.  Clearing the Python list (del g[:],
+ * g.clear()) therefore releases the nodes.  The handles are all made
+ * before anything moves, so a MemoryError leaves both lists as they were. */
+int
+garbage_sync(HeapObject *self)
+{
+    if (self->garbage == NULL && (self->garbage = PyList_New(0)) == NULL) {
+        return -1;
+    }
+    size_t n = gc_garbage_count(self->gc);
+    if (n == 0) {
+        return 0;
+    }
+    RcObject **buf = PyMem_Malloc(n * sizeof *buf);
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = gc_garbage_get(self->gc, i);
+    }
+    PyObject *fresh = node_list(self, buf, n);
+    PyMem_Free(buf);
+    Py_ssize_t end = PyList_GET_SIZE(self->garbage);
+    if (fresh == NULL || PyList_SetSlice(self->garbage, end, end, fresh) < 0) {
+        Py_XDECREF(fresh);
+        return -1;
+    }
+    Py_DECREF(fresh);
+    /* The handles hold the nodes now: dropping the C list's counts frees
+     * nothing. */
+    heap_enter(self);
+    gc_garbage_clear(self->gc);
+    heap_leave(self);
+    return 0;
+}
+
 static PyObject *
 Heap_get_garbage(HeapObject *self, void *c)
 {
     (void)c;
     ALIVE_OR_NULL(self);
-    size_t n = gc_garbage_count(self->gc);
-    RcObject **buf = PyMem_Malloc((n ? n : 1) * sizeof *buf);
-    if (buf == NULL) {
-        return PyErr_NoMemory();
+    if (garbage_sync(self) < 0) {
+        return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        buf[i] = gc_garbage_get(self->gc, i);
-    }
-    PyObject *list = node_list(self, buf, n);
-    PyMem_Free(buf);
-    return list;
+    return Py_NewRef(self->garbage);
 }
 
 static PyObject *
@@ -332,11 +384,16 @@ Heap_clear_garbage(HeapObject *self, PyObject *unused)
     heap_enter(self);
     gc_garbage_clear(self->gc);
     heap_leave(self);
+    /* Outside rcgc: the nodes die here as after del heap.garbage[:]. */
+    if (self->garbage != NULL &&
+        PyList_SetSlice(self->garbage, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(set_debug_doc,
-             "set_debug(flags)\n\n"
+             "set_debug($self, flags, /)\n--\n\n"
              "Set the debugging flags (DEBUG_STATS, DEBUG_COLLECTABLE,\n"
              "DEBUG_UNCOLLECTABLE, DEBUG_SAVEALL, DEBUG_LEAK).  Their lines "
              "go to\n"
@@ -372,56 +429,65 @@ Heap_get_debug(HeapObject *self, PyObject *unused)
 PyMethodDef heap_gc_methods[] = {
     {"collect", FN(Heap_collect), KW, collect_doc},
     {"enable", FN(Heap_enable), METH_NOARGS,
-     "enable()\n\nEnable automatic collection."},
+     "enable($self, /)\n--\n\nEnable automatic collection."},
     {"disable", FN(Heap_disable), METH_NOARGS,
-     "disable()\n\nDisable automatic collection (collect() still works)."},
+     "disable($self, /)\n--\n\nDisable automatic collection (collect() still "
+     "works)."},
     {"isenabled", FN(Heap_isenabled), METH_NOARGS,
-     "isenabled() -> bool\n\nTrue if automatic collection is enabled."},
+     "isenabled($self, /)\n--\n\n-> bool\n\nTrue if automatic collection is "
+     "enabled."},
     {"get_count", FN(Heap_get_count), METH_NOARGS,
-     "get_count() -> (count0, count1, count2)\n\n"
+     "get_count($self, /)\n--\n\n-> (count0, count1, count2)\n\n"
      "Allocations minus deallocations since generation 0 was collected,\n"
      "and collections of the younger generation since 1 and 2 were."},
     {"get_threshold", FN(Heap_get_threshold), METH_NOARGS,
-     "get_threshold() -> (threshold0, threshold1, threshold2)\n\n"
+     "get_threshold($self, /)\n--\n\n"
+     "-> (threshold0, threshold1, threshold2)\n\n"
      "The collection thresholds (default (2000, 10, 10))."},
     {"set_threshold", FN(Heap_set_threshold), METH_VARARGS, set_threshold_doc},
     {"get_stats", FN(Heap_get_stats), METH_NOARGS,
-     "get_stats() -> list of dict\n\n"
+     "get_stats($self, /)\n--\n\n-> list of dict\n\n"
      "Per generation, as gc.get_stats(): collections, collected and\n"
      "uncollectable since the heap was made."},
     {"freeze", FN(Heap_freeze), METH_NOARGS,
-     "freeze()\n\nMove every tracked node to the permanent generation, "
+     "freeze($self, /)\n--\n\nMove every tracked node to the permanent "
+     "generation, "
      "which\ncollections ignore."},
     {"unfreeze", FN(Heap_unfreeze), METH_NOARGS,
-     "unfreeze()\n\nMove the permanent generation back into the oldest "
+     "unfreeze($self, /)\n--\n\nMove the permanent generation back into the "
+     "oldest "
      "one."},
     {"get_freeze_count", FN(Heap_get_freeze_count), METH_NOARGS,
-     "get_freeze_count() -> int\n\nObjects in the permanent generation."},
+     "get_freeze_count($self, /)\n--\n\n-> int\n\nObjects in the permanent "
+     "generation."},
     {"get_objects", FN(Heap_get_objects), KW, get_objects_doc},
     {"get_referrers", FN(Heap_get_referrers), METH_VARARGS,
-     "get_referrers(*nodes) -> list\n\n"
+     "get_referrers($self, /, *nodes)\n--\n\n-> list\n\n"
      "Tracked nodes that have a slot referring to any of the nodes."},
     {"get_referents", FN(Heap_get_referents), METH_VARARGS,
-     "get_referents(*nodes) -> list\n\n"
+     "get_referents($self, /, *nodes)\n--\n\n-> list\n\n"
      "The nodes the given nodes' slots refer to."},
     {"is_tracked", FN(Heap_is_tracked), METH_O,
-     "is_tracked(node) -> bool\n\nTrue if the collector tracks the node."},
+     "is_tracked($self, node, /)\n--\n\n-> bool\n\nTrue if the collector "
+     "tracks the node."},
     {"is_finalized", FN(Heap_is_finalized), METH_O,
-     "is_finalized(node) -> bool\n\nTrue once the node was finalized."},
+     "is_finalized($self, node, /)\n--\n\n-> bool\n\nTrue once the node was "
+     "finalized."},
     {"clear_garbage", FN(Heap_clear_garbage), METH_NOARGS,
-     "clear_garbage()\n\nDrop the garbage list's references (its nodes "
-     "may then\ndie); the equivalent of del gc.garbage[:]."},
+     "clear_garbage($self, /)\n--\n\nEmpty Heap.garbage (its nodes may "
+     "then die); the same as\ndel heap.garbage[:]."},
     {"set_debug", FN(Heap_set_debug), METH_O, set_debug_doc},
     {"get_debug", FN(Heap_get_debug), METH_NOARGS,
-     "get_debug() -> int\n\nThe debugging flags."},
+     "get_debug($self, /)\n--\n\n-> int\n\nThe debugging flags."},
     {NULL, NULL, 0, NULL},
 };
 
 PyGetSetDef heap_gc_getset[] = {
     {"garbage", (getter)Heap_get_garbage, NULL,
-     "A new list of the uncollectable nodes (all unreachable ones with\n"
-     "DEBUG_SAVEALL), like gc.garbage.  The heap holds them until\n"
-     "clear_garbage().",
+     "The uncollectable nodes (all unreachable ones with DEBUG_SAVEALL),\n"
+     "like gc.garbage: one list per heap, to which each collection\n"
+     "appends; it holds its nodes until they are removed from it\n"
+     "(del heap.garbage[:], or clear_garbage()).",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

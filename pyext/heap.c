@@ -26,8 +26,17 @@
 static void
 py_gc_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
 {
-    (void)gc;
     HeapObject *heap = ctx;
+    /* Heap.garbage gets this collection's garbage before the stop
+     * callbacks run, as gc.garbage does. */
+    if (phase == GC_PHASE_STOP && gc_garbage_count(gc) > 0) {
+        ExcState st;
+        exc_save(&st);
+        if (garbage_sync(heap) < 0) {
+            PyErr_WriteUnraisable((PyObject *)heap);
+        }
+        exc_restore(&st);
+    }
     if (heap->callbacks == NULL || PyList_GET_SIZE(heap->callbacks) == 0) {
         return;
     }
@@ -105,6 +114,12 @@ heap_destroy(HeapObject *self)
     self->rc = NULL;
     gc_heap_destroy(gc);
     heap_leave(self);
+    /* Its handles are detached now; the list keeps none of them. */
+    if (self->garbage != NULL) {
+        PyObject *old = self->garbage;
+        self->garbage = NULL;
+        Py_DECREF(old);
+    }
 }
 
 static void
@@ -116,6 +131,7 @@ Heap_dealloc(HeapObject *self)
     }
     heap_destroy(self);
     Py_CLEAR(self->callbacks);
+    Py_CLEAR(self->garbage);
     Py_CLEAR(self->release);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -125,6 +141,7 @@ Heap_traverse(HeapObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->callbacks);
     Py_VISIT(self->release);
+    Py_VISIT(self->garbage);
     for (NodeExtra *x = self->extras; x != NULL; x = x->next) {
         if (!extra_owned_by_handle(x)) {
             Py_VISIT(x->finalizer);
@@ -138,6 +155,8 @@ static int
 Heap_clear(HeapObject *self)
 {
     Py_CLEAR(self->callbacks);
+    heap_release(self, self->garbage);
+    self->garbage = NULL;
     for (NodeExtra *x = self->extras; x != NULL; x = x->next) {
         heap_release(self, x->finalizer);
         heap_release(self, x->value);
@@ -148,7 +167,7 @@ Heap_clear(HeapObject *self)
 }
 
 PyDoc_STRVAR(destroy_doc,
-             "destroy()\n\n"
+             "destroy($self, /)\n--\n\n"
              "Release the heap now: every node, live or not, without "
              "running\n"
              "finalizers.  Handles and weak references of the heap raise\n"
@@ -246,9 +265,9 @@ static PyGetSetDef own_getset[] = {
 static PyMethodDef own_methods[] = {
     {"destroy", (PyCFunction)Heap_destroy, METH_NOARGS, destroy_doc},
     {"__enter__", (PyCFunction)Heap_enter, METH_NOARGS,
-     "Enter a with block: returns the heap."},
+     "__enter__($self, /)\n--\n\nEnter a with block: returns the heap."},
     {"__exit__", (PyCFunction)Heap_exit, METH_VARARGS,
-     "Leave a with block: destroy the heap."},
+     "__exit__($self, /, *exc)\n--\n\nLeave a with block: destroy the heap."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -297,6 +316,7 @@ heap_type_init(void)
 PyDoc_STRVAR(
     Heap_doc,
     "Heap()\n"
+    "--\n"
     "\n"
     "An rcgc heap: its own allocator (objalloc), objects (refcount) and\n"
     "three-generation cycle collector (cyclegc), independent of every "

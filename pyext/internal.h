@@ -11,7 +11,7 @@
  *   weakref.c     the WeakRef handle type
  *   builders.c    graph builders in C: chain, rings, tree, random_graph
  *
- * Three worlds of ownership meet here (the rules, also in README.md):
+ * Three worlds of ownership meet here (the rules, also in docs/python.md):
  *
  *   Python handle ──strong (1 rc count)──► rcgc node
  *   rcgc node ──strong (slot)──► rcgc node
@@ -100,6 +100,7 @@ struct HeapObject {
     RcHeap *rc;               /* gc's RcHeap */
     PyObject *callbacks;      /* list of callables, or NULL after tp_clear */
     PyObject *release;        /* list: Python references to drop at busy 0 */
+    PyObject *garbage;        /* list: Heap.garbage (handles), or NULL */
     NodeExtra *extras;        /* nodes that hold Python state */
     WeakRefObject *weakrefs;  /* live WeakRef handles */
     long busy;                /* nesting of rcgc calls in progress */
@@ -187,6 +188,12 @@ void extras_detach_all(HeapObject *heap);
 /* CPython gc support: does the handle (rather than the heap) report the
  * Python objects of x? */
 int extra_owned_by_handle(const NodeExtra *x);
+
+/* ---- gcapi.c -------------------------------------------------------- */
+
+/* Move the collector's garbage list into Heap.garbage (handles); 0, or -1
+ * with an exception set and both lists unchanged. */
+int garbage_sync(HeapObject *self);
 
 /* ---- weakref.c ------------------------------------------------------ */
 

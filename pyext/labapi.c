@@ -50,7 +50,7 @@ class_stats(const OaClassStats *c)
 }
 
 PyDoc_STRVAR(alloc_stats_doc,
-             "alloc_stats() -> dict\n\n"
+             "alloc_stats($self, /)\n--\n\n-> dict\n\n"
              "The allocator's statistics (objalloc's OaStats): arenas, "
              "arenas_highwater,\n"
              "arenas_allocated, arenas_released, bytes_mapped, pools_full,\n"
@@ -133,7 +133,7 @@ fail:
 }
 
 PyDoc_STRVAR(object_stats_doc,
-             "object_stats() -> dict\n\n"
+             "object_stats($self, /)\n--\n\n-> dict\n\n"
              "Per object type name (rcgc.Node, rcgc.LegacyNode, rcgc's "
              "weakref type):\n"
              "a dict of live, created and freed counts.");
@@ -188,7 +188,7 @@ reason_name(GcReason r)
 }
 
 PyDoc_STRVAR(events_doc,
-             "events() -> list of dict\n\n"
+             "events($self, /)\n--\n\n-> list of dict\n\n"
              "The most recent collections (up to EVENT_LOG_SIZE), oldest "
              "first:\n"
              "seq, generation, reason ('threshold', 'explicit', "
@@ -229,7 +229,7 @@ Heap_events(HeapObject *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(why_alive_doc,
-             "why_alive(node) -> list\n\n"
+             "why_alive($self, node, /)\n--\n\n-> list\n\n"
              "A shortest path of references [root, ..., node], where root "
              "is a node\n"
              "referenced from outside the tracked graph (a Python handle "
@@ -284,7 +284,7 @@ Heap_why_alive(HeapObject *self, PyObject *arg)
 }
 
 PyDoc_STRVAR(check_doc,
-             "check() -> True\n\n"
+             "check($self, /)\n--\n\n-> True\n\n"
              "Walk every list of the allocator, the object layer and the\n"
              "collector and verify their invariants; raises AssertionError "
              "(the\n"

@@ -761,7 +761,7 @@ static PyGetSetDef Node_getset[] = {
 };
 
 PyDoc_STRVAR(Node_weakref_doc,
-             "weakref(callback=None) -> WeakRef\n\n"
+             "weakref($self, /, callback=None)\n--\n\n-> WeakRef\n\n"
              "A weak reference to this node.  callback(wr) is called after "
              "the\nnode died, if the WeakRef itself is still alive.");
 
@@ -780,8 +780,8 @@ Node_weakref(NodeObject *h, PyObject *args, PyObject *kw)
     return weakref_new(h->heap, op, cb);
 }
 
-PyDoc_STRVAR(Node_slots_doc,
-             "slots() -> list\n\nThe slots' contents, a Node or None each.");
+PyDoc_STRVAR(Node_slots_doc, "slots($self, /)\n--\n\n-> list\n\nThe slots' "
+                             "contents, a Node or None each.");
 
 static PyObject *
 Node_slots(NodeObject *h, PyObject *unused)

@@ -106,6 +106,11 @@ exc_restore(ExcState *st)
 #endif
 }
 
+/* The version, from the file VERSION (setup.py defines it). */
+#ifndef RCGC_PYEXT_VERSION
+#error "RCGC_PYEXT_VERSION: build the extension with setup.py"
+#endif
+
 PyDoc_STRVAR(module_doc,
              "Low-level half of the rcgc package (see help(rcgc)).\n"
              "\n"
@@ -114,7 +119,10 @@ PyDoc_STRVAR(module_doc,
              "refcount (objects) and cyclegc (cycle collector).");
 
 PyDoc_STRVAR(use_objalloc_doc,
-             "use_objalloc() -> bool\n"
+             "use_objalloc($module, /)\n"
+             "--\n"
+             "\n"
+             "-> bool\n"
              "\n"
              "Serve this interpreter's object domain (PyObject_Malloc) from\n"
              "an objalloc heap from now on; blocks allocated before keep\n"
@@ -122,14 +130,20 @@ PyDoc_STRVAR(use_objalloc_doc,
              "already switched.  Refused (RuntimeError) while tracemalloc\n"
              "is tracing.  See launcher/pyalloc.h for why this is safe.");
 PyDoc_STRVAR(stop_objalloc_doc,
-             "stop_objalloc() -> bool\n"
+             "stop_objalloc($module, /)\n"
+             "--\n"
+             "\n"
+             "-> bool\n"
              "\n"
              "Give the object domain back to the previous allocator; while\n"
              "objalloc blocks are still live the switch drains instead (new\n"
              "requests go to the previous allocator, ours still come back).\n"
              "Returns False when not switched.");
 PyDoc_STRVAR(objalloc_status_doc,
-             "objalloc_status() -> dict\n"
+             "objalloc_status($module, /)\n"
+             "--\n"
+             "\n"
+             "-> dict\n"
              "\n"
              "installed, draining, live_blocks, forwarded_frees,\n"
              "forwarded_reallocs, moved_out, arenas, bytes_mapped.");
@@ -226,7 +240,8 @@ PyInit__rcgc(void)
         Py_DECREF(HeapError);
         goto fail;
     }
-    if (add_constants(m) < 0) {
+    if (add_constants(m) < 0 ||
+        PyModule_AddStringConstant(m, "__version__", RCGC_PYEXT_VERSION) < 0) {
         goto fail;
     }
     return m;

@@ -1,62 +1,44 @@
 #!/usr/bin/env bash
-# run-bench.sh - run every rcgc benchmark and publish the results.
+# run-bench.sh - run every rcgc benchmark; publish a run on request.
 #
 # Usage: scripts/run-bench.sh BUILDDIR [rcgc-bench options...]
-#        scripts/run-bench.sh --publish   (README.md from bench/RESULTS.md)
+#        scripts/run-bench.sh --publish
 #   BUILDDIR  a build configured with -DRCGC_BENCH=ON and built (make bench
 #             does both: BUILDDIR = $(BUILD)/bench)
 #   options   passed to rcgc-bench (--quick, --rounds N, --sizes 100k,1m,4m,
 #             --wall); also read from $BENCH_ARGS
 #
-# Steps:
+# A run writes only to bench/out/ (a --quick trial included):
 #   1. rcgc-bench all: allocator, refcount, collector, young generation and
 #      memory tables on stdout, CSV + markdown in bench/out/;
 #   2. bench/pyworkloads.sh (CPython's stdlib workloads on objalloc), when
 #      present, its markdown table appended (skip with PYWORKLOADS=0;
 #      PYWORKLOADS_RUNS rounds, default 3, 1 with --quick);
-#   3. bench/RESULTS.md: date, machine (uname -m, CPU model, cores), the
-#      command, then every table;
-#   4. README.md: the section between <!-- bench:begin --> and
-#      <!-- bench:end --> replaced by RESULTS.md (left alone if the markers
-#      are missing, or with README_UPDATE=0 for a trial run).
+#   3. bench/out/RESULTS.md: date, machine (uname -m, CPU model, cores), the
+#      command, then every table.
+# --publish (make bench-publish) copies bench/out/RESULTS.md to
+# bench/RESULTS.md, the page README.md links to; nothing else is rewritten.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RESULTS="$ROOT/bench/RESULTS.md"
-README="$ROOT/README.md"
-# Replace the README section between the markers with bench/RESULTS.md.
-publish_readme() {
-    if [ "${README_UPDATE:-1}" = 0 ]; then
-        echo "run-bench: README_UPDATE=0: README.md left alone" >&2
-    elif grep -q '^<!-- bench:begin -->' "$README" 2>/dev/null &&
-        grep -q '^<!-- bench:end -->' "$README"; then
-        awk -v results="$RESULTS" '
-            /^<!-- bench:begin -->/ {
-                print; while ((getline line < results) > 0) print line
-                skip = 1; next
-            }
-            /^<!-- bench:end -->/ { skip = 0 }
-            !skip { print }
-        ' "$README" >"$README.tmp" && mv "$README.tmp" "$README"
-        echo "run-bench: updated the benchmark section of README.md" >&2
-    else
-        echo "run-bench: README.md has no bench markers; only" \
-            "bench/RESULTS.md was written" >&2
-    fi
-}
+OUT="$ROOT/bench/out"
+RESULTS="$OUT/RESULTS.md"
+PUBLISHED="$ROOT/bench/RESULTS.md"
 
-# --publish: only copy an existing bench/RESULTS.md into README.md (for a
-# README that was rewritten after the last run).
 if [ "${1:-}" = --publish ]; then
-    [ -f "$RESULTS" ] || { echo "run-bench: no $RESULTS" >&2; exit 1; }
-    publish_readme
+    if [ ! -f "$RESULTS" ]; then
+        echo "run-bench: no ${RESULTS#"$ROOT"/}: run make bench first" >&2
+        exit 1
+    fi
+    cp "$RESULTS" "$PUBLISHED"
+    echo "run-bench: published ${RESULTS#"$ROOT"/} as" \
+        "${PUBLISHED#"$ROOT"/}" >&2
     exit 0
 fi
 BUILD=${1:?usage: scripts/run-bench.sh BUILDDIR [options]}
 shift
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
 BIN="$BUILD/bench/rcgc-bench"
-OUT="$ROOT/bench/out"
 # shellcheck disable=SC2206
 ARGS=(${BENCH_ARGS:-} "$@")
 
@@ -142,6 +124,5 @@ fi
         echo "</details>"
     fi
 } >"$RESULTS"
-echo "run-bench: wrote ${RESULTS#"$ROOT"/}" >&2
-
-publish_readme
+echo "run-bench: wrote ${RESULTS#"$ROOT"/} (make bench-publish copies it" \
+    "to bench/RESULTS.md)" >&2

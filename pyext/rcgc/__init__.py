@@ -66,12 +66,11 @@ from ._rcgc import (  # noqa: F401
     HeapError,
     Node,
     WeakRef,
+    __version__,
     objalloc_status,
     stop_objalloc,
     use_objalloc,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Heap", "Node", "WeakRef", "HeapError", "census",

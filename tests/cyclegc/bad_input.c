@@ -145,6 +145,13 @@ Test(bad_input, removing_an_unknown_callback_is_refused)
     cr_expect_eq(gc_callback_remove(gt_gc, never_called, &ctx), -1);
 }
 
+Test(bad_input, null_callback_is_refused_with_a_message)
+{
+    cr_expect_eq(gc_callback_add(gt_gc, NULL, NULL), -1);
+    cr_expect_str_eq(gc_error(gt_gc), "gc_callback_add: callback is NULL");
+    cr_expect_eq(gc_collect(gt_gc, 0), 0); /* nothing registered runs */
+}
+
 Test(bad_input, second_collector_on_one_heap_is_refused)
 {
     cr_expect_null(gc_heap_new(gt_rc));

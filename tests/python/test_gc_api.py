@@ -202,6 +202,34 @@ class GarbageDebugTest(RcgcTestCase):
         self.heap.collect()
         self.assertEqual(self.live(), 0)
 
+    def test_garbage_is_one_list_the_user_can_clear(self):
+        # As gc.garbage: the same list every time, and emptying it (not
+        # only clear_garbage()) releases its nodes.
+        self.heap.set_debug(rcgc.DEBUG_SAVEALL)
+        self.heap.rings(2, 3)
+        self.assertEqual(self.heap.collect(), 6)
+        garbage = self.heap.garbage
+        self.assertIs(self.heap.garbage, garbage)
+        self.assertEqual(len(garbage), 6)
+        self.heap.set_debug(0)
+        del garbage[:]
+        self.assertEqual(self.heap.garbage, [])
+        self.heap.collect()
+        self.assertEqual(self.live(), 0)
+
+    def test_each_collection_appends_to_garbage(self):
+        self.heap.set_debug(rcgc.DEBUG_SAVEALL)
+        garbage = self.heap.garbage
+        self.heap.rings(1, 2)
+        self.heap.collect()
+        self.heap.rings(1, 4)
+        self.assertEqual(len(garbage), 2)
+        self.heap.collect()
+        self.assertEqual(len(garbage), 6)
+        self.heap.set_debug(0)
+        self.heap.clear_garbage()
+        self.assertEqual(garbage, [])
+
     def test_debug_constants_match_gc(self):
         import gc
         for name in ("DEBUG_STATS", "DEBUG_COLLECTABLE",
