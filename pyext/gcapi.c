@@ -391,7 +391,8 @@ PyMethodDef heap_gc_methods[] = {
      "uncollectable since the heap was made."},
     {"freeze", FN(Heap_freeze), METH_NOARGS,
      "freeze()\n\nMove every tracked node to the permanent generation, "
-     "which\ncollections ignore."},
+     "which\ncollections ignore, and set every generation's count to 0 "
+     "(as\ngc.freeze())."},
     {"unfreeze", FN(Heap_unfreeze), METH_NOARGS,
      "unfreeze()\n\nMove the permanent generation back into the oldest "
      "one."},
@@ -419,9 +420,10 @@ PyMethodDef heap_gc_methods[] = {
 
 PyGetSetDef heap_gc_getset[] = {
     {"garbage", (getter)Heap_get_garbage, NULL,
-     "A new list of the uncollectable nodes (all unreachable ones with\n"
-     "DEBUG_SAVEALL), like gc.garbage.  The heap holds them until\n"
-     "clear_garbage().",
+     "A new list of the uncollectable legacy nodes (every uncollectable\n"
+     "node with DEBUG_SAVEALL, and every collected one too), like\n"
+     "gc.garbage: what a legacy node reaches is uncollectable and counted,\n"
+     "but not listed.  The heap holds them until clear_garbage().",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
