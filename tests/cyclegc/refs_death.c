@@ -1,8 +1,8 @@
 /* refs_death.c - a count lower than the references held on an object.
  *
- * Restates test_gc test_refcount_errors: `a` is referenced by two objects
- * of the collected set but its count says 1 (one incref missing, the
- * count kept above zero so that nothing frees it at once).  CPython's
+ * Restates test_gc test_refcount_errors: `a` is referenced twice by `b`,
+ * both in the collected set, but its count says 1 (one incref missing,
+ * the count kept above zero so that nothing frees it at once).  CPython's
  * debug build stops in gc_decref with "refcount is too small" and dumps
  * the object (address, refcount 1, type name list).  rcgc's debug build
  * stops when the collection subtracts the second internal reference,
@@ -26,20 +26,20 @@
 
 TestSuite(refs_death, .init = gt_setup);
 
-/* b -> a, c -> a and c -> b, c held from outside (the module dict of the
- * CPython test, holding `a` and `b = [a]`), a's count one short. */
+/* test_refcount_errors (3.14): a = [1, 2, 3]; b = [a, a]; a.append(b);
+ * one Py_DecRef(a) too many; del a, b.  a's count is then 1 while b holds
+ * two references to it. */
 static void
 count_one_short(void)
 {
     RcObject *a = gt_new(&gt_node_type);
     RcObject *b = gt_new(&gt_node_type);
-    RcObject *c = gt_new(&gt_node_type);
     gt_link(b, 0, a);
-    gt_link(c, 0, a);
-    gt_link(c, 1, b);
-    rc_decref(b);
-    rc_decref(a); /* a's count is 2: b's and c's references */
-    a->refcnt--;  /* one incref missing (ctypes Py_DecRef in CPython) */
+    gt_link(b, 1, a);
+    gt_link(a, 0, b);
+    a->refcnt--;  /* ctypes.pythonapi.Py_DecRef(ctypes.py_object(a)) */
+    rc_decref(a); /* del a: count 1, two references from b */
+    rc_decref(b); /* del b */
 }
 
 /* A full collection (gc_refs counted on first touch, reach.c `all`). */

@@ -186,3 +186,31 @@ Test(death_order, non_gc_finalize_never_reruns_after_resurrection)
     cr_expect_null(survivor);
     cr_expect_eq(rc_live_count(heap, &simple_type), 0);
 }
+
+/* Restates test_weakref test_ref_created_during_del (bug #1377858): a
+ * weakref that __del__ makes to its dying object is cleared when the
+ * object goes on dying (no dangling target). */
+static RcObject *ref_from_del;
+
+static void
+weak_to_self(RcObject *op)
+{
+    ref_from_del = rc_weakref_new(heap, op, NULL, NULL, NULL);
+}
+
+static const RcType target_type = {
+    RC_TYPE_HEAD("Target", 0),
+    .size = 16,
+    .finalize = weak_to_self,
+};
+
+Test(death_order, weakref_made_by_finalize_is_cleared_at_death)
+{
+    reset();
+    RcObject *w = rc_new(heap, &target_type);
+    rc_decref(w);
+    cr_assert_not_null(ref_from_del);
+    cr_expect_null(rc_weakref_get(ref_from_del));
+    cr_expect_eq(rc_live_count(heap, &target_type), 0);
+    rc_decref(ref_from_del);
+}
