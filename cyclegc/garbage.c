@@ -132,9 +132,13 @@ call_from_list(GcList *wrcb, GcList *old)
 /* Before: no weakref to the garbage has been touched.  After: every
  * weakref with a callback to a garbage object is cleared, and the
  * callbacks of those that are not garbage themselves have run; weakrefs
- * without a callback, and weakrefs that are garbage, are left for
- * clear_weakrefs (step 5). */
-static void
+ * without a callback, and garbage weakrefs to objects outside the
+ * garbage, are left for clear_weakrefs (step 5).  Returns 1 when
+ * callbacks were called: they may have freed an object outside the
+ * garbage whose garbage weakref then called back too, and that callback
+ * may reach the garbage, so the caller redoes the reachability (CPython
+ * always does). */
+static int
 handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
 {
     RcGcHead *end = &unreachable->head;
@@ -180,6 +184,7 @@ handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
     }
     /* Every weakref with a callback to the garbage is cleared: the
      * callbacks may run. */
+    int called = k != 0 || !gc_list_is_empty(&wrcb);
     for (size_t i = 0; i < k; i++) {
         rc_weakref_call(held[i]);
         rc_decref(held[i]);
@@ -188,6 +193,7 @@ handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
     if (held != inline_buf && held != NULL) {
         oa_meta_free(gc->oa, held, ncb * sizeof(RcObject *));
     }
+    return called;
 }
 
 /* ---- 3. finalize ---------------------------------------------------- */
@@ -332,14 +338,18 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
     /* 1b. */
     out->uncollectable = set_aside(gc, &legacy, old);
     /* 2. */
+    int ran = 0; /* user code that may reach the garbage ran */
     if (split->need & GC_NEED_WEAKREFS) {
-        handle_weakref_callbacks(gc, unreachable, old);
+        ran = handle_weakref_callbacks(gc, unreachable, old);
     }
     GcList final;
     gc_list_init(&final);
     unsigned need;
     /* 3, 4. */
     if ((split->need & GC_NEED_FINALIZE) && finalize_garbage(unreachable)) {
+        ran = 1;
+    }
+    if (ran) {
         /* Redo reachability over the set; the resurrected (and all they
          * reach) go to old with their flag cleared. */
         GcSplit again;
@@ -350,8 +360,9 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         need = again.need; /* sees the weakrefs the finalizers made */
     }
     else {
-        /* No finalizer ran, so no user code could reach the set: nothing
-         * in it died or came back; only the set aside left it. */
+        /* No finalizer and no callback ran, so no user code could reach
+         * the set: nothing in it died or came back; only the set aside
+         * left it. */
         gc_list_merge(unreachable, &final);
         out->collected = split->unreachable - out->uncollectable;
         need = split->need;

@@ -380,3 +380,56 @@ Test(cpython314, freeze_sets_every_count_to_zero)
     rc_decref(x);
     rc_decref(y);
 }
+
+/* ---- resurrection by a weakref callback ----------------------------- */
+
+/* A garbage weakref stays attached until step 5, so it calls back if its
+ * target, outside the garbage, dies earlier - here because the callback
+ * of another weakref (step 2) drops that target's last reference.  Its
+ * callback can reach the garbage and resurrect it; CPython always redoes
+ * the reachability after user code ran (handle_resurrected_objects), and
+ * so does rcgc when a callback ran: g survives intact, not cleared. */
+static RcObject *t_ref;
+
+static void
+resurrect_ctx(RcObject *wr, void *ctx)
+{
+    (void)wr;
+    gt_save(ctx);
+}
+
+static void
+drop_t(RcObject *wr, void *ctx)
+{
+    (void)wr;
+    (void)ctx;
+    RcObject *t = t_ref;
+    t_ref = NULL;
+    rc_decref(t);
+}
+
+Test(cpython314, garbage_resurrected_by_a_weakref_callback_is_not_cleared)
+{
+    gc_disable(gt_gc);
+    t_ref = gt_new(&gt_node_type);
+    RcObject *g = gt_new(&gt_node_type);
+    gt_link(g, 0, g);
+    RcObject *w = rc_weakref_new(gt_rc, t_ref, resurrect_ctx, g, NULL);
+    cr_assert_not_null(w);
+    gt_link(g, 1, w); /* w is garbage with g */
+    rc_decref(w);
+    RcObject *x = gt_new(&gt_node_type);
+    gt_link(x, 0, x);
+    RcObject *xw = rc_weakref_new(gt_rc, x, drop_t, NULL, NULL);
+    cr_assert_not_null(xw);
+    rc_decref(g);
+    rc_decref(x);
+    cr_expect_eq(gc_collect(gt_gc, 2), 1); /* x; g came back */
+    gt_check();
+    cr_assert_eq(gt_nsaved, 1);
+    cr_expect_eq(gt_saved[0], g);
+    cr_expect_eq(gt_node(g)->slot[0], g, "resurrected g was cleared");
+    cr_expect(gt_intact(g));
+    cr_expect_null(rc_weakref_get(gt_node(g)->slot[1]));
+    rc_decref(xw);
+}
