@@ -22,9 +22,9 @@
  *      (gh-135552): a finalizer may still use them;
  *   3. finalize: each object's finalize runs once ever (RC_OBJ_FINALIZED
  *      is set first), holding a temporary reference;
- *   4. resurrection: if a finalizer ran, redo the reachability over the
- *      set (reach.c): what is referenced from outside now, and all it
- *      reaches, moves to `old` intact;
+ *   4. resurrection: if a finalizer or a weakref callback ran, redo the
+ *      reachability over the set (reach.c): what is referenced from
+ *      outside now, and all it reaches, moves to `old` intact;
  *   5. clear weakrefs: every weakref to what is still garbage is cleared
  *      without calling back, including those the finalizers made, and
  *      every weakref that is garbage itself (GH-136401): no code sees an
