@@ -176,17 +176,28 @@ Test(cpython_audit, get_objects_and_referrers_during_a_collection)
 /* ---- test_gc GCCallbackTests.test_collect_garbage ------------------- */
 
 /* Two Uncollectable() pairs (each object has tp_del) and one C1055820
- * self-cycle: the stop callback sees collected 1, uncollectable 4, and
- * gc.garbage holds the 4 Uncollectable objects. */
+ * self-cycle: the stop callbacks see collected 1, uncollectable 4, and
+ * gc.garbage holds the 4 Uncollectable objects.  Then the test's loop
+ * variable `e` still holds the last of them; with the list emptied, the
+ * next collection finds the other pair only: collected 0, uncollectable
+ * 2, and the callback's cleanup (e.partner = None, off the list) leaves
+ * gc.garbage empty. */
 static GcInfo last_stop;
+static int cleanup;
 
 static void
 on_phase(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
 {
-    (void)gc;
     (void)ctx;
-    if (phase == GC_PHASE_STOP) {
-        last_stop = *info;
+    if (phase != GC_PHASE_STOP) {
+        return;
+    }
+    last_stop = *info;
+    if (cleanup) {
+        for (size_t i = 0; i < gc_garbage_count(gc); i++) {
+            gt_link(gc_garbage_get(gc, i), 0, NULL);
+        }
+        gc_garbage_clear(gc);
     }
 }
 
@@ -204,15 +215,22 @@ Test(cpython_audit, collect_garbage_counts_in_the_stop_callback)
     cr_expect_eq(gc_collect(gt_gc, 2), 5);
     cr_expect_eq(last_stop.collected, 1);
     cr_expect_eq(last_stop.uncollectable, 4);
-    cr_expect_eq(gc_garbage_count(gt_gc), 4);
-    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
+    size_t n = gc_garbage_count(gt_gc);
+    cr_assert_eq(n, 4);
+    for (size_t i = 0; i < n; i++) {
         cr_expect_eq(gc_garbage_get(gt_gc, i)->type, &gt_legacy_type);
     }
-    /* the test's cleanup: e.partner = None for each, then drop them */
-    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
-        gt_link(gc_garbage_get(gt_gc, i), 0, NULL);
-    }
-    gc_garbage_clear(gt_gc);
+    RcObject *e = rc_newref(gc_garbage_get(gt_gc, n - 1));
+    cleanup = 1;
+    gc_garbage_clear(gt_gc); /* gc.garbage[:] = [] */
+    cr_expect_eq(gc_collect(gt_gc, 2), 2);
+    cr_expect_eq(last_stop.collected, 0);
+    cr_expect_eq(last_stop.uncollectable, 2);
+    cr_expect_eq(gc_garbage_count(gt_gc), 0, "Uncollectables should be gone");
+    cr_expect_eq(gt_count.legacy_dels, 2);
+    cleanup = 0;
+    gt_link(e, 0, NULL); /* the tearDown's obj.partner = None */
+    rc_decref(e);
     cr_expect_eq(gt_count.legacy_dels, 4);
     cr_expect_eq(gc_callback_remove(gt_gc, on_phase, NULL), 0);
 }
