@@ -10,10 +10,14 @@
  *     order, and size_ub at least its length.
  * Then: thresholds >= 0, counts >= 0; the garbage list holds live
  * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
+ *
+ * Also here: gc_fatal_refs_too_small, the debug builds' stop when a
+ * collection finds more references to an object than its count.
  */
 #include "cyclegc/internal.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
 static int
 fail(const char *fmt, ...)
@@ -107,4 +111,16 @@ gc_check(const GcHeap *gc)
                     gc->garbage_cap);
     }
     return 0;
+}
+
+void
+gc_fatal_refs_too_small(const RcObject *op)
+{
+    fprintf(stderr,
+            "cyclegc: gc_collect: object %p: refcount is too small: count "
+            "%u, but the collected objects hold more references to it "
+            "(type '%s')\n",
+            (const void *)op, (unsigned)op->refcnt, op->type->name);
+    fflush(stderr);
+    abort();
 }

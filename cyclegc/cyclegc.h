@@ -10,6 +10,15 @@
  * checked for resurrection, cleared and freed.  The API mirrors Python's
  * gc module; the names follow it.
  *
+ * Weak references to the garbage, in CPython 3.14's order: those with a
+ * callback are cleared, and the callbacks of those that are not garbage
+ * themselves run, before any finalizer; those without a callback still
+ * return their object while the finalizers run, and are cleared after
+ * them (if the object stays garbage), with every weakref a finalizer made
+ * and every weakref that is garbage, before any garbage is cleared; none
+ * of these calls back.  Differences from CPython, and why:
+ * docs/cpython-differences.md.
+ *
  * Generations 0, 1, 2 with thresholds (2000, 10, 10) as CPython 3.13+,
  * and a permanent generation for frozen objects.  Creating a tracked
  * object may start a collection of the oldest generation over its
@@ -18,7 +27,11 @@
  *
  * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
  * Errors: functions that can fail return -1 (or NULL) and leave a message
- * in gc_error(); nothing aborts on bad input.
+ * in gc_error(); nothing aborts on bad input.  Debug builds (RCGC_DEBUG)
+ * abort when a collection finds more references to an object among the
+ * collected objects than its count ("cyclegc: gc_collect: object 0x...:
+ * refcount is too small: count N, ... (type '...')"); release builds
+ * trust the count, and such an object may be freed while referenced.
  */
 #ifndef RCGC_CYCLEGC_H
 #define RCGC_CYCLEGC_H
@@ -110,7 +123,8 @@ RCGC_API int gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx);
 RCGC_API int gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx);
 
 /* Move every tracked object to the permanent generation (ignored by
- * collections), and back into the oldest generation. */
+ * collections) and set every generation's count to 0, as gc.freeze();
+ * unfreeze moves them back into the oldest generation. */
 RCGC_API void gc_freeze(GcHeap *gc);
 RCGC_API void gc_unfreeze(GcHeap *gc);
 RCGC_API size_t gc_get_freeze_count(const GcHeap *gc);
@@ -140,8 +154,11 @@ RCGC_API int gc_untrack(RcObject *op);
 /* The garbage list: uncollectable objects (and with DEBUG_SAVEALL every
  * unreachable one), each held by a strong reference.  Uncollectable are
  * the unreachable objects whose type has legacy_del and every unreachable
- * object they reach (CPython lists only the first kind); they are put on
- * the list before any garbage is cleared. */
+ * object they reach; all are counted (gc_collect, stats, callbacks), but
+ * only those whose type has legacy_del are listed, as in CPython (with
+ * DEBUG_SAVEALL all of them).  They are put on the list before any
+ * garbage is finalized or cleared, so clearing a referrer cannot free
+ * them. */
 RCGC_API size_t gc_garbage_count(const GcHeap *gc);
 RCGC_API RcObject *gc_garbage_get(const GcHeap *gc, size_t i);
 /* Drop the list's references (objects may then die or be collected). */

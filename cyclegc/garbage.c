@@ -7,26 +7,34 @@
  * list is a real doubly-linked list at all times: refcount's untrack hook
  * may unlink any object of any list at any moment, and each loop that
  * runs user code re-reads the head of its list instead of keeping a
- * pointer to the next object.  Following CPython's gc_collect_main:
+ * pointer to the next object.  Following CPython 3.14's gc_collect_main:
  *
  *   1. legacy finalizers: objects whose type has legacy_del, and all they
  *      reach inside the set, move to `legacy` (uncollectable; the list
  *      itself is the work queue, so no recursion and no extra memory);
- *   2. weak references: weakrefs that are themselves garbage are
- *      detached (they never call back); every weakref to a garbage object
- *      is detached, and those with a callback (necessarily reachable now)
- *      are held and called after all are detached, so a callback sees a
- *      cleared reference and cannot reach garbage through another one;
+ *      the owners of a legacy_del (every object of `legacy` with
+ *      DEBUG_SAVEALL) go to the garbage list, and `legacy` to old;
+ *   2. weakref callbacks: every weakref *with a callback* to a garbage
+ *      object is cleared; those that are not garbage themselves are held
+ *      and called after all are cleared, so a callback sees a cleared
+ *      reference and cannot reach garbage through another one.  Weakrefs
+ *      without a callback stay, and so do the weakrefs that are garbage
+ *      (gh-135552): a finalizer may still use them;
  *   3. finalize: each object's finalize runs once ever (RC_OBJ_FINALIZED
  *      is set first), holding a temporary reference;
- *   4. resurrection: if a finalizer ran, redo the reachability over the
- *      set (reach.c): what is referenced from outside now, and all it
- *      reaches, moves to `old` intact;
- *   5. clear: type->clear on each remaining object, holding a temporary
+ *   4. resurrection: if a finalizer or a weakref callback ran, redo the
+ *      reachability over the set (reach.c): what is referenced from
+ *      outside now, and all it reaches, moves to `old` intact;
+ *   5. clear weakrefs: every weakref to what is still garbage is cleared
+ *      without calling back, including those the finalizers made, and
+ *      every weakref that is garbage itself (GH-136401): no code sees an
+ *      object after its clear;
+ *   6. clear: type->clear on each remaining object, holding a temporary
  *      reference; objects die as their counts drop (refcount frees them
- *      and unlinks them); one still alive afterwards moves to `old`;
- *   (1b) the uncollectable go to the garbage list (strong references)
- *      and to `old` right after step 1, before any user code runs.
+ *      and unlinks them); one still alive afterwards moves to `old`.
+ * The garbage list takes its references in step 1, before any user code
+ * runs: clearing the garbage that refers to a legacy object cannot free
+ * it (CPython appends after step 6, and can).
  */
 #include "cyclegc/internal.h"
 
@@ -121,17 +129,20 @@ call_from_list(GcList *wrcb, GcList *old)
     }
 }
 
-static void
-handle_weakrefs(GcHeap *gc, GcList *unreachable, GcList *old)
+/* Before: no weakref to the garbage has been touched.  After: every
+ * weakref with a callback to a garbage object is cleared, and the
+ * callbacks of those that are not garbage themselves have run; weakrefs
+ * without a callback, and garbage weakrefs to objects outside the
+ * garbage, are left for clear_weakrefs (step 5).  Returns 1 when
+ * callbacks were called: they may have freed an object outside the
+ * garbage whose garbage weakref then called back too, and that callback
+ * may reach the garbage, so the caller redoes the reachability (CPython
+ * always does). */
+static int
+handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
 {
     RcGcHead *end = &unreachable->head;
     size_t ncb = 0;
-    for (RcGcHead *g = gc_list_first(unreachable); g != end; g = gc_next(g)) {
-        RcObject *op = gc_obj(g);
-        if (op->type == &rc_weakref_type) {
-            rc_weakref_detach(op); /* garbage never calls back */
-        }
-    }
     for (RcGcHead *g = gc_list_first(unreachable); g != end; g = gc_next(g)) {
         RcObject *op = gc_obj(g);
         for (RcObject *wr = rc_weakref_first(op); wr != NULL;
@@ -152,7 +163,13 @@ handle_weakrefs(GcHeap *gc, GcList *unreachable, GcList *old)
         RcObject *wr = rc_weakref_first(op);
         while (wr != NULL) {
             RcObject *next = rc_weakref_next(wr);
-            if (rc_weakref_has_callback(wr) && !is_garbage(wr)) {
+            if (!rc_weakref_has_callback(wr)) {
+                wr = next; /* cleared in step 5, after the finalizers */
+                continue;
+            }
+            /* A garbage weakref is cleared and never calls back: its
+             * callback could reach (and resurrect) the garbage. */
+            if (!is_garbage(wr)) {
                 rc_incref(wr);
                 if (held != NULL && k < ncb) {
                     held[k++] = wr;
@@ -165,7 +182,9 @@ handle_weakrefs(GcHeap *gc, GcList *unreachable, GcList *old)
             wr = next;
         }
     }
-    /* Every weakref to the garbage is cleared: callbacks may run. */
+    /* Every weakref with a callback to the garbage is cleared: the
+     * callbacks may run. */
+    int called = k != 0 || !gc_list_is_empty(&wrcb);
     for (size_t i = 0; i < k; i++) {
         rc_weakref_call(held[i]);
         rc_decref(held[i]);
@@ -174,6 +193,7 @@ handle_weakrefs(GcHeap *gc, GcList *unreachable, GcList *old)
     if (held != inline_buf && held != NULL) {
         oa_meta_free(gc->oa, held, ncb * sizeof(RcObject *));
     }
+    return called;
 }
 
 /* ---- 3. finalize ---------------------------------------------------- */
@@ -201,7 +221,29 @@ finalize_garbage(GcList *unreachable)
     return ran;
 }
 
-/* ---- 5. clear ------------------------------------------------------- */
+/* ---- 5. clear weakrefs --------------------------------------------- */
+
+/* Before: `final` holds what stays garbage after the finalizers.
+ * After: no weakref points at an object of `final`, and every weakref of
+ * `final` is cleared; none called back (CPython 3.14 clear_weakrefs).
+ * Runs no user code. */
+static void
+clear_weakrefs(GcList *final)
+{
+    RcGcHead *end = &final->head;
+    for (RcGcHead *g = gc_list_first(final); g != end; g = gc_next(g)) {
+        RcObject *op = gc_obj(g);
+        if (op->type == &rc_weakref_type) {
+            rc_weakref_detach(op);
+        }
+        RcObject *wr;
+        while ((wr = rc_weakref_first(op)) != NULL) {
+            rc_weakref_detach(wr);
+        }
+    }
+}
+
+/* ---- 6. clear ------------------------------------------------------- */
 
 static int
 visit_prefetch(RcObject *r, void *arg)
@@ -247,12 +289,41 @@ delete_garbage(GcHeap *gc, GcList *final, GcList *old)
     }
 }
 
+/* ---- 1b. the garbage list ------------------------------------------ */
+
+/* The set aside go to the garbage list now, before any garbage is
+ * finalized or cleared: clearing the garbage that refers to them must not
+ * free them (CPython appends them after, and can free one whose only
+ * referrer was cleared).  Listed are the owners of a legacy_del (every
+ * object of the set with DEBUG_SAVEALL), as in CPython: what they reach
+ * is uncollectable too and counted, but not listed; the owners hold it.
+ * Returns the number of objects set aside; `legacy` ends in old. */
+static size_t
+set_aside(GcHeap *gc, GcList *legacy, GcList *old)
+{
+    size_t m = 0;
+    for (RcGcHead *g = gc_list_first(legacy); g != &legacy->head;
+         g = gc_next(g)) {
+        RcObject *op = gc_obj(g);
+        if (gc->debug & GC_DEBUG_UNCOLLECTABLE) {
+            debug_object(gc, "uncollectable", op);
+        }
+        m++;
+        if ((gc->debug & GC_DEBUG_SAVEALL) || op->type->legacy_del != NULL) {
+            (void)gc_garbage_append(gc, op);
+        }
+    }
+    gc_list_merge(legacy, old);
+    return m;
+}
+
 /* ---- the whole ------------------------------------------------------ */
 
 void
 gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                       const GcSplit *split, GcOutcome *out)
 {
+    /* 1. */
     GcList legacy;
     gc_list_init(&legacy);
     if (split->need & GC_NEED_LEGACY) {
@@ -264,27 +335,21 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
             debug_object(gc, "collectable", gc_obj(g));
         }
     }
+    /* 1b. */
+    out->uncollectable = set_aside(gc, &legacy, old);
+    /* 2. */
+    int ran = 0; /* user code that may reach the garbage ran */
     if (split->need & GC_NEED_WEAKREFS) {
-        handle_weakrefs(gc, unreachable, old);
+        ran = handle_weakref_callbacks(gc, unreachable, old);
     }
-    /* The set aside go to the garbage list now, before anything is
-     * cleared: clearing the garbage that refers to them must not free
-     * them (CPython appends them after, and can free one whose only
-     * referrer was cleared). */
-    size_t m = 0;
-    for (RcGcHead *g = gc_list_first(&legacy); g != &legacy.head;
-         g = gc_next(g)) {
-        if (gc->debug & GC_DEBUG_UNCOLLECTABLE) {
-            debug_object(gc, "uncollectable", gc_obj(g));
-        }
-        m++;
-        (void)gc_garbage_append(gc, gc_obj(g));
-    }
-    out->uncollectable = m;
-    gc_list_merge(&legacy, old);
     GcList final;
     gc_list_init(&final);
+    unsigned need;
+    /* 3, 4. */
     if ((split->need & GC_NEED_FINALIZE) && finalize_garbage(unreachable)) {
+        ran = 1;
+    }
+    if (ran) {
         /* Redo reachability over the set; the resurrected (and all they
          * reach) go to old with their flag cleared. */
         GcSplit again;
@@ -292,12 +357,20 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         gc_reach_split(unreachable, old, &final, 0, &again);
         oa_heap_release(gc->oa);
         out->collected = again.unreachable;
+        need = again.need; /* sees the weakrefs the finalizers made */
     }
     else {
-        /* No finalizer ran, so no user code could reach the set: nothing
-         * in it died or came back; only the set aside left it. */
+        /* No finalizer and no callback ran, so no user code could reach
+         * the set: nothing in it died or came back; only the set aside
+         * left it. */
         gc_list_merge(unreachable, &final);
-        out->collected = split->unreachable - m;
+        out->collected = split->unreachable - out->uncollectable;
+        need = split->need;
     }
+    /* 5. */
+    if (need & GC_NEED_WEAKREFS) {
+        clear_weakrefs(&final);
+    }
+    /* 6. */
     delete_garbage(gc, &final, old);
 }

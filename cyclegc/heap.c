@@ -361,8 +361,8 @@ gc_freeze(GcHeap *gc)
 {
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
+        gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */
     }
-    gc->gens[0].count = 0;
 }
 
 void

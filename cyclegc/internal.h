@@ -251,6 +251,11 @@ typedef struct GcSplit {
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     int all, GcSplit *split);
 
+/* check.c: print "cyclegc: gc_collect: object <op>: refcount is too
+ * small: count N, ... (type '<name>')" and abort (debug builds, reach.c:
+ * the collected objects hold more references to op than its count). */
+void gc_fatal_refs_too_small(const RcObject *op) __attribute__((noreturn));
+
 /* heap.c: 1 when this is the only GcHeap of the process (no tracked
  * object of another heap exists that a traverse could report). */
 int gc_heap_alone(void);

@@ -135,6 +135,22 @@ update_refs(GcList *young)
 
 /* ---- 2. subtract_refs ----------------------------------------------- */
 
+/* gc_refs(r) would go below 0: objects of young hold more references to
+ * r than its count (a missing incref somewhere).  Debug builds stop with
+ * a message (CPython's debug build: "refcount is too small").  Release
+ * builds trust the count, as CPython's: gc_refs stays 0, and r is freed
+ * as soon as its counted references are dropped, while others still
+ * point at it. */
+static inline void
+refs_too_small(RcObject *r)
+{
+#ifdef RCGC_DEBUG
+    gc_fatal_refs_too_small(r);
+#else
+    (void)r;
+#endif
+}
+
 static inline void
 subtract_one(Pass *p, RcObject *r)
 {
@@ -149,6 +165,9 @@ subtract_one(Pass *p, RcObject *r)
     if (w & GC_PREV_COLLECTING) {
         if ((w >> GC_REFS_SHIFT) != 0) {
             g->prev = w - ((uintptr_t)1 << GC_REFS_SHIFT);
+        }
+        else {
+            refs_too_small(r);
         }
     }
     else if (p->all) {
@@ -172,8 +191,9 @@ visit_subtract(RcObject *r, void *arg)
 /* Before: gc_refs = refcount (or, when p->all, not set yet: each
  * object is counted when the walk or a reference first reaches it).
  * After: gc_refs = references from outside young (never below 0: a
- * traverse that reports more references than the count holds cannot
- * underflow it).  Returns the number of objects of young. */
+ * traverse that reports more references than the count holds is a count
+ * that is too small, see refs_too_small).  Returns the number of objects
+ * of young. */
 static size_t
 subtract_refs(GcList *young, Pass *p)
 {

@@ -235,8 +235,27 @@ fz_full_check(int heap)
             continue;
         }
         if (in_u[id]) {
-            FZ_CHECK(w->cbcalls == cb_before[id],
-                     "weakref %d in the garbage called back", id);
+            /* A weakref in the garbage stays attached while the
+             * finalizers run (CPython 3.14), and after them if it was
+             * resurrected: it may call back when its target dies by
+             * count meanwhile - a target outside the garbage, or one the
+             * collector does not track (a leaf held by the garbage). */
+            FzObj *t = &fz->obj[w->target];
+            FZ_CHECK(w->cbcalls == cb_before[id] ||
+                         (!t->alive &&
+                          (!in_u[w->target] || !is_tracked_kind(t->kind))),
+                     "weakref %d in the garbage called back (target %d: "
+                     "kind %d, garbage %d, alive %d)",
+                     id, w->target, t->kind, in_u[w->target], t->alive);
+        }
+        else if (w->alive && in_u[w->target] && !w->has_cb &&
+                 fz->obj[w->target].alive && rc_weakref_get(w->op) != NULL) {
+            /* A weakref without a callback is cleared after the
+             * finalizers, and only if its target stayed garbage: this
+             * one was resurrected (gh-135552). */
+            FZ_CHECK(rc_weakref_get(w->op) == fz->obj[w->target].op,
+                     "weakref %d to resurrected %d points elsewhere", id,
+                     w->target);
         }
         else if (w->alive && in_u[w->target] && !was_cleared[id] &&
                  (is_tracked_kind(fz->obj[w->target].kind) ||

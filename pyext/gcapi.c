@@ -451,8 +451,8 @@ PyMethodDef heap_gc_methods[] = {
      "uncollectable since the heap was made."},
     {"freeze", FN(Heap_freeze), METH_NOARGS,
      "freeze($self, /)\n--\n\nMove every tracked node to the permanent "
-     "generation, "
-     "which\ncollections ignore."},
+     "generation, which\ncollections ignore, and set every generation's "
+     "count to 0 (as\ngc.freeze())."},
     {"unfreeze", FN(Heap_unfreeze), METH_NOARGS,
      "unfreeze($self, /)\n--\n\nMove the permanent generation back into the "
      "oldest "
@@ -484,10 +484,11 @@ PyMethodDef heap_gc_methods[] = {
 
 PyGetSetDef heap_gc_getset[] = {
     {"garbage", (getter)Heap_get_garbage, NULL,
-     "The uncollectable nodes (all unreachable ones with DEBUG_SAVEALL),\n"
-     "like gc.garbage: one list per heap, to which each collection\n"
-     "appends; it holds its nodes until they are removed from it\n"
-     "(del heap.garbage[:], or clear_garbage()).",
+     "The uncollectable legacy nodes (every unreachable node with\n"
+     "DEBUG_SAVEALL), like gc.garbage: what a legacy node reaches is\n"
+     "uncollectable and counted, but not listed.  One list per heap, to\n"
+     "which each collection appends; it holds its nodes until they are\n"
+     "removed from it (del heap.garbage[:], or clear_garbage()).",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

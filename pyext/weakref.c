@@ -78,7 +78,11 @@ weakref_new(HeapObject *heap, RcObject *target, PyObject *callback)
     self->prev = NULL;
     self->next = NULL;
     heap_enter(heap);
-    self->wr = rc_weakref_new(heap->rc, target, wr_callback, self, NULL);
+    /* Without a Python callback the rcgc weakref has none either: the
+     * collector clears such weakrefs after the finalizers (CPython 3.14),
+     * and those with a callback before them. */
+    self->wr = rc_weakref_new(
+        heap->rc, target, callback != NULL ? wr_callback : NULL, self, NULL);
     heap_leave(heap);
     if (self->wr == NULL) {
         const char *why = rc_heap_error(heap->rc);
@@ -204,7 +208,11 @@ PyDoc_STRVAR(WeakRef_doc,
              "if any, is called as callback(weakref) after the node died "
              "(only if\n"
              "this WeakRef is still alive then); its exceptions go to\n"
-             "sys.unraisablehook.");
+             "sys.unraisablehook.  In a collection, as in CPython 3.14, a "
+             "WeakRef with\n"
+             "a callback is cleared before any finalizer runs, one without "
+             "still\n"
+             "returns its node to the finalizers and is cleared after them.");
 
 PyTypeObject WeakRef_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rcgc.WeakRef",

@@ -28,8 +28,10 @@
  *        the reference back; a count still above zero means finalize
  *        stored a new reference: op is resurrected, stays alive (tracked
  *        again if step 1 of rc_zero untracked it), and we stop;
- *     2. legacy_del (CPython's tp_del) the same way, each time;
- *     3. weak references are cleared, then their callbacks run (weakref.c);
+ *     2. weak references are cleared, then their callbacks run (weakref.c);
+ *     3. legacy_del (CPython's tp_del) as in step 1, each time the count
+ *        reaches zero (CPython's subtype_dealloc order: finalize, clear
+ *        weakrefs, tp_del);
  *     4. untrack op if it is tracked;
  *     5. the type's dealloc, or the default: decref every reference that
  *        traverse finds (those decrefs land in step 1 of rc_zero);
@@ -150,10 +152,10 @@ destroy(RcHeap *heap, RcObject *op)
             return;
         }
     }
-    if (type->legacy_del != NULL &&
-        resurrected_by(heap, op, type->legacy_del)) {
-        return;
-    }
+    /* Weakrefs go before legacy_del, as in CPython's subtype_dealloc
+     * (test_finalization test_legacy_resurrect: "weakrefs are cleared
+     * before tp_del is called"), so a legacy_del that resurrects leaves
+     * no weakref alive and its callback has run. */
     if (op->flags & RC_OBJ_HAS_WEAKREFS) {
         rc_weakrefs_clear(heap, op);
 #ifdef RCGC_DEBUG
@@ -164,6 +166,10 @@ destroy(RcHeap *heap, RcObject *op)
                      type->name);
         }
 #endif
+    }
+    if (type->legacy_del != NULL &&
+        resurrected_by(heap, op, type->legacy_del)) {
+        return;
     }
     size_t nbytes = rc_block_size(op);
     if (type->flags & RC_TYPE_GC) {

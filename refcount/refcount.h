@@ -104,8 +104,11 @@ struct RcType {
      * storing a new reference to it.  Optional. */
     void (*finalize)(RcObject *op);
     /* Legacy finalizer (CPython's tp_del): runs each time the count
-     * reaches zero; an object with one that is part of cyclic garbage is
-     * uncollectable and goes to the collector's garbage list. Optional. */
+     * reaches zero, after finalize and after the object's weak references
+     * were cleared (their callbacks have run), as CPython's
+     * subtype_dealloc; it may resurrect the object.  An object with one
+     * that is part of cyclic garbage is uncollectable and goes to the
+     * collector's garbage list. Optional. */
     void (*legacy_del)(RcObject *op);
     /* Release what the object owns; the block itself is freed by
      * refcount after it returns.  NULL: release every reference found by

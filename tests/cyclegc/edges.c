@@ -41,7 +41,11 @@ weakref_to_self(RcObject *op)
     }
 }
 
-Test(edges, weakref_made_by_a_finalizer_is_cleared_when_its_target_dies)
+/* CPython 3.14 (GH-136401, test_gc
+ * test_function_tp_clear_leaves_consistent_state): a weakref that a
+ * finalizer makes to an object that stays garbage is cleared with the
+ * others before any clear, without calling back. */
+Test(edges, weakref_made_by_a_finalizer_is_cleared_without_callback)
 {
     gc_disable(gt_gc);
     gt_fin_hook = weakref_to_self;
@@ -52,8 +56,7 @@ Test(edges, weakref_made_by_a_finalizer_is_cleared_when_its_target_dies)
     cr_assert_not_null(made_weakref);
     cr_expect_eq(gt_count.deallocs, 3);
     cr_expect_null(rc_weakref_get(made_weakref));
-    cr_expect_eq(weak_log.calls, 1);
-    cr_expect_eq(weak_log.cleared, 1);
+    cr_expect_eq(weak_log.calls, 0);
     rc_decref(made_weakref);
     cr_expect_eq(weak_log.released, 1);
 }

@@ -1,11 +1,13 @@
 /* weakrefs.c - weak references to cyclic garbage.
  *
- * CPython's rules (gc.c handle_weakrefs, test_gc's weakref tests):
- * weak references to unreachable objects are cleared before any
- * finalizer runs; the callback of a weak reference that itself survives
- * the collection is called once and sees the reference already cleared;
- * a weak reference that is part of the garbage never calls back, whether
- * its target is garbage or alive. */
+ * CPython 3.14's rules (gc.c handle_weakref_callbacks, clear_weakrefs;
+ * test_gc's weakref tests): weak references with a callback to
+ * unreachable objects are cleared before any finalizer runs, and the
+ * callback of one that itself survives the collection is called once and
+ * sees the reference already cleared; weak references without a callback
+ * are cleared after the finalizers (cpython314.c shows that order); a
+ * weak reference that is part of the garbage is cleared with it and never
+ * calls back, whether its target is garbage or alive. */
 #include "cyclegc/gcutil.h"
 
 #include <criterion/criterion.h>
@@ -170,7 +172,7 @@ Test(weakrefs, weakref_held_by_live_object_calls_back)
     cr_expect_eq(log.released, 1);
 }
 
-Test(weakrefs, weakref_to_resurrected_object_is_cleared_before_finalize)
+Test(weakrefs, weakref_with_callback_to_resurrected_object_is_cleared)
 {
     WeakLog log = {0};
     gc_disable(gt_gc);
