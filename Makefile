@@ -45,7 +45,8 @@ release: deps-build
 
 debug: deps-check
 	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug \
-	    -DRCGC_DEBUG=ON -DRCGC_VALGRIND=ON -DRCGC_WERROR=$(WERROR) >/dev/null
+	    -DRCGC_DEBUG=ON -DRCGC_CHECKED=ON -DRCGC_VALGRIND=ON \
+	    -DRCGC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(BUILD)/debug -j $(JOBS)
 
 asan: deps-check

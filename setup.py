@@ -27,7 +27,7 @@ os.chdir(HERE)  # sources are given relative to the root
 def sources():
     """The C sources, relative to the repository root, in a stable order."""
     out = []
-    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+    for layer in ("base", "objalloc", "refcount", "cyclegc", "pyext"):
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.c"))))
     # The allocator switch (rcgc.use_objalloc) shares rcgc-python's glue.
@@ -37,7 +37,7 @@ def sources():
 
 def headers():
     out = []
-    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+    for layer in ("base", "objalloc", "refcount", "cyclegc", "pyext"):
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.h"))))
     return out + ["rcgc.h", os.path.join("launcher", "pyalloc.h")]

@@ -9,21 +9,23 @@
  *   - the list's descents is at least the adjacent pairs out of address
  *     order, and size_ub at least its length.
  * Then: thresholds >= 0, counts >= 0; the garbage list holds live
- * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
+ * objects.  A failure reports "cyclegc: gc_check: ..." and returns -1.
  */
 #include "cyclegc/internal.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
+/* Report the first violation (RCGC_ERROR_CHECK) and return -1. */
 static int
 fail(const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
     va_start(ap, fmt);
-    fputs("cyclegc: gc_check: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    rcgc_report(RCGC_ERROR_CHECK, "cyclegc: gc_check: %s", what);
     return -1;
 }
 

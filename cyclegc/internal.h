@@ -58,6 +58,7 @@
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
 
+#include "base/base.h"
 #include "cyclegc/cyclegc.h"
 
 #include <stdalign.h>

@@ -18,7 +18,7 @@
  *   4. large blocks: the list links, the large set, the count and bytes;
  *      the freed mappings kept for reuse: their count and bytes, none
  *      live.
- * The first violation is printed ("objalloc: oa_heap_check: ...") and the
+ * The first violation is reported ("objalloc: oa_heap_check: ...") and the
  * function returns -1.
  */
 #include "objalloc/internal.h"
@@ -27,15 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Report the first violation (RCGC_ERROR_CHECK) and return -1. */
 static int
 fail(const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fprintf(stderr, "objalloc: oa_heap_check: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    rcgc_report(RCGC_ERROR_CHECK, "objalloc: oa_heap_check: %s", what);
     return -1;
 }
 

@@ -18,7 +18,8 @@
  *   4. p is the start of a block (else it is an interior pointer);
  *   5. the block is live (trailer is not the freed mark: double free);
  *   6. its guard bytes are intact.
- * Each failure prints "objalloc: <fn>: pointer 0x...: <what>" and aborts.
+ * Each failure reports "objalloc: <fn>: pointer 0x...: <what>" (base.h's
+ * error path) and aborts.
  *
  * Thread guard (debug): every call that touches a heap swaps its owner
  * word from 0 to a per-thread token and back; finding another thread's
@@ -28,35 +29,28 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 _Noreturn void
 oa_fatal(const char *fn, const void *p, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "objalloc: %s: pointer %p: ", fn, p);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("objalloc: %s: pointer %p: %s", fn, p, what);
 }
 
 _Noreturn void
 oa_fatal_heap(const char *fn, const OaHeap *heap, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "objalloc: %s: heap %p: ", fn, (const void *)heap);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("objalloc: %s: heap %p: %s", fn, (const void *)heap, what);
 }
 
 #if OA_CHECKED

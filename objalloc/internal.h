@@ -46,6 +46,7 @@
 #ifndef RCGC_OBJALLOC_INTERNAL_H
 #define RCGC_OBJALLOC_INTERNAL_H
 
+#include "base/base.h"
 #include "objalloc/objalloc.h"
 
 #include <stdatomic.h>
@@ -89,10 +90,10 @@
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
 
-/* Fill bytes of debug builds, defined once. */
-#define OA_FILL_NEW   0xCD
-#define OA_FILL_FREE  0xDD
-#define OA_FILL_GUARD 0xFD
+/* Fill bytes of debug builds (defined once, in base/base.h). */
+#define OA_FILL_NEW   RCGC_FILL_NEW
+#define OA_FILL_FREE  RCGC_FILL_FREE
+#define OA_FILL_GUARD RCGC_FILL_GUARD
 
 #define OA_CLASS_SIZE(c) (((size_t)(c) + 1) << OA_ALIGN_SHIFT)
 
@@ -336,7 +337,8 @@ OaLarge oa_large_read(const void *p);
 
 /* ---- debug (debug.c) ------------------------------------------------ */
 
-/* "objalloc: <fn>: pointer <p>: <what>" on stderr, then abort(). */
+/* "objalloc: <fn>: pointer <p>: <what>" through the error path (base.h),
+ * then abort(). */
 _Noreturn void oa_fatal(const char *fn, const void *p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 _Noreturn void oa_fatal_heap(const char *fn, const OaHeap *heap,

@@ -26,23 +26,20 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#define FREED_BYTE 0xDDu
-#define FREED_U32  0xDDDDDDDDu
-#define FREED_PTR  ((uintptr_t)0xDDDDDDDDDDDDDDDDull)
+#define FREED_BYTE ((unsigned)RCGC_FILL_FREE)
+#define FREED_U32  (FREED_BYTE * 0x01010101u)
+#define FREED_PTR  ((uintptr_t)FREED_U32 << 32 | FREED_U32)
 
 void
 rc_fatal(const char *fn, const RcObject *op, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fprintf(stderr, "refcount: %s: object %p: ", fn, (const void *)op);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("refcount: %s: object %p: %s", fn, (const void *)op, what);
 }
 
 static void

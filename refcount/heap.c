@@ -217,24 +217,25 @@ check_counters(const RcHeap *heap)
     for (size_t i = 0; i < heap->nstats; i++) {
         const RcTypeStats *st = &heap->stats[i];
         if (st->created - st->freed != st->live) {
-            fprintf(stderr,
-                    "refcount: rc_heap_check: type '%s': created %llu - "
-                    "freed %llu != live %zu\n",
-                    st->type->name, (unsigned long long)st->created,
-                    (unsigned long long)st->freed, st->live);
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: type '%s': created %llu - "
+                        "freed %llu != live %zu",
+                        st->type->name, (unsigned long long)st->created,
+                        (unsigned long long)st->freed, st->live);
             return -1;
         }
         if (rc_map_get(&heap->typeidx, (uintptr_t)st->type) != i + 1) {
-            fprintf(stderr, "refcount: rc_heap_check: type index broken\n");
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: type index broken");
             return -1;
         }
         live += st->live;
     }
     if (live != heap->live_total) {
-        fprintf(stderr,
-                "refcount: rc_heap_check: live total %zu != sum over "
-                "types %zu\n",
-                heap->live_total, live);
+        rcgc_report(RCGC_ERROR_CHECK,
+                    "refcount: rc_heap_check: live total %zu != sum over "
+                    "types %zu",
+                    heap->live_total, live);
         return -1;
     }
     return 0;
@@ -244,8 +245,8 @@ int
 rc_heap_check(const RcHeap *heap)
 {
     if (heap->deallocating || heap->pending != NULL) {
-        fprintf(stderr, "refcount: rc_heap_check: called during "
-                        "deallocation (pending objects)\n");
+        rcgc_report(RCGC_ERROR_CHECK, "refcount: rc_heap_check: called "
+                                      "during deallocation (pending objects)");
         return -1;
     }
     if (check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {

@@ -4,7 +4,7 @@
  * library hides them.  Files of the layer:
  *
  *   heap.c     RcHeap: creation, errors, hooks, counters, rc_heap_check
- *   ptrmap.c   RcPtrMap: open-addressing hash map pointer -> word
+ *   ptrmap.c   RcPtrMap: base.h's hash map on oa_meta_malloc memory
  *   object.c   type checks, rc_new / rc_new_var, immortals
  *   dealloc.c  rc_zero: the deallocation loop, finalizers, default dealloc
  *   weakref.c  weak references and their callbacks
@@ -13,40 +13,25 @@
 #ifndef RCGC_REFCOUNT_INTERNAL_H
 #define RCGC_REFCOUNT_INTERNAL_H
 
+#include "base/base.h"
 #include "refcount/refcount.h"
 
 #include <stdint.h>
 
 /* ---- pointer map ------------------------------------------------------
  *
- * Open addressing with linear probing over a power-of-two table of
- * (key, value) pairs; key 0 marks an empty slot, so 0 is never a key.
- * Deletion shifts the following run back (no tombstones), so a lookup
- * stops at the first empty slot.
- * Invariants: count < cap / 2 + 1 (load at most one half after a
- * reserve), every key sits in the run that starts at its home slot. */
-typedef struct RcPtrEntry {
-    uintptr_t key; /* 0: empty */
-    uintptr_t val;
-} RcPtrEntry;
+ * base.h's RcgcMap (pointer -> word; key 0 never used), with its slots in
+ * oa_meta_malloc memory (ptrmap.c), so that failure injection and the
+ * heap's limit apply. */
+typedef RcgcMap RcPtrMap;
 
-typedef struct RcPtrMap {
-    RcPtrEntry *slots; /* cap entries, or NULL when cap == 0 */
-    size_t cap;        /* 0 or a power of two */
-    size_t count;      /* keys present */
-} RcPtrMap;
-
-/* Make room for `extra` more keys (memory from oa_meta_malloc, so failure
- * injection and the heap's limit apply).  0, or -1 when out of memory
- * (the map is unchanged). */
+/* Make room for `extra` more keys.  0, or -1 when out of memory (the map
+ * is unchanged). */
 int rc_map_reserve(OaHeap *oa, RcPtrMap *map, size_t extra);
-/* The value of key, or 0 when absent. */
-uintptr_t rc_map_get(const RcPtrMap *map, uintptr_t key);
-/* Insert or update; room must have been reserved. */
-void rc_map_put(RcPtrMap *map, uintptr_t key, uintptr_t val);
-/* Remove key; returns its value, or 0 when absent. */
-uintptr_t rc_map_remove(RcPtrMap *map, uintptr_t key);
 void rc_map_free(OaHeap *oa, RcPtrMap *map);
+#define rc_map_get    rcgc_map_get
+#define rc_map_put    rcgc_map_put
+#define rc_map_remove rcgc_map_remove
 
 /* ---- the heap ---------------------------------------------------------
  *

@@ -293,10 +293,10 @@ rc_weakrefs_check(const RcHeap *heap)
             continue;
         }
         if (!(op->flags & RC_OBJ_HAS_WEAKREFS)) {
-            fprintf(stderr,
-                    "refcount: rc_heap_check: object %p has weakrefs but "
-                    "no RC_OBJ_HAS_WEAKREFS flag\n",
-                    (void *)op);
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: object %p has weakrefs but "
+                        "no RC_OBJ_HAS_WEAKREFS flag",
+                        (void *)op);
             return -1;
         }
         RcObject *prev = NULL;
@@ -304,10 +304,10 @@ rc_weakrefs_check(const RcHeap *heap)
              wr = wref(wr)->next) {
             if (!is_weakref(wr) || wref(wr)->target != op ||
                 wref(wr)->prev != prev) {
-                fprintf(stderr,
-                        "refcount: rc_heap_check: weakref list of object "
-                        "%p broken at %p\n",
-                        (void *)op, (void *)wr);
+                rcgc_report(RCGC_ERROR_CHECK,
+                            "refcount: rc_heap_check: weakref list of object "
+                            "%p broken at %p",
+                            (void *)op, (void *)wr);
                 return -1;
             }
             prev = wr;
