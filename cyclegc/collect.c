@@ -62,7 +62,7 @@ debug_start(GcHeap *gc, int generation)
 }
 
 static void
-record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
+record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
              const GcOutcome *out, uint64_t pause)
 {
     GcEvent *e = &gc->events[gc->nevents % GC_EVENT_LOG];
@@ -70,7 +70,8 @@ record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
     e->seq = gc->nevents;
     e->generation = generation;
     e->reason = reason;
-    e->examined = examined;
+    e->examined = split->examined;
+    e->visits = split->visits;
     e->collected = out->collected;
     e->uncollectable = out->uncollectable;
     e->pause_ns = pause;
@@ -123,10 +124,11 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc_list_init(&reachable);
     gc_list_init(&unreachable);
     GcSplit split;
-    /* A full collection with nothing frozen, in the only heap of the
-     * process, holds every tracked object a traverse can report. */
-    int all = full && gc_list_is_empty(&gc->permanent) && gc_heap_alone();
-    gc_reach_split(&young, &reachable, &unreachable, all, &split);
+    /* A full collection with nothing frozen holds every tracked object
+     * of the heap (other heaps' objects are told apart in reach.c). */
+    int all = full && gc_list_is_empty(&gc->permanent);
+    gc_reach_split(&young, &reachable, &unreachable, all ? gc->rc : NULL,
+                   &split);
     size_t examined = split.examined;
     /* 5. */
     size_t survivors = examined - split.unreachable;
@@ -146,7 +148,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc->stats[generation].collected += out->collected;
     gc->stats[generation].uncollectable += out->uncollectable;
     uint64_t pause = now_ns() - t0;
-    record_event(gc, generation, reason, examined, out, pause);
+    record_event(gc, generation, reason, &split, out, pause);
     if (gc->debug & GC_DEBUG_STATS) {
         fprintf(gc_stream(gc),
                 "gc: done, %zu unreachable, %zu uncollectable, %.4fs "

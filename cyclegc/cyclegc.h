@@ -171,6 +171,9 @@ typedef struct GcEvent {
     uint64_t collected;
     uint64_t uncollectable;
     uint64_t pause_ns; /* wall time of the collection */
+    uint64_t visits;   /* objects visited by the reachability passes'
+                          walks of the list (examined x passes, 2 to 4):
+                          the collection's work, free of timing noise */
 } GcEvent;
 
 /* The most recent collections, oldest first: fills up to cap and returns

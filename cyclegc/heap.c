@@ -20,7 +20,6 @@
 #include "cyclegc/internal.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <string.h>
 
 /* ---- lists ---------------------------------------------------------- */
@@ -145,15 +144,6 @@ on_pressure(OaHeap *oa, size_t nbytes, void *ctx)
 
 /* ---- creation ------------------------------------------------------- */
 
-/* GcHeaps alive in the process (reach.c skips a pass when it is 1). */
-static atomic_long heaps_alive;
-
-int
-gc_heap_alone(void)
-{
-    return atomic_load_explicit(&heaps_alive, memory_order_relaxed) == 1;
-}
-
 GcHeap *
 gc_heap_new(RcHeap *rc)
 {
@@ -193,7 +183,6 @@ gc_heap_new(RcHeap *rc)
                        .track = on_track};
     rc_heap_set_gc_hooks(rc, &hooks);
     oa_heap_set_pressure(oa, on_pressure, gc);
-    atomic_fetch_add(&heaps_alive, 1);
     return gc;
 }
 
@@ -219,7 +208,6 @@ gc_heap_destroy(GcHeap *gc)
     }
     RcHeap *rc = gc->rc;
     OaHeap *oa = gc->oa;
-    atomic_fetch_sub(&heaps_alive, 1);
     if (!gc->own_rc) {
         gc_garbage_clear(gc);
         for (int i = 0; i < GC_NGENERATIONS; i++) {

@@ -236,9 +236,9 @@ int gc_list_sort(GcHeap *gc, GcList *l);
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
- * order.  young ends empty.  Runs no user code.  Fills *split.  all:
- * young holds every tracked object that a traverse can report, so
- * "tracked" is enough to be a member (saves the update_refs pass). */
+ * order.  young ends empty.  Runs no user code.  Fills *split.  all, when
+ * not NULL: young holds every tracked object of that heap, so "tracked
+ * by it" is enough to be a member (saves the update_refs pass). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -248,13 +248,10 @@ typedef struct GcSplit {
     size_t examined;    /* objects of young */
     size_t unreachable; /* of them, appended to unreachable */
     unsigned need;      /* GC_NEED_* found among the unreachable */
+    uint64_t visits;    /* objects visited by the passes' list walks */
 } GcSplit;
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
-                    int all, GcSplit *split);
-
-/* heap.c: 1 when this is the only GcHeap of the process (no tracked
- * object of another heap exists that a traverse could report). */
-int gc_heap_alone(void);
+                    const RcHeap *all, GcSplit *split);
 
 /* garbage.c: the unreachable set after the reachability passes. */
 typedef struct GcOutcome {

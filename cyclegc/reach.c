@@ -14,13 +14,13 @@
  *   2. subtract_refs:  for each reference op -> r found by traverse with
  *                      r COLLECTING, gc_refs(r) -= 1.  Afterwards gc_refs
  *                      counts only references from outside young.
- *                      When young holds every tracked object a traverse
- *                      can report (`all`: a full collection, nothing
- *                      frozen, the only GcHeap of the process), step 1
- *                      is folded into this walk: "tracked" is enough to
- *                      be a member, so an object is counted (gc_refs =
- *                      refcount) when the walk or the first reference
- *                      reaches it, and the heap is walked once less.
+ *                      When young holds every tracked object of its heap
+ *                      (`all`: a full collection, nothing frozen), step
+ *                      1 is folded into this walk: "tracked by this
+ *                      heap" is enough to be a member, so an object is
+ *                      counted (gc_refs = refcount) when the walk or the
+ *                      first reference reaches it, and the heap is
+ *                      walked once less.
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED.  One scan in list order
  *                      (address order, most often) decides each object
@@ -75,8 +75,9 @@ typedef struct Pass {
     unsigned pending;    /* entries of the ring in use (mark) */
     RcGcHead *stack;     /* mark stack, linked through prev words */
     RcGcHead *last_kept; /* the last object the scan kept */
-    int all;             /* young holds every tracked object a traverse
-                            can reach: no update_refs pass (see top) */
+    int all;             /* young holds every tracked object of this heap
+                            (see top): no update_refs pass */
+    const RcHeap *rc;    /* young's heap (membership test when all) */
     size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
 
@@ -151,8 +152,12 @@ subtract_one(Pass *p, RcObject *r)
             g->prev = w - ((uintptr_t)1 << GC_REFS_SHIFT);
         }
     }
-    else if (p->all) {
-        /* an object of young the walk has not reached: count it now */
+    else if (p->all && rc_heap_of(r) == p->rc) {
+        /* an object of young the walk has not reached: count it now.
+         * (Tracked by another heap: not ours, left alone.  Asked once per
+         * object of young, on its first reference; the heap's own test,
+         * not a process-wide count of heaps, so that other heaps do not
+         * change this heap's work.) */
         g->prev = (initial_refs(r) - 1) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
 }
@@ -403,20 +408,25 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
 }
 
 void
-gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable, int all,
-               GcSplit *split)
+gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
+               const RcHeap *all, GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
     p.last_kept = &young->head;
-    p.all = all;
+    p.all = all != NULL;
+    p.rc = all;
+    unsigned walks = 2; /* subtract_refs and mark */
     if (!all) {
         update_refs(young);
+        walks++;
     }
     split->examined = subtract_refs(young, &p);
     mark(young, &p);
+    walks += p.ntentative != 0; /* partition */
+    split->visits = (uint64_t)walks * split->examined;
     if (p.ntentative == 0) {
         /* All reachable: every prev link is real again (the first one
          * is set by the merge). */
