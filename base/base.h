@@ -22,6 +22,8 @@
  * storage, listed here so that a new one is a visible decision):
  *   objalloc/addrmap.c   oa_map_root, map_lock: the arena address map
  *   objalloc/largeset.c  set: live large-block addresses (one struct)
+ *   objalloc/large.c     quarantine (debug builds): freed large blocks
+ *                        held back to name double and interior frees
  *   objalloc/arena.c     next_hint, unsupported: mmap placement hints
  *   objalloc/debug.c     thread_token (thread-local, debug): thread guard
  *   cyclegc/collect.c    active (thread-local): the heap collecting on

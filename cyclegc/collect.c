@@ -206,6 +206,10 @@ gc_collect_reason(GcHeap *gc, int generation, GcReason reason)
 long
 gc_collect(GcHeap *gc, int generation)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_collect");
+        return -1;
+    }
     if (generation < 0 || generation >= GC_NGENERATIONS) {
         gc_set_error(gc, "gc_collect: invalid generation %d (0..%d)",
                      generation, GC_NGENERATIONS - 1);

@@ -200,10 +200,36 @@ untrack_all(GcList *l)
     gc_list_init(l);
 }
 
+/* Is destroying gc now a use after free for a caller up the stack?  Then
+ * say why (RCGC_ERROR_MISUSE, and in gc_error) and return 1. */
+static int
+destroy_refused(GcHeap *gc)
+{
+    const char *why = NULL;
+    if (gc->collecting) {
+        why = "a collection of this heap is running (the call came from a "
+              "finalizer, a weakref callback or a gc callback); destroy it "
+              "after gc_collect returns";
+    }
+    else if (rc_heap_busy(gc->rc)) {
+        why = "rc_decref is deallocating objects of this heap (the call "
+              "came from a finalizer, a weakref callback or a dealloc); "
+              "destroy it after that rc_decref returns";
+    }
+    if (why == NULL) {
+        return 0;
+    }
+    rcgc_report(RCGC_ERROR_MISUSE,
+                "cyclegc: gc_heap_destroy: heap %p: refused: %s", (void *)gc,
+                why);
+    gc_set_error(gc, "gc_heap_destroy: refused: %s", why);
+    return 1;
+}
+
 void
 gc_heap_destroy(GcHeap *gc)
 {
-    if (gc == NULL) {
+    if (gc == NULL || destroy_refused(gc)) {
         return;
     }
     RcHeap *rc = gc->rc;
@@ -227,9 +253,20 @@ gc_heap_destroy(GcHeap *gc)
     }
 }
 
+/* "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */
+void
+gc_null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "cyclegc: %s: heap is NULL", fn);
+}
+
 RcHeap *
 gc_heap_rc(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_heap_rc");
+        return NULL;
+    }
     return gc->rc;
 }
 
@@ -265,6 +302,10 @@ gc_isenabled(const GcHeap *gc)
 void
 gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
 {
+    if (gc == NULL || count == NULL) {
+        gc_null_heap(gc == NULL ? "gc_get_count" : "gc_get_count (count)");
+        return;
+    }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         count[i] = gc->gens[i].count;
     }

@@ -125,6 +125,13 @@ visit_add(RcObject *r, void *arg)
 size_t
 gc_get_referents(RcObject *const *objs, size_t n, RcObject **buf, size_t cap)
 {
+    if ((objs == NULL && n != 0) || (buf == NULL && cap != 0)) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "cyclegc: gc_get_referents: %s is NULL with %zu entries",
+                    objs == NULL && n != 0 ? "objs" : "buf",
+                    objs == NULL && n != 0 ? n : cap);
+        return (size_t)-1;
+    }
     Collect c = {buf, cap, 0};
     for (size_t i = 0; i < n; i++) {
         RcObject *op = objs[i];

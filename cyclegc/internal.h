@@ -213,6 +213,9 @@ size_t gc_list_size(GcList *l);
 
 /* ---- cross-file functions ------------------------------------------- */
 
+/* heap.c: report "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */
+void gc_null_heap(const char *fn);
+
 /* heap.c: record a message for gc_error (printf format). */
 void gc_set_error(GcHeap *gc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -78,6 +78,7 @@ typedef struct Pass {
     int all;             /* young holds every tracked object of this heap
                             (see top): no update_refs pass */
     const RcHeap *rc;    /* young's heap (membership test when all) */
+    const RcObject *cur; /* the object subtract_refs traverses */
     size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
 
@@ -162,10 +163,34 @@ subtract_one(Pass *p, RcObject *r)
     }
 }
 
+#if defined(RCGC_DEBUG)
+/* Debug builds: a referent whose header holds objalloc's freed fill was
+ * freed while referenced (the referrer stored it without rc_incref, or
+ * someone decref'd it once too often).  Reading its type would crash
+ * without a word: stop with a message instead (test: bad_input_death). */
+static void
+check_referent(const Pass *p, const RcObject *r)
+{
+    const uint32_t fill = RCGC_FILL_FREE * 0x01010101u;
+    uint32_t type_low = (uint32_t)(uintptr_t)r->type;
+    if (r->refcnt == fill || type_low == fill) {
+        rcgc_fatal("cyclegc: gc_collect: object %p (type '%s') refers to "
+                   "%p, a freed object (its header holds the freed fill "
+                   "0x%02x): a reference stored without rc_incref, or one "
+                   "rc_decref too many",
+                   (const void *)p->cur, p->cur->type->name, (const void *)r,
+                   RCGC_FILL_FREE);
+    }
+}
+#endif
+
 static int
 visit_subtract(RcObject *r, void *arg)
 {
     Pass *p = arg;
+#if defined(RCGC_DEBUG)
+    check_referent(p, r);
+#endif
     prefetch_head(r);
     RcObject *old = ring_swap(p, r);
     if (old != NULL) {
@@ -190,6 +215,7 @@ subtract_refs(GcList *young, Pass *p)
             g->prev = initial_refs(op) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         }
         n++;
+        p->cur = op;
         op->type->traverse(op, visit_subtract, p);
     }
     for (unsigned i = 0; i < RING; i++) {

@@ -315,6 +315,10 @@ int
 oa_heap_check(const OaHeap *heap)
 {
     size_t nused_pools[OA_NCLASSES] = {0};
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_check");
+        return -1;
+    }
     if (check_arenas(heap, nused_pools) != 0 ||
         check_classes(heap, nused_pools) != 0 || check_large(heap) != 0) {
         return -1;

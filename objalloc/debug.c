@@ -53,6 +53,13 @@ oa_fatal_heap(const char *fn, const OaHeap *heap, const char *fmt, ...)
     rcgc_fatal("objalloc: %s: heap %p: %s", fn, (const void *)heap, what);
 }
 
+void *
+oa_null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "objalloc: %s: heap is NULL", fn);
+    return NULL;
+}
+
 #if OA_CHECKED
 
 static size_t *

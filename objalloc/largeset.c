@@ -75,6 +75,26 @@ oa_largeset_remove(const void *p)
     return found;
 }
 
+#if OA_DEBUG
+/* Debug builds: every live block is looked at (O(live large blocks)), on
+ * the path of a pointer that is not ours, which is rare. */
+const void *
+oa_largeset_containing(const void *p)
+{
+    const char *q = p;
+    const void *found = NULL;
+    pthread_mutex_lock(&set.lock);
+    for (size_t i = 0; i < set.map.cap && found == NULL; i++) {
+        const char *b = (const char *)set.map.slots[i].key;
+        if (b != NULL && b < q && q < b + oa_large_read(b).nbytes) {
+            found = b;
+        }
+    }
+    pthread_mutex_unlock(&set.lock);
+    return found;
+}
+#endif
+
 bool
 oa_largeset_has(const void *p)
 {

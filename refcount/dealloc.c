@@ -97,6 +97,30 @@ rc_zero(RcObject *op)
     heap->deallocating = 0;
 }
 
+/* A resurrected GC object goes to the collector's youngest generation,
+ * whether it was untracked for its deferral (step 1 of rc_zero) or is
+ * still tracked in any generation, the permanent one included (it died by
+ * a direct decref): one rule, as CPython re-tracks a resurrected object
+ * as young (test: freeze.c, resurrected_frozen_object_*). */
+static void
+track_young(RcHeap *heap, RcObject *op)
+{
+    int was = (op->flags & RC_OBJ_WAS_TRACKED) != 0;
+    op->flags &= ~RC_OBJ_WAS_TRACKED;
+    if (!(op->type->flags & RC_TYPE_GC) || !heap->has_hooks) {
+        return;
+    }
+    if (!was) {
+        if (rc_gc_head(op)->next == 0) {
+            return; /* untracked by its owner: stays so */
+        }
+        rc_untrack(heap, op);
+    }
+    if (heap->hooks.track != NULL) {
+        heap->hooks.track(heap->hooks.ctx, op);
+    }
+}
+
 /* Call fn(op) holding a temporary reference; 1 when op came back to life
  * (fn stored a new reference), 0 when the count is back to 0. */
 static int
@@ -105,12 +129,7 @@ resurrected_by(RcHeap *heap, RcObject *op, void (*fn)(RcObject *))
     op->refcnt = 1;
     fn(op);
     if (op->refcnt == RC_IMMORTAL || --op->refcnt != 0) {
-        if (op->flags & RC_OBJ_WAS_TRACKED) {
-            op->flags &= ~RC_OBJ_WAS_TRACKED;
-            if (heap->has_hooks && heap->hooks.track != NULL) {
-                heap->hooks.track(heap->hooks.ctx, op);
-            }
-        }
+        track_young(heap, op);
         return 1;
     }
     return 0;

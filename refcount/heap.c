@@ -53,6 +53,17 @@ rc_heap_destroy(RcHeap *heap)
     if (heap == NULL) {
         return;
     }
+    if (heap->deallocating) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_heap_destroy: heap %p: refused: rc_decref "
+                    "is deallocating its objects (the call came from a "
+                    "finalizer, a weakref callback or a dealloc); destroy it "
+                    "after that rc_decref returns",
+                    (void *)heap);
+        rc_set_error(heap, "refcount: rc_heap_destroy: refused during "
+                           "deallocation");
+        return;
+    }
     OaHeap *oa = heap->oa;
     int own = heap->own_oa;
     rc_map_free(oa, &heap->weakrefs);
@@ -82,7 +93,16 @@ rc_heap_of(const RcObject *op)
 const char *
 rc_heap_error(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        return "refcount: rc_heap_error: heap is NULL";
+    }
     return heap->has_error ? heap->error : NULL;
+}
+
+int
+rc_heap_busy(const RcHeap *heap)
+{
+    return heap != NULL && heap->deallocating;
 }
 
 void
@@ -244,6 +264,11 @@ check_counters(const RcHeap *heap)
 int
 rc_heap_check(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_heap_check: heap is NULL");
+        return -1;
+    }
     if (heap->deallocating || heap->pending != NULL) {
         rcgc_report(RCGC_ERROR_CHECK, "refcount: rc_heap_check: called "
                                       "during deallocation (pending objects)");

@@ -85,6 +85,15 @@ rc_stats_of(RcHeap *heap, const RcType *type)
 void rc_set_error(RcHeap *heap, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Checks 1-3 of check.c on op (NULL, freed fill, type magic): abort with
+ * a message naming fn when one fails. */
+void rc_check_object(const char *fn, const RcObject *op);
+
+/* The objalloc heap whose block holds op's header, or NULL (op is not in
+ * any heap's memory: a stack, static or malloc'd pointer).  O(1), reads
+ * no memory the library does not own. */
+OaHeap *rc_block_owner(const RcObject *op);
+
 /* Print "refcount: <fn>: object <op>: <what>" and abort. */
 void rc_fatal(const char *fn, const RcObject *op, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));

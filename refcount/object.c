@@ -135,6 +135,10 @@ static RcObject *
 new_object(RcHeap *heap, const RcType *type, size_t nitems, int var,
            const char *fn)
 {
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE, "refcount: %s: heap is NULL", fn);
+        return NULL;
+    }
     RcTypeStats *st = type_entry(heap, type, fn);
     if (st == NULL) {
         return NULL;

@@ -127,9 +127,28 @@ RcObject *
 rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
                RcWeakRelease release)
 {
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_weakref_new: heap is NULL");
+        return NULL;
+    }
     if (target == NULL) {
         return refuse(heap, "target is NULL");
     }
+    OaHeap *owner = rc_block_owner(target);
+    if (owner == NULL) {
+        rc_set_error(heap,
+                     "refcount: rc_weakref_new: target %p is not an object "
+                     "(no block of any heap holds it)",
+                     (void *)target);
+        return NULL;
+    }
+    if (owner != heap->oa) {
+        return refuse(heap, "target lives in another heap");
+    }
+#ifdef RCGC_DEBUG
+    rc_check_object("rc_weakref_new", target); /* a freed one aborts */
+#endif
     if (target->type == NULL || target->type->magic != RC_TYPE_MAGIC) {
         return refuse(heap, "target is not an object");
     }
@@ -138,9 +157,6 @@ rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
     }
     if (target->refcnt == 0) {
         return refuse(heap, "target is dead");
-    }
-    if (rc_heap_fast(target) != heap) {
-        return refuse(heap, "target lives in another heap");
     }
     RcObject *wr = rc_new(heap, &rc_weakref_type);
     if (wr == NULL) {
