@@ -31,7 +31,7 @@ def sources():
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.c"))))
     # The allocator switch (rcgc.use_objalloc) shares rcgc-python's glue.
-    out.append(os.path.join("launcher", "pyalloc.c"))
+    out.append(os.path.join("pyalloc", "pyalloc.c"))
     return out
 
 
@@ -40,7 +40,7 @@ def headers():
     for layer in ("base", "objalloc", "refcount", "cyclegc", "pyext"):
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.h"))))
-    return out + ["rcgc.h", os.path.join("launcher", "pyalloc.h")]
+    return out + ["rcgc.h", os.path.join("pyalloc", "pyalloc.h")]
 
 
 DEBUG = os.environ.get("RCGC_PYEXT_DEBUG", "") not in ("", "0")
