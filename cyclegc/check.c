@@ -80,6 +80,34 @@ check_list(const GcHeap *gc, const GcList *l, const char *name)
     return 0;
 }
 
+/* CPython's validate_list: between two phases of a collection, l is a
+ * consistent circular list of objects of GC types with real links, and
+ * each has GC_OBJ_UNREACHABLE exactly when `unreachable` says so.  1 when
+ * it holds; else the first violation is reported and 0 returned (for
+ * RCGC_ASSERT_EXPENSIVE: the assertion names the phase).  O(length). */
+int
+gc_list_valid(const GcList *l, uint32_t unreachable)
+{
+    const RcGcHead *head = &l->head;
+    const RcGcHead *prev = head;
+    for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
+        if (g == NULL || ((uintptr_t)g & GC_PREV_FLAGS) != 0 ||
+            gc_prev(g) != prev) {
+            return fail("list %p: bad link at %p after %p", (const void *)l,
+                        (const void *)g, (const void *)prev) == 0;
+        }
+        const RcObject *op = gc_obj((RcGcHead *)(uintptr_t)g);
+        if (!rc_is_gc(op) || (op->flags & GC_OBJ_UNREACHABLE) != unreachable) {
+            return fail("list %p: object %p: flags 0x%x, expected "
+                        "unreachable bit 0x%x",
+                        (const void *)l, (const void *)op, op->flags,
+                        unreachable) == 0;
+        }
+        prev = g;
+    }
+    return gc_prev(head) == prev;
+}
+
 int
 gc_check(const GcHeap *gc)
 {

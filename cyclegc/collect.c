@@ -116,6 +116,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     for (int i = 0; i <= generation; i++) {
         gc_list_merge(&gc->gens[i].list, &young);
     }
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(&young, 0));
     int full = generation == GC_NGENERATIONS - 1;
     GcList *old = &gc->gens[full ? generation : generation + 1].list;
     /* 3, 4. */
@@ -130,6 +131,9 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc_reach_split(&young, &reachable, &unreachable, all ? gc->rc : NULL,
                    &split);
     size_t examined = split.examined;
+    RCGC_ASSERT(split.unreachable <= examined);
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(&reachable, 0) &&
+                          gc_list_valid(&unreachable, GC_OBJ_UNREACHABLE));
     /* 5. */
     size_t survivors = examined - split.unreachable;
     if (full) {
@@ -140,6 +144,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
         gc->long_lived_pending += survivors;
     }
     gc_list_merge(&reachable, old);
+    RCGC_ASSERT(gc_list_is_empty(&young) && gc_list_is_empty(&reachable));
     oa_heap_release(gc->oa);
     /* 6. */
     gc_handle_unreachable(gc, &unreachable, old, &split, out);
@@ -186,6 +191,9 @@ collect_with_callbacks(GcHeap *gc, int generation, GcReason reason)
     invoke_callbacks(gc, GC_PHASE_STOP, generation, &out);
     gc->collecting = 0;
     active = outer;
+    /* A full collection walked the heap: check all of it (as long). */
+    RCGC_ASSERT_EXPENSIVE(generation != GC_NGENERATIONS - 1 ||
+                          gc_check(gc) == 0);
     return n;
 }
 

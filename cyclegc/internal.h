@@ -211,6 +211,11 @@ void gc_list_merge(GcList *from, GcList *to);
 /* Objects on l (walks it). */
 size_t gc_list_size(GcList *l);
 
+/* check.c: l is consistent (links, GC types, GC_OBJ_UNREACHABLE equal to
+ * `unreachable` on every object): 1, else a report and 0.  For the
+ * expensive asserts between collection phases. */
+int gc_list_valid(const GcList *l, uint32_t unreachable);
+
 /* ---- cross-file functions ------------------------------------------- */
 
 /* heap.c: report "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */

@@ -286,6 +286,9 @@ drain_stack(Pass *p)
 {
     while (p->stack != NULL) {
         RcGcHead *g = p->stack;
+        /* on the stack: COLLECTING and VISITED, pushed once */
+        RCGC_ASSERT((g->prev & (GC_PREV_COLLECTING | GC_PREV_VISITED)) ==
+                    (GC_PREV_COLLECTING | GC_PREV_VISITED));
         p->stack = (RcGcHead *)(g->prev & ~GC_PREV_FLAGS);
         g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
         RcObject *op = gc_obj(g);
@@ -409,6 +412,8 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
             link_tail(reachable, &rtail, g);
         }
         else {
+            /* passed by the scan with gc_refs 0 and never reached */
+            RCGC_ASSERT((w & GC_PREV_TENTATIVE) && (w >> GC_REFS_SHIFT) == 0);
             const RcType *t = op->type;
             uint32_t flags = op->flags;
             need |= t->legacy_del != NULL ? GC_NEED_LEGACY : 0;
@@ -451,6 +456,9 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
     }
     split->examined = subtract_refs(young, &p);
     mark(young, &p);
+    /* the scan's end: ring and mark stack drained (invariant of step 3) */
+    RCGC_ASSERT(p.stack == NULL && p.pending == 0);
+    RCGC_ASSERT(p.ntentative <= split->examined);
     walks += p.ntentative != 0; /* partition */
     split->visits = (uint64_t)walks * split->examined;
     if (p.ntentative == 0) {

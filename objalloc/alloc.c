@@ -59,6 +59,8 @@ static inline void *
 pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
 {
     OaBlock *b = pool->free;
+    /* a used pool: of class c, owned, with a block to give (internal.h) */
+    RCGC_ASSERT(pool->cls == c && pool->heap == heap && b != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     OaBlock *next = b->next;
     pool->nused++;
@@ -129,6 +131,7 @@ pool_free(OaPool *pool, OaBlock *b)
     oa_block_takeback(pool->heap, pool, (char *)b);
 #endif
     OaBlock *old = pool->free;
+    RCGC_ASSERT(pool->nused > 0 && pool->heap != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     b->next = old;
     oa_mem_hide(b, sizeof(OaBlock));

@@ -461,6 +461,8 @@ release(OaLarge *h)
         h->next->prev = h->prev;
         oa_mem_hide(h->next, sizeof *h);
     }
+    RCGC_ASSERT(heap->nlarge > 0 && heap->large_bytes >= h->nbytes);
+    RCGC_ASSERT(!oa_largeset_has(h + 1)); /* out of the set first */
     heap->nlarge--;
     heap->large_bytes -= h->nbytes;
     oa_mem_open(h, total_size(h->nbytes));

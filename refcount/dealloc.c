@@ -49,6 +49,8 @@ static void
 push_pending(RcHeap *heap, RcObject *op)
 {
     RcGcHead *head = rc_gc_head(op);
+    /* on the stack at most once: only a transition to 0 pushes */
+    RCGC_ASSERT(op->refcnt == 0 && !(op->flags & RC_OBJ_DEFERRED));
     uint32_t flags = op->flags | RC_OBJ_DEFERRED;
     if (head->next != 0 && rc_untrack(heap, op)) {
         flags |= RC_OBJ_WAS_TRACKED;
@@ -63,6 +65,9 @@ pop_pending(RcHeap *heap)
 {
     RcObject *op = heap->pending;
     RcGcHead *head = rc_gc_head(op);
+    /* the pending stack's invariant (top of file) */
+    RCGC_ASSERT(heap->deallocating && op->refcnt == 0 &&
+                (op->flags & RC_OBJ_DEFERRED) && head->next == 0);
     heap->pending = (RcObject *)head->prev;
     head->prev = 0;
     op->flags &= ~RC_OBJ_DEFERRED;
@@ -91,10 +96,13 @@ rc_zero(RcObject *op)
     }
     heap->deallocating = 1;
     destroy(heap, op);
+    /* Each destroy pushes the children that die and returns: the loop
+     * ends when no death is pending, with O(1) C stack for any graph. */
     while (heap->pending != NULL) {
         destroy(heap, pop_pending(heap));
     }
     heap->deallocating = 0;
+    RCGC_ASSERT_EXPENSIVE(rc_check_counters(heap) == 0);
 }
 
 /* A resurrected GC object goes to the collector's youngest generation,
@@ -159,10 +167,12 @@ visit_release(RcObject *ref, void *arg)
     return 0;
 }
 
+/* Steps 1-6 of destroy (top of file); op's count is 0. */
 static void
 destroy(RcHeap *heap, RcObject *op)
 {
     const RcType *type = op->type;
+    RCGC_ASSERT(op->refcnt == 0 && type->magic == RC_TYPE_MAGIC);
     if (type->finalize != NULL && !(op->flags & RC_OBJ_FINALIZED)) {
         op->flags |= RC_OBJ_FINALIZED;
         if (resurrected_by(heap, op, type->finalize)) {
@@ -200,6 +210,7 @@ destroy(RcHeap *heap, RcObject *op)
         type->dealloc(op);
     }
     RcTypeStats *st = rc_stats_of(heap, type);
+    RCGC_ASSERT(st != NULL && st->live > 0 && heap->live_total > 0);
     st->live--;
     st->freed++;
     heap->live_total--;

@@ -230,8 +230,8 @@ rc_total_refs(const RcHeap *heap)
 
 /* ---- check ---------------------------------------------------------- */
 
-static int
-check_counters(const RcHeap *heap)
+int
+rc_check_counters(const RcHeap *heap)
 {
     size_t live = 0;
     for (size_t i = 0; i < heap->nstats; i++) {
@@ -274,7 +274,7 @@ rc_heap_check(const RcHeap *heap)
                                       "during deallocation (pending objects)");
         return -1;
     }
-    if (check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
+    if (rc_check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
         return -1;
     }
     return oa_heap_check(heap->oa);

@@ -67,6 +67,11 @@ struct RcHeap {
  * resurrection tracks it again. */
 #define RC_OBJ_WAS_TRACKED (1u << 3)
 
+/* heap.c: the counters add up (per type and in total); 0, else a report
+ * and -1.  O(types): the expensive level runs it after each deallocation
+ * loop. */
+int rc_check_counters(const RcHeap *heap);
+
 /* Counters of a type already seen by this heap (NULL when never seen). */
 RcTypeStats *rc_stats_find(RcHeap *heap, const RcType *type);
 /* The same, adding a zeroed entry when missing; NULL when out of memory. */

@@ -177,6 +177,9 @@ rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
     }
     rc_map_put(&heap->weakrefs, (uintptr_t)target, (uintptr_t)wr);
     target->flags |= RC_OBJ_HAS_WEAKREFS;
+    /* the map names target's newest weakref, the list hangs from it */
+    RCGC_ASSERT(rc_map_get(&heap->weakrefs, (uintptr_t)target) ==
+                (uintptr_t)wr);
     return wr;
 }
 
