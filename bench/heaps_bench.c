@@ -158,9 +158,6 @@ bench_heaps(void)
     table_note(t, "visits: objects walked by the reachability passes "
                   "(GcEvent.visits): 2 per node alone and beside (subtract "
                   "and mark); 3 beside a second heap before issue 20.");
-    3 per node alone and beside(
-        it was 4 "
-                 "beside a second heap before issue 20).");
     table_finish(t);
     return 0;
 }
