@@ -107,6 +107,8 @@ in_range(size_t gap, size_t i, size_t j)
     return gap <= j ? (gap < i && i <= j) : (gap < i || i <= j);
 }
 
+/* Delete key by backward shift (top of file): the run after its slot
+ * moves back over the hole wherever a key's home allows. */
 uintptr_t
 rcgc_map_remove(RcgcMap *map, uintptr_t key)
 {

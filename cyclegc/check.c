@@ -29,6 +29,9 @@ fail(const char *fmt, ...)
     return -1;
 }
 
+/* One list: links aligned, non-zero and symmetric; objects of GC types,
+ * alive, without collector bits outside a collection; descents and
+ * size_ub at least what the walk counts. */
 static int
 check_list(const GcHeap *gc, const GcList *l, const char *name)
 {
@@ -108,6 +111,8 @@ gc_list_valid(const GcList *l, uint32_t unreachable)
     return gc_prev(head) == prev;
 }
 
+/* Every list (gens, permanent), the generation counters, the garbage
+ * list: the invariants of internal.h, first violation reported. */
 int
 gc_check(const GcHeap *gc)
 {

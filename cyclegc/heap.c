@@ -144,6 +144,9 @@ on_pressure(OaHeap *oa, size_t nbytes, void *ctx)
 
 /* ---- creation ------------------------------------------------------- */
 
+/* A collector on rc (or on a heap of its own): lists, CPython's
+ * thresholds, refcount's hooks and objalloc's pressure callback.  No
+ * process-wide state: several heaps never see each other. */
 GcHeap *
 gc_heap_new(RcHeap *rc)
 {

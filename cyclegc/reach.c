@@ -438,6 +438,7 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
     split->need = need;
 }
 
+/* Steps 1-4 of the file opening; `all` folds step 1 into step 2. */
 void
 gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                const RcHeap *all, GcSplit *split)

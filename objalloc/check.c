@@ -119,6 +119,8 @@ check_blocks(const OaPool *pool, size_t nlisted)
 }
 #endif
 
+/* Step 2 for one used or full pool of arena a: header, free list, and
+ * block states; counts the pool in nused_pools[class]. */
 static int
 check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
            size_t *nused_pools)
@@ -159,6 +161,8 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
 #endif
 }
 
+/* Step 1 for one arena: registered in the map, nfree against its free
+ * list and uncarved tail, then each carved pool (step 2). */
 static int
 check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
 {
@@ -221,6 +225,8 @@ check_buckets(const OaHeap *heap)
     return 0;
 }
 
+/* Step 1 over the heap: every arena, the buckets against nfree and the
+ * mask, at most one all-free arena. */
 static int
 check_arenas(const OaHeap *heap, size_t *nused_pools)
 {
@@ -274,6 +280,8 @@ check_classes(const OaHeap *heap, const size_t *nused_pools)
     return 0;
 }
 
+/* Step 4: the large list both ways, each block in the large set, count
+ * and bytes; the kept mappings' count and bytes. */
 static int
 check_large(const OaHeap *heap)
 {

@@ -140,6 +140,8 @@ oa_block_bad_fill(const OaPool *pool, const char *b)
 #endif
 }
 
+/* A block leaves the free list for a request of n: (debug) its freed
+ * fill must be intact, then fill, guard, trailer and checker hooks. */
 void
 oa_block_handout(OaHeap *heap, OaPool *pool, char *b, size_t n)
 {
@@ -214,6 +216,8 @@ oa_block_resize(OaHeap *heap, OaPool *pool, char *b, size_t n)
 
 #if OA_DEBUG
 
+/* Checks 1-6 of the file opening, in order; the first that fails
+ * aborts with a message naming fn, p and the check. */
 void
 oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
 {

@@ -401,6 +401,8 @@ sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes)
     }
 }
 
+/* In order: p is a quarantined block (double free), inside one
+ * (interior of a freed block), inside a live block (interior). */
 void
 oa_large_check_foreign(const char *fn, const void *p)
 {
@@ -580,6 +582,8 @@ resize(OaHeap *heap, OaLarge *h, size_t nbytes)
     return q;
 }
 
+/* Resize a large block: try, and on failure make room (trim, pressure)
+ * and try again, as an allocation does; NULL leaves p intact. */
 void *
 oa_large_realloc(void *p, size_t nbytes)
 {

@@ -47,6 +47,8 @@ rc_heap_new(OaHeap *oa)
     return heap;
 }
 
+/* Refused while rc_zero runs on this heap (a caller up the stack is
+ * using it); otherwise the maps, counters, the RcHeap and an own oa. */
 void
 rc_heap_destroy(RcHeap *heap)
 {
@@ -165,6 +167,8 @@ rc_stats_find(RcHeap *heap, const RcType *type)
     return heap->last_stats;
 }
 
+/* The counters of type, adding an entry (map slot first, then array
+ * room, so that a failure leaves both unchanged). */
 RcTypeStats *
 rc_stats_add(RcHeap *heap, const RcType *type)
 {
@@ -230,6 +234,8 @@ rc_total_refs(const RcHeap *heap)
 
 /* ---- check ---------------------------------------------------------- */
 
+/* created - freed == live per type, the index maps each type to its
+ * entry, and the live total is the sum. */
 int
 rc_check_counters(const RcHeap *heap)
 {

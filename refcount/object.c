@@ -27,6 +27,8 @@
 #define HEADERS_MAX (sizeof(RcGcHead) + sizeof(RcObject))
 #define KNOWN_FLAGS (RC_TYPE_GC | RC_TYPE_UNTRACKED)
 
+/* Every rule a type descriptor must follow (refcount.h), in order; the
+ * first broken one is named in *why. */
 int
 rc_type_check(const RcType *type, const char **why)
 {

@@ -123,6 +123,8 @@ refuse(RcHeap *heap, const char *why)
     return NULL;
 }
 
+/* Validate the target before reading it (ours, of this heap, alive,
+ * mortal), then link the new weakref at the head of its list. */
 RcObject *
 rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
                RcWeakRelease release)
@@ -264,6 +266,8 @@ rc_weakref_call(RcObject *wr)
     rc_decref(wr);
 }
 
+/* Detach every weakref of op first (targets cleared), then call the
+ * callbacks newest first: a callback sees a consistent heap. */
 void
 rc_weakrefs_clear(RcHeap *heap, RcObject *op)
 {
@@ -302,6 +306,8 @@ rc_weakrefs_clear(RcHeap *heap, RcObject *op)
     }
 }
 
+/* Every key of the map has the flag, and its list is a consistent
+ * doubly-linked list of weakrefs to that key. */
 int
 rc_weakrefs_check(const RcHeap *heap)
 {
