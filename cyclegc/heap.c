@@ -395,12 +395,14 @@ gc_freeze(GcHeap *gc)
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
     }
     gc->gens[0].count = 0;
+    RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
 }
 
 void
 gc_unfreeze(GcHeap *gc)
 {
     gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
+    RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
 }
 
 size_t
