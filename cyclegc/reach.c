@@ -16,11 +16,11 @@
  *                      counts only references from outside young.
  *                      When young holds every tracked object of its heap
  *                      (`all`: a full collection, nothing frozen), step
- *                      1 is folded into this walk: "tracked by this
- *                      heap" is enough to be a member, so an object is
- *                      counted (gc_refs = refcount) when the walk or the
- *                      first reference reaches it, and the heap is
- *                      walked once less.
+ *                      1 is folded into this walk: "tracked" is enough
+ *                      to be a member (every referent is of this heap:
+ *                      refcount.h), so an object is counted (gc_refs =
+ *                      refcount) when the walk or the first reference
+ *                      reaches it, and the heap is walked once less.
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED.  One scan in list order
  *                      (address order, most often) decides each object
@@ -77,7 +77,7 @@ typedef struct Pass {
     RcGcHead *last_kept; /* the last object the scan kept */
     int all;             /* young holds every tracked object of this heap
                             (see top): no update_refs pass */
-    const RcHeap *rc;    /* young's heap (membership test when all) */
+    const RcHeap *rc;    /* young's heap (debug check of referents) */
     const RcObject *cur; /* the object subtract_refs traverses */
     size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
@@ -137,6 +137,21 @@ update_refs(GcList *young)
 
 /* ---- 2. subtract_refs ----------------------------------------------- */
 
+#if RCGC_ASSERTS
+/* r, reported by the traverse of some object of young, lives in another
+ * heap: refcount.h forbids it.  (The ring delays r: its referrer is one
+ * of the last RING objects traversed, so none is named.) */
+static _Noreturn void
+foreign_referent(const Pass *p, const RcObject *r)
+{
+    rcgc_fatal("cyclegc: gc_collect: object %p (type '%s') of heap %p is "
+               "referenced from an object of heap %p (an object owns "
+               "references only to objects of its own heap: refcount.h)",
+               (const void *)r, r->type->name, (void *)rc_heap_of(r),
+               (const void *)p->rc);
+}
+#endif
+
 static inline void
 subtract_one(Pass *p, RcObject *r)
 {
@@ -153,12 +168,17 @@ subtract_one(Pass *p, RcObject *r)
             g->prev = w - ((uintptr_t)1 << GC_REFS_SHIFT);
         }
     }
-    else if (p->all && rc_heap_of(r) == p->rc) {
-        /* an object of young the walk has not reached: count it now.
-         * (Tracked by another heap: not ours, left alone.  Asked once per
-         * object of young, on its first reference; the heap's own test,
-         * not a process-wide count of heaps, so that other heaps do not
-         * change this heap's work.) */
+    else if (p->all) {
+        /* An object of young the walk has not reached: count it now.  It
+         * is of this heap, as refcount.h's rule says every referent is
+         * (no process-wide count of heaps is asked, so other heaps do not
+         * change this heap's work); debug builds check the rule here,
+         * where breaking it would pack another heap's list. */
+#if RCGC_ASSERTS
+        if (rc_heap_of(r) != p->rc) {
+            foreign_referent(p, r);
+        }
+#endif
         g->prev = (initial_refs(r) - 1) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
 }

@@ -22,7 +22,7 @@
  * RC_TYPE_GC owns no references (its dealloc may free other memory).
  * An object owns references only to objects of its own heap (heaps are
  * independent; debug builds check this when the default dealloc releases
- * them).  A variable object's length word is never changed after rc_new.
+ * them and when a full collection meets them; release builds trust it).  A variable object's length word is never changed after rc_new.
  *
  * Threads: as objalloc - a heap and its objects are used by one thread at
  * a time.
