@@ -101,6 +101,7 @@ on_created(void *ctx, RcObject *op)
         gc->gens[0].threshold != 0 && !gc->collecting) {
         gc_maybe_collect(gc);
     }
+    RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
     op->flags &= ~GC_OBJ_BITS;
     gc_list_append(&gc->gens[0].list, gc_head(op));
 }
@@ -125,6 +126,7 @@ on_track(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "gc_track");
+    RCGC_ASSERT(gc_head(op)->next == 0); /* refcount untracked it */
     op->flags &= ~GC_OBJ_BITS;
     gc_list_append(&gc->gens[0].list, gc_head(op));
     HOOK_LEAVE(gc);

@@ -177,6 +177,9 @@ static inline void
 gc_list_append(GcList *l, RcGcHead *g)
 {
     RcGcHead *last = gc_prev(&l->head);
+    /* heads are 16-byte aligned: a real link has its flag bits clear */
+    RCGC_ASSERT(((uintptr_t)g & GC_PREV_FLAGS) == 0 &&
+                last->next == (uintptr_t)&l->head);
     if (last != &l->head && (uintptr_t)last > (uintptr_t)g) {
         l->descents++;
     }
@@ -194,6 +197,8 @@ gc_list_remove(RcGcHead *g)
 {
     RcGcHead *prev = gc_prev(g);
     RcGcHead *next = gc_next(g);
+    /* real links both ways (never during the reachability passes) */
+    RCGC_ASSERT(prev->next == (uintptr_t)g && next->prev == (uintptr_t)g);
     prev->next = (uintptr_t)next;
     next->prev = (uintptr_t)prev;
 }

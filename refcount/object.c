@@ -172,6 +172,8 @@ new_object(RcHeap *heap, const RcType *type, size_t nitems, int var,
     if (type->itemsize != 0) {
         *(size_t *)rc_payload(op) = nitems;
     }
+    RCGC_ASSERT(op->refcnt == 1 && op->flags == 0 &&
+                rc_block_size(op) == nbytes);
     announce(heap, op);
     return op;
 }

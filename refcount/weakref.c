@@ -65,6 +65,13 @@ detach(RcHeap *heap, RcObject *wr)
     if (target == NULL) {
         return;
     }
+    /* the list invariant (top of file), around wr */
+    RCGC_ASSERT(target->flags & RC_OBJ_HAS_WEAKREFS);
+    RCGC_ASSERT(w->prev != NULL ||
+                rc_map_get(&heap->weakrefs, (uintptr_t)target) ==
+                    (uintptr_t)wr);
+    RCGC_ASSERT(w->prev == NULL || wref(w->prev)->next == wr);
+    RCGC_ASSERT(w->next == NULL || wref(w->next)->prev == wr);
     if (w->prev != NULL) {
         wref(w->prev)->next = w->next;
     }
