@@ -112,6 +112,34 @@ Test(refused, destroy_from_a_finalizer_is_refused)
     rcgc_register_error(NULL, NULL);
 }
 
+/* A heap check's findings take the same path (RCGC_ERROR_CHECK): here
+ * rc_heap_check called from a finalizer, while a deallocation runs. */
+static int check_result;
+
+static void
+check_from_finalizer(RcObject *op)
+{
+    check_result = rc_heap_check(rc_heap_of(op));
+}
+
+static const RcType checking_type = {
+    RC_TYPE_HEAD("checking", 0),
+    .size = 16,
+    .finalize = check_from_finalizer,
+};
+
+Test(refused, check_findings_go_to_the_handler)
+{
+    rcgc_register_error(record, NULL);
+    seen[0] = 0;
+    rc_decref(rc_new(heap, &checking_type));
+    cr_expect_eq(check_result, -1);
+    cr_expect_eq(seen_kind, RCGC_ERROR_CHECK);
+    cr_expect_str_eq(seen, "refcount: rc_heap_check: called during "
+                           "deallocation (pending objects)");
+    rcgc_register_error(NULL, NULL);
+}
+
 #if defined(RCGC_DEBUG) && !defined(RCGC_ASAN)
 /* A real use after free: ASan stops it first, with its own report. */
 
