@@ -307,8 +307,13 @@ gc_isenabled(const GcHeap *gc)
 void
 gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
 {
-    if (gc == NULL || count == NULL) {
-        gc_null_heap(gc == NULL ? "gc_get_count" : "gc_get_count (count)");
+    if (gc == NULL) {
+        gc_null_heap("gc_get_count");
+        return;
+    }
+    if (count == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "cyclegc: gc_get_count: count array is NULL");
         return;
     }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
