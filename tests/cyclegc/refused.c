@@ -8,6 +8,9 @@
  *                      normally (it used to be a use after free);
  *   NULL heaps         gc_collect, gc_get_count, gc_heap_rc and
  *                      gc_get_referents refuse them with a message;
+ *   garbage list OOM   an uncollectable object that cannot be listed is
+ *                      counted, stays tracked, and the next collection
+ *                      lists it (as cyclegc.h says);
  *   resurrection       a frozen object that its finalizer resurrects
  *                      lands in generation 0 however it died (one rule);
  *   freed referent     debug builds: a collection that meets a freed
@@ -153,6 +156,29 @@ Test(refused, null_heaps_are_refused_with_a_message)
     cr_expect_eq(nseen, 4);
     rcgc_register_error(NULL, NULL);
     gt_check();
+}
+
+/* ---- out of memory for the garbage list (decided: cyclegc.h) -------- */
+
+Test(refused, uncollectable_not_listed_for_lack_of_memory_is_listed_later)
+{
+    rc_decref(gt_ring(&gt_legacy_type, 2));
+    OaHeap *oa = rc_heap_oa(gt_rc);
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1); /* the list cannot grow */
+    cr_expect_eq(gc_collect(gt_gc, 2), 2);
+    oa_heap_fail_nth(oa, 0, 0, 0);
+    cr_expect_eq(gt_stats(2).uncollectable, 2, "counted");
+    cr_expect_eq(gc_garbage_count(gt_gc), 0, "not listed");
+    cr_expect_str_eq(gc_error(gt_gc), "garbage list: out of memory");
+    cr_expect_eq(gt_count.deallocs, 0, "still alive, still tracked");
+    gt_check();
+    cr_expect_eq(gc_collect(gt_gc, 2), 2);
+    cr_expect_eq(gc_garbage_count(gt_gc), 2, "listed by the next one");
+    gt_check();
+    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
+        gt_link(gc_garbage_get(gt_gc, i), 0, NULL); /* break the cycle */
+    }
+    gc_garbage_clear(gt_gc);
 }
 
 /* ---- one rule for a resurrected frozen object ----------------------- */

@@ -62,6 +62,8 @@ Test(null_heap, every_call_refuses_a_null_heap_with_a_message)
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_realloc: heap is NULL");
     cr_expect_eq(oa_heap_check(NULL), -1);
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_check: heap is NULL");
+    oa_heap_trim(NULL);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_trim: heap is NULL");
     rcgc_register_error(NULL, NULL);
 }
 
