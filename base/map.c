@@ -38,6 +38,8 @@ find_slot(const RcgcMap *map, uintptr_t key)
 {
     size_t mask = map->cap - 1;
     size_t i = home_slot(map, key);
+    /* The run from the home slot holds key if the map does (invariant);
+     * the load <= 1/2 guarantees an empty slot ends it. */
     while (map->slots[i].key != 0 && map->slots[i].key != key) {
         i = (i + 1) & mask;
     }

@@ -410,6 +410,8 @@ oa_large_check_foreign(const char *fn, const void *p)
     const char *freed = NULL;
     size_t nbytes = 0;
     pthread_mutex_lock(&quarantine.lock);
+    /* Oldest first over the ring; the held blocks do not overlap (their
+     * memory is still allocated), so at most one contains q. */
     for (unsigned k = 0; k < quarantine.n && freed == NULL; k++) {
         unsigned i = (quarantine.first + k) % QUARANTINE_SLOTS;
         const char *b = (const char *)(quarantine.held[i] + 1);

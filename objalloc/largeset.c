@@ -84,6 +84,7 @@ oa_largeset_containing(const void *p)
     const char *q = p;
     const void *found = NULL;
     pthread_mutex_lock(&set.lock);
+    /* Live blocks do not overlap: at most one contains q. */
     for (size_t i = 0; i < set.map.cap && found == NULL; i++) {
         const char *b = (const char *)set.map.slots[i].key;
         if (b != NULL && b < q && q < b + oa_large_read(b).nbytes) {
