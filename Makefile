@@ -78,7 +78,8 @@ release:
 
 debug:
 	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug \
-	    -DRCGC_DEBUG=ON -DRCGC_VALGRIND=ON -DRCGC_WERROR=$(DEV_WERROR) >/dev/null
+	    -DRCGC_DEBUG=ON -DRCGC_CHECKED=ON -DRCGC_VALGRIND=ON \
+	    -DRCGC_WERROR=$(DEV_WERROR) >/dev/null
 	$(CMAKE) --build $(BUILD)/debug -j $(JOBS)
 
 asan:

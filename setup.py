@@ -33,20 +33,20 @@ os.chdir(HERE)  # sources are given relative to the root
 def sources():
     """The C sources, relative to the repository root, in a stable order."""
     out = []
-    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+    for layer in ("base", "objalloc", "refcount", "cyclegc", "pyext"):
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.c"))))
     # The allocator switch (rcgc.use_objalloc) shares rcgc-python's glue.
-    out.append(os.path.join("launcher", "pyalloc.c"))
+    out.append(os.path.join("pyalloc", "pyalloc.c"))
     return out
 
 
 def headers():
     out = []
-    for layer in ("objalloc", "refcount", "cyclegc", "pyext"):
+    for layer in ("base", "objalloc", "refcount", "cyclegc", "pyext"):
         out.extend(sorted(os.path.relpath(p, HERE) for p in
                           glob.glob(os.path.join(HERE, layer, "*.h"))))
-    return out + [os.path.join("launcher", "pyalloc.h")]
+    return out + [os.path.join("pyalloc", "pyalloc.h")]
 
 
 def version():

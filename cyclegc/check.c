@@ -9,7 +9,7 @@
  *   - the list's descents is at least the adjacent pairs out of address
  *     order, and size_ub at least its length.
  * Then: thresholds >= 0, counts >= 0; the garbage list holds live
- * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
+ * objects.  A failure reports "cyclegc: gc_check: ..." and returns -1.
  *
  * Also here: gc_fatal_refs_too_small, the debug builds' stop when a
  * collection finds more references to an object than its count.
@@ -17,20 +17,24 @@
 #include "cyclegc/internal.h"
 
 #include <stdarg.h>
-#include <stdlib.h>
+#include <stdio.h>
 
+/* Report the first violation (RCGC_ERROR_CHECK) and return -1. */
 static int
 fail(const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
     va_start(ap, fmt);
-    fputs("cyclegc: gc_check: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    rcgc_report(RCGC_ERROR_CHECK, "cyclegc: gc_check: %s", what);
     return -1;
 }
 
+/* One list: links aligned, non-zero and symmetric; objects of GC types,
+ * alive, without collector bits outside a collection; descents and
+ * size_ub at least what the walk counts. */
 static int
 check_list(const GcHeap *gc, const GcList *l, const char *name)
 {
@@ -82,6 +86,36 @@ check_list(const GcHeap *gc, const GcList *l, const char *name)
     return 0;
 }
 
+/* CPython's validate_list: between two phases of a collection, l is a
+ * consistent circular list of objects of GC types with real links, and
+ * each has GC_OBJ_UNREACHABLE exactly when `unreachable` says so.  1 when
+ * it holds; else the first violation is reported and 0 returned (for
+ * RCGC_ASSERT_EXPENSIVE: the assertion names the phase).  O(length). */
+int
+gc_list_valid(const GcList *l, uint32_t unreachable)
+{
+    const RcGcHead *head = &l->head;
+    const RcGcHead *prev = head;
+    for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
+        if (g == NULL || ((uintptr_t)g & GC_PREV_FLAGS) != 0 ||
+            gc_prev(g) != prev) {
+            return fail("list %p: bad link at %p after %p", (const void *)l,
+                        (const void *)g, (const void *)prev) == 0;
+        }
+        const RcObject *op = gc_obj((RcGcHead *)(uintptr_t)g);
+        if (!rc_is_gc(op) || (op->flags & GC_OBJ_UNREACHABLE) != unreachable) {
+            return fail("list %p: object %p: flags 0x%x, expected "
+                        "unreachable bit 0x%x",
+                        (const void *)l, (const void *)op, op->flags,
+                        unreachable) == 0;
+        }
+        prev = g;
+    }
+    return gc_prev(head) == prev;
+}
+
+/* Every list (gens, permanent), the generation counters, the garbage
+ * list: the invariants of internal.h, first violation reported. */
 int
 gc_check(const GcHeap *gc)
 {
@@ -116,11 +150,8 @@ gc_check(const GcHeap *gc)
 void
 gc_fatal_refs_too_small(const RcObject *op)
 {
-    fprintf(stderr,
-            "cyclegc: gc_collect: object %p: refcount is too small: count "
-            "%u, but the collected objects hold more references to it "
-            "(type '%s')\n",
-            (const void *)op, (unsigned)op->refcnt, op->type->name);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("cyclegc: gc_collect: object %p: refcount is too small: "
+               "count %u, but the collected objects hold more references to "
+               "it (type '%s')",
+               (const void *)op, (unsigned)op->refcnt, op->type->name);
 }

@@ -62,7 +62,7 @@ debug_start(GcHeap *gc, int generation)
 }
 
 static void
-record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
+record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
              const GcOutcome *out, uint64_t pause)
 {
     GcEvent *e = &gc->events[gc->nevents % GC_EVENT_LOG];
@@ -70,7 +70,8 @@ record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
     e->seq = gc->nevents;
     e->generation = generation;
     e->reason = reason;
-    e->examined = examined;
+    e->examined = split->examined;
+    e->visits = split->visits;
     e->collected = out->collected;
     e->uncollectable = out->uncollectable;
     e->pause_ns = pause;
@@ -115,6 +116,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     for (int i = 0; i <= generation; i++) {
         gc_list_merge(&gc->gens[i].list, &young);
     }
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(&young, 0));
     int full = generation == GC_NGENERATIONS - 1;
     GcList *old = &gc->gens[full ? generation : generation + 1].list;
     /* 3, 4. */
@@ -123,11 +125,15 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc_list_init(&reachable);
     gc_list_init(&unreachable);
     GcSplit split;
-    /* A full collection with nothing frozen, in the only heap of the
-     * process, holds every tracked object a traverse can report. */
-    int all = full && gc_list_is_empty(&gc->permanent) && gc_heap_alone();
-    gc_reach_split(&young, &reachable, &unreachable, all, &split);
+    /* A full collection with nothing frozen holds every tracked object
+     * of the heap (other heaps' objects are told apart in reach.c). */
+    int all = full && gc_list_is_empty(&gc->permanent);
+    gc_reach_split(&young, &reachable, &unreachable, all ? gc->rc : NULL,
+                   &split);
     size_t examined = split.examined;
+    RCGC_ASSERT(split.unreachable <= examined);
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(&reachable, 0) &&
+                          gc_list_valid(&unreachable, GC_OBJ_UNREACHABLE));
     /* 5. */
     size_t survivors = examined - split.unreachable;
     if (full) {
@@ -138,6 +144,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
         gc->long_lived_pending += survivors;
     }
     gc_list_merge(&reachable, old);
+    RCGC_ASSERT(gc_list_is_empty(&young) && gc_list_is_empty(&reachable));
     oa_heap_release(gc->oa);
     /* 6. */
     gc_handle_unreachable(gc, &unreachable, old, &split, out);
@@ -146,7 +153,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc->stats[generation].collected += out->collected;
     gc->stats[generation].uncollectable += out->uncollectable;
     uint64_t pause = now_ns() - t0;
-    record_event(gc, generation, reason, examined, out, pause);
+    record_event(gc, generation, reason, &split, out, pause);
     if (gc->debug & GC_DEBUG_STATS) {
         fprintf(gc_stream(gc),
                 "gc: done, %zu unreachable, %zu uncollectable, %.4fs "
@@ -184,6 +191,10 @@ collect_with_callbacks(GcHeap *gc, int generation, GcReason reason)
     invoke_callbacks(gc, GC_PHASE_STOP, generation, &out);
     gc->collecting = 0;
     active = outer;
+    /* A full collection walked the heap: check all of it (as long), unless
+     * rc_decref is destroying an object of it (tracked with count 0). */
+    RCGC_ASSERT_EXPENSIVE(generation != GC_NGENERATIONS - 1 ||
+                          rc_heap_busy(gc->rc) || gc_check(gc) == 0);
     return n;
 }
 
@@ -204,6 +215,10 @@ gc_collect_reason(GcHeap *gc, int generation, GcReason reason)
 long
 gc_collect(GcHeap *gc, int generation)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_collect");
+        return -1;
+    }
     if (generation < 0 || generation >= GC_NGENERATIONS) {
         gc_set_error(gc, "gc_collect: invalid generation %d (0..%d)",
                      generation, GC_NGENERATIONS - 1);

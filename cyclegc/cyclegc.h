@@ -27,11 +27,15 @@
  *
  * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
  * Errors: functions that can fail return -1 (or NULL) and leave a message
- * in gc_error(); nothing aborts on bad input.  Debug builds (RCGC_DEBUG)
- * abort when a collection finds more references to an object among the
- * collected objects than its count ("cyclegc: gc_collect: object 0x...:
- * refcount is too small: count N, ... (type '...')"); release builds
- * trust the count, and such an object may be freed while referenced.
+ * in gc_error(); a NULL heap is refused with a message (RCGC_ERROR_MISUSE,
+ * objalloc.h) and the error value.  Nothing aborts on bad input except
+ * what would corrupt memory, in debug builds (RCGC_DEBUG): a freed object
+ * that a traverse reports (a missing rc_incref) aborts the collection with
+ * a message naming it and its referrer, and so does a collection that
+ * finds more references to an object among the collected objects than its
+ * count ("cyclegc: gc_collect: object 0x...: refcount is too small: count
+ * N, ... (type '...')"); release builds trust the count, and such an
+ * object may be freed while referenced.
  */
 #ifndef RCGC_CYCLEGC_H
 #define RCGC_CYCLEGC_H
@@ -66,7 +70,11 @@ typedef struct GcHeap GcHeap;
 RCGC_API GcHeap *gc_heap_new(RcHeap *rc);
 
 /* Detach and release the collector; with a heap of its own, release the
- * heaps too (objects are not finalized). */
+ * heaps too (objects are not finalized).  Refused (a message,
+ * RCGC_ERROR_MISUSE and gc_error, and nothing is released) while the heap
+ * is in use up the stack: during its collection (from a finalizer, a
+ * weakref callback or a gc callback) or while rc_decref deallocates its
+ * objects; destroy it after that call returns. */
 RCGC_API void gc_heap_destroy(GcHeap *gc);
 
 RCGC_API RcHeap *gc_heap_rc(const GcHeap *gc);
@@ -124,7 +132,10 @@ RCGC_API int gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx);
 
 /* Move every tracked object to the permanent generation (ignored by
  * collections) and set every generation's count to 0, as gc.freeze();
- * unfreeze moves them back into the oldest generation. */
+ * unfreeze moves them back into the oldest generation.  A frozen object
+ * that dies and is resurrected by its finalizer leaves the permanent
+ * generation for generation 0, however it died (one rule: see
+ * RcType.finalize). */
 RCGC_API void gc_freeze(GcHeap *gc);
 RCGC_API void gc_unfreeze(GcHeap *gc);
 RCGC_API size_t gc_get_freeze_count(const GcHeap *gc);
@@ -139,7 +150,8 @@ RCGC_API size_t gc_get_objects(GcHeap *gc, int generation, RcObject **buf,
 RCGC_API size_t gc_get_referrers(GcHeap *gc, RcObject *const *targets,
                                  size_t n, RcObject **buf, size_t cap);
 
-/* Objects that objs[0..n) refer to (through traverse): as above. */
+/* Objects that objs[0..n) refer to (through traverse): as above;
+ * (size_t)-1 with a message when objs (n > 0) or buf (cap > 0) is NULL. */
 RCGC_API size_t gc_get_referents(RcObject *const *objs, size_t n,
                                  RcObject **buf, size_t cap);
 
@@ -158,7 +170,10 @@ RCGC_API int gc_untrack(RcObject *op);
  * only those whose type has legacy_del are listed, as in CPython (with
  * DEBUG_SAVEALL all of them).  They are put on the list before any
  * garbage is finalized or cleared, so clearing a referrer cannot free
- * them. */
+ * them.  Out of memory while listing one: it is still counted as
+ * uncollectable (stats, event, callbacks), stays tracked in the generation
+ * the survivors went to, gc_error says "garbage list: out of memory", and
+ * the next collection of that generation lists it. */
 RCGC_API size_t gc_garbage_count(const GcHeap *gc);
 RCGC_API RcObject *gc_garbage_get(const GcHeap *gc, size_t i);
 /* Drop the list's references (objects may then die or be collected). */
@@ -188,6 +203,9 @@ typedef struct GcEvent {
     uint64_t collected;
     uint64_t uncollectable;
     uint64_t pause_ns; /* wall time of the collection */
+    uint64_t visits;   /* objects visited by the reachability passes'
+                          walks of the list (examined x passes, 2 to 4):
+                          the collection's work, free of timing noise */
 } GcEvent;
 
 /* The most recent collections, oldest first: fills up to cap and returns

@@ -354,7 +354,7 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
          * reach) go to old with their flag cleared. */
         GcSplit again;
         oa_heap_claim(gc->oa, "gc_collect"); /* as in collect.c */
-        gc_reach_split(unreachable, old, &final, 0, &again);
+        gc_reach_split(unreachable, old, &final, NULL, &again);
         oa_heap_release(gc->oa);
         out->collected = again.unreachable;
         need = again.need; /* sees the weakrefs the finalizers made */

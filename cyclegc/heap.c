@@ -20,7 +20,6 @@
 #include "cyclegc/internal.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <string.h>
 
 /* ---- lists ---------------------------------------------------------- */
@@ -102,6 +101,7 @@ on_created(void *ctx, RcObject *op)
         gc->gens[0].threshold != 0 && !gc->collecting) {
         gc_maybe_collect(gc);
     }
+    RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
     op->flags &= ~GC_OBJ_BITS;
     gc_list_append(&gc->gens[0].list, gc_head(op));
 }
@@ -126,6 +126,7 @@ on_track(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "gc_track");
+    RCGC_ASSERT(gc_head(op)->next == 0); /* refcount untracked it */
     op->flags &= ~GC_OBJ_BITS;
     gc_list_append(&gc->gens[0].list, gc_head(op));
     HOOK_LEAVE(gc);
@@ -145,15 +146,9 @@ on_pressure(OaHeap *oa, size_t nbytes, void *ctx)
 
 /* ---- creation ------------------------------------------------------- */
 
-/* GcHeaps alive in the process (reach.c skips a pass when it is 1). */
-static atomic_long heaps_alive;
-
-int
-gc_heap_alone(void)
-{
-    return atomic_load_explicit(&heaps_alive, memory_order_relaxed) == 1;
-}
-
+/* A collector on rc (or on a heap of its own): lists, CPython's
+ * thresholds, refcount's hooks and objalloc's pressure callback.  No
+ * process-wide state: several heaps never see each other. */
 GcHeap *
 gc_heap_new(RcHeap *rc)
 {
@@ -193,7 +188,6 @@ gc_heap_new(RcHeap *rc)
                        .track = on_track};
     rc_heap_set_gc_hooks(rc, &hooks);
     oa_heap_set_pressure(oa, on_pressure, gc);
-    atomic_fetch_add(&heaps_alive, 1);
     return gc;
 }
 
@@ -211,15 +205,40 @@ untrack_all(GcList *l)
     gc_list_init(l);
 }
 
+/* Is destroying gc now a use after free for a caller up the stack?  Then
+ * say why (RCGC_ERROR_MISUSE, and in gc_error) and return 1. */
+static int
+destroy_refused(GcHeap *gc)
+{
+    const char *why = NULL;
+    if (gc->collecting) {
+        why = "a collection of this heap is running (the call came from a "
+              "finalizer, a weakref callback or a gc callback); destroy it "
+              "after gc_collect returns";
+    }
+    else if (rc_heap_busy(gc->rc)) {
+        why = "rc_decref is deallocating objects of this heap (the call "
+              "came from a finalizer, a weakref callback or a dealloc); "
+              "destroy it after that rc_decref returns";
+    }
+    if (why == NULL) {
+        return 0;
+    }
+    rcgc_report(RCGC_ERROR_MISUSE,
+                "cyclegc: gc_heap_destroy: heap %p: refused: %s", (void *)gc,
+                why);
+    gc_set_error(gc, "gc_heap_destroy: refused: %s", why);
+    return 1;
+}
+
 void
 gc_heap_destroy(GcHeap *gc)
 {
-    if (gc == NULL) {
+    if (gc == NULL || destroy_refused(gc)) {
         return;
     }
     RcHeap *rc = gc->rc;
     OaHeap *oa = gc->oa;
-    atomic_fetch_sub(&heaps_alive, 1);
     if (!gc->own_rc) {
         gc_garbage_clear(gc);
         for (int i = 0; i < GC_NGENERATIONS; i++) {
@@ -239,9 +258,20 @@ gc_heap_destroy(GcHeap *gc)
     }
 }
 
+/* "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */
+void
+gc_null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "cyclegc: %s: heap is NULL", fn);
+}
+
 RcHeap *
 gc_heap_rc(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_heap_rc");
+        return NULL;
+    }
     return gc->rc;
 }
 
@@ -277,6 +307,15 @@ gc_isenabled(const GcHeap *gc)
 void
 gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_count");
+        return;
+    }
+    if (count == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "cyclegc: gc_get_count: count array is NULL");
+        return;
+    }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         count[i] = gc->gens[i].count;
     }
@@ -363,12 +402,14 @@ gc_freeze(GcHeap *gc)
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */
     }
+    RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
 }
 
 void
 gc_unfreeze(GcHeap *gc)
 {
     gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
+    RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
 }
 
 size_t

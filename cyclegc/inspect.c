@@ -78,6 +78,9 @@ visit_is_target(RcObject *r, void *arg)
     return 0;
 }
 
+/* Walk generations 0..2 and traverse each object once, listing those
+ * with a reference to any target (a sorted copy of the targets when
+ * there are many, for a binary search per reference). */
 size_t
 gc_get_referrers(GcHeap *gc, RcObject *const *targets, size_t n,
                  RcObject **buf, size_t cap)
@@ -125,6 +128,13 @@ visit_add(RcObject *r, void *arg)
 size_t
 gc_get_referents(RcObject *const *objs, size_t n, RcObject **buf, size_t cap)
 {
+    if ((objs == NULL && n != 0) || (buf == NULL && cap != 0)) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "cyclegc: gc_get_referents: %s is NULL with %zu entries",
+                    objs == NULL && n != 0 ? "objs" : "buf",
+                    objs == NULL && n != 0 ? n : cap);
+        return (size_t)-1;
+    }
     Collect c = {buf, cap, 0};
     for (size_t i = 0; i < n; i++) {
         RcObject *op = objs[i];
@@ -150,6 +160,8 @@ gc_is_finalized(const RcObject *op)
     return op != NULL && (op->flags & RC_OBJ_FINALIZED) != 0;
 }
 
+/* Public track: refused with a message for non-GC objects and tracked
+ * ones; otherwise the object joins generation 0. */
 int
 gc_track(RcObject *op)
 {
@@ -179,6 +191,8 @@ gc_track(RcObject *op)
     return 0;
 }
 
+/* Public untrack: refused with a message for non-GC and untracked
+ * objects; otherwise unlinked from whatever list holds it. */
 int
 gc_untrack(RcObject *op)
 {

@@ -58,6 +58,7 @@
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
 
+#include "base/base.h"
 #include "cyclegc/cyclegc.h"
 
 #include <stdalign.h>
@@ -176,6 +177,9 @@ static inline void
 gc_list_append(GcList *l, RcGcHead *g)
 {
     RcGcHead *last = gc_prev(&l->head);
+    /* heads are 16-byte aligned: a real link has its flag bits clear */
+    RCGC_ASSERT(((uintptr_t)g & GC_PREV_FLAGS) == 0 &&
+                last->next == (uintptr_t)&l->head);
     if (last != &l->head && (uintptr_t)last > (uintptr_t)g) {
         l->descents++;
     }
@@ -193,6 +197,8 @@ gc_list_remove(RcGcHead *g)
 {
     RcGcHead *prev = gc_prev(g);
     RcGcHead *next = gc_next(g);
+    /* real links both ways (never during the reachability passes) */
+    RCGC_ASSERT(prev->next == (uintptr_t)g && next->prev == (uintptr_t)g);
     prev->next = (uintptr_t)next;
     next->prev = (uintptr_t)prev;
 }
@@ -210,7 +216,15 @@ void gc_list_merge(GcList *from, GcList *to);
 /* Objects on l (walks it). */
 size_t gc_list_size(GcList *l);
 
+/* check.c: l is consistent (links, GC types, GC_OBJ_UNREACHABLE equal to
+ * `unreachable` on every object): 1, else a report and 0.  For the
+ * expensive asserts between collection phases. */
+int gc_list_valid(const GcList *l, uint32_t unreachable);
+
 /* ---- cross-file functions ------------------------------------------- */
+
+/* heap.c: report "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */
+void gc_null_heap(const char *fn);
 
 /* heap.c: record a message for gc_error (printf format). */
 void gc_set_error(GcHeap *gc, const char *fmt, ...)
@@ -235,9 +249,9 @@ int gc_list_sort(GcHeap *gc, GcList *l);
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
- * order.  young ends empty.  Runs no user code.  Fills *split.  all:
- * young holds every tracked object that a traverse can report, so
- * "tracked" is enough to be a member (saves the update_refs pass). */
+ * order.  young ends empty.  Runs no user code.  Fills *split.  all, when
+ * not NULL: young holds every tracked object of that heap, so "tracked
+ * by it" is enough to be a member (saves the update_refs pass). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -247,18 +261,15 @@ typedef struct GcSplit {
     size_t examined;    /* objects of young */
     size_t unreachable; /* of them, appended to unreachable */
     unsigned need;      /* GC_NEED_* found among the unreachable */
+    uint64_t visits;    /* objects visited by the passes' list walks */
 } GcSplit;
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
-                    int all, GcSplit *split);
+                    const RcHeap *all, GcSplit *split);
 
 /* check.c: print "cyclegc: gc_collect: object <op>: refcount is too
  * small: count N, ... (type '<name>')" and abort (debug builds, reach.c:
  * the collected objects hold more references to op than its count). */
 void gc_fatal_refs_too_small(const RcObject *op) __attribute__((noreturn));
-
-/* heap.c: 1 when this is the only GcHeap of the process (no tracked
- * object of another heap exists that a traverse could report). */
-int gc_heap_alone(void);
 
 /* garbage.c: the unreachable set after the reachability passes. */
 typedef struct GcOutcome {

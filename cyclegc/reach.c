@@ -14,11 +14,11 @@
  *   2. subtract_refs:  for each reference op -> r found by traverse with
  *                      r COLLECTING, gc_refs(r) -= 1.  Afterwards gc_refs
  *                      counts only references from outside young.
- *                      When young holds every tracked object a traverse
- *                      can report (`all`: a full collection, nothing
- *                      frozen, the only GcHeap of the process), step 1
- *                      is folded into this walk: "tracked" is enough to
- *                      be a member, so an object is counted (gc_refs =
+ *                      When young holds every tracked object of its heap
+ *                      (`all`: a full collection, nothing frozen), step
+ *                      1 is folded into this walk: "tracked" is enough
+ *                      to be a member (every referent is of this heap:
+ *                      refcount.h), so an object is counted (gc_refs =
  *                      refcount) when the walk or the first reference
  *                      reaches it, and the heap is walked once less.
  *   3. mark:           everything reachable from an object with
@@ -75,8 +75,10 @@ typedef struct Pass {
     unsigned pending;    /* entries of the ring in use (mark) */
     RcGcHead *stack;     /* mark stack, linked through prev words */
     RcGcHead *last_kept; /* the last object the scan kept */
-    int all;             /* young holds every tracked object a traverse
-                            can reach: no update_refs pass (see top) */
+    int all;             /* young holds every tracked object of this heap
+                            (see top): no update_refs pass */
+    const RcHeap *rc;    /* young's heap (debug check of referents) */
+    const RcObject *cur; /* the object subtract_refs traverses */
     size_t ntentative;   /* objects the scan passed with gc_refs 0 */
 } Pass;
 
@@ -151,6 +153,21 @@ refs_too_small(RcObject *r)
 #endif
 }
 
+#if RCGC_ASSERTS
+/* r, reported by the traverse of some object of young, lives in another
+ * heap: refcount.h forbids it.  (The ring delays r: its referrer is one
+ * of the last RING objects traversed, so none is named.) */
+static _Noreturn void
+foreign_referent(const Pass *p, const RcObject *r)
+{
+    rcgc_fatal("cyclegc: gc_collect: object %p (type '%s') of heap %p is "
+               "referenced from an object of heap %p (an object owns "
+               "references only to objects of its own heap: refcount.h)",
+               (const void *)r, r->type->name, (void *)rc_heap_of(r),
+               (const void *)p->rc);
+}
+#endif
+
 static inline void
 subtract_one(Pass *p, RcObject *r)
 {
@@ -171,15 +188,48 @@ subtract_one(Pass *p, RcObject *r)
         }
     }
     else if (p->all) {
-        /* an object of young the walk has not reached: count it now */
+        /* An object of young the walk has not reached: count it now.  It
+         * is of this heap, as refcount.h's rule says every referent is
+         * (no process-wide count of heaps is asked, so other heaps do not
+         * change this heap's work); debug builds check the rule here,
+         * where breaking it would pack another heap's list. */
+#if RCGC_ASSERTS
+        if (rc_heap_of(r) != p->rc) {
+            foreign_referent(p, r);
+        }
+#endif
         g->prev = (initial_refs(r) - 1) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
     }
 }
+
+#if defined(RCGC_DEBUG)
+/* Debug builds: a referent whose header holds objalloc's freed fill was
+ * freed while referenced (the referrer stored it without rc_incref, or
+ * someone decref'd it once too often).  Reading its type would crash
+ * without a word: stop with a message instead (test: bad_input_death). */
+static void
+check_referent(const Pass *p, const RcObject *r)
+{
+    const uint32_t fill = RCGC_FILL_FREE * 0x01010101u;
+    uint32_t type_low = (uint32_t)(uintptr_t)r->type;
+    if (r->refcnt == fill || type_low == fill) {
+        rcgc_fatal("cyclegc: gc_collect: object %p (type '%s') refers to "
+                   "%p, a freed object (its header holds the freed fill "
+                   "0x%02x): a reference stored without rc_incref, or one "
+                   "rc_decref too many",
+                   (const void *)p->cur, p->cur->type->name, (const void *)r,
+                   RCGC_FILL_FREE);
+    }
+}
+#endif
 
 static int
 visit_subtract(RcObject *r, void *arg)
 {
     Pass *p = arg;
+#if defined(RCGC_DEBUG)
+    check_referent(p, r);
+#endif
     prefetch_head(r);
     RcObject *old = ring_swap(p, r);
     if (old != NULL) {
@@ -205,6 +255,7 @@ subtract_refs(GcList *young, Pass *p)
             g->prev = initial_refs(op) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         }
         n++;
+        p->cur = op;
         op->type->traverse(op, visit_subtract, p);
     }
     for (unsigned i = 0; i < RING; i++) {
@@ -275,6 +326,9 @@ drain_stack(Pass *p)
 {
     while (p->stack != NULL) {
         RcGcHead *g = p->stack;
+        /* on the stack: COLLECTING and VISITED, pushed once */
+        RCGC_ASSERT((g->prev & (GC_PREV_COLLECTING | GC_PREV_VISITED)) ==
+                    (GC_PREV_COLLECTING | GC_PREV_VISITED));
         p->stack = (RcGcHead *)(g->prev & ~GC_PREV_FLAGS);
         g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
         RcObject *op = gc_obj(g);
@@ -398,6 +452,8 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
             link_tail(reachable, &rtail, g);
         }
         else {
+            /* passed by the scan with gc_refs 0 and never reached */
+            RCGC_ASSERT((w & GC_PREV_TENTATIVE) && (w >> GC_REFS_SHIFT) == 0);
             const RcType *t = op->type;
             uint32_t flags = op->flags;
             need |= t->legacy_del != NULL ? GC_NEED_LEGACY : 0;
@@ -422,21 +478,30 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
     split->need = need;
 }
 
+/* Steps 1-4 of the file opening; `all` folds step 1 into step 2. */
 void
-gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable, int all,
-               GcSplit *split)
+gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
+               const RcHeap *all, GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
     p.last_kept = &young->head;
-    p.all = all;
+    p.all = all != NULL;
+    p.rc = all;
+    unsigned walks = 2; /* subtract_refs and mark */
     if (!all) {
         update_refs(young);
+        walks++;
     }
     split->examined = subtract_refs(young, &p);
     mark(young, &p);
+    /* the scan's end: ring and mark stack drained (invariant of step 3) */
+    RCGC_ASSERT(p.stack == NULL && p.pending == 0);
+    RCGC_ASSERT(p.ntentative <= split->examined);
+    walks += p.ntentative != 0; /* partition */
+    split->visits = (uint64_t)walks * split->examined;
     if (p.ntentative == 0) {
         /* All reachable: every prev link is real again (the first one
          * is set by the merge). */

@@ -14,7 +14,7 @@
  * Environment: RCGC_OBJALLOC=0 (plain python3, same libpython, for A/B
  * comparisons), RCGC_MALLOCSTATS=1, RCGC_HEAPCHECK=1: see start.c.
  */
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 #include "launcher/start.h"
 
 int

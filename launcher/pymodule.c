@@ -15,7 +15,7 @@
  *
  * Data: none of its own; it reads pyalloc's record and the heap.
  */
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 #include "launcher/start.h"
 
 PyObject *rcgc_python_module_init(void);

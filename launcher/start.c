@@ -29,7 +29,7 @@
  */
 #include "launcher/start.h"
 
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -69,9 +69,12 @@ oa_addrmap_insert(OaArena *arena)
     if (a >> OA_MAP_ADDR_BITS) {
         return -1;
     }
+    RCGC_ASSERT((a & OA_ARENA_MASK) == 0); /* one entry names one arena */
     pthread_mutex_lock(&map_lock);
     OaMapLeaf *leaf = leaf_for(a);
     if (leaf != NULL) {
+        RCGC_ASSERT(atomic_load_explicit(&leaf->e[leaf_index(a)],
+                                         memory_order_relaxed) == NULL);
         atomic_store_explicit(&leaf->e[leaf_index(a)], arena,
                               memory_order_release);
     }
@@ -88,6 +91,8 @@ oa_addrmap_remove(OaArena *arena)
     OaMapLeaf *leaf = atomic_load_explicit(&oa_map_root[root_index(a)],
                                            memory_order_relaxed);
     if (leaf != NULL) {
+        RCGC_ASSERT(atomic_load_explicit(&leaf->e[leaf_index(a)],
+                                         memory_order_relaxed) == arena);
         atomic_store_explicit(&leaf->e[leaf_index(a)], NULL,
                               memory_order_release);
     }

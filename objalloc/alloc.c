@@ -59,6 +59,8 @@ static inline void *
 pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
 {
     OaBlock *b = pool->free;
+    /* a used pool: of class c, owned, with a block to give (internal.h) */
+    RCGC_ASSERT(pool->cls == c && pool->heap == heap && b != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     OaBlock *next = b->next;
     pool->nused++;
@@ -129,6 +131,7 @@ pool_free(OaPool *pool, OaBlock *b)
     oa_block_takeback(pool->heap, pool, (char *)b);
 #endif
     OaBlock *old = pool->free;
+    RCGC_ASSERT(pool->nused > 0 && pool->heap != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     b->next = old;
     oa_mem_hide(b, sizeof(OaBlock));
@@ -158,6 +161,9 @@ oa_malloc(OaHeap *heap, size_t nbytes)
 {
     size_t c = (nbytes - 1) >> OA_ALIGN_SHIFT;
     void *p;
+    if (OA_UNLIKELY(heap == NULL)) {
+        return oa_null_heap("oa_malloc");
+    }
     OA_ENTER(heap, "oa_malloc");
     if (OA_LIKELY(c < OA_NCLASSES)) {
         p = small_malloc(heap, c, nbytes);
@@ -210,6 +216,9 @@ zero_new(void *p, size_t nbytes)
 void *
 oa_calloc(OaHeap *heap, size_t n, size_t size)
 {
+    if (heap == NULL) {
+        return oa_null_heap("oa_calloc");
+    }
     heap->ncalloc++;
     size_t nbytes;
     if (__builtin_mul_overflow(n, size, &nbytes)) { /* no division */
@@ -235,6 +244,9 @@ free_outside(void *p, const char *fn)
         oa_large_free(oa_large_hdr(p), fn);
     }
     else {
+#if OA_DEBUG
+        oa_large_check_foreign(fn, p); /* a large double or interior free */
+#endif
         free(p); /* foreign: the system allocator's */
     }
 }
@@ -414,6 +426,7 @@ oa_free_sized(void *p, size_t nbytes)
 #endif
     if (!oa_largeset_remove(p)) {
 #if OA_DEBUG
+        oa_large_check_foreign("oa_free_sized", p);
         oa_fatal("oa_free_sized", p,
                  "not a block of any heap (no large block at this address; "
                  "double free or foreign pointer)");
@@ -541,6 +554,9 @@ void *
 oa_realloc(OaHeap *heap, void *p, size_t nbytes)
 {
     if (p == NULL) {
+        if (heap == NULL) {
+            return oa_null_heap("oa_realloc");
+        }
         heap->nrealloc++;
         return oa_malloc(heap, nbytes);
     }
@@ -557,6 +573,9 @@ oa_realloc(OaHeap *heap, void *p, size_t nbytes)
     if (heap != NULL) {
         heap->nrealloc++;
     }
+#if OA_DEBUG
+    oa_large_check_foreign("oa_realloc", p);
+#endif
     return realloc(p, nbytes); /* foreign */
 }
 

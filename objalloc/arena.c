@@ -53,6 +53,8 @@ static void
 bucket_unlink(OaHeap *heap, OaArena *a)
 {
     unsigned k = a->nfree - 1;
+    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= OA_POOLS_PER_ARENA);
+    RCGC_ASSERT(a->prev != NULL || heap->bucket[k] == a);
     if (a->prev != NULL) {
         a->prev->next = a->next;
     }
@@ -72,6 +74,9 @@ static void
 bucket_link(OaHeap *heap, OaArena *a)
 {
     unsigned k = a->nfree - 1;
+    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= OA_POOLS_PER_ARENA);
+    /* bucket[63] holds at most one arena: the spare */
+    RCGC_ASSERT(k != OA_POOLS_PER_ARENA - 1 || heap->bucket[k] == NULL);
     a->prev = NULL;
     a->next = heap->bucket[k];
     if (a->next != NULL) {
@@ -287,6 +292,9 @@ static OaPool *
 arena_take_pool(OaHeap *heap, OaArena *a)
 {
     OaPool *pool = a->freepools;
+    /* nfree == listed free pools + uncarved ones, and this arena has one */
+    RCGC_ASSERT(a->nfree > 0 &&
+                (pool != NULL || a->ncarved < OA_POOLS_PER_ARENA));
     if (pool != NULL) {
         a->freepools = pool->next;
     }
@@ -315,6 +323,7 @@ carve(OaPool *pool)
 {
     size_t stride = pool->stride;
     char *first = pool->bump;
+    RCGC_ASSERT(first <= oa_pool_limit(pool)); /* a block left to carve */
     size_t room = (size_t)(oa_pool_limit(pool) - first) / stride + 1;
     size_t n = OA_CARVE_BYTES / stride;
     if (n == 0) {
@@ -430,6 +439,7 @@ oa_pool_refill(OaPool *pool)
     }
     /* Full: it is the head of its class list (allocation takes the head). */
     OaHeap *heap = pool->heap;
+    RCGC_ASSERT(heap->cls[pool->cls].avail == pool && pool->prev == NULL);
     pool->free = NULL;
     heap->cls[pool->cls].avail = pool->next;
     if (pool->next != NULL) {
@@ -442,6 +452,9 @@ void
 oa_pool_relink(OaPool *pool)
 {
     OaClass *k = &pool->heap->cls[pool->cls];
+    /* it was full: on no list, its one free block just pushed */
+    RCGC_ASSERT(pool->free != NULL && pool->prev == NULL &&
+                pool->next == NULL && k->avail != pool);
     if (k->avail != NULL && k->avail->nused == 0) {
         oa_pool_release(k->avail); /* a kept empty pool is no longer alone */
     }
@@ -485,8 +498,13 @@ oa_trim(OaHeap *heap)
 void
 oa_heap_trim(OaHeap *heap)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_trim");
+        return;
+    }
     OA_ENTER(heap, "oa_heap_trim");
     oa_trim(heap);
+    RCGC_ASSERT_EXPENSIVE(oa_heap_check(heap) == 0);
     OA_LEAVE(heap);
 }
 
@@ -495,6 +513,7 @@ oa_pool_release(OaPool *pool)
 {
     OaHeap *heap = pool->heap;
     OaArena *a = oa_pool_arena(pool);
+    RCGC_ASSERT(pool->nused == 0 && heap != NULL && a != NULL);
     /* Off the class list (an empty pool is never full, so it is on it). */
     if (pool->prev != NULL) {
         pool->prev->next = pool->next;

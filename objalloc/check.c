@@ -18,7 +18,7 @@
  *   4. large blocks: the list links, the large set, the count and bytes;
  *      the freed mappings kept for reuse: their count and bytes, none
  *      live.
- * The first violation is printed ("objalloc: oa_heap_check: ...") and the
+ * The first violation is reported ("objalloc: oa_heap_check: ...") and the
  * function returns -1.
  */
 #include "objalloc/internal.h"
@@ -27,15 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Report the first violation (RCGC_ERROR_CHECK) and return -1. */
 static int
 fail(const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fprintf(stderr, "objalloc: oa_heap_check: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    rcgc_report(RCGC_ERROR_CHECK, "objalloc: oa_heap_check: %s", what);
     return -1;
 }
 
@@ -118,6 +119,8 @@ check_blocks(const OaPool *pool, size_t nlisted)
 }
 #endif
 
+/* Step 2 for one used or full pool of arena a: header, free list, and
+ * block states; counts the pool in nused_pools[class]. */
 static int
 check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
            size_t *nused_pools)
@@ -158,6 +161,8 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
 #endif
 }
 
+/* Step 1 for one arena: registered in the map, nfree against its free
+ * list and uncarved tail, then each carved pool (step 2). */
 static int
 check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
 {
@@ -220,6 +225,8 @@ check_buckets(const OaHeap *heap)
     return 0;
 }
 
+/* Step 1 over the heap: every arena, the buckets against nfree and the
+ * mask, at most one all-free arena. */
 static int
 check_arenas(const OaHeap *heap, size_t *nused_pools)
 {
@@ -273,6 +280,8 @@ check_classes(const OaHeap *heap, const size_t *nused_pools)
     return 0;
 }
 
+/* Step 4: the large list both ways, each block in the large set, count
+ * and bytes; the kept mappings' count and bytes. */
 static int
 check_large(const OaHeap *heap)
 {
@@ -314,6 +323,10 @@ int
 oa_heap_check(const OaHeap *heap)
 {
     size_t nused_pools[OA_NCLASSES] = {0};
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_check");
+        return -1;
+    }
     if (check_arenas(heap, nused_pools) != 0 ||
         check_classes(heap, nused_pools) != 0 || check_large(heap) != 0) {
         return -1;

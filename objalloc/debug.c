@@ -18,7 +18,8 @@
  *   4. p is the start of a block (else it is an interior pointer);
  *   5. the block is live (trailer is not the freed mark: double free);
  *   6. its guard bytes are intact.
- * Each failure prints "objalloc: <fn>: pointer 0x...: <what>" and aborts.
+ * Each failure reports "objalloc: <fn>: pointer 0x...: <what>" (base.h's
+ * error path) and aborts.
  *
  * Thread guard (debug): every call that touches a heap swaps its owner
  * word from 0 to a per-thread token and back; finding another thread's
@@ -28,35 +29,35 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 _Noreturn void
 oa_fatal(const char *fn, const void *p, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "objalloc: %s: pointer %p: ", fn, p);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("objalloc: %s: pointer %p: %s", fn, p, what);
 }
 
 _Noreturn void
 oa_fatal_heap(const char *fn, const OaHeap *heap, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "objalloc: %s: heap %p: ", fn, (const void *)heap);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("objalloc: %s: heap %p: %s", fn, (const void *)heap, what);
+}
+
+void *
+oa_null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "objalloc: %s: heap is NULL", fn);
+    return NULL;
 }
 
 #if OA_CHECKED
@@ -139,6 +140,8 @@ oa_block_bad_fill(const OaPool *pool, const char *b)
 #endif
 }
 
+/* A block leaves the free list for a request of n: (debug) its freed
+ * fill must be intact, then fill, guard, trailer and checker hooks. */
 void
 oa_block_handout(OaHeap *heap, OaPool *pool, char *b, size_t n)
 {
@@ -213,6 +216,8 @@ oa_block_resize(OaHeap *heap, OaPool *pool, char *b, size_t n)
 
 #if OA_DEBUG
 
+/* Checks 1-6 of the file opening, in order; the first that fails
+ * aborts with a message naming fn, p and the check. */
 void
 oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
 {

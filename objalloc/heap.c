@@ -52,6 +52,8 @@ oa_heap_destroy(OaHeap *heap)
     OA_ENTER(heap, "oa_heap_destroy");
     oa_large_destroy_all(heap);
     oa_arenas_destroy(heap);
+    RCGC_ASSERT(heap->large == NULL && heap->nlarge == 0 &&
+                heap->large_bytes == 0 && heap->narenas == 0);
 #if defined(RCGC_VALGRIND)
     VALGRIND_DESTROY_MEMPOOL(heap);
 #endif
@@ -153,6 +155,7 @@ run_pressure(OaHeap *heap, size_t nbytes)
     }
     heap->in_pressure = 1;
     int freed = heap->pressure(heap, nbytes, heap->pressure_ctx);
+    RCGC_ASSERT(heap->in_pressure); /* the callback did not re-enter */
     heap->in_pressure = 0;
     return freed != 0;
 }
@@ -187,6 +190,7 @@ meta_try(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
     }
     void *q = realloc(p, nbytes ? nbytes : 1);
     if (q != NULL) {
+        RCGC_ASSERT(heap->meta_bytes + nbytes >= old_nbytes);
         heap->meta_bytes += nbytes;
         heap->meta_bytes -= old_nbytes;
     }
@@ -225,6 +229,7 @@ oa_meta_free(OaHeap *heap, void *p, size_t nbytes)
         return;
     }
     OA_ENTER(heap, "oa_meta_free");
+    RCGC_ASSERT(heap->meta_bytes >= nbytes); /* sizes as allocated */
     heap->meta_bytes -= nbytes;
     free(p);
     OA_LEAVE(heap);

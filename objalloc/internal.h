@@ -46,6 +46,7 @@
 #ifndef RCGC_OBJALLOC_INTERNAL_H
 #define RCGC_OBJALLOC_INTERNAL_H
 
+#include "base/base.h"
 #include "objalloc/objalloc.h"
 
 #include <stdatomic.h>
@@ -89,10 +90,10 @@
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
 
-/* Fill bytes of debug builds, defined once. */
-#define OA_FILL_NEW   0xCD
-#define OA_FILL_FREE  0xDD
-#define OA_FILL_GUARD 0xFD
+/* Fill bytes of debug builds (defined once, in base/base.h). */
+#define OA_FILL_NEW   RCGC_FILL_NEW
+#define OA_FILL_FREE  RCGC_FILL_FREE
+#define OA_FILL_GUARD RCGC_FILL_GUARD
 
 #define OA_CLASS_SIZE(c) (((size_t)(c) + 1) << OA_ALIGN_SHIFT)
 
@@ -244,6 +245,11 @@ void oa_addrmap_remove(OaArena *arena);
 int oa_largeset_add(const void *p);
 bool oa_largeset_remove(const void *p);
 bool oa_largeset_has(const void *p);
+#if OA_DEBUG
+/* The live large block that p points inside of (not at its start), or
+ * NULL.  O(live large blocks). */
+const void *oa_largeset_containing(const void *p);
+#endif
 
 /* ---- heap helpers (heap.c) ------------------------------------------ */
 
@@ -320,6 +326,12 @@ void oa_large_free(OaLarge *hdr, const char *fn);
  * (in place when it can); NULL on failure with p untouched. */
 void *oa_large_realloc(void *p, size_t nbytes);
 void oa_large_destroy_all(OaHeap *heap);
+#if OA_DEBUG
+/* p is about to go to the system free as a foreign pointer: abort with a
+ * message when it is a large block freed before (still in quarantine) or
+ * points inside a live or quarantined large block. */
+void oa_large_check_foreign(const char *fn, const void *p);
+#endif
 /* A large block of nbytes, zeroed (no page of a new mapping is written). */
 void *oa_large_calloc(OaHeap *heap, size_t nbytes);
 /* Unmap the freed mappings kept for reuse; true if there were any. */
@@ -336,7 +348,12 @@ OaLarge oa_large_read(const void *p);
 
 /* ---- debug (debug.c) ------------------------------------------------ */
 
-/* "objalloc: <fn>: pointer <p>: <what>" on stderr, then abort(). */
+/* "objalloc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE); returns NULL, the
+ * error value of the calls that take a heap. */
+void *oa_null_heap(const char *fn);
+
+/* "objalloc: <fn>: pointer <p>: <what>" through the error path (base.h),
+ * then abort(). */
 _Noreturn void oa_fatal(const char *fn, const void *p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 _Noreturn void oa_fatal_heap(const char *fn, const OaHeap *heap,

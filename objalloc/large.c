@@ -44,6 +44,7 @@
 #define _GNU_SOURCE     /* mremap */
 #include "objalloc/internal.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,118 @@ oa_large_calloc(OaHeap *heap, size_t nbytes)
     return large_new(heap, nbytes, true);
 }
 
+#if OA_DEBUG
+/* ---- quarantine of freed blocks (debug builds) ---------------------
+ *
+ * A freed large block from the system malloc is not given back at once:
+ * its memory (filled with 0xDD, hidden from checkers) stays in a ring of
+ * the last QUARANTINE_SLOTS blocks (at most QUARANTINE_BYTES), so that a
+ * second free of its address is recognised for sure (the address cannot
+ * have been reused by another block meanwhile) and a free of an address
+ * inside it is named.  Mappings (OA_LARGE_MAP_MIN and up) are not held:
+ * their reuse cache is part of the behaviour under test.  Process-wide,
+ * under its own lock (base.h lists it). */
+#define QUARANTINE_SLOTS 64
+#define QUARANTINE_BYTES ((size_t)64 << 20)
+
+static struct {
+    pthread_mutex_t lock;
+    OaLarge *held[QUARANTINE_SLOTS]; /* oldest at first */
+    size_t nbytes[QUARANTINE_SLOTS];
+    unsigned first, n;
+    size_t bytes;
+} quarantine = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Hold h (freed, of nbytes user bytes); return the oldest block pushed
+ * out (opened to checkers, for free), or NULL. */
+static OaLarge *
+quarantine_put(OaLarge *h, size_t nbytes, size_t *out_nbytes)
+{
+    OaLarge *out = NULL;
+    pthread_mutex_lock(&quarantine.lock);
+    if (quarantine.n == QUARANTINE_SLOTS ||
+        quarantine.bytes + nbytes > QUARANTINE_BYTES) {
+        unsigned i = quarantine.first;
+        out = quarantine.held[i];
+        *out_nbytes = quarantine.nbytes[i];
+        quarantine.bytes -= quarantine.nbytes[i];
+        quarantine.first = (i + 1) % QUARANTINE_SLOTS;
+        quarantine.n--;
+    }
+    unsigned j = (quarantine.first + quarantine.n) % QUARANTINE_SLOTS;
+    quarantine.held[j] = h;
+    quarantine.nbytes[j] = nbytes;
+    quarantine.bytes += nbytes;
+    quarantine.n++;
+    pthread_mutex_unlock(&quarantine.lock);
+    if (out != NULL) {
+        oa_mem_open(out, total_size(*out_nbytes));
+    }
+    return out;
+}
+
+/* Free the block (h open to checkers) or hold it in quarantine. */
+static void
+sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes)
+{
+    if (is_mapped(nbytes) || nbytes > QUARANTINE_BYTES) {
+        sys_put(heap, h, nbytes);
+        return;
+    }
+    oa_mem_hide(h, total_size(nbytes));
+    size_t old_nbytes;
+    OaLarge *old = quarantine_put(h, nbytes, &old_nbytes);
+    if (old != NULL) {
+        free(old);
+    }
+}
+
+/* In order: p is a quarantined block (double free), inside one
+ * (interior of a freed block), inside a live block (interior). */
+void
+oa_large_check_foreign(const char *fn, const void *p)
+{
+    const char *q = p;
+    const char *freed = NULL;
+    size_t nbytes = 0;
+    pthread_mutex_lock(&quarantine.lock);
+    /* Oldest first over the ring; the held blocks do not overlap (their
+     * memory is still allocated), so at most one contains q. */
+    for (unsigned k = 0; k < quarantine.n && freed == NULL; k++) {
+        unsigned i = (quarantine.first + k) % QUARANTINE_SLOTS;
+        const char *b = (const char *)(quarantine.held[i] + 1);
+        if (b <= q && q < b + quarantine.nbytes[i]) {
+            freed = b;
+            nbytes = quarantine.nbytes[i];
+        }
+    }
+    pthread_mutex_unlock(&quarantine.lock);
+    if (freed == q) {
+        oa_fatal(fn, p,
+                 "double free: the large block of %zu bytes was already "
+                 "freed",
+                 nbytes);
+    }
+    if (freed != NULL) {
+        oa_fatal(fn, p,
+                 "interior pointer: %zu bytes into a freed large block of "
+                 "%zu bytes at %p",
+                 (size_t)(q - freed), nbytes, (const void *)freed);
+    }
+    const char *live = oa_largeset_containing(p);
+    if (live != NULL) {
+        oa_fatal(fn, p,
+                 "interior pointer: %zu bytes into a large block of %zu "
+                 "bytes at %p",
+                 (size_t)(q - live), oa_large_read(live).nbytes,
+                 (const void *)live);
+    }
+}
+#define SYS_PUT sys_put_debug
+#else
+#define SYS_PUT sys_put
+#endif
+
 /* Unlink and release h (already out of the large set). */
 static void
 release(OaLarge *h)
@@ -352,10 +465,12 @@ release(OaLarge *h)
         h->next->prev = h->prev;
         oa_mem_hide(h->next, sizeof *h);
     }
+    RCGC_ASSERT(heap->nlarge > 0 && heap->large_bytes >= h->nbytes);
+    RCGC_ASSERT(!oa_largeset_has(h + 1)); /* out of the set first */
     heap->nlarge--;
     heap->large_bytes -= h->nbytes;
     oa_mem_open(h, total_size(h->nbytes));
-    sys_put(heap, h, h->nbytes);
+    SYS_PUT(heap, h, h->nbytes);
 }
 
 #if OA_DEBUG
@@ -469,6 +584,8 @@ resize(OaHeap *heap, OaLarge *h, size_t nbytes)
     return q;
 }
 
+/* Resize a large block: try, and on failure make room (trim, pressure)
+ * and try again, as an allocation does; NULL leaves p intact. */
 void *
 oa_large_realloc(void *p, size_t nbytes)
 {

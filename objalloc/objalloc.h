@@ -15,14 +15,18 @@
  *
  * Threads: a heap is used by one thread at a time.  Several threads may
  * take turns under the caller's lock, never at once; debug builds
- * (RCGC_DEBUG) detect concurrent use and abort with a message.  The only
- * process-wide state is the address map that answers "is this pointer
- * ours?"; it is safe to use from many threads with many heaps.
+ * (RCGC_DEBUG) detect concurrent use and abort with a message.  Process-
+ * wide state is the address map that answers "is this pointer ours?", the
+ * set of large-block addresses, mmap placement hints and the error handler
+ * (the full list is in base/base.h); all are safe to use from many threads
+ * with many heaps, and none makes one heap's work depend on another's.
  *
  * Errors: out of memory returns NULL (and leaves the heap consistent).
  * Misuse (double free, interior or never-allocated pointer, damaged guard
  * bytes) is detected in debug builds: a message naming the pointer and the
- * check on stderr, then abort().
+ * check, then abort().  A NULL heap where one is needed is refused with a
+ * message and the call's error value.  Every message of every layer goes
+ * through one path: see rcgc_register_error below.
  */
 #ifndef RCGC_OBJALLOC_H
 #define RCGC_OBJALLOC_H
@@ -49,6 +53,29 @@ extern "C" {
 #define OA_LARGE_MAP_MIN (1u << 20)
 
 typedef struct OaHeap OaHeap;
+
+/* ---- messages: one path for the whole library ------------------------ */
+
+/* What a message reports (the handler's first argument). */
+enum {
+    RCGC_ERROR_FATAL = 1,  /* misuse that would corrupt memory, or a failed
+                              assertion: abort() follows the handler */
+    RCGC_ERROR_MISUSE = 2, /* refused call (NULL handle, destroy during a
+                              collection, ...): it returns its error value */
+    RCGC_ERROR_CHECK = 3   /* a heap check (oa_heap_check, rc_heap_check,
+                              gc_check) found a broken invariant */
+};
+
+/* Receives each message of rcgc, one line without newline ("objalloc:
+ * oa_free: pointer 0x...: double free: ..."), instead of stderr.  It may
+ * log, raise its own error or exit; after a fatal message the library
+ * aborts when it returns.  It must not call back into the heap that
+ * reported. */
+typedef void (*RcgcErrorFn)(int kind, const char *message, void *arg);
+
+/* Route every message of the library to fn(kind, message, arg), for all
+ * heaps and threads of the process; fn == NULL restores stderr. */
+RCGC_API void rcgc_register_error(RcgcErrorFn fn, void *arg);
 
 /* ---- heaps ---------------------------------------------------------- */
 

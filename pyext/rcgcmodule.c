@@ -128,7 +128,7 @@ PyDoc_STRVAR(use_objalloc_doc,
              "an objalloc heap from now on; blocks allocated before keep\n"
              "going to the allocator that made them.  Returns False when\n"
              "already switched.  Refused (RuntimeError) while tracemalloc\n"
-             "is tracing.  See launcher/pyalloc.h for why this is safe.");
+             "is tracing.  See pyalloc/pyalloc.h for why this is safe.");
 PyDoc_STRVAR(stop_objalloc_doc,
              "stop_objalloc($module, /)\n"
              "--\n"

@@ -1,7 +1,7 @@
 /* switch.c - rcgc.use_objalloc(): this interpreter's object domain on
  * objalloc, from a running interpreter (issue 8's opt-in).
  *
- * The glue is launcher/pyalloc.c (shared with rcgc-python); its header
+ * The glue is pyalloc/pyalloc.c (shared with rcgc-python); its header
  * explains why switching a running CPython 3.11 is safe and under which
  * conditions.  Here: one OaHeap for the rest of the process (never
  * destroyed: the interpreter may free its blocks until exit), installed
@@ -10,7 +10,7 @@
  * stop_objalloc() gives the domain back, or drains while blocks are live.
  */
 #include "pyext/internal.h"
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 
 #include <string.h>
 

@@ -26,27 +26,24 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#define FREED_BYTE 0xDDu
-#define FREED_U32  0xDDDDDDDDu
-#define FREED_PTR  ((uintptr_t)0xDDDDDDDDDDDDDDDDull)
+#define FREED_BYTE ((unsigned)RCGC_FILL_FREE)
+#define FREED_U32  (FREED_BYTE * 0x01010101u)
+#define FREED_PTR  ((uintptr_t)FREED_U32 << 32 | FREED_U32)
 
 void
 rc_fatal(const char *fn, const RcObject *op, const char *fmt, ...)
 {
+    char what[384];
     va_list ap;
-    fprintf(stderr, "refcount: %s: object %p: ", fn, (const void *)op);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    abort();
+    rcgc_fatal("refcount: %s: object %p: %s", fn, (const void *)op, what);
 }
 
-static void
-check_object(const char *fn, const RcObject *op)
+void
+rc_check_object(const char *fn, const RcObject *op)
 {
     if (op == NULL) {
         rc_fatal(fn, op, "NULL object");
@@ -67,10 +64,23 @@ check_object(const char *fn, const RcObject *op)
     }
 }
 
+/* op's header lies in a block: at the block's start (a non-GC object),
+ * 16 bytes in (a GC object in a pool: oa_owner takes any address of a
+ * carved block), or 16 bytes in a large block (its exact address). */
+OaHeap *
+rc_block_owner(const RcObject *op)
+{
+    OaHeap *oa = oa_owner(op);
+    if (oa == NULL) {
+        oa = oa_owner((const char *)op - sizeof(RcGcHead));
+    }
+    return oa;
+}
+
 void
 rc_incref_checked(RcObject *op)
 {
-    check_object("rc_incref", op);
+    rc_check_object("rc_incref", op);
     uint32_t n = op->refcnt;
     if (n == RC_IMMORTAL) {
         return;
@@ -90,7 +100,7 @@ rc_incref_checked(RcObject *op)
 void
 rc_decref_checked(RcObject *op)
 {
-    check_object("rc_decref", op);
+    rc_check_object("rc_decref", op);
     uint32_t n = op->refcnt;
     if (n == RC_IMMORTAL) {
         return;

@@ -51,6 +51,8 @@ static void
 push_pending(RcHeap *heap, RcObject *op)
 {
     RcGcHead *head = rc_gc_head(op);
+    /* on the stack at most once: only a transition to 0 pushes */
+    RCGC_ASSERT(op->refcnt == 0 && !(op->flags & RC_OBJ_DEFERRED));
     uint32_t flags = op->flags | RC_OBJ_DEFERRED;
     if (head->next != 0 && rc_untrack(heap, op)) {
         flags |= RC_OBJ_WAS_TRACKED;
@@ -65,6 +67,9 @@ pop_pending(RcHeap *heap)
 {
     RcObject *op = heap->pending;
     RcGcHead *head = rc_gc_head(op);
+    /* the pending stack's invariant (top of file) */
+    RCGC_ASSERT(heap->deallocating && op->refcnt == 0 &&
+                (op->flags & RC_OBJ_DEFERRED) && head->next == 0);
     heap->pending = (RcObject *)head->prev;
     head->prev = 0;
     op->flags &= ~RC_OBJ_DEFERRED;
@@ -93,10 +98,37 @@ rc_zero(RcObject *op)
     }
     heap->deallocating = 1;
     destroy(heap, op);
+    /* Each destroy pushes the children that die and returns: the loop
+     * ends when no death is pending, with O(1) C stack for any graph. */
     while (heap->pending != NULL) {
         destroy(heap, pop_pending(heap));
     }
     heap->deallocating = 0;
+    RCGC_ASSERT_EXPENSIVE(rc_check_counters(heap) == 0);
+}
+
+/* A resurrected GC object goes to the collector's youngest generation,
+ * whether it was untracked for its deferral (step 1 of rc_zero) or is
+ * still tracked in any generation, the permanent one included (it died by
+ * a direct decref): one rule, as CPython re-tracks a resurrected object
+ * as young (test: freeze.c, resurrected_frozen_object_*). */
+static void
+track_young(RcHeap *heap, RcObject *op)
+{
+    int was = (op->flags & RC_OBJ_WAS_TRACKED) != 0;
+    op->flags &= ~RC_OBJ_WAS_TRACKED;
+    if (!(op->type->flags & RC_TYPE_GC) || !heap->has_hooks) {
+        return;
+    }
+    if (!was) {
+        if (rc_gc_head(op)->next == 0) {
+            return; /* untracked by its owner: stays so */
+        }
+        rc_untrack(heap, op);
+    }
+    if (heap->hooks.track != NULL) {
+        heap->hooks.track(heap->hooks.ctx, op);
+    }
 }
 
 /* Call fn(op) holding a temporary reference; 1 when op came back to life
@@ -107,12 +139,7 @@ resurrected_by(RcHeap *heap, RcObject *op, void (*fn)(RcObject *))
     op->refcnt = 1;
     fn(op);
     if (op->refcnt == RC_IMMORTAL || --op->refcnt != 0) {
-        if (op->flags & RC_OBJ_WAS_TRACKED) {
-            op->flags &= ~RC_OBJ_WAS_TRACKED;
-            if (heap->has_hooks && heap->hooks.track != NULL) {
-                heap->hooks.track(heap->hooks.ctx, op);
-            }
-        }
+        track_young(heap, op);
         return 1;
     }
     return 0;
@@ -142,10 +169,12 @@ visit_release(RcObject *ref, void *arg)
     return 0;
 }
 
+/* Steps 1-6 of destroy (top of file); op's count is 0. */
 static void
 destroy(RcHeap *heap, RcObject *op)
 {
     const RcType *type = op->type;
+    RCGC_ASSERT(op->refcnt == 0 && type->magic == RC_TYPE_MAGIC);
     if (type->finalize != NULL && !(op->flags & RC_OBJ_FINALIZED)) {
         op->flags |= RC_OBJ_FINALIZED;
         if (resurrected_by(heap, op, type->finalize)) {
@@ -187,6 +216,7 @@ destroy(RcHeap *heap, RcObject *op)
         type->dealloc(op);
     }
     RcTypeStats *st = rc_stats_of(heap, type);
+    RCGC_ASSERT(st != NULL && st->live > 0 && heap->live_total > 0);
     st->live--;
     st->freed++;
     heap->live_total--;

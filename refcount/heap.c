@@ -47,10 +47,23 @@ rc_heap_new(OaHeap *oa)
     return heap;
 }
 
+/* Refused while rc_zero runs on this heap (a caller up the stack is
+ * using it); otherwise the maps, counters, the RcHeap and an own oa. */
 void
 rc_heap_destroy(RcHeap *heap)
 {
     if (heap == NULL) {
+        return;
+    }
+    if (heap->deallocating) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_heap_destroy: heap %p: refused: rc_decref "
+                    "is deallocating its objects (the call came from a "
+                    "finalizer, a weakref callback or a dealloc); destroy it "
+                    "after that rc_decref returns",
+                    (void *)heap);
+        rc_set_error(heap, "refcount: rc_heap_destroy: refused during "
+                           "deallocation");
         return;
     }
     OaHeap *oa = heap->oa;
@@ -82,7 +95,16 @@ rc_heap_of(const RcObject *op)
 const char *
 rc_heap_error(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        return "refcount: rc_heap_error: heap is NULL";
+    }
     return heap->has_error ? heap->error : NULL;
+}
+
+int
+rc_heap_busy(const RcHeap *heap)
+{
+    return heap != NULL && heap->deallocating;
 }
 
 void
@@ -145,6 +167,8 @@ rc_stats_find(RcHeap *heap, const RcType *type)
     return heap->last_stats;
 }
 
+/* The counters of type, adding an entry (map slot first, then array
+ * room, so that a failure leaves both unchanged). */
 RcTypeStats *
 rc_stats_add(RcHeap *heap, const RcType *type)
 {
@@ -210,31 +234,34 @@ rc_total_refs(const RcHeap *heap)
 
 /* ---- check ---------------------------------------------------------- */
 
-static int
-check_counters(const RcHeap *heap)
+/* created - freed == live per type, the index maps each type to its
+ * entry, and the live total is the sum. */
+int
+rc_check_counters(const RcHeap *heap)
 {
     size_t live = 0;
     for (size_t i = 0; i < heap->nstats; i++) {
         const RcTypeStats *st = &heap->stats[i];
         if (st->created - st->freed != st->live) {
-            fprintf(stderr,
-                    "refcount: rc_heap_check: type '%s': created %llu - "
-                    "freed %llu != live %zu\n",
-                    st->type->name, (unsigned long long)st->created,
-                    (unsigned long long)st->freed, st->live);
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: type '%s': created %llu - "
+                        "freed %llu != live %zu",
+                        st->type->name, (unsigned long long)st->created,
+                        (unsigned long long)st->freed, st->live);
             return -1;
         }
         if (rc_map_get(&heap->typeidx, (uintptr_t)st->type) != i + 1) {
-            fprintf(stderr, "refcount: rc_heap_check: type index broken\n");
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: type index broken");
             return -1;
         }
         live += st->live;
     }
     if (live != heap->live_total) {
-        fprintf(stderr,
-                "refcount: rc_heap_check: live total %zu != sum over "
-                "types %zu\n",
-                heap->live_total, live);
+        rcgc_report(RCGC_ERROR_CHECK,
+                    "refcount: rc_heap_check: live total %zu != sum over "
+                    "types %zu",
+                    heap->live_total, live);
         return -1;
     }
     return 0;
@@ -243,12 +270,17 @@ check_counters(const RcHeap *heap)
 int
 rc_heap_check(const RcHeap *heap)
 {
-    if (heap->deallocating || heap->pending != NULL) {
-        fprintf(stderr, "refcount: rc_heap_check: called during "
-                        "deallocation (pending objects)\n");
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_heap_check: heap is NULL");
         return -1;
     }
-    if (check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
+    if (heap->deallocating || heap->pending != NULL) {
+        rcgc_report(RCGC_ERROR_CHECK, "refcount: rc_heap_check: called "
+                                      "during deallocation (pending objects)");
+        return -1;
+    }
+    if (rc_check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
         return -1;
     }
     return oa_heap_check(heap->oa);

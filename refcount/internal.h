@@ -4,7 +4,7 @@
  * library hides them.  Files of the layer:
  *
  *   heap.c     RcHeap: creation, errors, hooks, counters, rc_heap_check
- *   ptrmap.c   RcPtrMap: open-addressing hash map pointer -> word
+ *   ptrmap.c   RcPtrMap: base.h's hash map on oa_meta_malloc memory
  *   object.c   type checks, rc_new / rc_new_var, immortals
  *   dealloc.c  rc_zero: the deallocation loop, finalizers, default dealloc
  *   weakref.c  weak references and their callbacks
@@ -13,40 +13,25 @@
 #ifndef RCGC_REFCOUNT_INTERNAL_H
 #define RCGC_REFCOUNT_INTERNAL_H
 
+#include "base/base.h"
 #include "refcount/refcount.h"
 
 #include <stdint.h>
 
 /* ---- pointer map ------------------------------------------------------
  *
- * Open addressing with linear probing over a power-of-two table of
- * (key, value) pairs; key 0 marks an empty slot, so 0 is never a key.
- * Deletion shifts the following run back (no tombstones), so a lookup
- * stops at the first empty slot.
- * Invariants: count < cap / 2 + 1 (load at most one half after a
- * reserve), every key sits in the run that starts at its home slot. */
-typedef struct RcPtrEntry {
-    uintptr_t key; /* 0: empty */
-    uintptr_t val;
-} RcPtrEntry;
+ * base.h's RcgcMap (pointer -> word; key 0 never used), with its slots in
+ * oa_meta_malloc memory (ptrmap.c), so that failure injection and the
+ * heap's limit apply. */
+typedef RcgcMap RcPtrMap;
 
-typedef struct RcPtrMap {
-    RcPtrEntry *slots; /* cap entries, or NULL when cap == 0 */
-    size_t cap;        /* 0 or a power of two */
-    size_t count;      /* keys present */
-} RcPtrMap;
-
-/* Make room for `extra` more keys (memory from oa_meta_malloc, so failure
- * injection and the heap's limit apply).  0, or -1 when out of memory
- * (the map is unchanged). */
+/* Make room for `extra` more keys.  0, or -1 when out of memory (the map
+ * is unchanged). */
 int rc_map_reserve(OaHeap *oa, RcPtrMap *map, size_t extra);
-/* The value of key, or 0 when absent. */
-uintptr_t rc_map_get(const RcPtrMap *map, uintptr_t key);
-/* Insert or update; room must have been reserved. */
-void rc_map_put(RcPtrMap *map, uintptr_t key, uintptr_t val);
-/* Remove key; returns its value, or 0 when absent. */
-uintptr_t rc_map_remove(RcPtrMap *map, uintptr_t key);
 void rc_map_free(OaHeap *oa, RcPtrMap *map);
+#define rc_map_get    rcgc_map_get
+#define rc_map_put    rcgc_map_put
+#define rc_map_remove rcgc_map_remove
 
 /* ---- the heap ---------------------------------------------------------
  *
@@ -82,6 +67,11 @@ struct RcHeap {
  * resurrection tracks it again. */
 #define RC_OBJ_WAS_TRACKED (1u << 3)
 
+/* heap.c: the counters add up (per type and in total); 0, else a report
+ * and -1.  O(types): the expensive level runs it after each deallocation
+ * loop. */
+int rc_check_counters(const RcHeap *heap);
+
 /* Counters of a type already seen by this heap (NULL when never seen). */
 RcTypeStats *rc_stats_find(RcHeap *heap, const RcType *type);
 /* The same, adding a zeroed entry when missing; NULL when out of memory. */
@@ -99,6 +89,15 @@ rc_stats_of(RcHeap *heap, const RcType *type)
 /* Record a failure message (printf format) for rc_heap_error. */
 void rc_set_error(RcHeap *heap, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Checks 1-3 of check.c on op (NULL, freed fill, type magic): abort with
+ * a message naming fn when one fails. */
+void rc_check_object(const char *fn, const RcObject *op);
+
+/* The objalloc heap whose block holds op's header, or NULL (op is not in
+ * any heap's memory: a stack, static or malloc'd pointer).  O(1), reads
+ * no memory the library does not own. */
+OaHeap *rc_block_owner(const RcObject *op);
 
 /* Print "refcount: <fn>: object <op>: <what>" and abort. */
 void rc_fatal(const char *fn, const RcObject *op, const char *fmt, ...)

@@ -27,6 +27,8 @@
 #define HEADERS_MAX (sizeof(RcGcHead) + sizeof(RcObject))
 #define KNOWN_FLAGS (RC_TYPE_GC | RC_TYPE_UNTRACKED)
 
+/* Every rule a type descriptor must follow (refcount.h), in order; the
+ * first broken one is named in *why. */
 int
 rc_type_check(const RcType *type, const char **why)
 {
@@ -135,6 +137,10 @@ static RcObject *
 new_object(RcHeap *heap, const RcType *type, size_t nitems, int var,
            const char *fn)
 {
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE, "refcount: %s: heap is NULL", fn);
+        return NULL;
+    }
     RcTypeStats *st = type_entry(heap, type, fn);
     if (st == NULL) {
         return NULL;
@@ -166,6 +172,8 @@ new_object(RcHeap *heap, const RcType *type, size_t nitems, int var,
     if (type->itemsize != 0) {
         *(size_t *)rc_payload(op) = nitems;
     }
+    RCGC_ASSERT(op->refcnt == 1 && op->flags == 0 &&
+                rc_block_size(op) == nbytes);
     announce(heap, op);
     return op;
 }

@@ -22,7 +22,7 @@
  * RC_TYPE_GC owns no references (its dealloc may free other memory).
  * An object owns references only to objects of its own heap (heaps are
  * independent; debug builds check this when the default dealloc releases
- * them).  A variable object's length word is never changed after rc_new.
+ * them and when a full collection meets them; release builds trust it).  A variable object's length word is never changed after rc_new.
  *
  * Threads: as objalloc - a heap and its objects are used by one thread at
  * a time.
@@ -101,7 +101,9 @@ struct RcType {
     void (*clear)(RcObject *op);
     /* PEP 442 finalizer: runs at most once per object, before it dies,
      * with the object still intact; it may resurrect the object by
-     * storing a new reference to it.  Optional. */
+     * storing a new reference to it (then, if tracked, it is tracked
+     * again in the collector's generation 0, even if it was frozen).
+     * Optional. */
     void (*finalize)(RcObject *op);
     /* Legacy finalizer (CPython's tp_del): runs each time the count
      * reaches zero, after finalize and after the object's weak references
@@ -140,15 +142,23 @@ RCGC_API int rc_type_check(const RcType *type, const char **why);
 RCGC_API RcHeap *rc_heap_new(OaHeap *oa);
 
 /* Release the heap.  Live objects are not finalized; with a heap of its
- * own their memory is released too, with a borrowed oa it stays there. */
+ * own their memory is released too, with a borrowed oa it stays there.
+ * Refused (a message, RCGC_ERROR_MISUSE, and the heap stays) while
+ * rc_decref deallocates objects of the heap, that is from a finalizer,
+ * weakref callback or dealloc it runs: destroy it after that returns. */
 RCGC_API void rc_heap_destroy(RcHeap *heap);
+
+/* 1 while rc_decref deallocates objects of the heap (its finalizers,
+ * weakref callbacks and deallocs are running), else 0. */
+RCGC_API int rc_heap_busy(const RcHeap *heap);
 
 RCGC_API OaHeap *rc_heap_oa(const RcHeap *heap);
 
 /* The heap an object lives in. */
 RCGC_API RcHeap *rc_heap_of(const RcObject *op);
 
-/* The message of the last failed call on this heap, or NULL. */
+/* The message of the last failed call on this heap, or NULL (for a NULL
+ * heap, a message saying so). */
 RCGC_API const char *rc_heap_error(const RcHeap *heap);
 
 /* Verify the heap's invariants (counters add up, weak reference lists
@@ -296,7 +306,10 @@ typedef void (*RcWeakRelease)(void *ctx);
 RCGC_API extern const RcType rc_weakref_type;
 
 /* A new weak reference to target (count 1), with an optional callback.
- * NULL on out of memory or an immortal or non-object target. */
+ * NULL (with rc_heap_error) on out of memory, an immortal target, a
+ * target of another heap, or a pointer that is not an object (not in any
+ * heap's memory, or no type descriptor); debug builds abort with a
+ * message on a freed target. */
 RCGC_API RcObject *rc_weakref_new(RcHeap *heap, RcObject *target,
                                   RcWeakCallback cb, void *ctx,
                                   RcWeakRelease release);
@@ -328,9 +341,10 @@ RCGC_API void rc_weakref_call(RcObject *wr);
  *          collect.
  * untrack: a tracked object is about to be deallocated; the collector
  *          unlinks it (afterwards next == 0).
- * track:   an object that refcount untracked on its way to deallocation
- *          was resurrected by its finalizer; the collector tracks it
- *          again (in its youngest generation). */
+ * track:   an object on its way to deallocation was resurrected by its
+ *          finalizer (or legacy_del); refcount untracked it (if it was
+ *          still tracked) and the collector tracks it again in its
+ *          youngest generation, whatever generation held it before. */
 typedef struct RcGcHooks {
     void *ctx;
     void (*created)(void *ctx, RcObject *op);

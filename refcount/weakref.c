@@ -65,6 +65,13 @@ detach(RcHeap *heap, RcObject *wr)
     if (target == NULL) {
         return;
     }
+    /* the list invariant (top of file), around wr */
+    RCGC_ASSERT(target->flags & RC_OBJ_HAS_WEAKREFS);
+    RCGC_ASSERT(w->prev != NULL ||
+                rc_map_get(&heap->weakrefs, (uintptr_t)target) ==
+                    (uintptr_t)wr);
+    RCGC_ASSERT(w->prev == NULL || wref(w->prev)->next == wr);
+    RCGC_ASSERT(w->next == NULL || wref(w->next)->prev == wr);
     if (w->prev != NULL) {
         wref(w->prev)->next = w->next;
     }
@@ -123,13 +130,34 @@ refuse(RcHeap *heap, const char *why)
     return NULL;
 }
 
+/* Validate the target before reading it (ours, of this heap, alive,
+ * mortal), then link the new weakref at the head of its list. */
 RcObject *
 rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
                RcWeakRelease release)
 {
+    if (heap == NULL) {
+        rcgc_report(RCGC_ERROR_MISUSE,
+                    "refcount: rc_weakref_new: heap is NULL");
+        return NULL;
+    }
     if (target == NULL) {
         return refuse(heap, "target is NULL");
     }
+    OaHeap *owner = rc_block_owner(target);
+    if (owner == NULL) {
+        rc_set_error(heap,
+                     "refcount: rc_weakref_new: target %p is not an object "
+                     "(no block of any heap holds it)",
+                     (void *)target);
+        return NULL;
+    }
+    if (owner != heap->oa) {
+        return refuse(heap, "target lives in another heap");
+    }
+#ifdef RCGC_DEBUG
+    rc_check_object("rc_weakref_new", target); /* a freed one aborts */
+#endif
     if (target->type == NULL || target->type->magic != RC_TYPE_MAGIC) {
         return refuse(heap, "target is not an object");
     }
@@ -138,9 +166,6 @@ rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
     }
     if (target->refcnt == 0) {
         return refuse(heap, "target is dead");
-    }
-    if (rc_heap_fast(target) != heap) {
-        return refuse(heap, "target lives in another heap");
     }
     RcObject *wr = rc_new(heap, &rc_weakref_type);
     if (wr == NULL) {
@@ -161,6 +186,9 @@ rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
     }
     rc_map_put(&heap->weakrefs, (uintptr_t)target, (uintptr_t)wr);
     target->flags |= RC_OBJ_HAS_WEAKREFS;
+    /* the map names target's newest weakref, the list hangs from it */
+    RCGC_ASSERT(rc_map_get(&heap->weakrefs, (uintptr_t)target) ==
+                (uintptr_t)wr);
     return wr;
 }
 
@@ -245,6 +273,8 @@ rc_weakref_call(RcObject *wr)
     rc_decref(wr);
 }
 
+/* Detach every weakref of op first (targets cleared), then call the
+ * callbacks newest first: a callback sees a consistent heap. */
 void
 rc_weakrefs_clear(RcHeap *heap, RcObject *op)
 {
@@ -283,6 +313,8 @@ rc_weakrefs_clear(RcHeap *heap, RcObject *op)
     }
 }
 
+/* Every key of the map has the flag, and its list is a consistent
+ * doubly-linked list of weakrefs to that key. */
 int
 rc_weakrefs_check(const RcHeap *heap)
 {
@@ -293,10 +325,10 @@ rc_weakrefs_check(const RcHeap *heap)
             continue;
         }
         if (!(op->flags & RC_OBJ_HAS_WEAKREFS)) {
-            fprintf(stderr,
-                    "refcount: rc_heap_check: object %p has weakrefs but "
-                    "no RC_OBJ_HAS_WEAKREFS flag\n",
-                    (void *)op);
+            rcgc_report(RCGC_ERROR_CHECK,
+                        "refcount: rc_heap_check: object %p has weakrefs but "
+                        "no RC_OBJ_HAS_WEAKREFS flag",
+                        (void *)op);
             return -1;
         }
         RcObject *prev = NULL;
@@ -304,10 +336,10 @@ rc_weakrefs_check(const RcHeap *heap)
              wr = wref(wr)->next) {
             if (!is_weakref(wr) || wref(wr)->target != op ||
                 wref(wr)->prev != prev) {
-                fprintf(stderr,
-                        "refcount: rc_heap_check: weakref list of object "
-                        "%p broken at %p\n",
-                        (void *)op, (void *)wr);
+                rcgc_report(RCGC_ERROR_CHECK,
+                            "refcount: rc_heap_check: weakref list of object "
+                            "%p broken at %p",
+                            (void *)op, (void *)wr);
                 return -1;
             }
             prev = wr;

@@ -39,7 +39,7 @@ echo "$(basename "$sdist") $(basename "$wheel")"
 echo "== check-package: contents and metadata"
 tar -tzf "$sdist" | sed "s|^rcgc-$VERSION/||" | sort >"$WORK/sdist.txt"
 (cd "$ROOT" && git ls-files 'objalloc/*.[ch]' 'refcount/*.[ch]' \
-    'cyclegc/*.[ch]' 'pyext/*.[ch]' launcher/pyalloc.c launcher/pyalloc.h) |
+    'cyclegc/*.[ch]' 'pyext/*.[ch]' 'base/*.[ch]' 'pyalloc/*.[ch]') |
     sort >"$WORK/need.txt"
 printf '%s\n' VERSION LICENSE pyproject.toml setup.py MANIFEST.in \
     README.md pyext/rcgc/__init__.pyi pyext/rcgc/py.typed >>"$WORK/need.txt"

@@ -23,8 +23,8 @@
 #    exit), so the run does not fail on Valgrind's exit status: a filter
 #    (vg_filter below) splits each log into error records and fails only
 #    on records whose stack has a frame of rcgc's code: a source file under
-#    objalloc/, refcount/, cyclegc/ or pyext/ (valgrind prints full paths
-#    with --fullpath-after=) or the _rcgc shared object.  Leaks count
+#    base/, objalloc/, refcount/, cyclegc/, pyalloc/ or pyext/ (valgrind
+#    prints full paths with --fullpath-after=) or the _rcgc shared object.  Leaks count
 #    when "definitely" or "indirectly" lost.
 #    Set RCGC_SKIP_VALGRIND=1 to skip step 5 (or when valgrind is missing).
 set -uo pipefail
@@ -124,7 +124,7 @@ KINDS = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
                    r"Conditional jump|Use of uninitialised|Syscall param|"
                    r"Source and destination overlap|"
                    r".*are (definitely|indirectly) lost)")
-OURS = re.compile(r"(/|\(|\s)(objalloc|refcount|cyclegc|pyext)/[\w.]+\.c:|_rcgc\.")
+OURS = re.compile(r"(/|\(|\s)(base|objalloc|refcount|cyclegc|pyalloc|pyext)/[\w.]+\.c:|_rcgc\.")
 bad = total = 0
 for path in sys.argv[1:]:
     block = []

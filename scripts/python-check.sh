@@ -97,10 +97,10 @@ echo "== test_pyalloc (switching a running interpreter)"
 "$OUT/test_pyalloc"
 
 echo "== check_launcher.py (behaves like python3, stays on objalloc)"
-"$STOCK" "$ROOT/launcher/check_launcher.py" "$LAUNCHER"
+"$STOCK" "$ROOT/tests/launcher/check_launcher.py" "$LAUNCHER"
 if [ -n "$PRELOADED" ]; then
     echo "== check_launcher.py --stock (python3.11 with librcgc-pyalloc.so)"
-    RCGC_STOCK_PYTHON="$STOCK" "$STOCK" "$ROOT/launcher/check_launcher.py" \
+    RCGC_STOCK_PYTHON="$STOCK" "$STOCK" "$ROOT/tests/launcher/check_launcher.py" \
         "$PRELOADED" --stock
 fi
 
@@ -138,7 +138,7 @@ for run in $RUNS; do
     name=${run%%:*}
     label=${run#*:}
     echo "== results: $label"
-    if ! "$STOCK" "$ROOT/launcher/regrtest_counts.py" \
+    if ! "$STOCK" "$ROOT/tests/launcher/regrtest_counts.py" \
         "$WORK/stock.xml" "$(cat "$WORK/stock.status")" \
         "$WORK/$name.xml" "$(cat "$WORK/$name.status")" "$label"; then
         echo "--- $label regrtest log (tail)"

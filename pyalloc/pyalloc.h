@@ -1,5 +1,11 @@
 /* pyalloc.h - objalloc as CPython's allocator for the MEM and OBJ domains.
  *
+ * A folder of its own because two programs use it: the launcher
+ * (launcher/: rcgc-python and the preload libraries) and the Python
+ * extension (pyext/switch.c: rcgc.use_objalloc).  It needs objalloc and
+ * CPython's headers, nothing else; its test program is
+ * tests/launcher/test_pyalloc.c.
+ *
  * pyalloc_install() puts an OaHeap behind PyMem_Malloc/PyMem_Free
  * (PYMEM_DOMAIN_MEM) and PyObject_Malloc/PyObject_Free (PYMEM_DOMAIN_OBJ)
  * with PyMem_SetAllocator().  The allocator that was installed before

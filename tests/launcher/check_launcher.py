@@ -1,7 +1,7 @@
 """check_launcher.py - rcgc-python behaves like python3 and stays on objalloc.
 
-Usage: python3 launcher/check_launcher.py BUILD/rcgc-python
-       python3 launcher/check_launcher.py BUILD/rcgc-python-stock --stock
+Usage: python3 tests/launcher/check_launcher.py BUILD/rcgc-python
+       python3 tests/launcher/check_launcher.py BUILD/rcgc-python-stock --stock
 
 The second form checks the stock python3.11 binary with librcgc-pyalloc.so
 preloaded (rcgc-python-stock): the same checks, except that sys.executable

@@ -1,6 +1,6 @@
 """regrtest_counts.py - compare two regrtest --junit-xml reports.
 
-Usage: python3 launcher/regrtest_counts.py STOCK.xml STOCK_STATUS \
+Usage: python3 tests/launcher/regrtest_counts.py STOCK.xml STOCK_STATUS \
            LAUNCHER.xml LAUNCHER_STATUS [LABEL]
 
 Prints, per test module, the test cases run, passed, failed (failures and

@@ -19,7 +19,7 @@
  *  6. The interpreter finalizes cleanly and the heap's invariants hold.
  * Steps that fail print the check and the line, then the program exits 1.
  */
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

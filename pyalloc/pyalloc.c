@@ -41,7 +41,7 @@
  *    chain (on top unless a wrapper such as tracemalloc came later);
  *  - draining implies installed.
  */
-#include "launcher/pyalloc.h"
+#include "pyalloc/pyalloc.h"
 
 #include <string.h>
 
