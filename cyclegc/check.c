@@ -36,7 +36,8 @@ fail(const char *fmt, ...)
  * alive, without collector bits outside a collection; descents and
  * size_ub at least what the walk counts. */
 static int
-check_list(const GcHeap *gc, const GcList *l, const char *name)
+check_list(const GcHeap *gc, const GcList *l, const char *name,
+           uint32_t allowed)
 {
     const RcGcHead *head = &l->head;
     const RcGcHead *prev = head;
@@ -60,7 +61,7 @@ check_list(const GcHeap *gc, const GcList *l, const char *name)
             return fail("%s: object %p of type '%s' has count 0", name,
                         (const void *)op, op->type->name);
         }
-        if (!gc->collecting && (op->flags & GC_OBJ_BITS) != 0) {
+        if (!gc->collecting && (op->flags & GC_OBJ_BITS & ~allowed) != 0) {
             return fail("%s: object %p has collector flags 0x%x outside a "
                         "collection",
                         name, (const void *)op, op->flags & GC_OBJ_BITS);
@@ -122,7 +123,7 @@ gc_check(const GcHeap *gc)
     static const char *names[GC_NGENERATIONS] = {
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        if (check_list(gc, &gc->gens[i].list, names[i]) != 0) {
+        if (check_list(gc, &gc->gens[i].list, names[i], 0) != 0) {
             return -1;
         }
         if (gc->gens[i].threshold < 0 || gc->gens[i].count < 0) {
@@ -130,8 +131,23 @@ gc_check(const GcHeap *gc)
                         gc->gens[i].threshold, gc->gens[i].count);
         }
     }
-    if (check_list(gc, &gc->permanent, "permanent generation") != 0) {
+    if (check_list(gc, &gc->permanent, "permanent generation", 0) != 0) {
         return -1;
+    }
+    /* A pass of the pause-bounded mode (incremental.c): objects not
+     * reached yet carry the pass bits; a pass runs or all are empty. */
+    GcList *pass[3];
+    gc_inc_lists((GcHeap *)(uintptr_t)gc, pass);
+    static const char *pass_names[3] = {"pass set", "pass grey list",
+                                        "pass black list"};
+    for (int i = 0; i < 3; i++) {
+        if (check_list(gc, pass[i], pass_names[i],
+                       i == 0 ? GC_OBJ_PASS_BITS : 0) != 0) {
+            return -1;
+        }
+        if (gc->inc.phase == GC_INC_IDLE && !gc_list_is_empty(pass[i])) {
+            return fail("%s: not empty with no pass running", pass_names[i]);
+        }
     }
     for (size_t i = 0; i < gc->ngarbage; i++) {
         const RcObject *op = gc->garbage[i];

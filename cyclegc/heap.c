@@ -112,6 +112,7 @@ on_untrack(void *ctx, RcObject *op)
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
+    gc_inc_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;
@@ -181,6 +182,9 @@ gc_heap_new(RcHeap *rc)
         gc->gens[i].threshold = thresholds[i];
     }
     gc_list_init(&gc->permanent);
+    gc_list_init(&gc->inc.pass);
+    gc_list_init(&gc->inc.grey);
+    gc_list_init(&gc->inc.black);
     gc->enabled = 1;
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,
@@ -241,6 +245,7 @@ gc_heap_destroy(GcHeap *gc)
     OaHeap *oa = gc->oa;
     if (!gc->own_rc) {
         gc_garbage_clear(gc);
+        gc_inc_abandon(gc); /* its lists back into generation 2 */
         for (int i = 0; i < GC_NGENERATIONS; i++) {
             untrack_all(&gc->gens[i].list);
         }
@@ -398,6 +403,7 @@ gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 void
 gc_freeze(GcHeap *gc)
 {
+    gc_inc_abandon(gc); /* the pass set is generation 2's */
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */

@@ -74,6 +74,13 @@
 #define GC_OBJ_UNREACHABLE  (1u << 16)
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
 #define GC_OBJ_BITS         0xFFFF0000u
+/* incremental.c: an object of the pass set not reached yet, and the
+ * references to it that the pass found inside the set (saturating). */
+#define GC_OBJ_WHITE     (1u << 18)
+#define GC_OBJ_CNT_SHIFT 19
+#define GC_OBJ_CNT_MAX   (0xFFFFFFFFu >> GC_OBJ_CNT_SHIFT)
+#define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
+#define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_CNT_MASK)
 
 /* A list of tracked objects: a sentinel RcGcHead and two counters.
  * descents >= adjacent pairs out of address order (removals are not
@@ -95,6 +102,22 @@ typedef struct GcCallbackEntry {
     GcCallback cb;
     void *ctx;
 } GcCallbackEntry;
+
+/* The pause-bounded mode's state (incremental.c).  phase IDLE: the
+ * three lists are empty and cursor is NULL. */
+enum { GC_INC_IDLE, GC_INC_INIT, GC_INC_SUBTRACT, GC_INC_MARK };
+typedef struct GcInc {
+    uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
+    size_t work_limit;  /* work units per increment; 0: no limit */
+    int phase;
+    GcList pass;      /* the pass set not reached yet (GC_OBJ_WHITE) */
+    GcList grey;      /* reached, referents not looked at yet */
+    GcList black;     /* reached, referents looked at */
+    RcGcHead *cursor; /* next object of `pass` for the running walk, or
+                         pass's sentinel at its end */
+    size_t pass_objects;
+    GcIncStats stats;
+} GcInc;
 
 /* Invariants: collecting is 1 exactly while a collection of this heap
  * runs (including its start/stop callbacks); garbage[0..ngarbage) hold
@@ -121,6 +144,7 @@ struct GcHeap {
     GcEvent events[GC_EVENT_LOG];
     int has_error;
     char error[256];
+    GcInc inc;
 };
 
 /* ---- object <-> head ------------------------------------------------ */
@@ -278,5 +302,45 @@ typedef struct GcOutcome {
 } GcOutcome;
 void gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                            const GcSplit *split, GcOutcome *out);
+
+/* ---- incremental.c -------------------------------------------------- */
+
+/* Is the pause-bounded mode on? */
+static inline int
+gc_inc_on(const GcHeap *gc)
+{
+    return gc->inc.budget_us != 0 || gc->inc.work_limit != 0;
+}
+
+/* on_untrack: g leaves whatever list holds it; keep the cursor valid. */
+static inline void
+gc_inc_forget(GcHeap *gc, RcGcHead *g)
+{
+    if (gc->inc.cursor == g) {
+        gc->inc.cursor = gc_next(g);
+    }
+}
+
+/* Give the pass's objects back to generation 2 with clean flags (a full
+ * collection, freeze, why_alive).  No-op when no pass runs. */
+void gc_inc_abandon(GcHeap *gc);
+
+/* The lists of a running pass (3 of them, possibly empty). */
+void gc_inc_lists(GcHeap *gc, GcList *lists[3]);
+
+/* The automatic trigger in the pause-bounded mode (collect.c). */
+void gc_inc_maybe_collect(GcHeap *gc);
+
+/* incremental.c: one increment; heap marked collecting by the caller
+ * (collect.c); budget_ns 0 and work_limit 0: no limit.  Fills *out with
+ * what the confirming step found (zeros when the pass goes on) and
+ * *work with the work units done. */
+void gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out,
+                 uint64_t *work, uint64_t *examined);
+
+/* collect.c: a collection run by the automatic trigger; one increment
+ * with callbacks and an event. */
+long gc_collect_auto(GcHeap *gc, int generation);
+long gc_run_increment(GcHeap *gc, uint64_t budget_ns);
 
 #endif /* RCGC_CYCLEGC_INTERNAL_H */

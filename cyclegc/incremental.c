@@ -1,0 +1,462 @@
+/* incremental.c - the pause-bounded mode: the old generation collected in
+ * increments of bounded work, the program running in between.
+ *
+ * A pass (state in GcHeap.inc, lists with real links at every moment, so
+ * that untrack, young collections and user code need not know a pass
+ * runs):
+ *
+ *   begin     generation 2 becomes the pass set (`pass`, O(1) merge);
+ *             objects promoted later go to the new generation 2 and join
+ *             the next pass; references from them count as external.
+ *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0.
+ *   SUBTRACT  walk `pass`: traverse each object; each reference to a
+ *             WHITE object adds 1 to its count (saturating at
+ *             GC_OBJ_CNT_MAX, which then reads as "referenced from
+ *             outside").
+ *   MARK      walk `pass`: an object with more references (its refcount
+ *             now) than its count, or a saturated count, is reached: it
+ *             moves to `grey`; before the walk goes on, `grey` is
+ *             drained: its head moves to `black` and each WHITE object
+ *             it refers to moves to `grey` (clean flags).  At the end of
+ *             the walk with `grey` empty, `pass` holds the candidates U.
+ *   confirm   (same increment) U's flags are cleaned, `black` goes back
+ *             to generation 2, and exact trial deletion restricted to U
+ *             (gc_reach_split, as a young collection does) splits it;
+ *             the survivors join generation 2, the garbage takes the
+ *             path of any collection (garbage.c).
+ *
+ * Soundness needs nothing from the walk: restricted trial deletion
+ * frees only objects that nothing outside U refers to, at the moment of
+ * the (atomic) confirmation.  The walk gives completeness: members of a
+ * garbage cycle that was in the pass set when the pass began are never
+ * referred to by reached objects, and their counts are exact (garbage
+ * does not change), so they stay WHITE and end in U.
+ *
+ * Mutation between increments: an object freed by refcount is untracked
+ * (gc_inc_forget advances the cursor past it; the lists shed it); no raw
+ * pointer is kept across increments except the cursor.  Counts may go
+ * stale; a live object may then end in U, where confirmation keeps it.
+ *
+ * Budget: an increment stops when its work cap is reached or, checked
+ * every CLOCK_EVERY work units, its deadline has passed; it always
+ * makes some progress.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "cyclegc/internal.h"
+
+#include <time.h>
+
+#define CLOCK_EVERY 64 /* work units between two looks at the clock */
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The work of one increment and its limits. */
+typedef struct Budget {
+    uint64_t deadline; /* 0: none */
+    uint64_t limit;    /* work units; 0: none */
+    uint64_t work;
+    uint64_t next_clock; /* work at which to read the clock */
+} Budget;
+
+static int
+spent(Budget *b)
+{
+    if (b->limit != 0 && b->work >= b->limit) {
+        return 1;
+    }
+    if (b->deadline != 0 && b->work >= b->next_clock) {
+        b->next_clock = b->work + CLOCK_EVERY;
+        return now_ns() >= b->deadline;
+    }
+    return 0;
+}
+
+/* r's head when r is tracked and WHITE (in the pass set, not reached). */
+static inline RcGcHead *
+white_head(RcObject *r)
+{
+    if (!(r->type->flags & RC_TYPE_GC) || !(r->flags & GC_OBJ_WHITE)) {
+        return NULL;
+    }
+    RcGcHead *g = gc_head(r);
+    return g->next != 0 ? g : NULL;
+}
+
+/* ---- begin, abandon ------------------------------------------------- */
+
+static void
+begin_pass(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    RCGC_ASSERT(inc->phase == GC_INC_IDLE);
+    gc_list_merge(&gc->gens[GC_NGENERATIONS - 1].list, &inc->pass);
+    gc->gens[GC_NGENERATIONS - 1].count = 0;
+    gc->long_lived_pending = 0;
+    inc->pass_objects = 0;
+    inc->cursor = gc_list_first(&inc->pass);
+    inc->phase = GC_INC_INIT;
+}
+
+/* Clear the pass bits of every object of l. */
+static void
+clean_flags(GcList *l)
+{
+    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+    }
+}
+
+void
+gc_inc_abandon(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    if (inc->phase == GC_INC_IDLE) {
+        return;
+    }
+    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
+    clean_flags(&inc->pass);
+    gc_list_merge(&inc->black, old);
+    gc_list_merge(&inc->grey, old);
+    gc_list_merge(&inc->pass, old);
+    inc->cursor = NULL;
+    inc->phase = GC_INC_IDLE;
+    inc->stats.abandoned++;
+}
+
+void
+gc_inc_lists(GcHeap *gc, GcList *lists[3])
+{
+    lists[0] = &gc->inc.pass;
+    lists[1] = &gc->inc.grey;
+    lists[2] = &gc->inc.black;
+}
+
+/* ---- the three walks ------------------------------------------------ */
+
+/* INIT: flag WHITE, count 0.  1 when the walk is done. */
+static int
+walk_init(GcInc *inc, Budget *b)
+{
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        op->flags = (op->flags & ~GC_OBJ_CNT_MASK) | GC_OBJ_WHITE;
+        inc->pass_objects++;
+        b->work++;
+        inc->cursor = gc_next(g);
+    }
+    return 1;
+}
+
+static int
+visit_count(RcObject *r, void *arg)
+{
+    Budget *b = arg;
+    b->work++;
+    if (white_head(r) != NULL &&
+        (r->flags & GC_OBJ_CNT_MASK) != GC_OBJ_CNT_MASK) {
+        r->flags += 1u << GC_OBJ_CNT_SHIFT;
+    }
+    return 0;
+}
+
+/* SUBTRACT: count the references from the pass set.  Invariant: the
+ * count of a WHITE object is the number of references to it seen in the
+ * traversals of the objects before the cursor (saturated). */
+static int
+walk_count(GcInc *inc, Budget *b)
+{
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        b->work++;
+        /* the cursor moves first: traverse runs no user code, but keep
+         * one rule for every walk */
+        inc->cursor = gc_next(g);
+        op->type->traverse(op, visit_count, b);
+    }
+    return 1;
+}
+
+/* g (WHITE, on `pass`) is reached: clean flags, onto `grey`. */
+static void
+shade(GcInc *inc, RcGcHead *g)
+{
+    if (inc->cursor == g) {
+        inc->cursor = gc_next(g);
+    }
+    gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+    gc_list_move(g, &inc->grey);
+}
+
+typedef struct MarkArg {
+    GcInc *inc;
+    Budget *b;
+} MarkArg;
+
+static int
+visit_shade(RcObject *r, void *arg)
+{
+    MarkArg *m = arg;
+    m->b->work++;
+    RcGcHead *g = white_head(r);
+    if (g != NULL) {
+        shade(m->inc, g);
+    }
+    return 0;
+}
+
+/* Held from outside the pass set, as far as the counts tell. */
+static inline int
+is_root(const RcObject *op)
+{
+    uint32_t cnt = (op->flags & GC_OBJ_CNT_MASK) >> GC_OBJ_CNT_SHIFT;
+    return cnt == GC_OBJ_CNT_MAX || op->refcnt == 0 || op->refcnt > cnt;
+}
+
+/* MARK.  Invariant: every object of `grey` and `black` has clean flags;
+ * every object before the cursor still on `pass` was not a root when the
+ * cursor passed it; `grey` is drained before the cursor moves. */
+static int
+walk_mark(GcInc *inc, Budget *b)
+{
+    MarkArg m = {inc, b};
+    RcGcHead *end = &inc->pass.head;
+    for (;;) {
+        if (spent(b)) {
+            return 0;
+        }
+        if (!gc_list_is_empty(&inc->grey)) {
+            RcGcHead *g = gc_list_first(&inc->grey);
+            gc_list_move(g, &inc->black);
+            RcObject *op = gc_obj(g);
+            b->work++;
+            op->type->traverse(op, visit_shade, &m);
+            continue;
+        }
+        if (inc->cursor == end) {
+            return 1;
+        }
+        RcGcHead *g = inc->cursor;
+        b->work++;
+        if (is_root(gc_obj(g))) {
+            shade(inc, g);
+        }
+        else {
+            inc->cursor = gc_next(g);
+        }
+    }
+}
+
+/* ---- confirm -------------------------------------------------------- */
+
+/* `pass` holds the candidates: trial deletion restricted to them. */
+static void
+confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
+    GcList cand, reachable, unreachable;
+    gc_list_init(&cand);
+    gc_list_init(&reachable);
+    gc_list_init(&unreachable);
+    gc_list_merge(&inc->pass, &cand);
+    clean_flags(&cand);
+    size_t survivors = inc->pass_objects;
+    gc_list_merge(&inc->black, old);
+    inc->cursor = NULL;
+    inc->phase = GC_INC_IDLE;
+    inc->stats.passes++;
+    oa_heap_claim(gc->oa, "gc_collect_increment");
+    GcSplit split;
+    gc_reach_split(&cand, &reachable, &unreachable, NULL, &split);
+    gc_list_merge(&reachable, old);
+    oa_heap_release(gc->oa);
+    *examined += split.examined;
+    inc->stats.candidates += split.examined;
+    /* the pass set's survivors: what was in it minus what is garbage
+     * (objects freed by refcount meanwhile are counted: an estimate for
+     * the long-lived brake, as CPython's) */
+    survivors -= survivors > split.unreachable ? split.unreachable : survivors;
+    gc->long_lived_total = survivors;
+    gc_handle_unreachable(gc, &unreachable, old, &split, out);
+    inc->stats.collected += out->collected + out->uncollectable;
+    gc->stats[GC_NGENERATIONS - 1].collections++;
+    gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
+    gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
+}
+
+/* ---- one increment -------------------------------------------------- */
+
+void
+gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out, uint64_t *work,
+            uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    uint64_t t0 = now_ns();
+    Budget b = {.deadline = budget_ns != 0 ? t0 + budget_ns : 0,
+                .limit = inc->work_limit,
+                .work = 0,
+                .next_clock = CLOCK_EVERY};
+    out->collected = 0;
+    out->uncollectable = 0;
+    *examined = 0;
+    if (inc->phase == GC_INC_IDLE) {
+        begin_pass(gc);
+    }
+    /* Walks pack nothing, but no other thread may relink meanwhile. */
+    oa_heap_claim(gc->oa, "gc_collect_increment");
+    int done = 1;
+    while (done && inc->phase != GC_INC_IDLE) {
+        switch (inc->phase) {
+            case GC_INC_INIT:
+                done = walk_init(inc, &b);
+                if (done) {
+                    inc->phase = GC_INC_SUBTRACT;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
+            case GC_INC_SUBTRACT:
+                done = walk_count(inc, &b);
+                if (done) {
+                    inc->phase = GC_INC_MARK;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
+            default:
+                done = walk_mark(inc, &b);
+                if (done) {
+                    oa_heap_release(gc->oa);
+                    confirm(gc, out, examined);
+                    oa_heap_claim(gc->oa, "gc_collect_increment");
+                }
+                break;
+        }
+    }
+    oa_heap_release(gc->oa);
+    *work = b.work;
+    inc->stats.increments++;
+    inc->stats.work += b.work;
+}
+
+/* ---- the automatic trigger ------------------------------------------ */
+
+/* Called when generation 0 passed its threshold, mode on.  A young
+ * collection as usual (generation 1 when a pass is due, so that the pass
+ * set holds every tracked object), then one increment of the running
+ * pass with what is left of the budget (at least a quarter). */
+void
+gc_inc_maybe_collect(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    uint64_t t0 = now_ns();
+    int young = 0;
+    if (gc->gens[1].count > gc->gens[1].threshold) {
+        young = 1;
+    }
+    int top = GC_NGENERATIONS - 1;
+    int start = inc->phase == GC_INC_IDLE &&
+                gc->gens[top].count > gc->gens[top].threshold &&
+                gc->long_lived_pending >= gc->long_lived_total / 4;
+    if (start) {
+        young = 1;
+    }
+    gc_collect_auto(gc, young);
+    if (!start && inc->phase == GC_INC_IDLE) {
+        return;
+    }
+    uint64_t budget = inc->budget_us * 1000u;
+    uint64_t used = now_ns() - t0;
+    uint64_t left = used < budget ? budget - used : 0;
+    if (left < budget / 4) {
+        left = budget / 4;
+    }
+    gc_run_increment(gc, left);
+}
+
+/* ---- API ------------------------------------------------------------ */
+
+int
+gc_set_pause_budget(GcHeap *gc, uint64_t budget_us)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_set_pause_budget");
+        return -1;
+    }
+    if (budget_us > 10000000u) {
+        gc_set_error(gc,
+                     "gc_set_pause_budget: budget %llu us is more than 10 s",
+                     (unsigned long long)budget_us);
+        return -1;
+    }
+    gc->inc.budget_us = budget_us;
+    return 0;
+}
+
+uint64_t
+gc_get_pause_budget(const GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_pause_budget");
+        return 0;
+    }
+    return gc->inc.budget_us;
+}
+
+void
+gc_set_increment_work(GcHeap *gc, size_t work)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_set_increment_work");
+        return;
+    }
+    gc->inc.work_limit = work;
+}
+
+size_t
+gc_get_increment_work(const GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_increment_work");
+        return 0;
+    }
+    return gc->inc.work_limit;
+}
+
+long
+gc_collect_increment(GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_collect_increment");
+        return -1;
+    }
+    return gc_run_increment(gc, gc->inc.budget_us * 1000u);
+}
+
+void
+gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_incremental_stats");
+        return;
+    }
+    *st = gc->inc.stats;
+    st->budget_us = gc->inc.budget_us;
+    st->work_limit = gc->inc.work_limit;
+    st->phase = gc->inc.phase;
+    st->pass_running = gc->inc.phase != GC_INC_IDLE;
+}
