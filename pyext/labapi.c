@@ -193,7 +193,9 @@ PyDoc_STRVAR(events_doc,
              "first:\n"
              "seq, generation, reason ('threshold', 'explicit', "
              "'pressure'),\n"
-             "examined, collected, uncollectable, pause_ns.");
+             "examined, collected, uncollectable, pause_ns, increment (True\n"
+             "for one increment of a pause-bounded pass) and work (its work\n"
+             "units).");
 
 static PyObject *
 Heap_events(HeapObject *self, PyObject *unused)
@@ -212,12 +214,15 @@ Heap_events(HeapObject *self, PyObject *unused)
     for (size_t i = 0; list != NULL && i < n; i++) {
         const GcEvent *e = &buf[i];
         PyObject *d = Py_BuildValue(
-            "{s:K,s:i,s:s,s:K,s:K,s:K,s:K}", "seq", (unsigned long long)e->seq,
-            "generation", e->generation, "reason", reason_name(e->reason),
-            "examined", (unsigned long long)e->examined, "collected",
+            "{s:K,s:i,s:s,s:K,s:K,s:K,s:K,s:O,s:K}", "seq",
+            (unsigned long long)e->seq, "generation", e->generation, "reason",
+            reason_name(e->reason), "examined",
+            (unsigned long long)e->examined, "collected",
             (unsigned long long)e->collected, "uncollectable",
             (unsigned long long)e->uncollectable, "pause_ns",
-            (unsigned long long)e->pause_ns);
+            (unsigned long long)e->pause_ns, "increment",
+            e->increment ? Py_True : Py_False, "work",
+            (unsigned long long)e->work);
         if (d == NULL) {
             Py_CLEAR(list);
             break;
