@@ -62,6 +62,9 @@ typedef struct Backend {
     /* Optional: a line about the collections so far from the runtime's
      * own records (rcgc: its event log), to cross-check the pauses. */
     void (*describe)(char *buf, size_t cap);
+    /* Optional: a new object of `bytes` bytes of payload (touched), not
+     * tracked, count 1: what a node's slot may hold (pause_bench.c). */
+    void *(*blob_new)(size_t bytes);
 } Backend;
 
 enum { B_CPYTHON, B_RCGC, B_COUNT };
@@ -74,6 +77,9 @@ void backends_init(void);
 /* One of them only (the memory bench's child processes). */
 void py_backend_init(Backend *b);
 void rc_backend_init(Backend *b);
+/* rcgc's pause budget (cyclegc.h) for the heaps setup makes from now on;
+ * 0: stop-the-world (the default). */
+void rc_backend_pause_budget(uint64_t us);
 
 /* ---- graphs --------------------------------------------------------- */
 
