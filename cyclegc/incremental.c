@@ -56,12 +56,20 @@ now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The work of one increment and its limits. */
+#define RING 16 /* referents in flight (a power of two), as in reach.c */
+
+/* The work of one increment and its limits, and the ring that delays
+ * the handling of each referent until its header has (likely) arrived
+ * in cache: emptied before the increment ends, so no raw pointer
+ * outlives it. */
 typedef struct Budget {
     uint64_t deadline; /* 0: none */
     uint64_t limit;    /* work units; 0: none */
     uint64_t work;
     uint64_t next_clock; /* work at which to read the clock */
+    GcInc *inc;
+    RcObject *ring[RING];
+    unsigned pos;
 } Budget;
 
 static int
@@ -158,16 +166,62 @@ walk_init(GcInc *inc, Budget *b)
     return 1;
 }
 
+static inline void
+prefetch_head(const RcObject *r)
+{
+    __builtin_prefetch((const char *)r - sizeof(uintptr_t), 1);
+    __builtin_prefetch((const char *)r + sizeof(uintptr_t), 0);
+}
+
+/* Park r in the ring; return what it pushes out (or NULL). */
+static inline RcObject *
+ring_swap(Budget *b, RcObject *r)
+{
+    RcObject *old = b->ring[b->pos];
+    b->ring[b->pos] = r;
+    b->pos = (b->pos + 1) & (RING - 1);
+    return old;
+}
+
+static inline void
+count_one(RcObject *r)
+{
+    if (white_head(r) != NULL &&
+        (r->flags & GC_OBJ_CNT_MASK) != GC_OBJ_CNT_MASK) {
+        r->flags += 1u << GC_OBJ_CNT_SHIFT;
+    }
+}
+
 static int
 visit_count(RcObject *r, void *arg)
 {
     Budget *b = arg;
     b->work++;
-    if (white_head(r) != NULL &&
-        (r->flags & GC_OBJ_CNT_MASK) != GC_OBJ_CNT_MASK) {
-        r->flags += 1u << GC_OBJ_CNT_SHIFT;
+    prefetch_head(r);
+    RcObject *old = ring_swap(b, r);
+    if (old != NULL) {
+        count_one(old);
     }
     return 0;
+}
+
+/* Handle every referent waiting in the ring with fn. */
+static void
+ring_flush(Budget *b, void (*fn)(Budget *, RcObject *))
+{
+    for (unsigned i = 0; i < RING; i++) {
+        RcObject *old = ring_swap(b, NULL);
+        if (old != NULL) {
+            fn(b, old);
+        }
+    }
+}
+
+static void
+flush_count(Budget *b, RcObject *r)
+{
+    (void)b;
+    count_one(r);
 }
 
 /* SUBTRACT: count the references from the pass set.  Invariant: the
@@ -179,6 +233,7 @@ walk_count(GcInc *inc, Budget *b)
     RcGcHead *end = &inc->pass.head;
     while (inc->cursor != end) {
         if (spent(b)) {
+            ring_flush(b, flush_count);
             return 0;
         }
         RcGcHead *g = inc->cursor;
@@ -189,6 +244,7 @@ walk_count(GcInc *inc, Budget *b)
         inc->cursor = gc_next(g);
         op->type->traverse(op, visit_count, b);
     }
+    ring_flush(b, flush_count);
     return 1;
 }
 
@@ -203,19 +259,24 @@ shade(GcInc *inc, RcGcHead *g)
     gc_list_move(g, &inc->grey);
 }
 
-typedef struct MarkArg {
-    GcInc *inc;
-    Budget *b;
-} MarkArg;
+static void
+shade_one(Budget *b, RcObject *r)
+{
+    RcGcHead *g = white_head(r);
+    if (g != NULL) {
+        shade(b->inc, g);
+    }
+}
 
 static int
 visit_shade(RcObject *r, void *arg)
 {
-    MarkArg *m = arg;
-    m->b->work++;
-    RcGcHead *g = white_head(r);
-    if (g != NULL) {
-        shade(m->inc, g);
+    Budget *b = arg;
+    b->work++;
+    prefetch_head(r);
+    RcObject *old = ring_swap(b, r);
+    if (old != NULL) {
+        shade_one(b, old);
     }
     return 0;
 }
@@ -230,14 +291,15 @@ is_root(const RcObject *op)
 
 /* MARK.  Invariant: every object of `grey` and `black` has clean flags;
  * every object before the cursor still on `pass` was not a root when the
- * cursor passed it; `grey` is drained before the cursor moves. */
+ * cursor passed it; `grey` and the ring are drained before the cursor
+ * moves (and before the increment ends). */
 static int
 walk_mark(GcInc *inc, Budget *b)
 {
-    MarkArg m = {inc, b};
     RcGcHead *end = &inc->pass.head;
     for (;;) {
         if (spent(b)) {
+            ring_flush(b, shade_one); /* shades onto grey, a real list */
             return 0;
         }
         if (!gc_list_is_empty(&inc->grey)) {
@@ -245,7 +307,15 @@ walk_mark(GcInc *inc, Budget *b)
             gc_list_move(g, &inc->black);
             RcObject *op = gc_obj(g);
             b->work++;
-            op->type->traverse(op, visit_shade, &m);
+            op->type->traverse(op, visit_shade, b);
+            continue;
+        }
+        int pending = 0;
+        for (unsigned i = 0; i < RING && !pending; i++) {
+            pending = b->ring[i] != NULL;
+        }
+        if (pending) {
+            ring_flush(b, shade_one);
             continue;
         }
         if (inc->cursor == end) {
@@ -311,7 +381,12 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out, uint64_t *work,
     Budget b = {.deadline = budget_ns != 0 ? t0 + budget_ns : 0,
                 .limit = inc->work_limit,
                 .work = 0,
-                .next_clock = CLOCK_EVERY};
+                .next_clock = CLOCK_EVERY,
+                .inc = inc,
+                .pos = 0};
+    for (unsigned i = 0; i < RING; i++) {
+        b.ring[i] = NULL;
+    }
     out->collected = 0;
     out->uncollectable = 0;
     *examined = 0;
