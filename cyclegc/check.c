@@ -136,16 +136,18 @@ gc_check(const GcHeap *gc)
     }
     /* A pass of the pause-bounded mode (incremental.c): objects not
      * reached yet carry the pass bits; a pass runs or all are empty. */
-    GcList *pass[3];
+    GcList *pass[GC_INC_NLISTS];
     gc_inc_lists((GcHeap *)(uintptr_t)gc, pass);
-    static const char *pass_names[3] = {"pass set", "pass grey list",
-                                        "pass black list"};
-    for (int i = 0; i < 3; i++) {
-        if (check_list(gc, pass[i], pass_names[i],
-                       i == 0 ? GC_OBJ_PASS_BITS : 0) != 0) {
+    static const char *pass_names[GC_INC_NLISTS] = {
+        "pass set", "pass grey list", "pass black list", "doomed list"};
+    static const uint32_t pass_bits[GC_INC_NLISTS] = {GC_OBJ_PASS_BITS, 0, 0,
+                                                      GC_OBJ_UNREACHABLE};
+    for (int i = 0; i < GC_INC_NLISTS; i++) {
+        if (check_list(gc, pass[i], pass_names[i], pass_bits[i]) != 0) {
             return -1;
         }
-        if (gc->inc.phase == GC_INC_IDLE && !gc_list_is_empty(pass[i])) {
+        if (i < 3 && gc->inc.phase == GC_INC_IDLE &&
+            !gc_list_is_empty(pass[i])) {
             return fail("%s: not empty with no pass running", pass_names[i]);
         }
     }

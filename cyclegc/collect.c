@@ -269,7 +269,7 @@ gc_collect_auto(GcHeap *gc, int generation)
 /* One increment as a collection of generation 2: callbacks around it,
  * an event (increment 1, its work) and the debug lines. */
 long
-gc_run_increment(GcHeap *gc, uint64_t budget_ns)
+gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin)
 {
     if (gc->collecting) {
         return 0;
@@ -287,7 +287,7 @@ gc_run_increment(GcHeap *gc, uint64_t budget_ns)
     GcOutcome out = {0, 0};
     invoke_callbacks(gc, GC_PHASE_START, top, NULL);
     uint64_t work = 0, examined = 0;
-    gc_inc_step(gc, budget_ns, &out, &work, &examined);
+    gc_inc_step(gc, budget_ns, may_begin, &out, &work, &examined);
     uint64_t pause = now_ns() - t0;
     GcSplit split = {.examined = examined, .visits = work};
     record_event(gc, top, GC_REASON_THRESHOLD, &split, &out, pause);

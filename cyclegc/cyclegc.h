@@ -253,9 +253,13 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * Guarantees.  Pause: each increment stops when its budget is used
  * (checked every few dozen objects), except the confirming step, which
  * costs O(|U| + references from U) - the garbage found and the objects
- * the program changed during the pass - plus the finalizers it runs.
+ * the program changed during the pass - plus, when the garbage needs
+ * finalizers or weakref work (or is small), its finalizers and freeing;
+ * a large garbage set that needs neither is freed by the next increments
+ * within their budget, before the next pass begins.
  * Freed: a garbage cycle whose objects are all in generation 2 when a
- * pass begins is freed by the end of that pass, provided none of its
+ * pass begins is found by the end of that pass (and freed then, or by
+ * the increments that follow it before the next pass), provided none of its
  * objects receives 2^13 - 1 or more references from the pass set (such
  * an object is taken as referenced from outside; gc_collect(gc, 2)
  * frees it); a cycle that becomes garbage during a pass, or whose objects

@@ -185,6 +185,7 @@ gc_heap_new(RcHeap *rc)
     gc_list_init(&gc->inc.pass);
     gc_list_init(&gc->inc.grey);
     gc_list_init(&gc->inc.black);
+    gc_list_init(&gc->inc.doomed);
     gc->enabled = 1;
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,

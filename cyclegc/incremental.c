@@ -23,7 +23,12 @@
  *             to generation 2, and exact trial deletion restricted to U
  *             (gc_reach_split, as a young collection does) splits it;
  *             the survivors join generation 2, the garbage takes the
- *             path of any collection (garbage.c).
+ *             path of any collection (garbage.c) - unless it is large
+ *             (over DOOM_MIN objects) and needs neither finalizers nor
+ *             weakref work: then nothing can ever reach it again, and it
+ *             goes to `doomed`, cleared within the budget by the next
+ *             increments (the first thing each does; no pass begins
+ *             before `doomed` is empty).
  *
  * Soundness needs nothing from the walk: restricted trial deletion
  * frees only objects that nothing outside U refers to, at the moment of
@@ -47,6 +52,10 @@
 #include <time.h>
 
 #define CLOCK_EVERY 64 /* work units between two looks at the clock */
+#define DOOM_MIN                                                              \
+    1024 /* garbage sets larger than this, that need no
+                            finalizer or weakref work, are cleared over
+                            the next increments */
 
 static uint64_t
 now_ns(void)
@@ -120,10 +129,23 @@ clean_flags(GcList *l)
     }
 }
 
+/* The doomed garbage back into generation 2 (it is still garbage: the
+ * next collection finds it again). */
+static void
+undoom(GcHeap *gc)
+{
+    GcList *d = &gc->inc.doomed;
+    for (RcGcHead *g = gc_list_first(d); g != &d->head; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_UNREACHABLE;
+    }
+    gc_list_merge(d, &gc->gens[GC_NGENERATIONS - 1].list);
+}
+
 void
 gc_inc_abandon(GcHeap *gc)
 {
     GcInc *inc = &gc->inc;
+    undoom(gc);
     if (inc->phase == GC_INC_IDLE) {
         return;
     }
@@ -138,11 +160,12 @@ gc_inc_abandon(GcHeap *gc)
 }
 
 void
-gc_inc_lists(GcHeap *gc, GcList *lists[3])
+gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS])
 {
     lists[0] = &gc->inc.pass;
     lists[1] = &gc->inc.grey;
     lists[2] = &gc->inc.black;
+    lists[3] = &gc->inc.doomed;
 }
 
 /* ---- the three walks ------------------------------------------------ */
@@ -363,18 +386,60 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
      * the long-lived brake, as CPython's) */
     survivors -= survivors > split.unreachable ? split.unreachable : survivors;
     gc->long_lived_total = survivors;
-    gc_handle_unreachable(gc, &unreachable, old, &split, out);
+    if (split.unreachable > DOOM_MIN && split.need == 0 &&
+        !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
+        /* Nothing can reach this garbage any more: no reference from
+         * outside it, no weakref to it, no finalizer to run.  Clearing it
+         * is the rest of the work: spread over the next increments. */
+        gc_list_merge(&unreachable, &inc->doomed);
+        out->collected = split.unreachable;
+    }
+    else {
+        gc_handle_unreachable(gc, &unreachable, old, &split, out);
+    }
     inc->stats.collected += out->collected + out->uncollectable;
     gc->stats[GC_NGENERATIONS - 1].collections++;
     gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
     gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
 }
 
+/* ---- clearing the doomed --------------------------------------------- */
+
+/* Clear doomed objects within the budget; 1 when none is left.  As
+ * garbage.c's last phase: clear under a temporary reference; one still
+ * alive afterwards (a dealloc stored it somewhere) goes to generation
+ * 2.  Deaths untrack the objects, which leave the list. */
+static int
+clear_doomed(GcHeap *gc, Budget *b)
+{
+    GcList *d = &gc->inc.doomed;
+    while (!gc_list_is_empty(d)) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = gc_list_first(d);
+        RcObject *op = gc_obj(g);
+        /* a clear and, most often, a deallocation (a clear that frees a
+         * long chain by refcount costs its length, as any decref) */
+        b->work += 4;
+        if (op->type->clear != NULL) {
+            rc_incref(op);
+            op->type->clear(op);
+            rc_decref(op);
+        }
+        if (gc_list_first(d) == g) {
+            op->flags &= ~GC_OBJ_UNREACHABLE;
+            gc_list_move(g, &gc->gens[GC_NGENERATIONS - 1].list);
+        }
+    }
+    return 1;
+}
+
 /* ---- one increment -------------------------------------------------- */
 
 void
-gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out, uint64_t *work,
-            uint64_t *examined)
+gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
+            uint64_t *work, uint64_t *examined)
 {
     GcInc *inc = &gc->inc;
     uint64_t t0 = now_ns();
@@ -390,6 +455,14 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out, uint64_t *work,
     out->collected = 0;
     out->uncollectable = 0;
     *examined = 0;
+    /* The doomed garbage of the last pass goes first: a pass begins only
+     * once it is freed. */
+    if (!clear_doomed(gc, &b) || (inc->phase == GC_INC_IDLE && !may_begin)) {
+        *work = b.work;
+        inc->stats.increments++;
+        inc->stats.work += b.work;
+        return;
+    }
     if (inc->phase == GC_INC_IDLE) {
         begin_pass(gc);
     }
@@ -444,14 +517,15 @@ gc_inc_maybe_collect(GcHeap *gc)
         young = 1;
     }
     int top = GC_NGENERATIONS - 1;
-    int start = inc->phase == GC_INC_IDLE &&
+    int start = inc->phase == GC_INC_IDLE && gc_list_is_empty(&inc->doomed) &&
                 gc->gens[top].count > gc->gens[top].threshold &&
                 gc->long_lived_pending >= gc->long_lived_total / 4;
     if (start) {
         young = 1;
     }
     gc_collect_auto(gc, young);
-    if (!start && inc->phase == GC_INC_IDLE) {
+    if (!start && inc->phase == GC_INC_IDLE &&
+        gc_list_is_empty(&inc->doomed)) {
         return;
     }
     uint64_t budget = inc->budget_us * 1000u;
@@ -460,7 +534,7 @@ gc_inc_maybe_collect(GcHeap *gc)
     if (left < budget / 4) {
         left = budget / 4;
     }
-    gc_run_increment(gc, left);
+    gc_run_increment(gc, left, start);
 }
 
 /* ---- API ------------------------------------------------------------ */
@@ -519,7 +593,7 @@ gc_collect_increment(GcHeap *gc)
         gc_null_heap("gc_collect_increment");
         return -1;
     }
-    return gc_run_increment(gc, gc->inc.budget_us * 1000u);
+    return gc_run_increment(gc, gc->inc.budget_us * 1000u, 1);
 }
 
 void

@@ -45,9 +45,9 @@ gc_get_objects(GcHeap *gc, int generation, RcObject **buf, size_t cap)
     }
     if (hi == GC_NGENERATIONS - 1) {
         /* a pass of the pause-bounded mode holds part of generation 2 */
-        GcList *pass[3];
+        GcList *pass[GC_INC_NLISTS];
         gc_inc_lists(gc, pass);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < GC_INC_NLISTS; i++) {
             GcList *l = pass[i];
             for (RcGcHead *g = gc_list_first(l); g != &l->head;
                  g = gc_next(g)) {
@@ -113,12 +113,12 @@ gc_get_referrers(GcHeap *gc, RcObject *const *targets, size_t n,
             t.sorted = sorted;
         }
     }
-    GcList *lists[GC_NGENERATIONS + 3];
+    GcList *lists[GC_NGENERATIONS + GC_INC_NLISTS];
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         lists[i] = &gc->gens[i].list;
     }
     gc_inc_lists(gc, lists + GC_NGENERATIONS); /* a pass's lists */
-    for (int i = 0; i < GC_NGENERATIONS + 3; i++) {
+    for (int i = 0; i < GC_NGENERATIONS + GC_INC_NLISTS; i++) {
         GcList *l = lists[i];
         for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
             RcObject *op = gc_obj(g);

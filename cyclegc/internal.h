@@ -113,6 +113,9 @@ typedef struct GcInc {
     GcList pass;      /* the pass set not reached yet (GC_OBJ_WHITE) */
     GcList grey;      /* reached, referents not looked at yet */
     GcList black;     /* reached, referents looked at */
+    GcList doomed;    /* confirmed garbage cleared over the next
+                         increments (GC_OBJ_UNREACHABLE; see
+                         incremental.c) */
     RcGcHead *cursor; /* next object of `pass` for the running walk, or
                          pass's sentinel at its end */
     size_t pass_objects;
@@ -325,8 +328,9 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
  * collection, freeze, why_alive).  No-op when no pass runs. */
 void gc_inc_abandon(GcHeap *gc);
 
-/* The lists of a running pass (3 of them, possibly empty). */
-void gc_inc_lists(GcHeap *gc, GcList *lists[3]);
+/* The lists of a running pass and the doomed list (possibly empty). */
+#define GC_INC_NLISTS 4
+void gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS]);
 
 /* The automatic trigger in the pause-bounded mode (collect.c). */
 void gc_inc_maybe_collect(GcHeap *gc);
@@ -335,12 +339,12 @@ void gc_inc_maybe_collect(GcHeap *gc);
  * (collect.c); budget_ns 0 and work_limit 0: no limit.  Fills *out with
  * what the confirming step found (zeros when the pass goes on) and
  * *work with the work units done. */
-void gc_inc_step(GcHeap *gc, uint64_t budget_ns, GcOutcome *out,
+void gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                  uint64_t *work, uint64_t *examined);
 
 /* collect.c: a collection run by the automatic trigger; one increment
  * with callbacks and an event. */
 long gc_collect_auto(GcHeap *gc, int generation);
-long gc_run_increment(GcHeap *gc, uint64_t budget_ns);
+long gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin);
 
 #endif /* RCGC_CYCLEGC_INTERNAL_H */

@@ -193,6 +193,65 @@ Test(incremental, pass_get_objects_sees_the_pass)
     rc_decref(a);
 }
 
+/* A doubly linked ring of n nodes (slot 0 next, slot 1 prev), returned
+ * with one reference (clearing one node frees no other: no cascade). */
+static RcObject *
+dring(int n)
+{
+    RcObject *first = gt_new(&gt_node_type), *prev = first;
+    for (int i = 1; i < n; i++) {
+        RcObject *x = gt_new(&gt_node_type);
+        gt_link(prev, 0, x);
+        gt_link(x, 1, prev);
+        if (prev != first) {
+            rc_decref(prev);
+        }
+        prev = x;
+    }
+    gt_link(prev, 0, first);
+    gt_link(first, 1, prev);
+    rc_decref(prev);
+    return first;
+}
+
+/* A large garbage set that needs no finalizer or weakref work is
+ * cleared by the increments after the pass, within their cap. */
+Test(incremental, pass_large_garbage_cleared_over_increments)
+{
+    gc_set_increment_work(gt_gc, 64);
+    RcObject *keep = gt_ring(&gt_node_type, 10);
+    RcObject *big = dring(3000);
+    gc_collect(gt_gc, 2);
+    rc_decref(big);
+    long found = finish_pass();
+    cr_assert_eq(found, 3000);
+    cr_assert_lt(gt_count.deallocs, 3000, "freed in one step");
+    gt_check();
+    int steps = 0;
+    while (gt_count.deallocs - 2 * steps < 3000 && steps < 10000) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        RcObject *t = gt_ring(&gt_node_type, 2); /* the program runs */
+        rc_decref(t);
+        gc_collect(gt_gc, 0);
+        gt_check();
+        steps++;
+    }
+    cr_assert_geq(steps, 3000 * 4 / 64 / 2);
+    cr_assert_eq(gt_count.deallocs - 2 * steps, 3000);
+    /* the same, interrupted by a full collection */
+    big = dring(3000);
+    gc_collect(gt_gc, 2);
+    rc_decref(big);
+    finish_pass();
+    gc_collect_increment(gt_gc);
+    cr_assert_lt(gt_count.deallocs - 2 * steps, 6000);
+    cr_assert_gt(gc_collect(gt_gc, 2), 0); /* gives up the doomed list */
+    cr_assert_eq(gt_count.deallocs - 2 * steps, 6000);
+    gt_check();
+    cr_assert(gt_intact(keep));
+    rc_decref(keep);
+}
+
 /* A budget alone: increments of the automatic trigger run the passes and
  * free old garbage without a full collection. */
 Test(incremental, pass_automatic_trigger)
