@@ -244,7 +244,10 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * between: it marks the pass set (generation 2 when it began), counts the
  * references each member receives from the others, then propagates
  * reachability from the members that have more references than that;
- * what was never reached is a candidate set U.  No write barrier is
+ * what was never reached is a candidate set U.  While U is large and
+ * shrank by a quarter or more, the same search reruns on U alone (in
+ * increments too): counts go stale when the program rewrites references
+ * during a pass, which leaves live objects in U.  No write barrier is
  * needed: the last step confirms U atomically with exact trial deletion
  * restricted to U (sound for any U: it frees only what nothing outside U
  * refers to), then finalizes, clears weakrefs and frees the garbage on
@@ -298,6 +301,7 @@ typedef struct GcIncStats {
     uint64_t max_pause_ns; /* longest increment */
     uint64_t candidates;   /* objects confirmed (all passes) */
     uint64_t collected;    /* of them, unreachable */
+    uint64_t refinements;  /* searches rerun on a pass's candidates */
 } GcIncStats;
 RCGC_API void gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st);
 

@@ -19,6 +19,12 @@
  *             drained: its head moves to `black` and each WHITE object
  *             it refers to moves to `grey` (clean flags).  At the end of
  *             the walk with `grey` empty, `pass` holds the candidates U.
+ *   refine    while the candidates are many (REFINE_MIN) and a quarter
+ *             fewer than the round before, `black` goes back to
+ *             generation 2 and INIT, SUBTRACT, MARK run again on `pass`
+ *             alone: mutation during the pass leaves stale counts (a
+ *             reference counted in SUBTRACT and removed before MARK), so
+ *             live objects end up in U; a short round on U finds most.
  *   confirm   (same increment) U's flags are cleaned, `black` goes back
  *             to generation 2, and exact trial deletion restricted to U
  *             (gc_reach_split, as a young collection does) splits it;
@@ -49,13 +55,15 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cyclegc/internal.h"
 
+#include <stdint.h>
 #include <time.h>
 
 #define CLOCK_EVERY 64 /* work units between two looks at the clock */
-#define DOOM_MIN                                                              \
-    1024 /* garbage sets larger than this, that need no
-                            finalizer or weakref work, are cleared over
-                            the next increments */
+/* Garbage sets larger than this, that need no finalizer or weakref work,
+ * are cleared over the next increments. */
+#define DOOM_MIN   1024
+#define REFINE_MIN 1024 /* candidates worth another search round */
+#define REFINE_MAX 8    /* search rounds of one pass at most */
 
 static uint64_t
 now_ns(void)
@@ -116,6 +124,9 @@ begin_pass(GcHeap *gc)
     gc->gens[GC_NGENERATIONS - 1].count = 0;
     gc->long_lived_pending = 0;
     inc->pass_objects = 0;
+    inc->nwhite = 0;
+    inc->rounds = 0;
+    inc->last_u = SIZE_MAX;
     inc->cursor = gc_list_first(&inc->pass);
     inc->phase = GC_INC_INIT;
 }
@@ -181,8 +192,11 @@ walk_init(GcInc *inc, Budget *b)
         }
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
+        if (!(op->flags & GC_OBJ_WHITE)) {
+            inc->nwhite++; /* a refinement round finds them WHITE */
+        }
         op->flags = (op->flags & ~GC_OBJ_CNT_MASK) | GC_OBJ_WHITE;
-        inc->pass_objects++;
+        inc->pass_objects += inc->rounds == 0;
         b->work++;
         inc->cursor = gc_next(g);
     }
@@ -279,6 +293,7 @@ shade(GcInc *inc, RcGcHead *g)
         inc->cursor = gc_next(g);
     }
     gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+    inc->nwhite--;
     gc_list_move(g, &inc->grey);
 }
 
@@ -353,6 +368,29 @@ walk_mark(GcInc *inc, Budget *b)
             inc->cursor = gc_next(g);
         }
     }
+}
+
+/* ---- refine --------------------------------------------------------- */
+
+/* The search is over with nwhite candidates on `pass`.  When they are
+ * many and fewer by a quarter than the round before, run the search
+ * again on them alone (the reached go back to generation 2): 1 if so. */
+static int
+refine(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    size_t u = inc->nwhite;
+    if (u <= REFINE_MIN || inc->rounds >= REFINE_MAX ||
+        u > inc->last_u - inc->last_u / 4) {
+        return 0;
+    }
+    gc_list_merge(&inc->black, &gc->gens[GC_NGENERATIONS - 1].list);
+    inc->last_u = u;
+    inc->rounds++;
+    inc->stats.refinements++;
+    inc->phase = GC_INC_INIT;
+    inc->cursor = gc_list_first(&inc->pass);
+    return 1;
 }
 
 /* ---- confirm -------------------------------------------------------- */
@@ -487,7 +525,7 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                 break;
             default:
                 done = walk_mark(inc, &b);
-                if (done) {
+                if (done && !refine(gc)) {
                     oa_heap_release(gc->oa);
                     confirm(gc, out, examined);
                     oa_heap_claim(gc->oa, "gc_collect_increment");

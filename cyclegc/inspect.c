@@ -235,6 +235,7 @@ gc_untrack(RcObject *op)
         return -1;
     }
     RcGcHead *g = gc_head(op);
+    gc_inc_forget(gc, g); /* a pass's cursor may be at it */
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;

@@ -110,15 +110,18 @@ typedef struct GcInc {
     uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
     size_t work_limit;  /* work units per increment; 0: no limit */
     int phase;
-    GcList pass;      /* the pass set not reached yet (GC_OBJ_WHITE) */
-    GcList grey;      /* reached, referents not looked at yet */
-    GcList black;     /* reached, referents looked at */
-    GcList doomed;    /* confirmed garbage cleared over the next
+    GcList pass;         /* the pass set not reached yet (GC_OBJ_WHITE) */
+    GcList grey;         /* reached, referents not looked at yet */
+    GcList black;        /* reached, referents looked at */
+    GcList doomed;       /* confirmed garbage cleared over the next
                          increments (GC_OBJ_UNREACHABLE; see
                          incremental.c) */
-    RcGcHead *cursor; /* next object of `pass` for the running walk, or
+    RcGcHead *cursor;    /* next object of `pass` for the running walk, or
                          pass's sentinel at its end */
-    size_t pass_objects;
+    size_t pass_objects; /* in the pass set when it began */
+    size_t nwhite;       /* objects WHITE now (on `pass`) */
+    size_t last_u;       /* candidates at the end of the last round */
+    int rounds;          /* refinement rounds of this pass */
     GcIncStats stats;
 } GcInc;
 
@@ -321,6 +324,10 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
 {
     if (gc->inc.cursor == g) {
         gc->inc.cursor = gc_next(g);
+    }
+    if (gc_obj(g)->flags & GC_OBJ_WHITE) {
+        gc->inc.nwhite--; /* only objects of `pass` are WHITE */
+        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
 

@@ -252,6 +252,44 @@ Test(incremental, pass_large_garbage_cleared_over_increments)
     rc_decref(keep);
 }
 
+/* References moved between SUBTRACT and MARK leave live objects among
+ * the candidates: the search reruns on them, and confirmation keeps
+ * them all while the garbage among them is found. */
+Test(incremental, pass_refines_stale_candidates)
+{
+    enum { N = 3000 };
+    gc_set_increment_work(gt_gc, 16);
+    static RcObject *a[N], *bn[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = gt_new(&gt_node_type);
+        bn[i] = gt_new(&gt_node_type);
+        gt_link(a[i], 0, bn[i]);
+        rc_decref(bn[i]); /* b[i]: held by a[i] only */
+    }
+    RcObject *junk = dring(2000);
+    gc_collect(gt_gc, 2);
+    rc_decref(junk); /* garbage in generation 2 */
+    while (inc_stats().phase != 3) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        rc_incref(bn[i]);       /* the program takes b[i] ... */
+        gt_link(a[i], 0, NULL); /* ... and a[i] lets go */
+    }
+    long found = finish_pass();
+    GcIncStats st = inc_stats();
+    cr_assert_geq(st.refinements, 1);
+    cr_assert_eq(found, 2000);
+    cr_assert_lt(st.candidates, 2000 + N / 10, "confirmed %llu",
+                 (unsigned long long)st.candidates);
+    for (int i = 0; i < N; i++) {
+        cr_assert(gt_intact(bn[i]));
+        rc_decref(bn[i]);
+        rc_decref(a[i]);
+    }
+    gt_check();
+}
+
 /* A budget alone: increments of the automatic trigger run the passes and
  * free old garbage without a full collection. */
 Test(incremental, pass_automatic_trigger)
