@@ -235,9 +235,10 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * generation 1 (so every tracked object is in generation 2) and starts a
  * *pass* over generation 2, and each later young collection that the
  * trigger runs is followed by one increment of the pass, given what is
- * left of the budget after the young collection (at least a quarter of
- * it).  Young collections keep their semantics; gc_collect(gc, 2) still
- * runs a complete stop-the-world collection (it abandons a running pass,
+ * left of the budget after the young collection (none when less than a
+ * quarter is left).  Young collections keep their semantics;
+ * gc_collect(gc, 2) still runs a complete stop-the-world collection (it
+ * abandons a running pass,
  * as do gc_freeze, gc_why_alive and the pressure callback).
  *
  * A pass, in increments of bounded work, with the program running in
@@ -263,7 +264,7 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * Freed: a garbage cycle whose objects are all in generation 2 when a
  * pass begins is found by the end of that pass (and freed then, or by
  * the increments that follow it before the next pass), provided none of its
- * objects receives 2^13 - 1 or more references from the pass set (such
+ * objects receives 2^12 - 1 or more references from the pass set (such
  * an object is taken as referenced from outside; gc_collect(gc, 2)
  * frees it); a cycle that becomes garbage during a pass, or whose objects
  * reach generation 2 later, is freed by the next pass.  Passes start as

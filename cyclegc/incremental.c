@@ -14,11 +14,15 @@
  *             GC_OBJ_CNT_MAX, which then reads as "referenced from
  *             outside").
  *   MARK      walk `pass`: an object with more references (its refcount
- *             now) than its count, or a saturated count, is reached: it
- *             moves to `grey`; before the walk goes on, `grey` is
- *             drained: its head moves to `black` and each WHITE object
- *             it refers to moves to `grey` (clean flags).  At the end of
- *             the walk with `grey` empty, `pass` holds the candidates U.
+ *             now) than its count, or a saturated count, or reached
+ *             before the walk got to it, moves to `grey`; one that is
+ *             none of these is flagged PASSED.  Before the walk goes on,
+ *             `grey` is drained: its head moves to `black`, and each
+ *             WHITE object it refers to is reached: onto `grey` when
+ *             PASSED, else only its flags are cleaned (the walk moves it
+ *             when it gets there, which keeps `black` in the order of
+ *             `pass`).  At the end of the walk with `grey` empty, `pass`
+ *             holds the candidates U.
  *   refine    while the candidates are many (REFINE_MIN) and a quarter
  *             fewer than the round before, `black` goes back to
  *             generation 2 and INIT, SUBTRACT, MARK run again on `pass`
@@ -195,7 +199,8 @@ walk_init(GcInc *inc, Budget *b)
         if (!(op->flags & GC_OBJ_WHITE)) {
             inc->nwhite++; /* a refinement round finds them WHITE */
         }
-        op->flags = (op->flags & ~GC_OBJ_CNT_MASK) | GC_OBJ_WHITE;
+        op->flags =
+            (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) | GC_OBJ_WHITE;
         inc->pass_objects += inc->rounds == 0;
         b->work++;
         inc->cursor = gc_next(g);
@@ -285,24 +290,38 @@ walk_count(GcInc *inc, Budget *b)
     return 1;
 }
 
-/* g (WHITE, on `pass`) is reached: clean flags, onto `grey`. */
+/* g (on `pass`) is reached: clean flags, onto `grey`. */
 static void
 shade(GcInc *inc, RcGcHead *g)
 {
     if (inc->cursor == g) {
         inc->cursor = gc_next(g);
     }
-    gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
-    inc->nwhite--;
+    RcObject *op = gc_obj(g);
+    if (op->flags & GC_OBJ_WHITE) {
+        inc->nwhite--;
+    }
+    op->flags &= ~GC_OBJ_PASS_BITS;
     gc_list_move(g, &inc->grey);
 }
 
+/* r is referred to by a reached object.  Passed by the mark walk: onto
+ * `grey`; not yet: it stays where it is, reached (not WHITE), and the
+ * walk moves it on when it gets there - so `black` keeps the order of
+ * `pass` (address order, most often) for the next pass's walks. */
 static void
 shade_one(Budget *b, RcObject *r)
 {
     RcGcHead *g = white_head(r);
-    if (g != NULL) {
+    if (g == NULL) {
+        return;
+    }
+    if (r->flags & GC_OBJ_PASSED) {
         shade(b->inc, g);
+    }
+    else {
+        r->flags &= ~GC_OBJ_PASS_BITS;
+        b->inc->nwhite--;
     }
 }
 
@@ -328,8 +347,10 @@ is_root(const RcObject *op)
 }
 
 /* MARK.  Invariant: every object of `grey` and `black` has clean flags;
- * every object before the cursor still on `pass` was not a root when the
- * cursor passed it; `grey` and the ring are drained before the cursor
+ * every object before the cursor still on `pass` is WHITE and PASSED
+ * (not a root when the cursor passed it, not reached since); one after
+ * it is WHITE, or reached (flags clean) and to be traversed when the
+ * cursor gets there; `grey` and the ring are drained before the cursor
  * moves (and before the increment ends). */
 static int
 walk_mark(GcInc *inc, Budget *b)
@@ -360,11 +381,13 @@ walk_mark(GcInc *inc, Budget *b)
             return 1;
         }
         RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
         b->work++;
-        if (is_root(gc_obj(g))) {
-            shade(inc, g);
+        if (!(op->flags & GC_OBJ_WHITE) || is_root(op)) {
+            shade(inc, g); /* reached before the walk got here, or a root */
         }
         else {
+            op->flags |= GC_OBJ_PASSED;
             inc->cursor = gc_next(g);
         }
     }
@@ -544,7 +567,8 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
 /* Called when generation 0 passed its threshold, mode on.  A young
  * collection as usual (generation 1 when a pass is due, so that the pass
  * set holds every tracked object), then one increment of the running
- * pass with what is left of the budget (at least a quarter). */
+ * pass with what is left of the budget - none when less than a quarter
+ * is left (a quarter when a pass begins). */
 void
 gc_inc_maybe_collect(GcHeap *gc)
 {
@@ -570,6 +594,9 @@ gc_inc_maybe_collect(GcHeap *gc)
     uint64_t used = now_ns() - t0;
     uint64_t left = used < budget ? budget - used : 0;
     if (left < budget / 4) {
+        if (!start) {
+            return; /* the young collection used the budget: next time */
+        }
         left = budget / 4;
     }
     gc_run_increment(gc, left, start);

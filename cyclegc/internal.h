@@ -77,10 +77,11 @@
 /* incremental.c: an object of the pass set not reached yet, and the
  * references to it that the pass found inside the set (saturating). */
 #define GC_OBJ_WHITE     (1u << 18)
-#define GC_OBJ_CNT_SHIFT 19
+#define GC_OBJ_PASSED    (1u << 19) /* WHITE, and the mark walk passed it */
+#define GC_OBJ_CNT_SHIFT 20
 #define GC_OBJ_CNT_MAX   (0xFFFFFFFFu >> GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
-#define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_CNT_MASK)
+#define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_PASSED | GC_OBJ_CNT_MASK)
 
 /* A list of tracked objects: a sentinel RcGcHead and two counters.
  * descents >= adjacent pairs out of address order (removals are not
