@@ -126,7 +126,6 @@ begin_pass(GcHeap *gc)
     RCGC_ASSERT(inc->phase == GC_INC_IDLE);
     gc_list_merge(&gc->gens[GC_NGENERATIONS - 1].list, &inc->pass);
     gc->gens[GC_NGENERATIONS - 1].count = 0;
-    gc->long_lived_pending = 0;
     inc->pass_objects = 0;
     inc->nwhite = 0;
     inc->rounds = 0;
@@ -447,6 +446,11 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
      * the long-lived brake, as CPython's) */
     survivors -= survivors > split.unreachable ? split.unreachable : survivors;
     gc->long_lived_total = survivors;
+    /* The brake counts from the end of a pass (as from a full
+     * collection): what was promoted during the pass waits for the next
+     * one like the promotions after it, so passes are as frequent as
+     * full collections would be. */
+    gc->long_lived_pending = 0;
     if (split.unreachable > DOOM_MIN && split.need == 0 &&
         !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
         /* Nothing can reach this garbage any more: no reference from
