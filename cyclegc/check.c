@@ -6,8 +6,9 @@
  *     (so each object is on exactly one circular list);
  *   - each object is of a GC type, alive (count > 0), and - outside a
  *     collection - carries no collector bit in its flags;
- *   - the list's descents is at least the adjacent pairs out of address
- *     order, and size_ub at least its length.
+ *   - the list's descents is at least the adjacent pairs that descend
+ *     (to a lower GC_NEAR window), size_ub at least its length, and
+ *     every object lies within its recorded [lo, hi].
  * Then: thresholds >= 0, counts >= 0; the garbage list holds live
  * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
  */
@@ -57,8 +58,12 @@ check_list(const GcHeap *gc, const GcList *l, const char *name)
                         "collection",
                         name, (const void *)op, op->flags & GC_OBJ_BITS);
         }
-        if (prev != head && (uintptr_t)prev > (uintptr_t)g) {
+        if (prev != head && gc_descends(prev, g)) {
             descents++;
+        }
+        if ((uintptr_t)g < l->lo || (uintptr_t)g > l->hi) {
+            return fail("%s: object %p outside the list's recorded bounds",
+                        name, (void *)gc_obj((RcGcHead *)(uintptr_t)g));
         }
         prev = g;
         n++;

@@ -10,7 +10,7 @@
  *      restart from 0;
  *   2. merge gens 0..g into a private list `young` (objects created
  *      meanwhile go to the now empty gen 0 and stay there);
- *   3. if young is far from address order, sort it (sort.c);
+ *   3. if young is far from address order, sort it in place (sort.c);
  *   4. split it into reachable / unreachable (reach.c);
  *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
  *      long-lived counters as CPython;
@@ -85,7 +85,7 @@ maybe_sort(GcHeap *gc, GcList *young)
     if (young->descents * SORT_MIN_RUN <= young->size_ub) {
         return; /* long runs: walking them is nearly sequential */
     }
-    (void)gc_list_sort(gc, young);
+    gc_list_sort(gc, young);
 }
 
 static long

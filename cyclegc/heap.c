@@ -34,7 +34,7 @@ gc_list_merge(GcList *from, GcList *to)
     RcGcHead *first = gc_next(&from->head);
     RcGcHead *last = gc_prev(&from->head);
     RcGcHead *tail = gc_prev(&to->head);
-    if (tail != &to->head && (uintptr_t)tail > (uintptr_t)first) {
+    if (tail != &to->head && gc_descends(tail, first)) {
         to->descents++;
     }
     tail->next = (uintptr_t)first;
@@ -43,6 +43,8 @@ gc_list_merge(GcList *from, GcList *to)
     to->head.prev = (uintptr_t)last;
     to->descents += from->descents;
     to->size_ub += from->size_ub;
+    to->lo = from->lo < to->lo ? from->lo : to->lo;
+    to->hi = from->hi > to->hi ? from->hi : to->hi;
     gc_list_init(from);
 }
 

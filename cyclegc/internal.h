@@ -8,7 +8,7 @@
  *   collect.c  one collection, phase by phase, and the automatic trigger
  *   reach.c    the reachability passes: update_refs, subtract_refs,
  *              mark and partition (prefetching, O(1) memory), settle
- *   sort.c     sort a generation list by address (radix sort)
+ *   sort.c     sort a generation list by address (in-place radix sort)
  *   garbage.c  what happens to the unreachable: legacy finalizers,
  *              weakrefs, finalize, resurrection, clear
  *   inspect.c  get_objects / referrers / referents, track / untrack
@@ -53,7 +53,8 @@
  * Invariants outside a collection (gc_check): the bits are clear on
  * every tracked object; every list is a consistent circular list; the
  * descents of a list is at least the number of adjacent pairs that are
- * out of address order (0 means: sorted).
+ * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
+ * holds every object's head.
  */
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
@@ -74,14 +75,39 @@
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
 #define GC_OBJ_BITS         0xFFFF0000u
 
-/* A list of tracked objects: a sentinel RcGcHead and two counters.
- * descents >= adjacent pairs out of address order (removals are not
- * counted, so it is an upper bound); size_ub >= length likewise. */
+/* A step a -> b between adjacent objects of a list is a descent when b
+ * lies in a lower GC_NEAR-aligned window of the address space than a: a
+ * jump backwards out of the memory just walked.  Disorder inside one
+ * window (a pool whose free list hands blocks out in reverse) is no
+ * descent: walking it stays in the same few pages.  Comparing windows,
+ * not distances, keeps "no descent" transitive, so unlinking an object
+ * never creates a descent the counters missed. */
+#define GC_NEAR_SHIFT 14
+#define GC_NEAR       ((uintptr_t)1 << GC_NEAR_SHIFT)
+
+/* A list of tracked objects: a sentinel RcGcHead and what is known of
+ * its order, counted as objects are appended (removals are not
+ * counted, so each is a bound): descents >= the adjacent pairs that
+ * are descents; size_ub >= length; every object's head lies in
+ * [lo, hi] (lo > hi: none was appended since the list was empty). */
 typedef struct GcList {
     alignas(16) RcGcHead head;
     size_t descents;
     size_t size_ub;
+    uintptr_t lo, hi;
 } GcList;
+
+/* The bucket tables of the in-place sort (sort.c): GC_SORT_LEVELS
+ * tables of GC_SORT_BUCKETS buckets; a bucket is a chain through next
+ * with its count and address bounds. */
+#define GC_SORT_DIGIT   8
+#define GC_SORT_BUCKETS (1u << GC_SORT_DIGIT)
+#define GC_SORT_LEVELS  3
+typedef struct GcSortBucket {
+    RcGcHead *head;
+    uintptr_t lo, hi;
+    size_t n;
+} GcSortBucket;
 
 typedef struct GcGen {
     GcList list;
@@ -118,6 +144,9 @@ struct GcHeap {
     size_t ngarbage, garbage_cap;
     uint64_t nevents;
     GcEvent events[GC_EVENT_LOG];
+    /* sort.c's only memory (24 KiB): no collection allocates in
+     * proportion to the heap. */
+    GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
     int has_error;
     char error[256];
 };
@@ -157,6 +186,28 @@ gc_list_init(GcList *l)
     l->head.prev = (uintptr_t)&l->head;
     l->descents = 0;
     l->size_ub = 0;
+    l->lo = UINTPTR_MAX;
+    l->hi = 0;
+}
+
+/* 1 when the step a -> b is a descent (see GC_NEAR). */
+static inline int
+gc_descends(const RcGcHead *a, const RcGcHead *b)
+{
+    return ((uintptr_t)a >> GC_NEAR_SHIFT) > ((uintptr_t)b >> GC_NEAR_SHIFT);
+}
+
+/* Account for g about to follow last (the sentinel when l is empty). */
+static inline void
+gc_list_note(GcList *l, const RcGcHead *last, const RcGcHead *g)
+{
+    uintptr_t a = (uintptr_t)g;
+    if (last != &l->head && gc_descends(last, g)) {
+        l->descents++;
+    }
+    l->lo = a < l->lo ? a : l->lo;
+    l->hi = a > l->hi ? a : l->hi;
+    l->size_ub++;
 }
 
 static inline int
@@ -176,14 +227,11 @@ static inline void
 gc_list_append(GcList *l, RcGcHead *g)
 {
     RcGcHead *last = gc_prev(&l->head);
-    if (last != &l->head && (uintptr_t)last > (uintptr_t)g) {
-        l->descents++;
-    }
+    gc_list_note(l, last, g);
     g->prev = (uintptr_t)last;
     g->next = (uintptr_t)&l->head;
     last->next = (uintptr_t)g;
     l->head.prev = (uintptr_t)g;
-    l->size_ub++;
 }
 
 /* Unlink g from whatever list holds it (g stays "tracked" garbage:
@@ -228,9 +276,9 @@ void gc_maybe_collect(GcHeap *gc);
 /* collect.c: a full collection for objalloc's pressure callback. */
 long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
 
-/* sort.c: relink l in address order (descents becomes 0); 0, or -1 when
- * the side memory could not be had (l is unchanged). */
-int gc_list_sort(GcHeap *gc, GcList *l);
+/* sort.c: relink l in address order (descents becomes 0), in place:
+ * it allocates nothing and cannot fail. */
+void gc_list_sort(GcHeap *gc, GcList *l);
 
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest

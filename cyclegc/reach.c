@@ -342,13 +342,10 @@ static inline void
 link_tail(GcList *l, RcGcHead **tail, RcGcHead *g)
 {
     RcGcHead *t = *tail;
-    if (t != &l->head && (uintptr_t)t > (uintptr_t)g) {
-        l->descents++;
-    }
+    gc_list_note(l, t, g);
     t->next = (uintptr_t)g;
     g->prev = (uintptr_t)t;
     *tail = g;
-    l->size_ub++;
 }
 
 /* Before: young after mark() with some TENTATIVE objects (next links
