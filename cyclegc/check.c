@@ -9,8 +9,9 @@
  *   - the list's descents is at least the adjacent pairs that descend
  *     (to a lower GC_NEAR window), size_ub at least its length, and
  *     every object lies within its recorded [lo, hi].
- * Then: thresholds >= 0, counts >= 0; the garbage list holds live
- * objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
+ * Then: thresholds >= 0, counts >= 0, each threshold in force within
+ * [base, GC_PACING_MAX_FACTOR * base] (== base under fixed pacing); the
+ * garbage list holds live objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
  */
 #include "cyclegc/internal.h"
 
@@ -92,9 +93,17 @@ gc_check(const GcHeap *gc)
         if (check_list(gc, &gc->gens[i].list, names[i]) != 0) {
             return -1;
         }
-        if (gc->gens[i].threshold < 0 || gc->gens[i].count < 0) {
+        const GcGen *g = &gc->gens[i];
+        if (g->threshold < 0 || g->count < 0) {
             return fail("generation %d: threshold %ld, count %ld", i,
-                        gc->gens[i].threshold, gc->gens[i].count);
+                        g->threshold, g->count);
+        }
+        if (g->threshold < g->base ||
+            g->threshold / GC_PACING_MAX_FACTOR > g->base ||
+            (gc->pacing == GC_PACING_FIXED && g->threshold != g->base)) {
+            return fail("generation %d: threshold in force %ld outside the "
+                        "pacing bounds of base %ld",
+                        i, g->threshold, g->base);
         }
     }
     if (check_list(gc, &gc->permanent, "permanent generation") != 0) {

@@ -15,7 +15,8 @@
  *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
  *      long-lived counters as CPython;
  *   6. the unreachable are set aside, finalized, cleared (garbage.c);
- *   7. statistics, event log, debug lines.
+ *   7. statistics, the pacing decision (pacing.c), event log, debug
+ *      lines.
  *
  * Automatic collection (created hook): when gen 0's count passes its
  * threshold, collect the oldest generation whose count passed its
@@ -63,7 +64,7 @@ debug_start(GcHeap *gc, int generation)
 
 static void
 record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
-             const GcOutcome *out, uint64_t pause)
+             const GcOutcome *out, uint64_t pause, long threshold)
 {
     GcEvent *e = &gc->events[gc->nevents % GC_EVENT_LOG];
     gc->nevents++;
@@ -74,6 +75,9 @@ record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
     e->collected = out->collected;
     e->uncollectable = out->uncollectable;
     e->pause_ns = pause;
+    e->threshold = threshold;
+    e->next_threshold = gc->gens[generation].threshold;
+    e->bytes = gc->bytes;
 }
 
 static void
@@ -92,6 +96,7 @@ static long
 collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
 {
     uint64_t t0 = now_ns();
+    long threshold = gc->gens[generation].threshold;
     if (gc->debug & GC_DEBUG_STATS) {
         debug_start(gc, generation);
     }
@@ -145,8 +150,9 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc->stats[generation].collections++;
     gc->stats[generation].collected += out->collected;
     gc->stats[generation].uncollectable += out->uncollectable;
+    gc_pace(gc, generation, examined, split.unreachable);
     uint64_t pause = now_ns() - t0;
-    record_event(gc, generation, reason, examined, out, pause);
+    record_event(gc, generation, reason, examined, out, pause, threshold);
     if (gc->debug & GC_DEBUG_STATS) {
         fprintf(gc_stream(gc),
                 "gc: done, %zu unreachable, %zu uncollectable, %.4fs "

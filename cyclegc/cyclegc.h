@@ -82,14 +82,20 @@ RCGC_API void gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS]);
 
 RCGC_API void gc_get_threshold(const GcHeap *gc,
                                long threshold[GC_NGENERATIONS]);
-/* Negative values are refused (-1); threshold 0 for generation 0 turns
- * automatic collection off. */
+/* The base thresholds (as set; under adaptive pacing the thresholds in
+ * force are in gc_get_stats).  Setting them also puts the thresholds in
+ * force back to the base.  Negative values are refused (-1); threshold 0
+ * for generation 0 turns automatic collection off. */
 RCGC_API int gc_set_threshold(GcHeap *gc, long t0, long t1, long t2);
 
 typedef struct GcGenStats {
     uint64_t collections;
     uint64_t collected;
     uint64_t uncollectable;
+    long threshold; /* in force now (adaptive pacing moves it; see
+                       "pacing" below), gc_get_threshold gives the base */
+    uint64_t bytes; /* external bytes accounted and not released
+                       (gc_bytes_acquire), heap-wide: the same in each */
 } GcGenStats;
 
 RCGC_API void gc_get_stats(const GcHeap *gc,
@@ -170,13 +176,60 @@ typedef struct GcEvent {
     uint64_t examined; /* objects in the collected generations */
     uint64_t collected;
     uint64_t uncollectable;
-    uint64_t pause_ns; /* wall time of the collection */
+    uint64_t pause_ns;   /* wall time of the collection */
+    long threshold;      /* the collected generation's threshold in force
+                            when the collection started */
+    long next_threshold; /* ... and after it (adaptive pacing's decision;
+                            the same under fixed pacing) */
+    uint64_t bytes;      /* external bytes accounted after it */
 } GcEvent;
 
 /* The most recent collections, oldest first: fills up to cap and returns
  * how many are kept (the log keeps the last GC_EVENT_LOG of them). */
 #define GC_EVENT_LOG 1024
 RCGC_API size_t gc_events(const GcHeap *gc, GcEvent *buf, size_t cap);
+
+/* ---- pacing: when to collect --------------------------------------
+ *
+ * Count: generation 0's count is tracked allocations minus deallocations
+ * plus the external bytes accounted since its last collection, one count
+ * per GC_BYTES_PER_COUNT bytes (released bytes take counts back).  So a
+ * cycle that holds a 1 MiB buffer weighs as 16384 small objects and is
+ * collected soon after it dies, instead of after threshold0 more
+ * objects (CPython gh-98801: such cycles pile up).
+ *
+ * GC_PACING_FIXED (the default): the thresholds are those set.
+ * GC_PACING_ADAPTIVE: after each collection of generation g, its
+ * threshold follows the yield y = unreachable / examined:
+ *   y < 1/8  (mostly survivors: the pass was mostly wasted)  threshold x2
+ *   y > 1/2  (mostly garbage: collect sooner)                 threshold /2
+ * always within [base, GC_PACING_MAX_FACTOR * base], base being what
+ * gc_set_threshold set.  Memory bound: a threshold in force is at most
+ * 8x its base, so cyclic garbage waits at most 8x as many allocations
+ * (generation 0: objects plus accounted bytes / GC_BYTES_PER_COUNT) or
+ * younger collections (generations 1, 2) as under fixed pacing, and
+ * generation 0 holds at most 8 * threshold0 counts; the long-lived brake
+ * of full collections is unchanged.  The event log records each
+ * decision (GcEvent.threshold, next_threshold). */
+#define GC_BYTES_PER_COUNT   64
+#define GC_PACING_MAX_FACTOR 8
+
+typedef enum GcPacing { GC_PACING_FIXED, GC_PACING_ADAPTIVE } GcPacing;
+
+/* -1 (with a message) for an unknown mode.  Switching resets the
+ * thresholds in force to the base. */
+RCGC_API int gc_set_pacing(GcHeap *gc, GcPacing mode);
+RCGC_API GcPacing gc_get_pacing(const GcHeap *gc);
+
+/* op now owns nbytes more of memory outside the heap (a buffer), or
+ * gives back nbytes it accounted: the collector counts them toward
+ * generation 0 (see above).  Call release before the memory is freed,
+ * at the latest from op's dealloc or clear.  0 on success, and when op's
+ * heap has no collector (nothing to pace); -1 when op is NULL, and -1
+ * with a message in gc_error() when release names more bytes than are
+ * accounted in op's heap (nothing changes). */
+RCGC_API int gc_bytes_acquire(RcObject *op, size_t nbytes);
+RCGC_API int gc_bytes_release(RcObject *op, size_t nbytes);
 
 /* "Why is this alive?": a shortest path of references root -> ... ->
  * target, where the root is a tracked object referenced from outside the

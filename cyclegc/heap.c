@@ -186,6 +186,7 @@ gc_heap_new(RcHeap *rc)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_init(&gc->gens[i].list);
         gc->gens[i].threshold = thresholds[i];
+        gc->gens[i].base = thresholds[i];
     }
     gc_list_init(&gc->permanent);
     gc->enabled = 1;
@@ -288,7 +289,7 @@ void
 gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 {
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        threshold[i] = gc->gens[i].threshold;
+        threshold[i] = gc->gens[i].base;
     }
 }
 
@@ -302,9 +303,11 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
                      t0, t1, t2);
         return -1;
     }
-    gc->gens[0].threshold = t0;
-    gc->gens[1].threshold = t1;
-    gc->gens[2].threshold = t2;
+    long t[GC_NGENERATIONS] = {t0, t1, t2};
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        gc->gens[i].base = t[i];
+        gc->gens[i].threshold = t[i];
+    }
     return 0;
 }
 
@@ -312,6 +315,10 @@ void
 gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 {
     memcpy(stats, gc->stats, sizeof(gc->stats));
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        stats[i].threshold = gc->gens[i].threshold;
+        stats[i].bytes = gc->bytes;
+    }
 }
 
 /* ---- callbacks ------------------------------------------------------ */

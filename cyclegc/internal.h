@@ -6,6 +6,7 @@
  *   heap.c     GcHeap: creation, refcount hooks, pressure callback, the
  *              small gc-module getters and setters, garbage list, events
  *   collect.c  one collection, phase by phase, and the automatic trigger
+ *   pacing.c   thresholds that follow the yield; accounted bytes
  *   reach.c    the reachability passes: update_refs, subtract_refs,
  *              mark and partition (prefetching, O(1) memory), settle
  *   sort.c     sort a generation list by address (in-place radix sort)
@@ -111,7 +112,8 @@ typedef struct GcSortBucket {
 
 typedef struct GcGen {
     GcList list;
-    long threshold; /* collect when count > threshold */
+    long threshold; /* in force: collect when count > threshold */
+    long base;      /* as set; threshold in [base, 8 base] (pacing.c) */
     long count;     /* gen 0: allocations - deallocations; others:
                        collections of the younger generation */
 } GcGen;
@@ -132,6 +134,9 @@ struct GcHeap {
     GcGen gens[GC_NGENERATIONS];
     GcList permanent;          /* frozen objects */
     int enabled;               /* automatic collection */
+    GcPacing pacing;           /* pacing.c */
+    size_t bytes;              /* external bytes accounted, not released */
+    size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
     int collecting;            /* a collection is running */
     int debug;                 /* GC_DEBUG_* */
     FILE *stream;              /* for debug lines; NULL = stderr */
@@ -275,6 +280,10 @@ FILE *gc_stream(const GcHeap *gc);
 void gc_maybe_collect(GcHeap *gc);
 /* collect.c: a full collection for objalloc's pressure callback. */
 long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
+
+/* pacing.c: after a collection of generation g that examined and found
+ * unreachable so many objects, move g's threshold (adaptive pacing). */
+void gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable);
 
 /* sort.c: relink l in address order (descents becomes 0), in place:
  * it allocates nothing and cannot fail. */

@@ -1,0 +1,122 @@
+/* pacing.c - when to collect: thresholds that follow the yield of the
+ * collections, and the external bytes objects account for.
+ *
+ * Data (GcHeap, internal.h): per generation the base threshold (as set)
+ * and the threshold in force; the pacing mode; the external bytes
+ * accounted and not released, and the bytes short of one count.
+ *
+ *   1. bytes: gc_bytes_acquire adds one generation-0 count per
+ *      GC_BYTES_PER_COUNT bytes (the rest carried to the next call);
+ *      release takes them back, never below 0, as a deallocation does.
+ *      The next tracked allocation then starts a collection as usual.
+ *   2. yield: after a collection of generation g (collect.c), adaptive
+ *      pacing doubles g's threshold when less than 1/8 of the examined
+ *      objects were unreachable and halves it when more than 1/2 were,
+ *      within [base, GC_PACING_MAX_FACTOR * base].
+ *
+ * Invariant: base <= threshold <= GC_PACING_MAX_FACTOR * base for each
+ * generation; under fixed pacing threshold == base.  The policy is
+ * PHP's and Nim ORC's idea (a collection that finds little makes the
+ * next one later), with a stated bound instead of an open-ended one.
+ */
+#include "cyclegc/internal.h"
+
+#include <limits.h>
+
+#define YIELD_LOW  8 /* y < 1/YIELD_LOW: collect less often */
+#define YIELD_HIGH 2 /* y > 1/YIELD_HIGH: back toward the base */
+
+int
+gc_set_pacing(GcHeap *gc, GcPacing mode)
+{
+    if (mode != GC_PACING_FIXED && mode != GC_PACING_ADAPTIVE) {
+        gc_set_error(gc,
+                     "gc_set_pacing: unknown mode %d (0 fixed, 1 adaptive)",
+                     (int)mode);
+        return -1;
+    }
+    gc->pacing = mode;
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        gc->gens[i].threshold = gc->gens[i].base;
+    }
+    return 0;
+}
+
+GcPacing
+gc_get_pacing(const GcHeap *gc)
+{
+    return gc->pacing;
+}
+
+/* 2.  Before and after: base <= threshold <= MAX_FACTOR * base. */
+void
+gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable)
+{
+    GcGen *g = &gc->gens[generation];
+    if (gc->pacing != GC_PACING_ADAPTIVE || examined == 0) {
+        return;
+    }
+    long cap = g->base <= LONG_MAX / GC_PACING_MAX_FACTOR
+                   ? g->base * GC_PACING_MAX_FACTOR
+                   : LONG_MAX;
+    if (unreachable * YIELD_LOW < examined) {
+        g->threshold = g->threshold <= cap / 2 ? g->threshold * 2 : cap;
+    }
+    else if (unreachable * YIELD_HIGH > examined) {
+        g->threshold =
+            g->threshold / 2 >= g->base ? g->threshold / 2 : g->base;
+    }
+}
+
+/* ---- 1. bytes ------------------------------------------------------- */
+
+int
+gc_bytes_acquire(RcObject *op, size_t nbytes)
+{
+    if (op == NULL) {
+        return -1; /* no heap to leave a message in, as gc_track */
+    }
+    GcHeap *gc = gc_heap_of(op);
+    if (gc == NULL) {
+        return 0; /* no collector: nothing to pace */
+    }
+    if (nbytes > SIZE_MAX - gc->bytes) {
+        gc_set_error(gc,
+                     "gc_bytes_acquire: %zu more bytes overflow the %zu "
+                     "accounted",
+                     nbytes, gc->bytes);
+        return -1;
+    }
+    gc->bytes += nbytes;
+    size_t units = nbytes / GC_BYTES_PER_COUNT;
+    gc->bytes_carry += nbytes % GC_BYTES_PER_COUNT;
+    units += gc->bytes_carry / GC_BYTES_PER_COUNT;
+    gc->bytes_carry %= GC_BYTES_PER_COUNT;
+    long room = LONG_MAX - gc->gens[0].count;
+    gc->gens[0].count += units < (size_t)room ? (long)units : room;
+    return 0;
+}
+
+int
+gc_bytes_release(RcObject *op, size_t nbytes)
+{
+    if (op == NULL) {
+        return -1;
+    }
+    GcHeap *gc = gc_heap_of(op);
+    if (gc == NULL) {
+        return 0;
+    }
+    if (nbytes > gc->bytes) {
+        gc_set_error(gc,
+                     "gc_bytes_release: object %p of type '%s' releases %zu "
+                     "bytes, but only %zu are accounted in its heap",
+                     (void *)op, op->type->name, nbytes, gc->bytes);
+        return -1;
+    }
+    gc->bytes -= nbytes;
+    size_t units = nbytes / GC_BYTES_PER_COUNT;
+    long *count = &gc->gens[0].count;
+    *count = units < (size_t)*count ? *count - (long)units : 0;
+    return 0;
+}

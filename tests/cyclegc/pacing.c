@@ -1,0 +1,277 @@
+/* pacing.c - when the collector runs: adaptive thresholds that follow
+ * the yield of each collection, within [base, 8 base], and external
+ * bytes accounted by objects that advance generation 0 like objects.
+ * Every decision is read back from the event log and gc_get_stats; no
+ * test times anything. */
+#include "cyclegc/gcutil.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(pacing, .init = gt_setup, .fini = gt_teardown);
+
+static GcEvent ev[GC_EVENT_LOG];
+
+/* The last event of the log. */
+static GcEvent
+last_event(void)
+{
+    size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG);
+    cr_assert_gt(n, 0);
+    return ev[n - 1];
+}
+
+Test(pacing, fixed_is_the_default_and_thresholds_stay_as_set)
+{
+    cr_assert_eq(gc_get_pacing(gt_gc), GC_PACING_FIXED);
+    cr_assert_eq(gc_set_threshold(gt_gc, 50, 10, 10), 0);
+    RcObject *keep[400];
+    for (int i = 0; i < 400; i++) {
+        keep[i] = gt_new(&gt_node_type); /* all survive */
+    }
+    GcEvent e = last_event();
+    cr_assert_eq(e.generation, 0);
+    cr_assert_eq(e.threshold, 50);
+    cr_assert_eq(e.next_threshold, 50);
+    cr_assert_eq(gt_stats(0).threshold, 50);
+    gt_check();
+    for (int i = 0; i < 400; i++) {
+        rc_decref(keep[i]);
+    }
+}
+
+Test(pacing, bad_mode_is_refused_with_a_message)
+{
+    cr_assert_eq(gc_set_pacing(gt_gc, (GcPacing)7), -1);
+    cr_assert_not_null(strstr(gc_error(gt_gc), "unknown mode 7"));
+    cr_assert_eq(gc_get_pacing(gt_gc), GC_PACING_FIXED);
+}
+
+/* Survivors only (yield 0): each generation-0 collection doubles the
+ * threshold, up to 8x the base and no further. */
+Test(pacing, survivors_raise_the_young_threshold_up_to_eight_times)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
+    cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
+    enum { N = 6000 };
+    RcObject **keep = malloc(N * sizeof(RcObject *));
+    long seen[8];
+    int nseen = 0;
+    uint64_t last_seq = 0;
+    for (int i = 0; i < N; i++) {
+        keep[i] = gt_new(&gt_node_type);
+        size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG);
+        if (n > 0 && ev[n - 1].seq != last_seq && nseen < 8) {
+            last_seq = ev[n - 1].seq;
+            cr_assert_eq(ev[n - 1].generation, 0);
+            cr_assert_eq(ev[n - 1].collected, 0);
+            seen[nseen++] = ev[n - 1].next_threshold;
+        }
+    }
+    cr_assert_geq(nseen, 5);
+    cr_assert_eq(seen[0], 200);
+    cr_assert_eq(seen[1], 400);
+    cr_assert_eq(seen[2], 800);
+    cr_assert_eq(seen[3], 800, "the threshold stays within 8x its base");
+    cr_assert_eq(seen[4], 800);
+    cr_assert_eq(gt_stats(0).threshold, 800);
+    long t[GC_NGENERATIONS];
+    gc_get_threshold(gt_gc, t);
+    cr_assert_eq(t[0], 100, "gc_get_threshold gives the base");
+    gt_check();
+    for (int i = 0; i < N; i++) {
+        rc_decref(keep[i]);
+    }
+    free(keep);
+}
+
+/* Then garbage only (yield 1): each collection halves it back to the
+ * base, not below. */
+Test(pacing, garbage_brings_the_threshold_back_to_its_base)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
+    cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
+    RcObject *keep[1600];
+    for (int i = 0; i < 1600; i++) {
+        keep[i] = gt_new(&gt_node_type);
+    }
+    cr_assert_eq(gt_stats(0).threshold, 800);
+    long prev = 800;
+    int halvings = 0;
+    for (int i = 0; i < 3000; i++) {
+        RcObject *a = gt_ring(&gt_node_type, 2);
+        rc_decref(a);
+        long now = gt_stats(0).threshold;
+        cr_assert(now == prev || now == prev / 2 || now == 100);
+        halvings += now < prev;
+        prev = now;
+    }
+    cr_assert_eq(prev, 100);
+    cr_assert_eq(halvings, 3);
+    gt_check();
+    for (int i = 0; i < 1600; i++) {
+        rc_decref(keep[i]);
+    }
+}
+
+Test(pacing, setting_thresholds_or_mode_resets_the_threshold_in_force)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
+    cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
+    RcObject *keep[300];
+    for (int i = 0; i < 300; i++) {
+        keep[i] = gt_new(&gt_node_type);
+    }
+    cr_assert_gt(gt_stats(0).threshold, 100);
+    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
+    cr_assert_eq(gt_stats(0).threshold, 100);
+    for (int i = 0; i < 300; i++) {
+        rc_decref(keep[i]);
+    }
+    cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_FIXED), 0);
+    cr_assert_eq(gt_stats(0).threshold, 100);
+    gt_check();
+}
+
+/* ---- bytes ---------------------------------------------------------- */
+
+Test(pacing, accounted_bytes_advance_the_young_count)
+{
+    gc_disable(gt_gc);
+    RcObject *a = gt_new(&gt_node_type);
+    long before = gt_count_of(0);
+    cr_assert_eq(gc_bytes_acquire(a, 10 * GC_BYTES_PER_COUNT + 5), 0);
+    cr_assert_eq(gt_count_of(0), before + 10);
+    cr_assert_eq(gc_bytes_acquire(a, GC_BYTES_PER_COUNT - 5), 0);
+    cr_assert_eq(gt_count_of(0), before + 11, "the rest is carried over");
+    cr_assert_eq(gt_stats(0).bytes, 11 * GC_BYTES_PER_COUNT);
+    cr_assert_eq(gt_stats(2).bytes, 11 * GC_BYTES_PER_COUNT);
+    cr_assert_eq(gc_bytes_release(a, 11 * GC_BYTES_PER_COUNT), 0);
+    cr_assert_eq(gt_count_of(0), before);
+    cr_assert_eq(gt_stats(0).bytes, 0);
+    rc_decref(a);
+}
+
+Test(pacing, releasing_more_than_accounted_is_refused)
+{
+    RcObject *a = gt_new(&gt_node_type);
+    cr_assert_eq(gc_bytes_acquire(a, 100), 0);
+    cr_assert_eq(gc_bytes_release(a, 101), -1);
+    cr_assert_not_null(strstr(gc_error(gt_gc), "releases 101 bytes"));
+    cr_assert_eq(gt_stats(0).bytes, 100, "nothing changed");
+    cr_assert_eq(gc_bytes_release(a, 100), 0);
+    cr_assert_eq(gc_bytes_acquire(NULL, 1), -1);
+    cr_assert_eq(gc_bytes_release(NULL, 1), -1);
+    rc_decref(a);
+}
+
+/* A node that owns a malloc'd buffer: accounted at creation, released
+ * by its clear/dealloc through the bytes counter of its heap. */
+#define BUF (1u << 20)
+
+static size_t live_bytes, peak_bytes;
+
+typedef struct BufNode {
+    RcObject *slot[2];
+    unsigned char *buf;
+    int accounted; /* buf's bytes went to gc_bytes_acquire */
+} BufNode;
+
+static int
+buf_traverse(RcObject *op, RcVisitFn visit, void *arg)
+{
+    BufNode *n = rc_payload(op);
+    for (int i = 0; i < 2; i++) {
+        if (n->slot[i] != NULL && visit(n->slot[i], arg) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+buf_clear(RcObject *op)
+{
+    BufNode *n = rc_payload(op);
+    for (int i = 0; i < 2; i++) {
+        RcObject *old = n->slot[i];
+        n->slot[i] = NULL;
+        rc_xdecref(old);
+    }
+}
+
+static void
+buf_dealloc(RcObject *op)
+{
+    BufNode *n = rc_payload(op);
+    buf_clear(op);
+    if (n->buf != NULL) {
+        if (n->accounted) {
+            cr_assert_eq(gc_bytes_release(op, BUF), 0);
+        }
+        free(n->buf);
+        live_bytes -= BUF;
+    }
+}
+
+static const RcType buf_type = {
+    RC_TYPE_HEAD("bufnode", RC_TYPE_GC),
+    .size = sizeof(BufNode),
+    .traverse = buf_traverse,
+    .clear = buf_clear,
+    .dealloc = buf_dealloc,
+};
+
+/* Each iteration: a 2-cycle whose first node owns a 1 MiB buffer,
+ * dropped at once.  Returns the peak of the buffers alive. */
+static size_t
+buffer_cycles(int account, int iterations)
+{
+    live_bytes = peak_bytes = 0;
+    for (int i = 0; i < iterations; i++) {
+        RcObject *a = rc_new(gt_rc, &buf_type);
+        RcObject *b = rc_new(gt_rc, &buf_type);
+        cr_assert(a != NULL && b != NULL);
+        BufNode *na = rc_payload(a);
+        na->buf = malloc(BUF);
+        cr_assert_not_null(na->buf);
+        memset(na->buf, i & 0xFF, BUF);
+        live_bytes += BUF;
+        peak_bytes = live_bytes > peak_bytes ? live_bytes : peak_bytes;
+        if (account) {
+            cr_assert_eq(gc_bytes_acquire(a, BUF), 0);
+            na->accounted = 1;
+        }
+        na->slot[0] = rc_newref(b);
+        ((BufNode *)rc_payload(b))->slot[0] = rc_newref(a);
+        rc_decref(a);
+        rc_decref(b);
+    }
+    cr_assert_geq(gc_collect(gt_gc, 2), 0);
+    cr_assert_eq(live_bytes, 0);
+    return peak_bytes;
+}
+
+/* gh-98801's loop: with the buffers accounted, each dead cycle is found
+ * by the next generation-0 collection and at most two buffers are ever
+ * alive (the live data is one); counted as objects only, a thousand
+ * pile up first. */
+Test(pacing, cycles_holding_buffers_are_collected_as_their_bytes_require)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
+    size_t peak = buffer_cycles(1, 300);
+    cr_assert_leq(peak, 2 * BUF, "peak %zu bytes of buffers alive", peak);
+    cr_assert_eq(gt_stats(0).bytes, 0);
+    gt_check();
+}
+
+/* The same loop without accounting, for contrast (fewer iterations than
+ * the threshold would need: the buffers are only freed at the end). */
+Test(pacing, unaccounted_buffers_pile_up_past_a_hundred_times_the_live_data)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
+    size_t peak = buffer_cycles(0, 150);
+    cr_assert_geq(peak, 100 * (size_t)BUF);
+    gt_check();
+}
