@@ -22,7 +22,8 @@
  * threshold, collect the oldest generation whose count passed its
  * threshold; a full collection also waits until the objects promoted into
  * gen 2 since the last full collection exceed a quarter of those that
- * survived it (CPython's long-lived brake).
+ * survived it (CPython's long-lived brake).  Accounted bytes that doubled
+ * since the last full collection start one at once (pacing.c).
  *
  * One heap per thread at a time: `active` is the heap collecting on this
  * thread; collecting another heap from inside its finalizers or
@@ -227,6 +228,10 @@ gc_maybe_collect(GcHeap *gc)
 {
     if (active != NULL) {
         return; /* another heap (or this one) is collecting */
+    }
+    if (gc_bytes_due(gc)) {
+        collect_with_callbacks(gc, GC_NGENERATIONS - 1, GC_REASON_BYTES);
+        return;
     }
     for (int i = GC_NGENERATIONS - 1; i >= 0; i--) {
         if (gc->gens[i].count > gc->gens[i].threshold) {

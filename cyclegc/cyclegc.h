@@ -165,7 +165,9 @@ RCGC_API int gc_get_debug(const GcHeap *gc);
 typedef enum GcReason {
     GC_REASON_THRESHOLD, /* an allocation passed a threshold */
     GC_REASON_EXPLICIT,  /* gc_collect */
-    GC_REASON_PRESSURE   /* objalloc was about to fail an allocation */
+    GC_REASON_PRESSURE,  /* objalloc was about to fail an allocation */
+    GC_REASON_BYTES      /* accounted bytes doubled since the last full
+                            collection (see "pacing") */
 } GcReason;
 
 /* One collection, as recorded in the event log. */
@@ -196,7 +198,16 @@ RCGC_API size_t gc_events(const GcHeap *gc, GcEvent *buf, size_t cap);
  * per GC_BYTES_PER_COUNT bytes (released bytes take counts back).  So a
  * cycle that holds a 1 MiB buffer weighs as 16384 small objects and is
  * collected soon after it dies, instead of after threshold0 more
- * objects (CPython gh-98801: such cycles pile up).
+ * objects (CPython gh-98801: such cycles pile up).  A cycle that was
+ * still in use when generation 0 was collected has moved on to an older
+ * generation; for those, a tracked allocation also starts a full
+ * collection (reason GC_REASON_BYTES) once the accounted bytes reach
+ * twice those alive after the last full collection, and at least
+ * threshold0 * GC_BYTES_PER_COUNT more.  Memory bound: the accounted
+ * bytes alive stay below 2 L + threshold0 * GC_BYTES_PER_COUNT + what
+ * one object acquires, L being those alive after the last full
+ * collection, as long as tracked objects are being allocated (the
+ * trigger runs there, as CPython's).
  *
  * GC_PACING_FIXED (the default): the thresholds are those set.
  * GC_PACING_ADAPTIVE: after each collection of generation g, its

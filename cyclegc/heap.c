@@ -100,8 +100,8 @@ on_created(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
     gc->gens[0].count++;
-    if (gc->gens[0].count > gc->gens[0].threshold && gc->enabled &&
-        gc->gens[0].threshold != 0 && !gc->collecting) {
+    if ((gc->gens[0].count > gc->gens[0].threshold || gc_bytes_due(gc)) &&
+        gc->enabled && gc->gens[0].threshold != 0 && !gc->collecting) {
         gc_maybe_collect(gc);
     }
     op->flags &= ~GC_OBJ_BITS;
@@ -190,6 +190,7 @@ gc_heap_new(RcHeap *rc)
     }
     gc_list_init(&gc->permanent);
     gc->enabled = 1;
+    gc_bytes_rearm(gc);
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,
                        .untrack = on_untrack,
@@ -308,6 +309,7 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
         gc->gens[i].base = t[i];
         gc->gens[i].threshold = t[i];
     }
+    gc_bytes_rearm(gc);
     return 0;
 }
 

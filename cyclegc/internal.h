@@ -137,6 +137,8 @@ struct GcHeap {
     GcPacing pacing;           /* pacing.c */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
+    size_t bytes_next;         /* a full collection is due when bytes
+                                  reaches it (pacing.c) */
     int collecting;            /* a collection is running */
     int debug;                 /* GC_DEBUG_* */
     FILE *stream;              /* for debug lines; NULL = stderr */
@@ -284,6 +286,17 @@ long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
 /* pacing.c: after a collection of generation g that examined and found
  * unreachable so many objects, move g's threshold (adaptive pacing). */
 void gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable);
+
+/* pacing.c: set bytes_next from the bytes accounted now (after a full
+ * collection, or when the thresholds change). */
+void gc_bytes_rearm(GcHeap *gc);
+
+/* 1 when the accounted bytes call for a full collection. */
+static inline int
+gc_bytes_due(const GcHeap *gc)
+{
+    return gc->bytes >= gc->bytes_next;
+}
 
 /* sort.c: relink l in address order (descents becomes 0), in place:
  * it allocates nothing and cannot fail. */

@@ -12,7 +12,11 @@
  *   2. yield: after a collection of generation g (collect.c), adaptive
  *      pacing doubles g's threshold when less than 1/8 of the examined
  *      objects were unreachable and halves it when more than 1/2 were,
- *      within [base, GC_PACING_MAX_FACTOR * base].
+ *      within [base, GC_PACING_MAX_FACTOR * base];
+ *   3. bytes in old cycles: once the accounted bytes have doubled since
+ *      the last full collection (and grown by at least threshold0 counts'
+ *      worth), the next tracked allocation runs a full collection
+ *      (collect.c, reason GC_REASON_BYTES), in either mode.
  *
  * Invariant: base <= threshold <= GC_PACING_MAX_FACTOR * base for each
  * generation; under fixed pacing threshold == base.  The policy is
@@ -53,6 +57,9 @@ void
 gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable)
 {
     GcGen *g = &gc->gens[generation];
+    if (generation == GC_NGENERATIONS - 1) {
+        gc_bytes_rearm(gc);
+    }
     if (gc->pacing != GC_PACING_ADAPTIVE || examined == 0) {
         return;
     }
@@ -69,6 +76,23 @@ gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable)
 }
 
 /* ---- 1. bytes ------------------------------------------------------- */
+
+/* 3. bytes_next: twice the bytes accounted now, and at least a young
+ * generation's worth more (never, while threshold0 is 0).  Called after
+ * each full collection: what cycles that reached an older generation
+ * hold may then be most of the bytes. */
+void
+gc_bytes_rearm(GcHeap *gc)
+{
+    size_t floor = (size_t)gc->gens[0].base * GC_BYTES_PER_COUNT;
+    size_t step = gc->bytes > floor ? gc->bytes : floor;
+    if (gc->gens[0].base == 0 || step > SIZE_MAX - gc->bytes) {
+        gc->bytes_next = SIZE_MAX;
+    }
+    else {
+        gc->bytes_next = gc->bytes + step;
+    }
+}
 
 int
 gc_bytes_acquire(RcObject *op, size_t nbytes)

@@ -1,14 +1,17 @@
 """Threshold sweep: throughput against pause against peak memory.
 
-A churn workload runs once per generation-0 threshold: a live random graph
-(the long-lived heap), then batches of small garbage rings (3 nodes, made
-in C) with automatic collection on.  For each threshold: allocation
+A churn workload runs once per generation-0 threshold and pacing mode
+('fixed': the thresholds as set; 'adaptive': each threshold follows the
+yield of its collections within 1x..8x of the base, Heap.set_pacing): a
+live random graph (the long-lived heap), then batches of small garbage
+rings (3 nodes, made in C) with automatic collection on.  For each: allocation
 throughput (nodes per second, wall clock, collections included), the
 number of collections, the longest and mean pause (event log), and the
-peak memory the heap took from the system (arenas high-water).
+peak memory the heap took from the system (arenas high-water), and the
+generation-0 threshold in force at the end.
 
 Output: threshold_sweep.csv and threshold_sweep.png (three panels against
-the threshold, log x).
+the base threshold, log x, one line per pacing mode).
 """
 
 import os
@@ -18,9 +21,10 @@ import common
 import rcgc
 
 
-def run(threshold, live, batches, rings_per_batch):
+def run(threshold, pacing, live, batches, rings_per_batch):
     with rcgc.Heap() as heap:
         heap.set_threshold(threshold)
+        heap.set_pacing(pacing)
         roots = heap.random_graph(live, 3, seed=42)
         seen, pauses = 0, []
         t0 = time.perf_counter()
@@ -34,6 +38,8 @@ def run(threshold, live, batches, rings_per_batch):
         made = batches * rings_per_batch * 3
         row = {
             "threshold0": threshold,
+            "pacing": pacing,
+            "threshold0_in_force": heap.get_stats()[0]["threshold"],
             "nodes_allocated": made,
             "throughput_nodes_per_s": int(made / elapsed),
             "collections": len(pauses),
@@ -53,13 +59,16 @@ def main():
         live, batches, per = 200000, 400, 1000
     rows = []
     for t in (100, 300, 700, 2000, 5000, 10000, 30000, 100000):
-        rows.append(run(t, live, batches, per))
-        r = rows[-1]
-        print("threshold %6d: %9d nodes/s, %5d collections, max pause "
-              "%8.3f ms, peak %6.1f MiB" % (
-                  t, r["throughput_nodes_per_s"], r["collections"],
-                  r["max_pause_ns"] / 1e6, r["peak_bytes"] / 2**20))
-    fields = ["threshold0", "nodes_allocated", "throughput_nodes_per_s",
+        for pacing in ("fixed", "adaptive"):
+            rows.append(run(t, pacing, live, batches, per))
+            r = rows[-1]
+            print("threshold %6d %-8s: %9d nodes/s, %5d collections, max "
+                  "pause %8.3f ms, peak %6.1f MiB, in force %d" % (
+                      t, pacing, r["throughput_nodes_per_s"],
+                      r["collections"], r["max_pause_ns"] / 1e6,
+                      r["peak_bytes"] / 2**20, r["threshold0_in_force"]))
+    fields = ["threshold0", "pacing", "threshold0_in_force",
+              "nodes_allocated", "throughput_nodes_per_s",
               "collections", "max_pause_ns", "mean_pause_ns", "peak_bytes"]
     common.write_csv(os.path.join(args.out, "threshold_sweep.csv"), fields,
                      rows)
@@ -67,15 +76,17 @@ def main():
     if plt is None:
         return
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-    x = [r["threshold0"] for r in rows]
     series = [
-        ("throughput (Mnodes/s)",
-         [r["throughput_nodes_per_s"] / 1e6 for r in rows]),
-        ("max pause (ms)", [r["max_pause_ns"] / 1e6 for r in rows]),
-        ("peak memory (MiB)", [r["peak_bytes"] / 2**20 for r in rows]),
+        ("throughput (Mnodes/s)", lambda r: r["throughput_nodes_per_s"] / 1e6),
+        ("max pause (ms)", lambda r: r["max_pause_ns"] / 1e6),
+        ("peak memory (MiB)", lambda r: r["peak_bytes"] / 2**20),
     ]
-    for ax, (label, y) in zip(axes, series):
-        ax.plot(x, y, marker="o")
+    for ax, (label, f) in zip(axes, series):
+        for pacing in ("fixed", "adaptive"):
+            mine = [r for r in rows if r["pacing"] == pacing]
+            ax.plot([r["threshold0"] for r in mine], [f(r) for r in mine],
+                    marker="o", label=pacing)
+        ax.legend()
         ax.set_xscale("log")
         ax.set_xlabel("generation-0 threshold")
         ax.set_ylabel(label)

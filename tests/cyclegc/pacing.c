@@ -223,23 +223,33 @@ static const RcType buf_type = {
     .dealloc = buf_dealloc,
 };
 
+enum { UNACCOUNTED, ACCOUNT_LATE, ACCOUNT_EARLY };
+
 /* Each iteration: a 2-cycle whose first node owns a 1 MiB buffer,
- * dropped at once.  Returns the peak of the buffers alive. */
+ * dropped at once.  ACCOUNT_LATE accounts the buffer after both nodes
+ * exist, ACCOUNT_EARLY before the second is made (so the collection
+ * that allocation starts finds the first node in use and promotes
+ * it).  Returns the peak of the buffers alive. */
 static size_t
 buffer_cycles(int account, int iterations)
 {
     live_bytes = peak_bytes = 0;
     for (int i = 0; i < iterations; i++) {
         RcObject *a = rc_new(gt_rc, &buf_type);
-        RcObject *b = rc_new(gt_rc, &buf_type);
-        cr_assert(a != NULL && b != NULL);
+        cr_assert_not_null(a);
         BufNode *na = rc_payload(a);
+        if (account == ACCOUNT_EARLY) {
+            cr_assert_eq(gc_bytes_acquire(a, BUF), 0);
+            na->accounted = 1;
+        }
+        RcObject *b = rc_new(gt_rc, &buf_type);
+        cr_assert_not_null(b);
         na->buf = malloc(BUF);
         cr_assert_not_null(na->buf);
         memset(na->buf, i & 0xFF, BUF);
         live_bytes += BUF;
         peak_bytes = live_bytes > peak_bytes ? live_bytes : peak_bytes;
-        if (account) {
+        if (account == ACCOUNT_LATE) {
             cr_assert_eq(gc_bytes_acquire(a, BUF), 0);
             na->accounted = 1;
         }
@@ -260,9 +270,27 @@ buffer_cycles(int account, int iterations)
 Test(pacing, cycles_holding_buffers_are_collected_as_their_bytes_require)
 {
     cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
-    size_t peak = buffer_cycles(1, 300);
+    size_t peak = buffer_cycles(ACCOUNT_LATE, 300);
     cr_assert_leq(peak, 2 * BUF, "peak %zu bytes of buffers alive", peak);
     cr_assert_eq(gt_stats(0).bytes, 0);
+    gt_check();
+}
+
+/* The buffer's node is in use when the collection starts: its cycle
+ * moves on to generation 1, where generation-0 collections do not look.
+ * The bytes, doubled since the last full collection, start one. */
+Test(pacing,
+     cycles_promoted_with_their_buffers_are_collected_when_bytes_double)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
+    size_t peak = buffer_cycles(ACCOUNT_EARLY, 300);
+    cr_assert_leq(peak, 2 * BUF, "peak %zu bytes of buffers alive", peak);
+    size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG), bytes_reason = 0;
+    for (size_t i = 0; i < n; i++) {
+        bytes_reason += ev[i].reason == GC_REASON_BYTES;
+        cr_assert(ev[i].reason != GC_REASON_BYTES || ev[i].generation == 2);
+    }
+    cr_assert_gt(bytes_reason, 0);
     gt_check();
 }
 
@@ -271,7 +299,7 @@ Test(pacing, cycles_holding_buffers_are_collected_as_their_bytes_require)
 Test(pacing, unaccounted_buffers_pile_up_past_a_hundred_times_the_live_data)
 {
     cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
-    size_t peak = buffer_cycles(0, 150);
+    size_t peak = buffer_cycles(UNACCOUNTED, 150);
     cr_assert_geq(peak, 100 * (size_t)BUF);
     gt_check();
 }
