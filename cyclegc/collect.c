@@ -132,7 +132,8 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     /* A full collection with nothing frozen, in the only heap of the
      * process, holds every tracked object a traverse can report. */
     int all = full && gc_list_is_empty(&gc->permanent) && gc_heap_alone();
-    gc_reach_split(&young, &reachable, &unreachable, all, &split);
+    gc_reach_split_filtered(&young, &reachable, &unreachable, all,
+                            gc->young_filter, &split);
     size_t examined = split.examined;
     /* 5. */
     size_t survivors = examined - split.unreachable;

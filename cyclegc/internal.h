@@ -98,6 +98,14 @@ typedef struct GcList {
     uintptr_t lo, hi;
 } GcList;
 
+/* reach.c's young filter: one bit per hashed 2^GC_FILTER_GRAIN-byte
+ * line, used for collected sets of up to GC_FILTER_MAX objects (at most
+ * 1 bit in 8 set: few false "maybe"s); 8 KiB in the GcHeap. */
+#define GC_FILTER_GRAIN 6
+#define GC_FILTER_LOG2  16
+#define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
+#define GC_FILTER_MAX   8192
+
 /* The bucket tables of the in-place sort (sort.c): GC_SORT_LEVELS
  * tables of GC_SORT_BUCKETS buckets; a bucket is a chain through next
  * with its count and address bounds. */
@@ -154,6 +162,7 @@ struct GcHeap {
     /* sort.c's only memory (24 KiB): no collection allocates in
      * proportion to the heap. */
     GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
+    uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 8 KiB */
     int has_error;
     char error[256];
 };
@@ -307,7 +316,9 @@ void gc_list_sort(GcHeap *gc, GcList *l);
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
  * order.  young ends empty.  Runs no user code.  Fills *split.  all:
  * young holds every tracked object that a traverse can report, so
- * "tracked" is enough to be a member (saves the update_refs pass). */
+ * "tracked" is enough to be a member (saves the update_refs pass).
+ * The _filtered form takes GC_FILTER_WORDS words of scratch for the
+ * young filter (it changes no outcome, only which memory is read). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -320,6 +331,9 @@ typedef struct GcSplit {
 } GcSplit;
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     int all, GcSplit *split);
+void gc_reach_split_filtered(GcList *young, GcList *reachable,
+                             GcList *unreachable, int all, uint64_t *filter,
+                             GcSplit *split);
 
 /* heap.c: 1 when this is the only GcHeap of the process (no tracked
  * object of another heap exists that a traverse could report). */
