@@ -18,6 +18,7 @@ int alloc_rss_child(int argc, char **argv);
 int bench_refcount(void);
 int bench_gc(void);
 int bench_young(void);
+int bench_pacing(void);
 int bench_mem(void);
 int mem_child(int argc, char **argv);
 
