@@ -10,7 +10,8 @@
  *     (to a lower GC_NEAR window), size_ub at least its length, and
  *     every object lies within its recorded [lo, hi].
  * Then: thresholds >= 0, counts >= 0, each threshold in force within
- * [base, GC_PACING_MAX_FACTOR * base] (== base under fixed pacing); the
+ * [base, GC_PACING_MAX_FACTOR * base] (== base under fixed pacing and
+ * for generations 0 and 1), young skips in a row within bounds; the
  * garbage list holds live objects.  A failure prints "cyclegc: gc_check: ..." and returns -1.
  */
 #include "cyclegc/internal.h"
@@ -100,11 +101,17 @@ gc_check(const GcHeap *gc)
         }
         if (g->threshold < g->base ||
             g->threshold / GC_PACING_MAX_FACTOR > g->base ||
-            (gc->pacing == GC_PACING_FIXED && g->threshold != g->base)) {
+            ((gc->pacing == GC_PACING_FIXED || i < GC_NGENERATIONS - 1) &&
+             g->threshold != g->base)) {
             return fail("generation %d: threshold in force %ld outside the "
                         "pacing bounds of base %ld",
                         i, g->threshold, g->base);
         }
+    }
+    if (gc->young_skips < 0 || gc->young_skips > GC_PACING_MAX_SKIPS) {
+        return fail("adaptive pacing: %d young passes skipped in a row "
+                    "(at most %d)",
+                    gc->young_skips, GC_PACING_MAX_SKIPS);
     }
     if (check_list(gc, &gc->permanent, "permanent generation") != 0) {
         return -1;

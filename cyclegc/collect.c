@@ -79,6 +79,8 @@ record_event(GcHeap *gc, int generation, GcReason reason, size_t examined,
     e->threshold = threshold;
     e->next_threshold = gc->gens[generation].threshold;
     e->bytes = gc->bytes;
+    e->skipped = gc->skips_unlogged;
+    gc->skips_unlogged = 0;
 }
 
 static void
@@ -239,6 +241,9 @@ gc_maybe_collect(GcHeap *gc)
             if (i == GC_NGENERATIONS - 1 &&
                 gc->long_lived_pending < gc->long_lived_total / 4) {
                 continue;
+            }
+            if (i == 0 && gc_pace_skip_young(gc)) {
+                break; /* adaptive pacing: promoted unexamined */
             }
             collect_with_callbacks(gc, i, GC_REASON_THRESHOLD);
             break;

@@ -99,12 +99,12 @@ typedef struct GcList {
 } GcList;
 
 /* reach.c's young filter: one bit per hashed 2^GC_FILTER_GRAIN-byte
- * line, used for collected sets of up to GC_FILTER_MAX objects (at most
- * 1 bit in 8 set: few false "maybe"s); 8 KiB in the GcHeap. */
+ * line, 8 bits or more per object of the collected set, for sets of up
+ * to 2^GC_FILTER_LOG2 / 8 objects (32768); 32 KiB in the GcHeap, of which
+ * a collection clears what it uses. */
 #define GC_FILTER_GRAIN 6
-#define GC_FILTER_LOG2  16
+#define GC_FILTER_LOG2  18
 #define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
-#define GC_FILTER_MAX   8192
 
 /* The bucket tables of the in-place sort (sort.c): GC_SORT_LEVELS
  * tables of GC_SORT_BUCKETS buckets; a bucket is a chain through next
@@ -143,6 +143,10 @@ struct GcHeap {
     GcList permanent;          /* frozen objects */
     int enabled;               /* automatic collection */
     GcPacing pacing;           /* pacing.c */
+    int young_low;             /* adaptive: the last generation-0
+                                  collection found under 1/8 garbage */
+    int young_skips;           /* gen-0 passes skipped since then */
+    uint64_t skips_unlogged;   /* ... since the last event */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
     size_t bytes_next;         /* a full collection is due when bytes
@@ -162,7 +166,7 @@ struct GcHeap {
     /* sort.c's only memory (24 KiB): no collection allocates in
      * proportion to the heap. */
     GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
-    uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 8 KiB */
+    uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 32 KiB */
     int has_error;
     char error[256];
 };
@@ -295,6 +299,11 @@ long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
 /* pacing.c: after a collection of generation g that examined and found
  * unreachable so many objects, move g's threshold (adaptive pacing). */
 void gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable);
+
+/* pacing.c: generation 0 is due; under adaptive pacing after a
+ * low-yield collection, move it into generation 1 unexamined instead
+ * (1; at most GC_PACING_MAX_SKIPS times in a row), else 0. */
+int gc_pace_skip_young(GcHeap *gc);
 
 /* pacing.c: set bytes_next from the bytes accounted now (after a full
  * collection, or when the thresholds change). */

@@ -83,7 +83,8 @@ typedef struct Pass {
     int all;                /* young holds every tracked object a traverse
                             can reach: no update_refs pass (see top) */
     size_t ntentative;      /* objects the scan passed with gc_refs 0 */
-    const uint64_t *filter; /* windows of young's objects, or NULL */
+    const uint64_t *filter; /* lines of young's objects, or NULL */
+    unsigned filter_shift;  /* 64 - log2 of the filter's bits */
 } Pass;
 
 /* ---- the young filter -------------------------------------------------
@@ -100,10 +101,10 @@ typedef struct Pass {
  * pools: new objects fill the holes that dead ones left among the
  * survivors, so a pool holds young and old alike. */
 static inline unsigned
-filter_bit(const void *r)
+filter_bit(const void *r, unsigned shift)
 {
     uint64_t w = (uint64_t)(uintptr_t)r >> GC_FILTER_GRAIN;
-    return (unsigned)((w * 0x9E3779B97F4A7C15ull) >> (64 - GC_FILTER_LOG2));
+    return (unsigned)((w * 0x9E3779B97F4A7C15ull) >> shift);
 }
 
 static inline int
@@ -112,7 +113,7 @@ maybe_young(const Pass *p, const RcObject *r)
     if (p->filter == NULL) {
         return 1;
     }
-    unsigned b = filter_bit(r);
+    unsigned b = filter_bit(r, p->filter_shift);
     return (p->filter[b / 64] >> (b % 64)) & 1;
 }
 
@@ -160,14 +161,14 @@ initial_refs(const RcObject *op)
 /* Before: young is a list with real links.
  * After:  prev = gc_refs << SHIFT | COLLECTING, gc_refs = refcount. */
 static void
-update_refs(GcList *young, uint64_t *filter)
+update_refs(GcList *young, uint64_t *filter, unsigned shift)
 {
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
         g->prev =
             initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         if (filter != NULL) {
-            unsigned b = filter_bit(gc_obj(g));
+            unsigned b = filter_bit(gc_obj(g), shift);
             filter[b / 64] |= (uint64_t)1 << (b % 64);
         }
     }
@@ -464,14 +465,20 @@ gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
     p.all = all;
     p.filter = NULL;
     if (!all) {
-        /* A young set of up to GC_FILTER_MAX objects spans few enough
-         * windows for the filter to stay sparse; a bigger one would
-         * mostly answer "maybe". */
-        if (filter != NULL && young->size_ub <= GC_FILTER_MAX) {
-            memset(filter, 0, GC_FILTER_WORDS * sizeof(uint64_t));
-            p.filter = filter;
+        /* At least 8 bits per object of young (so at most 1 in 8 set:
+         * few false "maybe"s), at most the scratch's: bigger sets go
+         * without (the filter would mostly answer "maybe"). */
+        unsigned log2 = 10;
+        while (log2 < GC_FILTER_LOG2 &&
+               ((size_t)1 << log2) < 8 * young->size_ub) {
+            log2++;
         }
-        update_refs(young, (uint64_t *)p.filter);
+        if (filter != NULL && ((size_t)1 << log2) >= 8 * young->size_ub) {
+            memset(filter, 0, ((size_t)1 << log2) / 8);
+            p.filter = filter;
+            p.filter_shift = 64 - log2;
+        }
+        update_refs(young, (uint64_t *)p.filter, p.filter_shift);
     }
     split->examined = subtract_refs(young, &p);
     mark(young, &p);

@@ -144,11 +144,12 @@ Heap_get_stats(HeapObject *self, PyObject *unused)
     }
     for (int g = 0; g < GC_NGENERATIONS; g++) {
         PyObject *d = Py_BuildValue(
-            "{s:K,s:K,s:K,s:l,s:K}", "collections",
+            "{s:K,s:K,s:K,s:l,s:K,s:K}", "collections",
             (unsigned long long)st[g].collections, "collected",
             (unsigned long long)st[g].collected, "uncollectable",
             (unsigned long long)st[g].uncollectable, "threshold",
-            st[g].threshold, "bytes", (unsigned long long)st[g].bytes);
+            st[g].threshold, "bytes", (unsigned long long)st[g].bytes,
+            "skipped", (unsigned long long)st[g].skipped);
         if (d == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -162,14 +163,19 @@ static const char *const pacing_names[] = {"fixed", "adaptive"};
 
 PyDoc_STRVAR(set_pacing_doc,
              "set_pacing($self, mode, /)\n--\n\n"
-             "Choose when collections run: 'fixed' (the thresholds as set, "
-             "the\n"
-             "default) or 'adaptive' (each generation's threshold follows "
-             "the\n"
-             "yield of its collections, within 1x..8x of the one set).  "
-             "Either\n"
-             "resets the thresholds in force.  ValueError for another "
-             "mode.");
+             "Choose when collections run: 'fixed' (the thresholds as "
+             "set, the\n"
+             "default) or 'adaptive' (after a generation-0 collection that "
+             "found\n"
+             "under 1/8 garbage, the next 3 times generation 0 is due it "
+             "moves to\n"
+             "generation 1 unexamined; full collections move threshold2 "
+             "within\n"
+             "1x..8x of the one set, up when they find under 1/8 garbage, "
+             "down\n"
+             "over 1/2).  Either resets the thresholds in force.  "
+             "ValueError for\n"
+             "another mode.");
 
 static PyObject *
 Heap_set_pacing(HeapObject *self, PyObject *arg)
@@ -433,7 +439,8 @@ PyMethodDef heap_gc_methods[] = {
      "get_stats() -> list of dict\n\n"
      "Per generation, as gc.get_stats(): collections, collected and\n"
      "uncollectable since the heap was made; threshold (in force now,\n"
-     "see set_pacing) and bytes (payload bytes accounted, heap-wide)."},
+     "see set_pacing), bytes (payload bytes accounted, heap-wide) and\n"
+     "skipped (generation 0: passes moved on unexamined)."},
     {"set_pacing", FN(Heap_set_pacing), METH_O, set_pacing_doc},
     {"get_pacing", FN(Heap_get_pacing), METH_NOARGS,
      "get_pacing($self, /)\n--\n\n"

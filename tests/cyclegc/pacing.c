@@ -1,6 +1,7 @@
-/* pacing.c - when the collector runs: adaptive thresholds that follow
- * the yield of each collection, within [base, 8 base], and external
- * bytes accounted by objects that advance generation 0 like objects.
+/* pacing.c - when the collector runs: adaptive pacing that follows the
+ * yield of the collections (young passes skipped after a low yield, the
+ * old threshold within [base, 8 base]), and external bytes accounted by
+ * objects that advance generation 0 like objects.
  * Every decision is read back from the event log and gc_get_stats; no
  * test times anything. */
 #include "cyclegc/gcutil.h"
@@ -48,37 +49,37 @@ Test(pacing, bad_mode_is_refused_with_a_message)
     cr_assert_eq(gc_get_pacing(gt_gc), GC_PACING_FIXED);
 }
 
-/* Survivors only (yield 0): each generation-0 collection doubles the
- * threshold, up to 8x the base and no further. */
-Test(pacing, survivors_raise_the_young_threshold_up_to_eight_times)
+/* Survivors only (yield 0): after each collection of generation 0, the
+ * next three times it is due it moves on to generation 1 unexamined;
+ * threshold0 stays as set. */
+Test(pacing, young_survivors_are_moved_on_unexamined_three_times_in_four)
 {
     cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
     cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
-    enum { N = 6000 };
+    enum { N = 2000 };
     RcObject **keep = malloc(N * sizeof(RcObject *));
-    long seen[8];
-    int nseen = 0;
-    uint64_t last_seq = 0;
     for (int i = 0; i < N; i++) {
         keep[i] = gt_new(&gt_node_type);
-        size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG);
-        if (n > 0 && ev[n - 1].seq != last_seq && nseen < 8) {
-            last_seq = ev[n - 1].seq;
-            cr_assert_eq(ev[n - 1].generation, 0);
-            cr_assert_eq(ev[n - 1].collected, 0);
-            seen[nseen++] = ev[n - 1].next_threshold;
+    }
+    size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG);
+    cr_assert_geq(n, 4);
+    cr_assert_eq(ev[0].skipped, 0, "the first one reads the yield");
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(ev[i].generation, 0);
+        cr_assert_eq(ev[i].collected, 0);
+        cr_assert_eq(ev[i].threshold, 100);
+        cr_assert_eq(ev[i].next_threshold, 100);
+        if (i > 0) {
+            cr_assert_eq(ev[i].skipped, GC_PACING_MAX_SKIPS,
+                         "event %zu: %llu skipped", i,
+                         (unsigned long long)ev[i].skipped);
         }
     }
-    cr_assert_geq(nseen, 5);
-    cr_assert_eq(seen[0], 200);
-    cr_assert_eq(seen[1], 400);
-    cr_assert_eq(seen[2], 800);
-    cr_assert_eq(seen[3], 800, "the threshold stays within 8x its base");
-    cr_assert_eq(seen[4], 800);
-    cr_assert_eq(gt_stats(0).threshold, 800);
-    long t[GC_NGENERATIONS];
-    gc_get_threshold(gt_gc, t);
-    cr_assert_eq(t[0], 100, "gc_get_threshold gives the base");
+    GcGenStats st = gt_stats(0);
+    cr_assert_geq(st.skipped, (n - 1) * GC_PACING_MAX_SKIPS);
+    cr_assert_eq(st.threshold, 100);
+    /* The skipped objects are in generation 1 (nothing examined them). */
+    cr_assert_gt(gc_get_objects(gt_gc, 1, NULL, 0), 300);
     gt_check();
     for (int i = 0; i < N; i++) {
         rc_decref(keep[i]);
@@ -86,52 +87,82 @@ Test(pacing, survivors_raise_the_young_threshold_up_to_eight_times)
     free(keep);
 }
 
-/* Then garbage only (yield 1): each collection halves it back to the
- * base, not below. */
-Test(pacing, garbage_brings_the_threshold_back_to_its_base)
+/* Garbage in generation 0 (yield 1/2 and more): no more skips after the
+ * next collection of generation 0; the skipped garbage is found by the
+ * generation-1 collection. */
+Test(pacing, young_garbage_ends_the_skips)
 {
     cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
     cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
-    RcObject *keep[1600];
-    for (int i = 0; i < 1600; i++) {
-        keep[i] = gt_new(&gt_node_type);
+    RcObject *keep[150];
+    for (int i = 0; i < 150; i++) {
+        keep[i] = gt_new(&gt_node_type); /* one low-yield collection */
     }
-    cr_assert_eq(gt_stats(0).threshold, 800);
-    long prev = 800;
-    int halvings = 0;
-    for (int i = 0; i < 3000; i++) {
-        RcObject *a = gt_ring(&gt_node_type, 2);
-        rc_decref(a);
-        long now = gt_stats(0).threshold;
-        cr_assert(now == prev || now == prev / 2 || now == 100);
-        halvings += now < prev;
-        prev = now;
+    uint64_t skipped = gt_stats(0).skipped;
+    long dead = gt_count.deallocs;
+    for (int i = 0; i < 1000; i++) {
+        rc_decref(gt_ring(&gt_node_type, 2));
     }
-    cr_assert_eq(prev, 100);
-    cr_assert_eq(halvings, 3);
+    cr_assert_gt(gt_stats(0).skipped, skipped, "skipped at first");
+    skipped = gt_stats(0).skipped;
+    for (int i = 0; i < 1000; i++) {
+        rc_decref(gt_ring(&gt_node_type, 2));
+    }
+    cr_assert_eq(gt_stats(0).skipped, skipped, "then collected each time");
+    cr_assert_geq(gc_collect(gt_gc, 1), 0);
+    cr_assert_eq(gt_count.deallocs - dead, 4000, "every ring was freed");
     gt_check();
-    for (int i = 0; i < 1600; i++) {
+    for (int i = 0; i < 150; i++) {
         rc_decref(keep[i]);
     }
 }
 
+/* Full collections that find nothing double threshold2 up to 8x its
+ * base; ones that find mostly garbage halve it back. */
+Test(pacing, full_collections_move_the_old_threshold_within_eight_times)
+{
+    cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
+    cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
+    RcObject *keep = gt_ring(&gt_node_type, 50);
+    static const long up[] = {20, 40, 80, 80};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(gc_collect(gt_gc, 2), 0);
+        GcEvent e = last_event();
+        cr_assert_eq(e.next_threshold, up[i], "step %d: %ld", i,
+                     e.next_threshold);
+        cr_assert_eq(gt_stats(2).threshold, up[i]);
+    }
+    long t[GC_NGENERATIONS];
+    gc_get_threshold(gt_gc, t);
+    cr_assert_eq(t[2], 10, "gc_get_threshold gives the base");
+    static const long down[] = {40, 20, 10, 10};
+    for (int i = 0; i < 4; i++) {
+        rc_decref(gt_ring(&gt_node_type, 200)); /* 200 of 250 garbage */
+        cr_assert_eq(gc_collect(gt_gc, 2), 200);
+        cr_assert_eq(gt_stats(2).threshold, down[i], "step %d", i);
+    }
+    cr_assert_eq(gt_stats(0).threshold, 2000);
+    cr_assert_eq(gt_stats(1).threshold, 10);
+    gt_check();
+    rc_decref(keep);
+}
+
 Test(pacing, setting_thresholds_or_mode_resets_the_threshold_in_force)
 {
-    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
     cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_ADAPTIVE), 0);
-    RcObject *keep[300];
-    for (int i = 0; i < 300; i++) {
-        keep[i] = gt_new(&gt_node_type);
-    }
-    cr_assert_gt(gt_stats(0).threshold, 100);
-    cr_assert_eq(gc_set_threshold(gt_gc, 100, 1000, 1000), 0);
-    cr_assert_eq(gt_stats(0).threshold, 100);
-    for (int i = 0; i < 300; i++) {
-        rc_decref(keep[i]);
-    }
+    RcObject *keep = gt_ring(&gt_node_type, 5);
+    cr_assert_eq(gc_collect(gt_gc, 2), 0);
+    cr_assert_eq(gt_stats(2).threshold, 20);
+    cr_assert_eq(gc_set_threshold(gt_gc, 2000, 10, 10), 0);
+    cr_assert_eq(gt_stats(2).threshold, 10);
+    cr_assert_eq(gc_collect(gt_gc, 2), 0);
+    cr_assert_eq(gt_stats(2).threshold, 20);
     cr_assert_eq(gc_set_pacing(gt_gc, GC_PACING_FIXED), 0);
-    cr_assert_eq(gt_stats(0).threshold, 100);
+    cr_assert_eq(gt_stats(2).threshold, 10);
+    cr_assert_eq(gc_collect(gt_gc, 2), 0);
+    cr_assert_eq(gt_stats(2).threshold, 10, "fixed: stays");
     gt_check();
+    rc_decref(keep);
 }
 
 /* ---- bytes ---------------------------------------------------------- */

@@ -104,7 +104,8 @@ class StatsTest(RcgcTestCase):
             # gc.get_stats()'s keys, and the pacing: threshold in force
             # and payload bytes accounted (issue 17)
             self.assertEqual(set(s), {"collections", "collected",
-                                      "uncollectable", "threshold", "bytes"})
+                                      "uncollectable", "threshold", "bytes",
+                                      "skipped"})
 
     def test_get_stats_counts_collections_and_collected(self):
         self.heap.rings(1, 4)

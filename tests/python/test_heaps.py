@@ -84,7 +84,7 @@ class EventLogTest(RcgcTestCase):
                                       "examined", "collected",
                                       "uncollectable", "pause_ns",
                                       "threshold", "next_threshold",
-                                      "bytes"})
+                                      "bytes", "skipped"})
 
 
 class WhyAliveTest(RcgcTestCase):
