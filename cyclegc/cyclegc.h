@@ -14,7 +14,16 @@
  * and a permanent generation for frozen objects.  Creating a tracked
  * object may start a collection of the oldest generation over its
  * threshold; a full collection also waits until the long-lived pending
- * objects exceed a quarter of the long-lived total.
+ * objects exceed a quarter of the long-lived total.  External bytes that
+ * objects account for advance the collector too, and an adaptive pacing
+ * mode follows the yield of the collections ("pacing" below, and
+ * docs/collector-pacing.md).
+ *
+ * Memory: a collection allocates nothing in proportion to the heap (it
+ * sorts a generation in place, with 24 KiB of bucket tables, and filters
+ * young references with a 32 KiB bitmap, both allocated with the
+ * GcHeap); only what it finds may need bookkeeping memory (the garbage
+ * list, weak-reference callbacks).
  *
  * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
  * Errors: functions that can fail return -1 (or NULL) and leave a message
