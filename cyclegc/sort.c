@@ -13,9 +13,9 @@
  * rebuilt at the end.
  *
  *   1. distribute: walk the segment once (in its old order), put each
- *      object on bucket (address - lo) >> shift of 256, where shift
- *      makes the segment's span [lo, hi] fit 256 buckets; note each
- *      bucket's count and real bounds;
+ *      object on bucket (address - lo) >> shift of up to 256 (about 4
+ *      objects a bucket), where shift makes the segment's span [lo, hi]
+ *      fit them; note each bucket's count and real bounds;
  *   2. for each bucket in address order, sort it the same way one level
  *      down (its span is at most 1/256 of the segment's: after the
  *      first level a bucket of a heap of a few hundred MB is a few
@@ -154,16 +154,26 @@ bit_length(uintptr_t v)
                   : (unsigned)(8 * sizeof(v)) - (unsigned)__builtin_clzl(v);
 }
 
+/* Bits of the digit for a segment of n objects: about 4 objects a
+ * bucket, 4 to 256 buckets (fewer buckets to clear and scan for the
+ * small segments of the deeper levels). */
+static unsigned
+digit_for(size_t n)
+{
+    unsigned bits = bit_length(n / 4);
+    return bits < 2 ? 2 : bits > GC_SORT_DIGIT ? GC_SORT_DIGIT : bits;
+}
+
 /* Distribute the chain first..end (end excluded; n objects, or up to
  * end when n is SIZE_MAX), whose addresses lie in [lo, hi], on the
- * bucket table b: (address - lo) >> shift < GC_SORT_BUCKETS. */
+ * first 2^digit buckets of table b: (address - lo) >> shift < 2^digit. */
 static void
-distribute(GcSortBucket *b, RcGcHead *first, const RcGcHead *end, size_t n,
-           uintptr_t lo, uintptr_t hi)
+distribute(GcSortBucket *b, unsigned digit, RcGcHead *first,
+           const RcGcHead *end, size_t n, uintptr_t lo, uintptr_t hi)
 {
-    memset(b, 0, GC_SORT_BUCKETS * sizeof(*b));
+    memset(b, 0, ((size_t)1 << digit) * sizeof(*b));
     unsigned bits = bit_length(hi - lo);
-    unsigned shift = bits > GC_SORT_DIGIT ? bits - GC_SORT_DIGIT : 0;
+    unsigned shift = bits > digit ? bits - digit : 0;
     RcGcHead *g = first;
     for (size_t i = 0; i < n && g != end; i++) {
         RcGcHead *next = nx(g);
@@ -187,14 +197,15 @@ distribute(GcSortBucket *b, RcGcHead *first, const RcGcHead *end, size_t n,
 static Run sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo,
                         uintptr_t hi, int level);
 
-/* 2. the buckets of table `level` in address order, each sorted one
- * level down (which reuses the next table: copy each bucket first). */
+/* 2. the first 2^digit buckets of table `level` in address order, each
+ * sorted one level down (which reuses the next table: copy each bucket
+ * first). */
 static Run
-gather(GcHeap *gc, int level)
+gather(GcHeap *gc, int level, unsigned digit)
 {
     GcSortBucket *b = gc->sort_buckets[level];
     Run out = {NULL, NULL};
-    for (unsigned i = 0; i < GC_SORT_BUCKETS; i++) {
+    for (size_t i = 0; i < ((size_t)1 << digit); i++) {
         GcSortBucket k = b[i];
         if (k.n != 0) {
             run_append(&out,
@@ -215,8 +226,9 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
         return merge_sort(first, n);
     }
     /* 1. */
-    distribute(gc->sort_buckets[level], first, NULL, n, lo, hi);
-    return gather(gc, level);
+    unsigned digit = digit_for(n);
+    distribute(gc->sort_buckets[level], digit, first, NULL, n, lo, hi);
+    return gather(gc, level, digit);
 }
 
 void
@@ -227,9 +239,10 @@ gc_list_sort(GcHeap *gc, GcList *l)
     }
     /* 1. at the first level the list's recorded bounds stand in for
      * the real ones (no walk to find them). */
-    distribute(gc->sort_buckets[0], gc_list_first(l), &l->head, SIZE_MAX,
-               l->lo, l->hi);
-    Run r = gather(gc, 0);
+    unsigned digit = digit_for(l->size_ub);
+    distribute(gc->sort_buckets[0], digit, gc_list_first(l), &l->head,
+               SIZE_MAX, l->lo, l->hi);
+    Run r = gather(gc, 0, digit);
     /* 3. relink: real prev links, in address order. */
     size_t n = 0;
     RcGcHead *prev = &l->head;
