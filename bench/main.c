@@ -1,7 +1,7 @@
 /* main.c - rcgc-bench: the side-by-side benchmarks of rcgc.
  *
  *   rcgc-bench [topic] [options]      topic: alloc, refcount, gc, young,
- *                                     mem, heaps or all (the default)
+ *                                     pacing, mem, heaps or all (the default)
  * Each topic holds all its competitors in this one process, alternates
  * them round by round, prints a table of medians, min-max and ratios to
  * the reference with the issues' targets, and writes CSV and markdown
@@ -21,9 +21,9 @@ static const struct {
     const char *name;
     int (*run)(void);
 } topics[] = {
-    {"alloc", bench_alloc}, {"refcount", bench_refcount},
-    {"gc", bench_gc},       {"young", bench_young},
-    {"mem", bench_mem},     {"heaps", bench_heaps},
+    {"alloc", bench_alloc}, {"refcount", bench_refcount}, {"gc", bench_gc},
+    {"young", bench_young}, {"pacing", bench_pacing},     {"mem", bench_mem},
+    {"heaps", bench_heaps},
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 

@@ -82,7 +82,9 @@ class EventLogTest(RcgcTestCase):
         self.assertLess(ev[0]["seq"], ev[1]["seq"])
         self.assertEqual(set(ev[0]), {"seq", "generation", "reason",
                                       "examined", "collected",
-                                      "uncollectable", "pause_ns"})
+                                      "uncollectable", "pause_ns",
+                                      "threshold", "next_threshold",
+                                      "bytes", "skipped"})
 
 
 class WhyAliveTest(RcgcTestCase):
