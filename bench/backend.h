@@ -62,6 +62,11 @@ typedef struct Backend {
     /* Optional: a line about the collections so far from the runtime's
      * own records (rcgc: its event log), to cross-check the pauses. */
     void (*describe)(char *buf, size_t cap);
+    /* Optional (rcgc): adaptive pacing on or off (gc_set_pacing), and
+     * the bytes of the heap's blocks in use (live and not yet
+     * collected). */
+    void (*set_pacing)(int adaptive);
+    size_t (*heap_bytes)(void);
     /* Optional: a new object of `bytes` bytes of payload (touched), not
      * tracked, count 1: what a node's slot may hold (pause_bench.c). */
     void *(*blob_new)(size_t bytes);

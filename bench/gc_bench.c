@@ -11,13 +11,21 @@
  *              (tree: freed by reference counting; random: cyclic
  *              garbage that was collected once before, CPython's worst
  *              case);
- *   chain      dropping the head (deep deallocation, collector attached).
+ *   random     also: the same graph built again in the heap the first one
+ *              was freed from (blocks come off free lists, not in address
+ *              order), its first full collection and the ratio to the
+ *              fresh heap's;
+ *   chain      the first and second full collection of the live chain,
+ *              then dropping the head (deep deallocation, collector
+ *              attached).
  * All per node of the graph.  Every run is checked: each collection must
  * find exactly the unreachable nodes, and no node may be left at the end;
  * a mismatch is printed as a note under the table.
  * Targets (issue 4): rings and tree <= 0.6x CPython; live random graph of
  * 1M+ nodes <= 0.35x; second collection no slower than the first;
- * freeing once-collected random garbage <= 0.25x.
+ * freeing once-collected random garbage <= 0.25x.  Issue 17: a reused
+ * heap's collection <= 1.10x the fresh heap's (rcgc); the live chain's
+ * second full collection <= 1.0x CPython.
  * "No slower": rcgc's second collection of an unchanged heap does the
  * first one's work again (same list, same order, same passes), so the
  * per-round ratio second/first is 1 up to noise and its median lands on
@@ -34,7 +42,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_FIRST, M_SECOND, M_RATIO, M_TEARDOWN, M_COUNT };
+enum {
+    M_FIRST,
+    M_SECOND,
+    M_RATIO,
+    M_TEARDOWN,
+    M_REUSED,       /* random: 1st full collection on a reused heap */
+    M_REUSED_RATIO, /* ... / the same on a fresh heap */
+    M_CHAIN1,       /* chain: 1st and 2nd full collection while live */
+    M_CHAIN2,
+    M_COUNT
+};
 
 typedef struct Check {
     Table *t;
@@ -60,6 +78,25 @@ timed_collect(const Backend *b, long *found)
     return (double)(bench_now() - t0);
 }
 
+/* The same graph again in the heap that held the first one (its blocks
+ * freed in collection order, so the new nodes come off free lists in
+ * another order than their addresses): its first full collection, and
+ * its ratio to the fresh heap's (out[M_FIRST]). */
+static void
+reused_heap(Check *c, const Backend *b, const Graph *g, void **nodes,
+            double out[M_COUNT])
+{
+    void *root = NULL;
+    long found;
+    graph_build(b, g, nodes, &root);
+    out[M_REUSED] = timed_collect(b, &found) / (double)g->n;
+    check(c, b, "reused heap: unreachable found", g->n, found,
+          (long)g->ngarbage);
+    out[M_REUSED_RATIO] = out[M_REUSED] / out[M_FIRST];
+    graph_drop_roots(b, g, &root);
+    b->collect(2);
+}
+
 static void
 run_shape(Check *c, const Backend *b, Shape shape, const Graph *g,
           void **nodes, double out[M_COUNT])
@@ -74,6 +111,12 @@ run_shape(Check *c, const Backend *b, Shape shape, const Graph *g,
         check(c, b, "rings: unreachable found", g->n, found, (long)g->n);
     }
     else if (shape == SHAPE_CHAIN) {
+        out[M_CHAIN1] = timed_collect(b, &found) / dn;
+        check(c, b, "chain: 1st collection: unreachable found", g->n, found,
+              0);
+        out[M_CHAIN2] = timed_collect(b, &found) / dn;
+        check(c, b, "chain: 2nd collection: unreachable found", g->n, found,
+              0);
         uint64_t t0 = bench_now();
         graph_drop_roots(b, g, &root);
         out[M_FIRST] = (double)(bench_now() - t0) / dn;
@@ -89,6 +132,9 @@ run_shape(Check *c, const Backend *b, Shape shape, const Graph *g,
         graph_drop_roots(b, g, &root);
         b->collect(2);
         out[M_TEARDOWN] = (double)(bench_now() - t0) / dn;
+        if (shape == SHAPE_RANDOM) {
+            reused_heap(c, b, g, nodes, out);
+        }
     }
     check(c, b, "nodes alive at the end", g->n, b->live(), 0);
     b->teardown();
@@ -109,6 +155,11 @@ add_rows(Table *t, Shape shape, size_t n, Series s[M_COUNT][B_COUNT])
         return;
     }
     if (shape == SHAPE_CHAIN) {
+        Target le1 = {TARGET_RATIO, B_RCGC, 1.0};
+        snprintf(name, sizeof name, "%s live chain: 1st full collection", sz);
+        table_add(t, name, "ns/node", s[M_CHAIN1], &none, 1);
+        snprintf(name, sizeof name, "%s live chain: 2nd full collection", sz);
+        table_add(t, name, "ns/node", s[M_CHAIN2], &le1, 1);
         snprintf(name, sizeof name, "%s chain: drop the head", sz);
         table_add(t, name, "ns/node", s[M_FIRST], &none, 1);
         return;
@@ -135,6 +186,15 @@ add_rows(Table *t, Shape shape, size_t n, Series s[M_COUNT][B_COUNT])
     snprintf(name, sizeof name, "%s %s: teardown (drop root + collect)", sz,
              shape_name(shape));
     table_add(t, name, "ns/node", s[M_TEARDOWN], &teardown, 1);
+    if (shape == SHAPE_RANDOM) {
+        Target reuse = {TARGET_VALUE, B_RCGC, 1.10};
+        snprintf(name, sizeof name, "%s %s: 1st full collection, reused heap",
+                 sz, shape_name(shape));
+        table_add(t, name, "ns/node", s[M_REUSED], &none, 1);
+        snprintf(name, sizeof name, "%s %s: reused / fresh heap", sz,
+                 shape_name(shape));
+        table_add(t, name, "ratio", s[M_REUSED_RATIO], &reuse, 1);
+    }
 }
 
 /* Rounds for a shape of n nodes: the shapes collected twice get more

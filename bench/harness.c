@@ -40,7 +40,7 @@ bench_usage(const char *prog)
 {
     fprintf(
         stderr,
-        "usage: %s [alloc|refcount|gc|young|mem|heaps|all] [options]\n"
+        "usage: %s [alloc|refcount|gc|young|pacing|mem|heaps|all] [options]\n"
         "  --quick          2 rounds, smaller workloads, sizes 100k\n"
         "  --rounds N       rounds per workload (default 5)\n"
         "  --sizes LIST     collector graph sizes, e.g. 100k,1m,4m\n"

@@ -1,8 +1,8 @@
 /* main.c - rcgc-bench: the side-by-side benchmarks of rcgc.
  *
  *   rcgc-bench [topic] [options]      topic: alloc, refcount, gc, young,
- *                                     mem, heaps, pause or all (the
- *                                     default)
+ *                                     pacing, mem, heaps, pause or all
+ *                                     (the default)
  * Each topic holds all its competitors in this one process, alternates
  * them round by round, prints a table of medians, min-max and ratios to
  * the reference with the issues' targets, and writes CSV and markdown
@@ -22,10 +22,9 @@ static const struct {
     const char *name;
     int (*run)(void);
 } topics[] = {
-    {"alloc", bench_alloc}, {"refcount", bench_refcount},
-    {"gc", bench_gc},       {"young", bench_young},
-    {"mem", bench_mem},     {"heaps", bench_heaps},
-    {"pause", bench_pause},
+    {"alloc", bench_alloc}, {"refcount", bench_refcount}, {"gc", bench_gc},
+    {"young", bench_young}, {"pacing", bench_pacing},     {"mem", bench_mem},
+    {"heaps", bench_heaps}, {"pause", bench_pause},
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 

@@ -258,6 +258,20 @@ rc_describe(char *buf, size_t cap)
 }
 
 static void
+rc_set_pacing(int adaptive)
+{
+    gc_set_pacing(gcheap, adaptive ? GC_PACING_ADAPTIVE : GC_PACING_FIXED);
+}
+
+static size_t
+rc_heap_bytes(void)
+{
+    OaStats st;
+    oa_heap_stats(rc_heap_oa(heap), &st);
+    return st.bytes_used + st.large_bytes;
+}
+
+static void
 rc_pauses_start(PauseLog *log)
 {
     pause_log = log;
@@ -302,6 +316,7 @@ rc_backend_init(Backend *b)
         .has_collector = 1, .collect = rc_collect, .auto_gc = rc_auto_gc,
         .set_threshold = rc_set_threshold, .pauses_start = rc_pauses_start,
         .pauses_stop = rc_pauses_stop, .describe = rc_describe,
+        .set_pacing = rc_set_pacing, .heap_bytes = rc_heap_bytes,
 #endif
     };
 #if !defined(BENCH_HAVE_CYCLEGC)

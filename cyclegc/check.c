@@ -6,10 +6,14 @@
  *     (so each object is on exactly one circular list);
  *   - each object is of a GC type, alive (count > 0), and - outside a
  *     collection - carries no collector bit in its flags;
- *   - the list's descents is at least the adjacent pairs out of address
- *     order, and size_ub at least its length.
- * Then: thresholds >= 0, counts >= 0; the garbage list holds live
- * objects.  A failure reports "cyclegc: gc_check: ..." and returns -1.
+ *   - the list's descents is at least the adjacent pairs that descend
+ *     (to a lower GC_NEAR window), size_ub at least its length, and
+ *     every object lies within its recorded [lo, hi].
+ * Then: thresholds >= 0, counts >= 0, each threshold in force within
+ * [base, GC_PACING_MAX_FACTOR * base] (== base under fixed pacing and
+ * for generations 0 and 1), young skips in a row within bounds; the
+ * garbage list holds live objects.  A failure reports
+ * "cyclegc: gc_check: ..." and returns -1.
  *
  * Also here: gc_fatal_refs_too_small, the debug builds' stop when a
  * collection finds more references to an object than its count.
@@ -66,8 +70,12 @@ check_list(const GcHeap *gc, const GcList *l, const char *name,
                         "collection",
                         name, (const void *)op, op->flags & GC_OBJ_BITS);
         }
-        if (prev != head && (uintptr_t)prev > (uintptr_t)g) {
+        if (prev != head && gc_descends(prev, g)) {
             descents++;
+        }
+        if ((uintptr_t)g < l->lo || (uintptr_t)g > l->hi) {
+            return fail("%s: object %p outside the list's recorded bounds",
+                        name, (void *)gc_obj((RcGcHead *)(uintptr_t)g));
         }
         prev = g;
         n++;
@@ -126,10 +134,24 @@ gc_check(const GcHeap *gc)
         if (check_list(gc, &gc->gens[i].list, names[i], 0) != 0) {
             return -1;
         }
-        if (gc->gens[i].threshold < 0 || gc->gens[i].count < 0) {
+        const GcGen *g = &gc->gens[i];
+        if (g->threshold < 0 || g->count < 0) {
             return fail("generation %d: threshold %ld, count %ld", i,
-                        gc->gens[i].threshold, gc->gens[i].count);
+                        g->threshold, g->count);
         }
+        if (g->threshold < g->base ||
+            g->threshold / GC_PACING_MAX_FACTOR > g->base ||
+            ((gc->pacing == GC_PACING_FIXED || i < GC_NGENERATIONS - 1) &&
+             g->threshold != g->base)) {
+            return fail("generation %d: threshold in force %ld outside the "
+                        "pacing bounds of base %ld",
+                        i, g->threshold, g->base);
+        }
+    }
+    if (gc->young_skips < 0 || gc->young_skips > GC_PACING_MAX_SKIPS) {
+        return fail("adaptive pacing: %d young passes skipped in a row "
+                    "(at most %d)",
+                    gc->young_skips, GC_PACING_MAX_SKIPS);
     }
     if (check_list(gc, &gc->permanent, "permanent generation", 0) != 0) {
         return -1;

@@ -10,18 +10,20 @@
  *      restart from 0;
  *   2. merge gens 0..g into a private list `young` (objects created
  *      meanwhile go to the now empty gen 0 and stay there);
- *   3. if young is far from address order, sort it (sort.c);
+ *   3. if young is far from address order, sort it in place (sort.c);
  *   4. split it into reachable / unreachable (reach.c);
  *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
  *      long-lived counters as CPython;
  *   6. the unreachable are set aside, finalized, cleared (garbage.c);
- *   7. statistics, event log, debug lines.
+ *   7. statistics, the pacing decision (pacing.c), event log, debug
+ *      lines.
  *
  * Automatic collection (created hook): when gen 0's count passes its
  * threshold, collect the oldest generation whose count passed its
  * threshold; a full collection also waits until the objects promoted into
  * gen 2 since the last full collection exceed a quarter of those that
- * survived it (CPython's long-lived brake).
+ * survived it (CPython's long-lived brake).  Accounted bytes that doubled
+ * since the last full collection start one at once (pacing.c).
  *
  * One heap per thread at a time: `active` is the heap collecting on this
  * thread; collecting another heap from inside its finalizers or
@@ -63,7 +65,7 @@ debug_start(GcHeap *gc, int generation)
 
 static void
 record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
-             const GcOutcome *out, uint64_t pause)
+             const GcOutcome *out, uint64_t pause, long threshold)
 {
     GcEvent *e = &gc->events[gc->nevents % GC_EVENT_LOG];
     gc->nevents++;
@@ -75,6 +77,11 @@ record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
     e->collected = out->collected;
     e->uncollectable = out->uncollectable;
     e->pause_ns = pause;
+    e->threshold = threshold;
+    e->next_threshold = gc->gens[generation].threshold;
+    e->bytes = gc->bytes;
+    e->skipped = gc->skips_unlogged;
+    gc->skips_unlogged = 0;
     e->increment = 0;
     e->work = 0;
 }
@@ -88,13 +95,14 @@ maybe_sort(GcHeap *gc, GcList *young)
     if (young->descents * SORT_MIN_RUN <= young->size_ub) {
         return; /* long runs: walking them is nearly sequential */
     }
-    (void)gc_list_sort(gc, young);
+    gc_list_sort(gc, young);
 }
 
 static long
 collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
 {
     uint64_t t0 = now_ns();
+    long threshold = gc->gens[generation].threshold;
     if (gc->debug & GC_DEBUG_STATS) {
         debug_start(gc, generation);
     }
@@ -133,8 +141,8 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     /* A full collection with nothing frozen holds every tracked object
      * of the heap (other heaps' objects are told apart in reach.c). */
     int all = full && gc_list_is_empty(&gc->permanent);
-    gc_reach_split(&young, &reachable, &unreachable, all ? gc->rc : NULL,
-                   &split);
+    gc_reach_split_filtered(&young, &reachable, &unreachable,
+                            all ? gc->rc : NULL, gc->young_filter, &split);
     size_t examined = split.examined;
     RCGC_ASSERT(split.unreachable <= examined);
     RCGC_ASSERT_EXPENSIVE(gc_list_valid(&reachable, 0) &&
@@ -157,8 +165,9 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc->stats[generation].collections++;
     gc->stats[generation].collected += out->collected;
     gc->stats[generation].uncollectable += out->uncollectable;
+    gc_pace(gc, generation, examined, split.unreachable);
     uint64_t pause = now_ns() - t0;
-    record_event(gc, generation, reason, &split, out, pause);
+    record_event(gc, generation, reason, &split, out, pause, threshold);
     if (gc->debug & GC_DEBUG_STATS) {
         fprintf(gc_stream(gc),
                 "gc: done, %zu unreachable, %zu uncollectable, %.4fs "
@@ -246,11 +255,18 @@ gc_maybe_collect(GcHeap *gc)
         gc_inc_maybe_collect(gc); /* pause-bounded mode */
         return;
     }
+    if (gc_bytes_due(gc)) {
+        collect_with_callbacks(gc, GC_NGENERATIONS - 1, GC_REASON_BYTES);
+        return;
+    }
     for (int i = GC_NGENERATIONS - 1; i >= 0; i--) {
         if (gc->gens[i].count > gc->gens[i].threshold) {
             if (i == GC_NGENERATIONS - 1 &&
                 gc->long_lived_pending < gc->long_lived_total / 4) {
                 continue;
+            }
+            if (i == 0 && gc_pace_skip_young(gc)) {
+                break; /* adaptive pacing: promoted unexamined */
             }
             collect_with_callbacks(gc, i, GC_REASON_THRESHOLD);
             break;
@@ -290,7 +306,8 @@ gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin)
     gc_inc_step(gc, budget_ns, may_begin, &out, &work, &examined);
     uint64_t pause = now_ns() - t0;
     GcSplit split = {.examined = examined, .visits = work};
-    record_event(gc, top, GC_REASON_THRESHOLD, &split, &out, pause);
+    record_event(gc, top, GC_REASON_THRESHOLD, &split, &out, pause,
+                 gc->gens[top].threshold);
     GcEvent *e = &gc->events[(gc->nevents - 1) % GC_EVENT_LOG];
     e->increment = 1;
     e->work = work;

@@ -23,7 +23,16 @@
  * and a permanent generation for frozen objects.  Creating a tracked
  * object may start a collection of the oldest generation over its
  * threshold; a full collection also waits until the long-lived pending
- * objects exceed a quarter of the long-lived total.
+ * objects exceed a quarter of the long-lived total.  External bytes that
+ * objects account for advance the collector too, and an adaptive pacing
+ * mode follows the yield of the collections ("pacing" below, and
+ * docs/collector-pacing.md).
+ *
+ * Memory: a collection allocates nothing in proportion to the heap (it
+ * sorts a generation in place, with 24 KiB of bucket tables, and filters
+ * young references with a 32 KiB bitmap, both allocated with the
+ * GcHeap); only what it finds may need bookkeeping memory (the garbage
+ * list, weak-reference callbacks).
  *
  * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
  * Errors: functions that can fail return -1 (or NULL) and leave a message
@@ -103,14 +112,22 @@ RCGC_API void gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS]);
 
 RCGC_API void gc_get_threshold(const GcHeap *gc,
                                long threshold[GC_NGENERATIONS]);
-/* Negative values are refused (-1); threshold 0 for generation 0 turns
- * automatic collection off. */
+/* The base thresholds (as set; under adaptive pacing the thresholds in
+ * force are in gc_get_stats).  Setting them also puts the thresholds in
+ * force back to the base.  Negative values are refused (-1); threshold 0
+ * for generation 0 turns automatic collection off. */
 RCGC_API int gc_set_threshold(GcHeap *gc, long t0, long t1, long t2);
 
 typedef struct GcGenStats {
     uint64_t collections;
     uint64_t collected;
     uint64_t uncollectable;
+    long threshold;   /* in force now (adaptive pacing moves it; see
+                       "pacing" below), gc_get_threshold gives the base */
+    uint64_t bytes;   /* external bytes accounted and not released
+                       (gc_bytes_acquire), heap-wide: the same in each */
+    uint64_t skipped; /* generation 0: times it was due and adaptive
+                         pacing moved it to generation 1 unexamined */
 } GcGenStats;
 
 RCGC_API void gc_get_stats(const GcHeap *gc,
@@ -191,7 +208,9 @@ RCGC_API int gc_get_debug(const GcHeap *gc);
 typedef enum GcReason {
     GC_REASON_THRESHOLD, /* an allocation passed a threshold */
     GC_REASON_EXPLICIT,  /* gc_collect */
-    GC_REASON_PRESSURE   /* objalloc was about to fail an allocation */
+    GC_REASON_PRESSURE,  /* objalloc was about to fail an allocation */
+    GC_REASON_BYTES      /* accounted bytes doubled since the last full
+                            collection (see "pacing") */
 } GcReason;
 
 /* One collection, as recorded in the event log. */
@@ -202,20 +221,89 @@ typedef struct GcEvent {
     uint64_t examined; /* objects in the collected generations */
     uint64_t collected;
     uint64_t uncollectable;
-    uint64_t pause_ns; /* wall time of the collection */
-    uint64_t visits;   /* objects visited by the reachability passes'
-                          walks of the list (examined x passes, 2 to 4):
-                          the collection's work, free of timing noise */
-    int increment;     /* 1: one increment of an old-generation pass
-                          (pause-bounded mode); generation is then 2 */
-    uint64_t work;     /* increments: work units done (objects visited
-                          plus references followed) */
+    uint64_t pause_ns;   /* wall time of the collection */
+    uint64_t visits;     /* objects visited by the reachability passes'
+                            walks of the list (examined x passes, 2 to 4):
+                            the collection's work, free of timing noise */
+    long threshold;      /* the collected generation's threshold in force
+                            when the collection started */
+    long next_threshold; /* ... and after it (adaptive pacing's decision;
+                            the same under fixed pacing) */
+    uint64_t bytes;      /* external bytes accounted after it */
+    uint64_t skipped;    /* generation-0 passes adaptive pacing moved on
+                            unexamined since the previous event */
+    int increment;       /* 1: one increment of an old-generation pass
+                            (pause-bounded mode); generation is then 2 */
+    uint64_t work;       /* increments: work units done (objects visited
+                            plus references followed) */
 } GcEvent;
 
 /* The most recent collections, oldest first: fills up to cap and returns
  * how many are kept (the log keeps the last GC_EVENT_LOG of them). */
 #define GC_EVENT_LOG 1024
 RCGC_API size_t gc_events(const GcHeap *gc, GcEvent *buf, size_t cap);
+
+/* ---- pacing: when to collect --------------------------------------
+ *
+ * Count: generation 0's count is tracked allocations minus deallocations
+ * plus the external bytes accounted since its last collection, one count
+ * per GC_BYTES_PER_COUNT bytes (released bytes take counts back).  So a
+ * cycle that holds a 1 MiB buffer weighs as 16384 small objects and is
+ * collected soon after it dies, instead of after threshold0 more
+ * objects (CPython gh-98801: such cycles pile up).  A cycle that was
+ * still in use when generation 0 was collected has moved on to an older
+ * generation; for those, a tracked allocation also starts a full
+ * collection (reason GC_REASON_BYTES) once the accounted bytes reach
+ * twice those alive after the last full collection, and at least
+ * threshold0 * GC_BYTES_PER_COUNT more.  Memory bound: the accounted
+ * bytes alive stay below 2 L + threshold0 * GC_BYTES_PER_COUNT + what
+ * one object acquires, L being those alive after the last full
+ * collection, as long as tracked objects are being allocated (the
+ * trigger runs there, as CPython's).
+ *
+ * GC_PACING_FIXED (the default): the thresholds are those set.
+ * GC_PACING_ADAPTIVE: the pacing follows the yield y = unreachable /
+ * examined of the collections (why not the default: bench "pacing"
+ * measures it against fixed; it does not win on every workload):
+ *   generation 0: after a collection of generation 0 with y < 1/8 (its
+ *     young objects mostly survive, so examining them was mostly
+ *     wasted), the next GC_PACING_MAX_SKIPS times generation 0 is due
+ *     it is moved into generation 1 unexamined, as a collection that
+ *     found only survivors would do (counted in GcGenStats.skipped and
+ *     GcEvent.skipped); then it is collected again and its yield read
+ *     anew.  The generation-1 collection examines the skipped objects.
+ *   generation 2: after a full collection, its threshold doubles when
+ *     y < 1/8 and halves when y > 1/2, within [base, 8 base].
+ * base being what gc_set_threshold set; generation 1 keeps its base.
+ * Memory bound: cyclic garbage that a skip moved on waits for the next
+ * generation-1 collection, at most threshold1 passes of generation 0
+ * later, as garbage that outlived a generation-0 collection does under
+ * fixed pacing; skips follow only a collection that found under 1/8 of
+ * generation 0 unreachable, at most 3 in a row.  Cyclic garbage in
+ * generation 2 waits at most 8x as many generation-1 collections as
+ * under fixed pacing; the long-lived brake of full collections and the
+ * bytes bound above are unchanged.  The event log records each decision
+ * (GcEvent.threshold, next_threshold, skipped). */
+#define GC_BYTES_PER_COUNT   64
+#define GC_PACING_MAX_FACTOR 8
+#define GC_PACING_MAX_SKIPS  3
+
+typedef enum GcPacing { GC_PACING_FIXED, GC_PACING_ADAPTIVE } GcPacing;
+
+/* -1 (with a message) for an unknown mode.  Switching resets the
+ * thresholds in force to the base. */
+RCGC_API int gc_set_pacing(GcHeap *gc, GcPacing mode);
+RCGC_API GcPacing gc_get_pacing(const GcHeap *gc);
+
+/* op now owns nbytes more of memory outside the heap (a buffer), or
+ * gives back nbytes it accounted: the collector counts them toward
+ * generation 0 (see above).  Call release before the memory is freed,
+ * at the latest from op's dealloc or clear.  0 on success, and when op's
+ * heap has no collector (nothing to pace); -1 when op is NULL, and -1
+ * with a message in gc_error() when release names more bytes than are
+ * accounted in op's heap (nothing changes). */
+RCGC_API int gc_bytes_acquire(RcObject *op, size_t nbytes);
+RCGC_API int gc_bytes_release(RcObject *op, size_t nbytes);
 
 /* "Why is this alive?": a shortest path of references root -> ... ->
  * target, where the root is a tracked object referenced from outside the

@@ -33,7 +33,7 @@ gc_list_merge(GcList *from, GcList *to)
     RcGcHead *first = gc_next(&from->head);
     RcGcHead *last = gc_prev(&from->head);
     RcGcHead *tail = gc_prev(&to->head);
-    if (tail != &to->head && (uintptr_t)tail > (uintptr_t)first) {
+    if (tail != &to->head && gc_descends(tail, first)) {
         to->descents++;
     }
     tail->next = (uintptr_t)first;
@@ -42,6 +42,8 @@ gc_list_merge(GcList *from, GcList *to)
     to->head.prev = (uintptr_t)last;
     to->descents += from->descents;
     to->size_ub += from->size_ub;
+    to->lo = from->lo < to->lo ? from->lo : to->lo;
+    to->hi = from->hi > to->hi ? from->hi : to->hi;
     gc_list_init(from);
 }
 
@@ -97,8 +99,8 @@ on_created(void *ctx, RcObject *op)
 {
     GcHeap *gc = ctx;
     gc->gens[0].count++;
-    if (gc->gens[0].count > gc->gens[0].threshold && gc->enabled &&
-        gc->gens[0].threshold != 0 && !gc->collecting) {
+    if ((gc->gens[0].count > gc->gens[0].threshold || gc_bytes_due(gc)) &&
+        gc->enabled && gc->gens[0].threshold != 0 && !gc->collecting) {
         gc_maybe_collect(gc);
     }
     RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
@@ -180,6 +182,7 @@ gc_heap_new(RcHeap *rc)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_init(&gc->gens[i].list);
         gc->gens[i].threshold = thresholds[i];
+        gc->gens[i].base = thresholds[i];
     }
     gc_list_init(&gc->permanent);
     gc_list_init(&gc->inc.pass);
@@ -187,6 +190,7 @@ gc_heap_new(RcHeap *rc)
     gc_list_init(&gc->inc.black);
     gc_list_init(&gc->inc.doomed);
     gc->enabled = 1;
+    gc_bytes_rearm(gc);
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,
                        .untrack = on_untrack,
@@ -331,7 +335,7 @@ void
 gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 {
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        threshold[i] = gc->gens[i].threshold;
+        threshold[i] = gc->gens[i].base;
     }
 }
 
@@ -345,9 +349,12 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
                      t0, t1, t2);
         return -1;
     }
-    gc->gens[0].threshold = t0;
-    gc->gens[1].threshold = t1;
-    gc->gens[2].threshold = t2;
+    long t[GC_NGENERATIONS] = {t0, t1, t2};
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        gc->gens[i].base = t[i];
+        gc->gens[i].threshold = t[i];
+    }
+    gc_bytes_rearm(gc);
     return 0;
 }
 
@@ -355,6 +362,10 @@ void
 gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 {
     memcpy(stats, gc->stats, sizeof(gc->stats));
+    for (int i = 0; i < GC_NGENERATIONS; i++) {
+        stats[i].threshold = gc->gens[i].threshold;
+        stats[i].bytes = gc->bytes;
+    }
 }
 
 /* ---- callbacks ------------------------------------------------------ */

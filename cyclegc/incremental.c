@@ -451,6 +451,9 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
      * one like the promotions after it, so passes are as frequent as
      * full collections would be. */
     gc->long_lived_pending = 0;
+    /* adaptive pacing of generation 2, and the bytes rearmed, as after a
+     * full collection */
+    gc_pace(gc, GC_NGENERATIONS - 1, inc->pass_objects, split.unreachable);
     if (split.unreachable > DOOM_MIN && split.need == 0 &&
         !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
         /* Nothing can reach this garbage any more: no reference from
@@ -578,18 +581,21 @@ gc_inc_maybe_collect(GcHeap *gc)
 {
     GcInc *inc = &gc->inc;
     uint64_t t0 = now_ns();
-    int young = 0;
-    if (gc->gens[1].count > gc->gens[1].threshold) {
-        young = 1;
-    }
     int top = GC_NGENERATIONS - 1;
-    int start = inc->phase == GC_INC_IDLE && gc_list_is_empty(&inc->doomed) &&
-                gc->gens[top].count > gc->gens[top].threshold &&
-                gc->long_lived_pending >= gc->long_lived_total / 4;
-    if (start) {
-        young = 1;
+    int idle = inc->phase == GC_INC_IDLE && gc_list_is_empty(&inc->doomed);
+    /* A full collection would be due: by the thresholds and the
+     * long-lived brake, or by the accounted bytes (pacing.c). */
+    int start =
+        idle && ((gc->gens[top].count > gc->gens[top].threshold &&
+                  gc->long_lived_pending >= gc->long_lived_total / 4) ||
+                 gc_bytes_due(gc));
+    if (!start && gc->gens[0].count <= gc->gens[0].threshold) {
+        return; /* called for the bytes, which the running pass serves */
     }
-    gc_collect_auto(gc, young);
+    int young = start || gc->gens[1].count > gc->gens[1].threshold;
+    if (young || !gc_pace_skip_young(gc)) {
+        gc_collect_auto(gc, young);
+    }
     if (!start && inc->phase == GC_INC_IDLE &&
         gc_list_is_empty(&inc->doomed)) {
         return;

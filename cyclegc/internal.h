@@ -6,9 +6,10 @@
  *   heap.c     GcHeap: creation, refcount hooks, pressure callback, the
  *              small gc-module getters and setters, garbage list, events
  *   collect.c  one collection, phase by phase, and the automatic trigger
+ *   pacing.c   thresholds that follow the yield; accounted bytes
  *   reach.c    the reachability passes: update_refs, subtract_refs,
  *              mark and partition (prefetching, O(1) memory), settle
- *   sort.c     sort a generation list by address (radix sort)
+ *   sort.c     sort a generation list by address (in-place radix sort)
  *   garbage.c  what happens to the unreachable: legacy finalizers,
  *              weakrefs, finalize, resurrection, clear
  *   inspect.c  get_objects / referrers / referents, track / untrack
@@ -53,7 +54,8 @@
  * Invariants outside a collection (gc_check): the bits are clear on
  * every tracked object; every list is a consistent circular list; the
  * descents of a list is at least the number of adjacent pairs that are
- * out of address order (0 means: sorted).
+ * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
+ * holds every object's head.
  */
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
@@ -83,18 +85,52 @@
 #define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_PASSED | GC_OBJ_CNT_MASK)
 
-/* A list of tracked objects: a sentinel RcGcHead and two counters.
- * descents >= adjacent pairs out of address order (removals are not
- * counted, so it is an upper bound); size_ub >= length likewise. */
+/* A step a -> b between adjacent objects of a list is a descent when b
+ * lies in a lower GC_NEAR-aligned window of the address space than a: a
+ * jump backwards out of the memory just walked.  Disorder inside one
+ * window (a pool whose free list hands blocks out in reverse) is no
+ * descent: walking it stays in the same few pages.  Comparing windows,
+ * not distances, keeps "no descent" transitive, so unlinking an object
+ * never creates a descent the counters missed. */
+#define GC_NEAR_SHIFT 14
+#define GC_NEAR       ((uintptr_t)1 << GC_NEAR_SHIFT)
+
+/* A list of tracked objects: a sentinel RcGcHead and what is known of
+ * its order, counted as objects are appended (removals are not
+ * counted, so each is a bound): descents >= the adjacent pairs that
+ * are descents; size_ub >= length; every object's head lies in
+ * [lo, hi] (lo > hi: none was appended since the list was empty). */
 typedef struct GcList {
     alignas(16) RcGcHead head;
     size_t descents;
     size_t size_ub;
+    uintptr_t lo, hi;
 } GcList;
+
+/* reach.c's young filter: one bit per hashed 2^GC_FILTER_GRAIN-byte
+ * line, 8 bits or more per object of the collected set, for sets of up
+ * to 2^GC_FILTER_LOG2 / 8 objects (32768); 32 KiB in the GcHeap, of which
+ * a collection clears what it uses. */
+#define GC_FILTER_GRAIN 6
+#define GC_FILTER_LOG2  18
+#define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
+
+/* The bucket tables of the in-place sort (sort.c): GC_SORT_LEVELS
+ * tables of GC_SORT_BUCKETS buckets; a bucket is a chain through next
+ * with its count and address bounds. */
+#define GC_SORT_DIGIT   8
+#define GC_SORT_BUCKETS (1u << GC_SORT_DIGIT)
+#define GC_SORT_LEVELS  3
+typedef struct GcSortBucket {
+    RcGcHead *head;
+    uintptr_t lo, hi;
+    size_t n;
+} GcSortBucket;
 
 typedef struct GcGen {
     GcList list;
-    long threshold; /* collect when count > threshold */
+    long threshold; /* in force: collect when count > threshold */
+    long base;      /* as set; threshold in [base, 8 base] (pacing.c) */
     long count;     /* gen 0: allocations - deallocations; others:
                        collections of the younger generation */
 } GcGen;
@@ -137,6 +173,15 @@ struct GcHeap {
     GcGen gens[GC_NGENERATIONS];
     GcList permanent;          /* frozen objects */
     int enabled;               /* automatic collection */
+    GcPacing pacing;           /* pacing.c */
+    int young_low;             /* adaptive: the last generation-0
+                                  collection found under 1/8 garbage */
+    int young_skips;           /* gen-0 passes skipped since then */
+    uint64_t skips_unlogged;   /* ... since the last event */
+    size_t bytes;              /* external bytes accounted, not released */
+    size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
+    size_t bytes_next;         /* a full collection is due when bytes
+                                  reaches it (pacing.c) */
     int collecting;            /* a collection is running */
     int debug;                 /* GC_DEBUG_* */
     FILE *stream;              /* for debug lines; NULL = stderr */
@@ -149,6 +194,10 @@ struct GcHeap {
     size_t ngarbage, garbage_cap;
     uint64_t nevents;
     GcEvent events[GC_EVENT_LOG];
+    /* sort.c's only memory (24 KiB): no collection allocates in
+     * proportion to the heap. */
+    GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
+    uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 32 KiB */
     int has_error;
     char error[256];
     GcInc inc;
@@ -189,6 +238,28 @@ gc_list_init(GcList *l)
     l->head.prev = (uintptr_t)&l->head;
     l->descents = 0;
     l->size_ub = 0;
+    l->lo = UINTPTR_MAX;
+    l->hi = 0;
+}
+
+/* 1 when the step a -> b is a descent (see GC_NEAR). */
+static inline int
+gc_descends(const RcGcHead *a, const RcGcHead *b)
+{
+    return ((uintptr_t)a >> GC_NEAR_SHIFT) > ((uintptr_t)b >> GC_NEAR_SHIFT);
+}
+
+/* Account for g about to follow last (the sentinel when l is empty). */
+static inline void
+gc_list_note(GcList *l, const RcGcHead *last, const RcGcHead *g)
+{
+    uintptr_t a = (uintptr_t)g;
+    if (last != &l->head && gc_descends(last, g)) {
+        l->descents++;
+    }
+    l->lo = a < l->lo ? a : l->lo;
+    l->hi = a > l->hi ? a : l->hi;
+    l->size_ub++;
 }
 
 static inline int
@@ -211,14 +282,11 @@ gc_list_append(GcList *l, RcGcHead *g)
     /* heads are 16-byte aligned: a real link has its flag bits clear */
     RCGC_ASSERT(((uintptr_t)g & GC_PREV_FLAGS) == 0 &&
                 last->next == (uintptr_t)&l->head);
-    if (last != &l->head && (uintptr_t)last > (uintptr_t)g) {
-        l->descents++;
-    }
+    gc_list_note(l, last, g);
     g->prev = (uintptr_t)last;
     g->next = (uintptr_t)&l->head;
     last->next = (uintptr_t)g;
     l->head.prev = (uintptr_t)g;
-    l->size_ub++;
 }
 
 /* Unlink g from whatever list holds it (g stays "tracked" garbage:
@@ -273,16 +341,38 @@ void gc_maybe_collect(GcHeap *gc);
 /* collect.c: a full collection for objalloc's pressure callback. */
 long gc_collect_reason(GcHeap *gc, int generation, GcReason reason);
 
-/* sort.c: relink l in address order (descents becomes 0); 0, or -1 when
- * the side memory could not be had (l is unchanged). */
-int gc_list_sort(GcHeap *gc, GcList *l);
+/* pacing.c: after a collection of generation g that examined and found
+ * unreachable so many objects, move g's threshold (adaptive pacing). */
+void gc_pace(GcHeap *gc, int generation, size_t examined, size_t unreachable);
+
+/* pacing.c: generation 0 is due; under adaptive pacing after a
+ * low-yield collection, move it into generation 1 unexamined instead
+ * (1; at most GC_PACING_MAX_SKIPS times in a row), else 0. */
+int gc_pace_skip_young(GcHeap *gc);
+
+/* pacing.c: set bytes_next from the bytes accounted now (after a full
+ * collection, or when the thresholds change). */
+void gc_bytes_rearm(GcHeap *gc);
+
+/* 1 when the accounted bytes call for a full collection. */
+static inline int
+gc_bytes_due(const GcHeap *gc)
+{
+    return gc->bytes >= gc->bytes_next;
+}
+
+/* sort.c: relink l in address order (descents becomes 0), in place:
+ * it allocates nothing and cannot fail. */
+void gc_list_sort(GcHeap *gc, GcList *l);
 
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest
  * (appended to unreachable, GC_OBJ_UNREACHABLE set), both in young's
  * order.  young ends empty.  Runs no user code.  Fills *split.  all, when
  * not NULL: young holds every tracked object of that heap, so "tracked
- * by it" is enough to be a member (saves the update_refs pass). */
+ * by it" is enough to be a member (saves the update_refs pass).
+ * The _filtered form takes GC_FILTER_WORDS words of scratch for the
+ * young filter (it changes no outcome, only which memory is read). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -296,6 +386,9 @@ typedef struct GcSplit {
 } GcSplit;
 void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     const RcHeap *all, GcSplit *split);
+void gc_reach_split_filtered(GcList *young, GcList *reachable,
+                             GcList *unreachable, const RcHeap *all,
+                             uint64_t *filter, GcSplit *split);
 
 /* check.c: print "cyclegc: gc_collect: object <op>: refcount is too
  * small: count N, ... (type '<name>')" and abort (debug builds, reach.c:

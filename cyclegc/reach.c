@@ -8,7 +8,10 @@
  * decref'd, so the header words may be packed (internal.h).
  *
  *   1. update_refs:    gc_refs(op) = refcount(op) for op in young, and
- *                      mark op COLLECTING.  (A tracked object with count
+ *                      mark op COLLECTING; note op's address window in
+ *                      the young filter (below), which lets steps 2
+ *                      and 3 pass over most references to old objects
+ *                      without reading them.  (A tracked object with count
  *                      0 is being destroyed by refcount: treat it as held
  *                      from outside, so that we never touch it.)
  *   2. subtract_refs:  for each reference op -> r found by traverse with
@@ -67,20 +70,54 @@
  */
 #include "cyclegc/internal.h"
 
+#include <string.h>
+
 #define RING 16 /* referents in flight (a power of two) */
 
 typedef struct Pass {
     RcObject *ring[RING];
     unsigned pos;
-    unsigned pending;    /* entries of the ring in use (mark) */
-    RcGcHead *stack;     /* mark stack, linked through prev words */
-    RcGcHead *last_kept; /* the last object the scan kept */
-    int all;             /* young holds every tracked object of this heap
-                            (see top): no update_refs pass */
-    const RcHeap *rc;    /* young's heap (debug check of referents) */
-    const RcObject *cur; /* the object subtract_refs traverses */
-    size_t ntentative;   /* objects the scan passed with gc_refs 0 */
+    unsigned pending;       /* entries of the ring in use (mark) */
+    RcGcHead *stack;        /* mark stack, linked through prev words */
+    RcGcHead *last_kept;    /* the last object the scan kept */
+    int all;                /* young holds every tracked object of this
+                               heap (see top): no update_refs pass */
+    const RcHeap *rc;       /* young's heap (debug check of referents) */
+    const RcObject *cur;    /* the object subtract_refs traverses */
+    size_t ntentative;      /* objects the scan passed with gc_refs 0 */
+    const uint64_t *filter; /* lines of young's objects, or NULL */
+    unsigned filter_shift;  /* 64 - log2 of the filter's bits */
 } Pass;
+
+/* ---- the young filter -------------------------------------------------
+ *
+ * A young collection's referents are mostly old objects (a new object
+ * refers to what exists).  Reading an old object's header only to learn
+ * that it is not in young is a cache miss per reference, the main cost
+ * of a generation-0 collection.  The filter answers first, from the
+ * address alone: one bit per hashed 64-byte line of the address space,
+ * set for each line holding an object of young (update_refs).  A clear
+ * bit proves r is not in young; a set bit (r shares a line with a young
+ * object, or a hash collision) reads the header as before.  So the
+ * filter changes no outcome, only which memory is read.  Lines, not
+ * pools: new objects fill the holes that dead ones left among the
+ * survivors, so a pool holds young and old alike. */
+static inline unsigned
+filter_bit(const void *r, unsigned shift)
+{
+    uint64_t w = (uint64_t)(uintptr_t)r >> GC_FILTER_GRAIN;
+    return (unsigned)((w * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+static inline int
+maybe_young(const Pass *p, const RcObject *r)
+{
+    if (p->filter == NULL) {
+        return 1;
+    }
+    unsigned b = filter_bit(r, p->filter_shift);
+    return (p->filter[b / 64] >> (b % 64)) & 1;
+}
 
 static inline void
 prefetch_head(const RcObject *r)
@@ -126,12 +163,16 @@ initial_refs(const RcObject *op)
 /* Before: young is a list with real links.
  * After:  prev = gc_refs << SHIFT | COLLECTING, gc_refs = refcount. */
 static void
-update_refs(GcList *young)
+update_refs(GcList *young, uint64_t *filter, unsigned shift)
 {
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
         g->prev =
             initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
+        if (filter != NULL) {
+            unsigned b = filter_bit(gc_obj(g), shift);
+            filter[b / 64] |= (uint64_t)1 << (b % 64);
+        }
     }
 }
 
@@ -230,6 +271,9 @@ visit_subtract(RcObject *r, void *arg)
 #if defined(RCGC_DEBUG)
     check_referent(p, r);
 #endif
+    if (!maybe_young(p, r)) {
+        return 0;
+    }
     prefetch_head(r);
     RcObject *old = ring_swap(p, r);
     if (old != NULL) {
@@ -310,6 +354,9 @@ static int
 visit_mark(RcObject *r, void *arg)
 {
     Pass *p = arg;
+    if (!maybe_young(p, r)) {
+        return 0;
+    }
     prefetch_head(r);
     RcObject *old = ring_swap(p, r);
     if (old != NULL) {
@@ -416,13 +463,10 @@ static inline void
 link_tail(GcList *l, RcGcHead **tail, RcGcHead *g)
 {
     RcGcHead *t = *tail;
-    if (t != &l->head && (uintptr_t)t > (uintptr_t)g) {
-        l->descents++;
-    }
+    gc_list_note(l, t, g);
     t->next = (uintptr_t)g;
     g->prev = (uintptr_t)t;
     *tail = g;
-    l->size_ub++;
 }
 
 /* Before: young after mark() with some TENTATIVE objects (next links
@@ -483,6 +527,13 @@ void
 gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                const RcHeap *all, GcSplit *split)
 {
+    gc_reach_split_filtered(young, reachable, unreachable, all, NULL, split);
+}
+
+void
+gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
+                        const RcHeap *all, uint64_t *filter, GcSplit *split)
+{
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
@@ -490,9 +541,23 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
     p.last_kept = &young->head;
     p.all = all != NULL;
     p.rc = all;
+    p.filter = NULL;
     unsigned walks = 2; /* subtract_refs and mark */
     if (!all) {
-        update_refs(young);
+        /* At least 8 bits per object of young (so at most 1 in 8 set:
+         * few false "maybe"s), at most the scratch's: bigger sets go
+         * without (the filter would mostly answer "maybe"). */
+        unsigned log2 = 10;
+        while (log2 < GC_FILTER_LOG2 &&
+               ((size_t)1 << log2) < 8 * young->size_ub) {
+            log2++;
+        }
+        if (filter != NULL && ((size_t)1 << log2) >= 8 * young->size_ub) {
+            memset(filter, 0, ((size_t)1 << log2) / 8);
+            p.filter = filter;
+            p.filter_shift = 64 - log2;
+        }
+        update_refs(young, (uint64_t *)p.filter, p.filter_shift);
         walks++;
     }
     split->examined = subtract_refs(young, &p);

@@ -1,101 +1,264 @@
-/* sort.c - put a list of tracked objects in address order.
+/* sort.c - put a list of tracked objects in address order, in place.
  *
  * Why: the reachability passes walk the collected list several times.
  * In address order that walk streams through memory (the hardware
- * prefetcher follows it); in allocation or promotion order it jumps, and
- * each object costs a cache miss (CPython's "second collection is slower
+ * prefetcher follows it); in an order that jumps across the heap each
+ * object costs a cache miss (CPython's "second collection is slower
  * than the first").  Lists get out of order when survivors of younger
  * generations are appended and when freed blocks are reused.
  *
- * How: copy the object addresses into an array (side memory from
- * oa_meta_malloc), LSD radix sort it on the bits that differ between the
- * lowest and highest address (11 bits a pass, so a heap of a few hundred
- * MB needs 2 or 3 passes), then relink the list from the array.
- * The list never changes if the side memory cannot be had: sorting is an
- * optimisation, and the collector works on any order.
+ * How: a most-significant-digit radix sort of the list itself.  The
+ * links are the only storage: during the sort each object's `next`
+ * threads it onto one bucket (a singly linked list); `prev` is
+ * rebuilt at the end.
  *
- * Cost: O(n) time and 2n words of transient memory.
+ *   1. distribute: walk the segment once (in its old order), put each
+ *      object on bucket (address - lo) >> shift of up to 256 (about 4
+ *      objects a bucket), where shift makes the segment's span [lo, hi]
+ *      fit them; note each bucket's count and real bounds;
+ *   2. for each bucket in address order, sort it the same way one level
+ *      down (its span is at most 1/256 of the segment's: after the
+ *      first level a bucket of a heap of a few hundred MB is a few
+ *      hundred KB, and the next levels run in cache), and append it;
+ *      a bucket of up to SMALL objects is sorted by insertion, and one
+ *      still wide at the last level by a merge sort (unusual address
+ *      layouts only: at most 64 list heads of side state);
+ *   3. relink: one walk in address order gives every object its prev.
+ *
+ * Memory: no allocation.  The bucket tables are GC_SORT_LEVELS tables of
+ * 256 buckets in the GcHeap (GC_SORT_SCRATCH bytes, 24 KiB, allocated
+ * with the heap), whatever the size of the list; the sort cannot fail.
+ * Cost: one walk of the list in its old order, a few walks of cache-sized
+ * buckets, one walk in address order.
  */
 #include "cyclegc/internal.h"
 
 #include <string.h>
 
-#define DIGIT_BITS 11
-#define NBUCKETS   (1u << DIGIT_BITS)
+#define SMALL 16 /* insertion sort up to this many objects */
 
-static void
-radix_pass(uintptr_t *src, uintptr_t *dst, size_t n, uintptr_t base,
-           unsigned shift, size_t *count)
+/* A sorted run: first..last linked through next, last->next unset. */
+typedef struct Run {
+    RcGcHead *first;
+    RcGcHead *last;
+} Run;
+
+static inline RcGcHead *
+nx(const RcGcHead *g)
 {
-    memset(count, 0, NBUCKETS * sizeof(size_t));
-    for (size_t i = 0; i < n; i++) {
-        count[((src[i] - base) >> shift) & (NBUCKETS - 1)]++;
+    return (RcGcHead *)g->next;
+}
+
+/* Append run r to out (out->first NULL: empty). */
+static inline void
+run_append(Run *out, Run r)
+{
+    if (out->first == NULL) {
+        *out = r;
     }
-    size_t sum = 0;
-    for (size_t b = 0; b < NBUCKETS; b++) {
-        size_t c = count[b];
-        count[b] = sum;
-        sum += c;
-    }
-    for (size_t i = 0; i < n; i++) {
-        dst[count[((src[i] - base) >> shift) & (NBUCKETS - 1)]++] = src[i];
+    else {
+        out->last->next = (uintptr_t)r.first;
+        out->last = r.last;
     }
 }
 
-int
+/* Sort the n objects of the chain at first by insertion (n small).
+ * Invariant of the loop: sorted holds the objects taken so far, in
+ * address order. */
+static Run
+insertion_sort(RcGcHead *first, size_t n)
+{
+    Run sorted = {NULL, NULL};
+    RcGcHead *g = first;
+    for (size_t i = 0; i < n; i++) {
+        RcGcHead *next = nx(g);
+        if (sorted.first == NULL || (uintptr_t)g > (uintptr_t)sorted.last) {
+            g->next = 0;
+            run_append(&sorted, (Run){g, g});
+        }
+        else if ((uintptr_t)g < (uintptr_t)sorted.first) {
+            g->next = (uintptr_t)sorted.first;
+            sorted.first = g;
+        }
+        else {
+            RcGcHead *p = sorted.first;
+            while ((uintptr_t)nx(p) < (uintptr_t)g) {
+                p = nx(p);
+            }
+            g->next = p->next;
+            p->next = (uintptr_t)g;
+        }
+        g = next;
+    }
+    return sorted;
+}
+
+/* Merge two sorted chains (each ended by 0). */
+static RcGcHead *
+merge(RcGcHead *a, RcGcHead *b)
+{
+    RcGcHead head;
+    RcGcHead *t = &head;
+    while (a != NULL && b != NULL) {
+        if ((uintptr_t)a < (uintptr_t)b) {
+            t->next = (uintptr_t)a;
+            t = a;
+            a = nx(a);
+        }
+        else {
+            t->next = (uintptr_t)b;
+            t = b;
+            b = nx(b);
+        }
+    }
+    t->next = (uintptr_t)(a != NULL ? a : b);
+    return nx(&head);
+}
+
+/* Bottom-up merge sort of n objects: pending[k] holds a sorted chain of
+ * 2^k objects or nothing (a binary counter), so 64 heads cover any n. */
+static Run
+merge_sort(RcGcHead *first, size_t n)
+{
+    RcGcHead *pending[64] = {NULL};
+    RcGcHead *g = first;
+    for (size_t i = 0; i < n; i++) {
+        RcGcHead *next = nx(g);
+        g->next = 0;
+        RcGcHead *carry = g;
+        int k = 0;
+        while (pending[k] != NULL) {
+            carry = merge(pending[k], carry);
+            pending[k++] = NULL;
+        }
+        pending[k] = carry;
+        g = next;
+    }
+    RcGcHead *all = NULL;
+    for (int k = 0; k < 64; k++) {
+        if (pending[k] != NULL) {
+            all = all == NULL ? pending[k] : merge(pending[k], all);
+        }
+    }
+    Run r = {all, all};
+    while (nx(r.last) != NULL) {
+        r.last = nx(r.last);
+    }
+    return r;
+}
+
+static unsigned
+bit_length(uintptr_t v)
+{
+    return v == 0 ? 0
+                  : (unsigned)(8 * sizeof(v)) - (unsigned)__builtin_clzl(v);
+}
+
+/* Bits of the digit for a segment of n objects: about 4 objects a
+ * bucket, 4 to 256 buckets (fewer buckets to clear and scan for the
+ * small segments of the deeper levels). */
+static unsigned
+digit_for(size_t n)
+{
+    unsigned bits = bit_length(n / 4);
+    return bits < 2 ? 2 : bits > GC_SORT_DIGIT ? GC_SORT_DIGIT : bits;
+}
+
+/* Distribute the chain first..end (end excluded; n objects, or up to
+ * end when n is SIZE_MAX), whose addresses lie in [lo, hi], on the
+ * first 2^digit buckets of table b: (address - lo) >> shift < 2^digit. */
+static void
+distribute(GcSortBucket *b, unsigned digit, RcGcHead *first,
+           const RcGcHead *end, size_t n, uintptr_t lo, uintptr_t hi)
+{
+    memset(b, 0, ((size_t)1 << digit) * sizeof(*b));
+    unsigned bits = bit_length(hi - lo);
+    unsigned shift = bits > digit ? bits - digit : 0;
+    RcGcHead *g = first;
+    for (size_t i = 0; i < n && g != end; i++) {
+        RcGcHead *next = nx(g);
+        uintptr_t a = (uintptr_t)g;
+        GcSortBucket *k = &b[(a - lo) >> shift];
+        if (k->n == 0 || a < k->lo) {
+            k->lo = a;
+        }
+        if (a > k->hi) {
+            k->hi = a;
+        }
+        g->next = (uintptr_t)k->head;
+        k->head = g;
+        k->n++;
+        g = next;
+    }
+}
+
+/* Sort the n objects of the chain at first (ended by 0), whose
+ * addresses lie in [lo, hi], with the bucket tables from `level` on. */
+static Run sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo,
+                        uintptr_t hi, int level);
+
+/* 2. the first 2^digit buckets of table `level` in address order, each
+ * sorted one level down (which reuses the next table: copy each bucket
+ * first). */
+static Run
+gather(GcHeap *gc, int level, unsigned digit)
+{
+    GcSortBucket *b = gc->sort_buckets[level];
+    Run out = {NULL, NULL};
+    for (size_t i = 0; i < ((size_t)1 << digit); i++) {
+        GcSortBucket k = b[i];
+        if (k.n != 0) {
+            run_append(&out,
+                       sort_segment(gc, k.head, k.n, k.lo, k.hi, level + 1));
+        }
+    }
+    return out;
+}
+
+static Run
+sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
+             int level)
+{
+    if (n <= SMALL) {
+        return insertion_sort(first, n);
+    }
+    if (level == GC_SORT_LEVELS) {
+        return merge_sort(first, n);
+    }
+    /* 1. */
+    unsigned digit = digit_for(n);
+    distribute(gc->sort_buckets[level], digit, first, NULL, n, lo, hi);
+    return gather(gc, level, digit);
+}
+
+void
 gc_list_sort(GcHeap *gc, GcList *l)
 {
-    /* size_ub bounds the length: one walk fills the array. */
-    size_t cap = l->size_ub;
-    if (cap < 2) {
-        return 0;
+    if (gc_list_is_empty(l)) {
+        return;
     }
-    if (cap > SIZE_MAX / (2 * sizeof(uintptr_t))) {
-        return -1;
-    }
-    size_t nbytes = 2 * cap * sizeof(uintptr_t);
-    uintptr_t *a = oa_meta_malloc(gc->oa, nbytes);
-    if (a == NULL) {
-        return -1;
-    }
-    size_t *count = oa_meta_malloc(gc->oa, NBUCKETS * sizeof(size_t));
-    if (count == NULL) {
-        oa_meta_free(gc->oa, a, nbytes);
-        return -1;
-    }
-    uintptr_t *b = a + cap;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    /* 1. at the first level the list's recorded bounds stand in for
+     * the real ones (no walk to find them). */
+    unsigned digit = digit_for(l->size_ub);
+    distribute(gc->sort_buckets[0], digit, gc_list_first(l), &l->head,
+               SIZE_MAX, l->lo, l->hi);
+    Run r = gather(gc, 0, digit);
+    /* 3. relink: real prev links, in address order. */
     size_t n = 0;
-    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
-        uintptr_t v = (uintptr_t)g;
-        a[n++] = v;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    uintptr_t *block = a;
-    /* Heads are 16-byte aligned: the low 4 bits never differ. */
-    unsigned shift = 4;
-    uintptr_t span = (hi - lo) >> 4;
-    while (span != 0) {
-        radix_pass(a, b, n, lo, shift, count);
-        uintptr_t *t = a;
-        a = b;
-        b = t;
-        shift += DIGIT_BITS;
-        span >>= DIGIT_BITS;
-    }
     RcGcHead *prev = &l->head;
-    for (size_t i = 0; i < n; i++) {
-        RcGcHead *g = (RcGcHead *)a[i];
+    for (RcGcHead *g = r.first; g != NULL; g = nx(g)) {
         prev->next = (uintptr_t)g;
         g->prev = (uintptr_t)prev;
         prev = g;
+        n++;
+        if (g == r.last) {
+            break;
+        }
     }
     prev->next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)prev;
     l->descents = 0;
     l->size_ub = n;
-    oa_meta_free(gc->oa, block, nbytes);
-    oa_meta_free(gc->oa, count, NBUCKETS * sizeof(size_t));
-    return 0;
+    l->lo = (uintptr_t)gc_list_first(l);
+    l->hi = (uintptr_t)prev;
 }

@@ -161,11 +161,13 @@ Heap_get_stats(HeapObject *self, PyObject *unused)
         return NULL;
     }
     for (int g = 0; g < GC_NGENERATIONS; g++) {
-        PyObject *d =
-            Py_BuildValue("{s:K,s:K,s:K}", "collections",
-                          (unsigned long long)st[g].collections, "collected",
-                          (unsigned long long)st[g].collected, "uncollectable",
-                          (unsigned long long)st[g].uncollectable);
+        PyObject *d = Py_BuildValue(
+            "{s:K,s:K,s:K,s:l,s:K,s:K}", "collections",
+            (unsigned long long)st[g].collections, "collected",
+            (unsigned long long)st[g].collected, "uncollectable",
+            (unsigned long long)st[g].uncollectable, "threshold",
+            st[g].threshold, "bytes", (unsigned long long)st[g].bytes,
+            "skipped", (unsigned long long)st[g].skipped);
         if (d == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -173,6 +175,54 @@ Heap_get_stats(HeapObject *self, PyObject *unused)
         PyList_SET_ITEM(list, g, d);
     }
     return list;
+}
+
+static const char *const pacing_names[] = {"fixed", "adaptive"};
+
+PyDoc_STRVAR(set_pacing_doc,
+             "set_pacing($self, mode, /)\n--\n\n"
+             "Choose when collections run: 'fixed' (the thresholds as "
+             "set, the\n"
+             "default) or 'adaptive' (after a generation-0 collection that "
+             "found\n"
+             "under 1/8 garbage, the next 3 times generation 0 is due it "
+             "moves to\n"
+             "generation 1 unexamined; full collections move threshold2 "
+             "within\n"
+             "1x..8x of the one set, up when they find under 1/8 garbage, "
+             "down\n"
+             "over 1/2).  Either resets the thresholds in force.  "
+             "ValueError for\n"
+             "another mode.");
+
+static PyObject *
+Heap_set_pacing(HeapObject *self, PyObject *arg)
+{
+    ALIVE_OR_NULL(self);
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError,
+                     "set_pacing: mode must be 'fixed' or 'adaptive', not %s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    for (int m = 0; m < 2; m++) {
+        if (PyUnicode_CompareWithASCIIString(arg, pacing_names[m]) == 0) {
+            gc_set_pacing(self->gc, (GcPacing)m);
+            Py_RETURN_NONE;
+        }
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "set_pacing: mode must be 'fixed' or 'adaptive', not %R",
+                 arg);
+    return NULL;
+}
+
+static PyObject *
+Heap_get_pacing(HeapObject *self, PyObject *unused)
+{
+    (void)unused;
+    ALIVE_OR_NULL(self);
+    return PyUnicode_FromString(pacing_names[gc_get_pacing(self->gc)]);
 }
 
 static PyObject *
@@ -544,7 +594,13 @@ PyMethodDef heap_gc_methods[] = {
     {"get_stats", FN(Heap_get_stats), METH_NOARGS,
      "get_stats($self, /)\n--\n\n-> list of dict\n\n"
      "Per generation, as gc.get_stats(): collections, collected and\n"
-     "uncollectable since the heap was made."},
+     "uncollectable since the heap was made; threshold (in force now,\n"
+     "see set_pacing), bytes (payload bytes accounted, heap-wide) and\n"
+     "skipped (generation 0: passes moved on unexamined)."},
+    {"set_pacing", FN(Heap_set_pacing), METH_O, set_pacing_doc},
+    {"get_pacing", FN(Heap_get_pacing), METH_NOARGS,
+     "get_pacing($self, /)\n--\n\n"
+     "The pacing mode: 'fixed' or 'adaptive'."},
     {"set_pause_budget", FN(Heap_set_pause_budget), METH_O,
      set_pause_budget_doc},
     {"get_pause_budget", FN(Heap_get_pause_budget), METH_NOARGS,

@@ -5,7 +5,9 @@
  * payload size, a pointer to the node's NodeExtra (Python state, or NULL),
  * the slots, then the payload bytes.  traverse visits the non-empty
  * slots; clear empties them; dealloc empties them and hands the Python
- * state back to the heap (parked, dropped when rcgc returns).
+ * state back to the heap (parked, dropped when rcgc returns).  A node's
+ * payload bytes are accounted to the collector (gc_bytes_acquire) from
+ * node_new to dealloc, so big payloads advance its pacing.
  * node_type's finalize (PEP 442, at most once) and legacy_node_type's
  * legacy_del (each time the count reaches zero; makes cyclic garbage
  * uncollectable) call the node's Python finalizer.
@@ -89,6 +91,9 @@ static void
 node_dealloc(RcObject *op)
 {
     node_clear(op);
+    /* The payload's bytes were accounted at node_new (cannot fail: they
+     * are still accounted). */
+    (void)gc_bytes_release(op, node_data(op)->payload);
     NodeExtra *x = node_data(op)->extra;
     if (x != NULL) {
         HeapObject *heap = x->heap;
@@ -141,6 +146,10 @@ node_new(HeapObject *heap, uint32_t nslots, uint32_t payload, int legacy)
     NodeData *d = node_data(op);
     d->nslots = nslots;
     d->payload = payload;
+    /* The payload counts toward the collector's pacing by its bytes
+     * (issue 17): a cycle of nodes with big payloads is collected as
+     * soon as their bytes, not their number, call for it. */
+    (void)gc_bytes_acquire(op, payload);
     return op;
 }
 

@@ -103,7 +103,7 @@ fi
     echo "are the thread's CPU time unless \`--wall\`; targets are those of"
     echo "issues 2–4 (✓ met, ✗ missed). Raw numbers: \`bench/out/*.csv\`."
     echo
-    for t in alloc alloc-rss refcount gc young mem pause; do
+    for t in alloc alloc-rss refcount gc young pacing mem pause; do
         if [ -f "$OUT/$t.md" ]; then
             sed 's/^### /#### /' "$OUT/$t.md"
         fi

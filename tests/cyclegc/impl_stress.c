@@ -172,8 +172,8 @@ impl_graph_round(ImplGraph *g, int shuffle_freeze)
     impl_graph_reach(g);
     OaHeap *oa = rc_heap_oa(rc);
     if (shuffle_freeze && impl_rand() % 2) {
-        /* No side memory: the collection cannot sort the shuffled list
-         * and must work in list order. */
+        /* No bookkeeping memory: the collection sorts in place and
+         * needs none. */
         oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
     }
     gc_collect(impl_gc, 2);
@@ -319,7 +319,7 @@ Test(impl_stress, allocation_at_the_limit_collects_cyclic_garbage_first)
     gc_enable(impl_gc);
 }
 
-/* ---- a big list far from address order gets sorted ------------------ */
+/* ---- a big list far from address order gets sorted, in place -------- */
 
 Test(impl_stress,
      big_shuffled_generation_is_collected_and_left_in_address_order)
@@ -349,7 +349,13 @@ Test(impl_stress,
     for (int i = 1; i < N; i++) {
         rc_decref(v[i]);
     }
+    /* Every bookkeeping allocation fails and none is counted: the sort
+     * works in place (issue 17: no memory in proportion to the heap). */
+    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
     cr_assert_eq(gc_collect(impl_gc, 2), N / 2);
+    cr_assert_eq(oa_heap_sys_requests(oa), 0);
+    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
     cr_assert_eq(gc_check(impl_gc), 0);
     size_t n = gc_get_objects(impl_gc, 2, v, N);
     cr_assert_eq(n, N / 2);

@@ -1,7 +1,7 @@
 /* collect.c - collections and gc_why_alive under failed system requests,
  * and the emergency collection that a memory limit triggers.
  *
- * The collector may allocate while it works (its sort buffers, why_alive's
+ * The collector may allocate while it works (the garbage list, why_alive's
  * arrays: oa_meta_malloc, so injection reaches them).  At each k a
  * collection either completes exactly (every garbage object dead, the
  * count returned, live objects intact) or reports -1 with a message;

@@ -101,8 +101,11 @@ class StatsTest(RcgcTestCase):
         stats = self.heap.get_stats()
         self.assertEqual(len(stats), 3)
         for s in stats:
+            # gc.get_stats()'s keys, and the pacing: threshold in force
+            # and payload bytes accounted (issue 17)
             self.assertEqual(set(s), {"collections", "collected",
-                                      "uncollectable"})
+                                      "uncollectable", "threshold", "bytes",
+                                      "skipped"})
 
     def test_get_stats_counts_collections_and_collected(self):
         self.heap.rings(1, 4)

@@ -83,7 +83,9 @@ class EventLogTest(RcgcTestCase):
         self.assertEqual(set(ev[0]), {"seq", "generation", "reason",
                                       "examined", "collected",
                                       "uncollectable", "pause_ns",
-                                      "increment", "work"})
+                                      "threshold", "next_threshold",
+                                      "bytes", "skipped", "increment",
+                                      "work"})
 
 
 class WhyAliveTest(RcgcTestCase):
