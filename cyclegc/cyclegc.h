@@ -324,7 +324,7 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * *pass* over generation 2, and each later young collection that the
  * trigger runs is followed by one increment of the pass, given what is
  * left of the budget after the young collection (none when less than a
- * quarter is left).  Young collections keep their semantics;
+ * quarter is left, but never twice in a row).  Young collections keep their semantics;
  * gc_collect(gc, 2) still runs a complete stop-the-world collection (it
  * abandons a running pass,
  * as do gc_freeze, gc_why_alive and the pressure callback).

@@ -575,7 +575,8 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
  * collection as usual (generation 1 when a pass is due, so that the pass
  * set holds every tracked object), then one increment of the running
  * pass with what is left of the budget - none when less than a quarter
- * is left (a quarter when a pass begins). */
+ * is left, unless the last trigger had none either (then, and when a
+ * pass begins, a quarter). */
 void
 gc_inc_maybe_collect(GcHeap *gc)
 {
@@ -604,11 +605,15 @@ gc_inc_maybe_collect(GcHeap *gc)
     uint64_t used = now_ns() - t0;
     uint64_t left = used < budget ? budget - used : 0;
     if (left < budget / 4) {
-        if (!start) {
-            return; /* the young collection used the budget: next time */
+        if (!start && !inc->deferred) {
+            /* the young collection used the budget: next time (once in
+             * a row at most, so that a pass always progresses) */
+            inc->deferred = 1;
+            return;
         }
         left = budget / 4;
     }
+    inc->deferred = 0;
     gc_run_increment(gc, left, start);
 }
 

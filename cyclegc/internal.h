@@ -159,6 +159,7 @@ typedef struct GcInc {
     size_t nwhite;       /* objects WHITE now (on `pass`) */
     size_t last_u;       /* candidates at the end of the last round */
     int rounds;          /* refinement rounds of this pass */
+    int deferred;        /* the last trigger ran no increment */
     GcIncStats stats;
 } GcInc;
 
