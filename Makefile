@@ -19,11 +19,12 @@ DEPS_BUILD  = cmake make gcc pkg-config libcriterion-dev
 DEPS_CHECK  = $(DEPS_BUILD) libpython3.11-dev valgrind clang libclang-rt-14-dev python3-dev \
               python3-setuptools
 DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev python3-dev python3-setuptools
-DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
+DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev \
+              libgoogle-perftools-dev
 
 .PHONY: all deps-build deps-check deps-demo deps-bench release debug asan demo check \
         check-c check-valgrind check-asan check-bad check-python check-fuzz \
-        check-cpython fuzz experiments bench python-check \
+        check-cpython fuzz experiments bench traces python-check \
         install format format-check clean
 
 all: release
@@ -103,7 +104,12 @@ experiments: deps-check
 	scripts/experiments.sh $(PYTHON)
 
 # --- benchmarks ---------------------------------------------------------
-bench: deps-bench
+# Allocation traces of stdlib programs (bench/traces/*.py) for the trace
+# table of rcgc-bench, into $(BUILD)/traces (not in the repository).
+traces: deps-bench
+	bench/traces.sh $(BUILD)
+
+bench: deps-bench traces
 	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release \
 	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF -DRCGC_EXAMPLES=OFF >/dev/null
 	$(CMAKE) --build $(BUILD)/bench -j $(JOBS) --target rcgc-bench
