@@ -28,6 +28,8 @@ _Static_assert(sizeof(OaPool) == OA_POOL_HDR, "pool header is 48 bytes");
 _Static_assert(sizeof(OaLarge) % OA_ALIGNMENT == 0,
                "large header keeps 16-byte alignment");
 _Static_assert(OA_POOLS_PER_ARENA == 64, "bucket mask has 64 bits");
+_Static_assert(OA_SPANS_PER_ARENA <= 64, "bucket mask has 64 bits");
+_Static_assert(OA_NSMALL * 16 == OA_SMALL_MAX, "small classes");
 
 OaHeap *
 oa_heap_new(void)

@@ -1,4 +1,4 @@
-/* large.c - blocks over OA_SMALL_MAX bytes, from the system malloc.
+/* large.c - blocks over OA_MEDIUM_MAX bytes, from the system malloc.
  *
  * Layout of one large block (system memory):
  *
