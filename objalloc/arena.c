@@ -160,9 +160,49 @@ fresh_view(OaArena *a)
     }
 }
 
+/* OA_ARENA_SIZE bytes aligned to their size: from the heap's source, or
+ * mapped.  NULL (the reason in heap->error) when there are none. */
+static char *
+arena_get(OaHeap *heap)
+{
+    if (heap->source == NULL) {
+        char *p = map_aligned();
+        if (p == NULL) {
+            oa_heap_set_error(heap, "the system refused to map an arena");
+        }
+        return p;
+    }
+    char *p = heap->source->get(heap->source->ctx);
+    if (p == NULL) {
+        oa_source_exhausted(heap);
+        return NULL;
+    }
+    if (((uintptr_t)p & OA_ARENA_MASK) != 0) {
+        oa_fatal_heap("oa_malloc", heap,
+                      "the arena source returned %p, not aligned to %u "
+                      "bytes",
+                      (void *)p, OA_ARENA_SIZE);
+    }
+    return p;
+}
+
+/* Give an arena back: to its source, or unmapped. */
+static void
+arena_put(OaHeap *heap, char *base)
+{
+    if (heap->source == NULL) {
+        unmap_arena(base);
+        return;
+    }
+    oa_mem_undefined(base, OA_ARENA_SIZE); /* the caller's again */
+    if (heap->source->put != NULL) {
+        heap->source->put(heap->source->ctx, base);
+    }
+}
+
 /* Map and register a new arena of this kind and put it in its last
  * bucket (all units free).  NULL when the system (or the limit, or
- * failure injection) refuses. */
+ * failure injection, or the arena source) refuses. */
 static OaArena *
 arena_new(OaHeap *heap, unsigned kind)
 {
@@ -172,9 +212,10 @@ arena_new(OaHeap *heap, unsigned kind)
     }
     OaArena *a = calloc(1, sizeof *a);
     if (a == NULL) {
+        oa_heap_set_error(heap, "no memory for an arena's bookkeeping");
         return NULL;
     }
-    a->base = map_aligned();
+    a->base = arena_get(heap);
     if (a->base == NULL) {
         free(a);
         return NULL;
@@ -183,7 +224,8 @@ arena_new(OaHeap *heap, unsigned kind)
     a->kind = kind;
     a->nfree = oa_arena_units(a);
     if (oa_addrmap_insert(a) != 0) {
-        unmap_arena(a->base);
+        oa_heap_set_error(heap, "no memory for the address map");
+        arena_put(heap, a->base);
         free(a);
         return NULL;
     }
@@ -215,7 +257,7 @@ arena_free(OaHeap *heap, OaArena *a)
     if (a->all_next != NULL) {
         a->all_next->all_prev = a->all_prev;
     }
-    unmap_arena(a->base);
+    arena_put(heap, a->base);
     heap->narenas--;
     heap->arenas_released++;
     free(a);

@@ -246,6 +246,13 @@ struct OaHeap {
     uint64_t nfail;
 
     void *user;
+
+    /* arenas from the caller (oa_heap_new_with_source / _in_region):
+     * source == &src, else NULL (mmap) */
+    const OaArenaSource *source;
+    OaArenaSource src;
+    struct OaRegion *region; /* the region source's state, or NULL */
+    char error[200];         /* why the last failure failed ("" none) */
 #if OA_DEBUG
     _Atomic uintptr_t owner; /* thread token while inside a call */
     unsigned depth;          /* nested calls of the owner thread */
@@ -312,6 +319,11 @@ bool oa_largeset_has(const void *p);
 
 /* ---- heap helpers (heap.c) ------------------------------------------ */
 
+/* Record why a request failed (oa_heap_error): "objalloc: heap <h>: "
+ * and the formatted reason. */
+void oa_heap_set_error(OaHeap *heap, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* May the heap ask the system for nbytes more of this kind?  Counts the
  * request for failure injection and checks the memory limit. */
 bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
@@ -322,6 +334,13 @@ bool oa_make_room(OaHeap *heap, size_t nbytes, int *stage);
 /* Release kept empty pools and the spare arena; true if any was. */
 bool oa_trim(OaHeap *heap);
 size_t oa_held_bytes(const OaHeap *heap);
+
+/* ---- arenas from the caller (region.c) ------------------------------ */
+
+/* Record that heap->source had no arena left (oa_heap_error). */
+void oa_source_exhausted(OaHeap *heap);
+/* Free the region source's state (oa_heap_destroy, arenas gone). */
+void oa_region_free(OaHeap *heap);
 
 /* ---- arenas and pools (arena.c) ------------------------------------- */
 

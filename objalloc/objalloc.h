@@ -25,7 +25,9 @@
  * process-wide state is the address map that answers "is this pointer
  * ours?"; it is safe to use from many threads with many heaps.
  *
- * Errors: out of memory returns NULL (and leaves the heap consistent).
+ * Errors: out of memory returns NULL (and leaves the heap consistent);
+ * oa_heap_error() says why (system, memory limit, arena source exhausted,
+ * injected failure).
  * Misuse (double free, interior or never-allocated pointer, damaged guard
  * bytes) is detected in debug builds: a message naming the pointer and the
  * check on stderr, then abort().
@@ -63,6 +65,41 @@ typedef struct OaHeap OaHeap;
 
 /* A new, empty heap; NULL when out of memory. */
 RCGC_API OaHeap *oa_heap_new(void);
+
+/* Where a heap's arenas come from when not from mmap (embedded use: a
+ * memory slab, a static array, a partition).  get(ctx) returns
+ * OA_ARENA_SIZE bytes aligned to OA_ARENA_SIZE, readable and writable,
+ * or NULL when it has none left; put(ctx, arena) takes back an arena the
+ * heap no longer needs (put may be NULL: the heap then keeps every arena
+ * it got until it is destroyed, and the caller reclaims the memory).  The
+ * heap calls them only inside its own calls, on the thread using it.  A heap with a source never maps memory itself: its large
+ * blocks (over OA_MEDIUM_MAX) come from the system malloc. */
+typedef struct OaArenaSource {
+    void *(*get)(void *ctx);
+    void (*put)(void *ctx, void *arena);
+    void *ctx;
+} OaArenaSource;
+
+/* A new, empty heap whose arenas come from `src` (copied); NULL when out
+ * of memory or src->get is NULL. */
+RCGC_API OaHeap *oa_heap_new_with_source(const OaArenaSource *src);
+
+/* A new, empty heap whose arenas are carved from the caller's memory
+ * [base, base + nbytes): every OA_ARENA_SIZE-aligned MiB inside it (so a
+ * region of n MiB + 1 MiB - 1 bytes holds n arenas wherever it starts).
+ * The region must stay valid until oa_heap_destroy; the heap writes its
+ * blocks and pool headers there and nothing else (its bookkeeping comes
+ * from the system malloc).  NULL when the region holds no whole arena
+ * (see oa_heap_error(NULL)) or out of memory.  When every arena is in use
+ * an allocation that needs another fails (NULL), and oa_heap_error says
+ * so. */
+RCGC_API OaHeap *oa_heap_new_in_region(void *base, size_t nbytes);
+
+/* Why the heap's last failed allocation failed, as a sentence naming the
+ * heap ("objalloc: heap 0x...: arena source exhausted: ..."), or NULL if
+ * none failed.  With heap NULL: why the last oa_heap_new_* of this thread
+ * failed. */
+RCGC_API const char *oa_heap_error(const OaHeap *heap);
 
 /* Release every arena and every large block of the heap, live or not.
  * Pointers into the heap are dangling afterwards.  NULL is a no-op. */
@@ -157,8 +194,8 @@ RCGC_API int oa_size_class(size_t nbytes);
  * retried once.  It must not destroy the heap. */
 typedef int (*OaPressureFn)(OaHeap *heap, size_t nbytes, void *ctx);
 
-/* Limit the bytes a heap holds from the system (mapped arenas plus large
- * blocks); 0 means no limit (the default). */
+/* Limit the bytes a heap holds from the system (mapped arenas, or arenas
+ * from its source, plus large blocks); 0 means no limit (the default). */
 RCGC_API void oa_heap_set_limit(OaHeap *heap, size_t nbytes);
 RCGC_API size_t oa_heap_limit(const OaHeap *heap);
 RCGC_API void oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx);
