@@ -340,6 +340,11 @@ arena_take_pool(OaHeap *heap, OaArena *a)
     OaPool *pool = a->freepools;
     if (pool != NULL) {
         a->freepools = pool->next;
+        uint64_t bit = pool_bit(a, pool);
+        if (a->released & bit) { /* its pages are untouched again */
+            a->released &= ~bit;
+            a->fresh |= bit;
+        }
     }
     else {
         pool = (OaPool *)(a->base + a->ncarved * oa_kind_unit(a->kind));
@@ -535,6 +540,55 @@ oa_pool_emptied(OaPool *pool)
     oa_pool_release(pool);
 }
 
+/* Give the pages of an empty pool (or span) of a partly used arena back
+ * to the system, all but the first, which holds its header (the arena's
+ * free list runs through it).  The pool forgets its blocks (stride 0: the
+ * next class to take it carves afresh) and is marked released until it is
+ * taken (arena_take_pool).  Not for arenas from a caller's source: their
+ * memory is the caller's, whose kind madvise may not suit.  True when
+ * pages were given back. */
+static bool
+decommit(OaArena *a, OaPool *pool)
+{
+    uint64_t bit = pool_bit(a, pool);
+    size_t len = oa_kind_unit(a->kind) - OA_PAGE_SIZE;
+    char *lo = (char *)pool + OA_PAGE_SIZE;
+    if ((a->released & bit) || a->heap->source != NULL) {
+        return false;
+    }
+#if defined(RCGC_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(lo, len);
+#endif
+    if (madvise(lo, len, MADV_DONTNEED) != 0) {
+        oa_mem_hide(lo, len);
+        return false;
+    }
+    oa_mem_hide(lo, len);
+    pool->stride = 0;
+    pool->free = NULL;
+    a->released |= bit;
+    return true;
+}
+
+/* Decommit every empty pool of every partly used arena (a wholly empty
+ * one is the spare, unmapped by the caller). */
+static bool
+decommit_empty_pools(OaHeap *heap)
+{
+    bool any = false;
+    for (OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
+        for (OaPool *p = a->freepools; p != NULL; p = p->next) {
+            any |= decommit(a, p);
+        }
+    }
+    return any;
+}
+
+/* What the heap keeps for reuse goes back: the freed mappings of large
+ * blocks, the pool each class keeps, the spare arenas, and the pages of
+ * the empty pools inside partly used arenas (oa_heap_trim, and the first
+ * step of oa_make_room under the memory limit or when the system
+ * refuses memory). */
 bool
 oa_trim(OaHeap *heap)
 {
@@ -556,6 +610,7 @@ oa_trim(OaHeap *heap)
             any = true;
         }
     }
+    any |= decommit_empty_pools(heap);
     return any;
 }
 

@@ -172,6 +172,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     size_t unit = oa_kind_unit(a->kind);
     unsigned units = oa_arena_units(a);
     size_t nlisted = 0;
+    uint64_t listed = 0;
     for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
         if (!oa_pool_in(p, a) || p->heap != NULL ||
             ((uintptr_t)p & (unit - 1)) != 0 ||
@@ -179,6 +180,16 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
             ++nlisted > units) {
             return fail("arena %p: free pool list damaged", (void *)a);
         }
+        size_t i = (size_t)((const char *)p - a->base) / unit;
+        listed |= (uint64_t)1 << i;
+        if (((a->released >> i) & 1) && p->stride != 0) {
+            return fail("arena %p: released pool %p kept its blocks",
+                        (void *)a, (void *)p);
+        }
+    }
+    if ((a->released & ~listed) != 0) {
+        return fail("arena %p: a released pool is not on its free list",
+                    (void *)a);
     }
     if (a->ncarved > units || a->nfree != nlisted + units - a->ncarved) {
         return fail("arena %p: nfree %u != %zu listed + %u uncarved",

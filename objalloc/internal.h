@@ -176,6 +176,8 @@ struct OaArena {
                           spans (its units: oa_arena_units) */
     uint64_t fresh;    /* bit i: pool i is in its first use, its pages
                           past the carved blocks never touched */
+    uint64_t released; /* bit i: pool i is empty and its pages past the
+                          first were given back (oa_trim: decommit) */
     OaArena *next;     /* bucket list */
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */
@@ -331,7 +333,8 @@ bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
  * trim what the heap keeps for reuse; stage 1: run the pressure callback
  * (once, never re-entered) and trim again.  *stage starts at 0. */
 bool oa_make_room(OaHeap *heap, size_t nbytes, int *stage);
-/* Release kept empty pools and the spare arena; true if any was. */
+/* Release kept empty pools, the spare arenas, freed large mappings, and
+ * the pages of empty pools in partly used arenas; true if any was. */
 bool oa_trim(OaHeap *heap);
 size_t oa_held_bytes(const OaHeap *heap);
 

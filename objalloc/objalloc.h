@@ -107,7 +107,12 @@ RCGC_API void oa_heap_destroy(OaHeap *heap);
 
 /* Give every empty pool and arena that the heap keeps for reuse back now:
  * a class keeps its last pool when it empties, and the heap keeps one
- * empty arena as a spare.  Live blocks are not touched. */
+ * empty arena of each kind as a spare; and give the pages of the empty
+ * pools inside partly used arenas back to the system (madvise
+ * MADV_DONTNEED; all but each pool's first page, which holds its header;
+ * not for arenas from a caller's source).  The same happens before an
+ * allocation fails under the memory limit.  Live blocks are not
+ * touched. */
 RCGC_API void oa_heap_trim(OaHeap *heap);
 
 /* ---- allocation ----------------------------------------------------- */
@@ -244,10 +249,12 @@ typedef struct OaStats {
     uint64_t arenas_released;  /* unmapped, ever */
     size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
     /* pools (and medium spans) by state */
-    size_t pools_full;  /* every block in use */
-    size_t pools_used;  /* partly used (or the empty pool a class keeps) */
-    size_t pools_empty; /* in a mapped arena, serving no class */
-    size_t spans;       /* of the full and used ones, medium spans */
+    size_t pools_full;     /* every block in use */
+    size_t pools_used;     /* partly used (or the empty pool a class keeps) */
+    size_t pools_empty;    /* in a mapped arena, serving no class */
+    size_t spans;          /* of the full and used ones, medium spans */
+    size_t bytes_released; /* pages of empty pools given back to the
+                              system (oa_heap_trim), not reused since */
     /* blocks */
     size_t blocks_used;       /* small and medium blocks live */
     size_t bytes_used;        /* their class sizes added up */

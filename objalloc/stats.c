@@ -63,6 +63,8 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         st->arenas_medium += a->kind == OA_KIND_MEDIUM;
+        st->bytes_released += (size_t)__builtin_popcountll(a->released) *
+                              (oa_kind_unit(a->kind) - OA_PAGE_SIZE);
         for (unsigned i = 0; i < a->ncarved; i++) {
             const OaPool *pool =
                 (const OaPool *)(a->base + i * oa_kind_unit(a->kind));
@@ -109,6 +111,10 @@ oa_stats_print(const OaStats *st, FILE *out)
             "  pools and spans: %zu full, %zu partly used, %zu empty; %zu "
             "of the used ones are spans\n",
             st->pools_full, st->pools_used, st->pools_empty, st->spans);
+    fprintf(out,
+            "  released: %zu bytes of empty pools' pages given back to the "
+            "system\n",
+            st->bytes_released);
     fprintf(out,
             "  small and medium blocks: %zu live, %zu bytes; %zu free bytes "
             "stranded in partly used pools\n",

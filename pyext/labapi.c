@@ -91,6 +91,7 @@ Heap_alloc_stats(HeapObject *self, PyObject *unused)
         {"pools_used", st.pools_used},
         {"pools_empty", st.pools_empty},
         {"spans", st.spans},
+        {"bytes_released", st.bytes_released},
         {"blocks_used", st.blocks_used},
         {"bytes_used", st.bytes_used},
         {"bytes_stranded", st.bytes_stranded},
