@@ -178,9 +178,10 @@ bench_alloc_rss(void)
                   "/proc/self/statm, relative to the RSS before the first "
                   "block.");
     table_note(t, "trim calls: glibc malloc_trim(0), mimalloc "
-                  "mi_collect(true), jemalloc mallctl arena.<all>.purge; "
-                  "pymalloc and objalloc release empty arenas by "
-                  "themselves.");
+                  "mi_collect(true), jemalloc mallctl arena.<all>.purge, "
+                  "objalloc oa_heap_trim (its spare arenas and the pages "
+                  "of empty pools); pymalloc releases empty arenas by "
+                  "itself.");
     table_finish(t);
     return 0;
 }

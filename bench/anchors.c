@@ -51,6 +51,13 @@ static int (*dl_je_mallctl)(const char *, void *, size_t *, void *, size_t);
 
 #ifdef BENCH_HAVE_OBJALLOC
 OaHeap *bench_oa;
+
+static int
+oa_trim_all(void)
+{
+    oa_heap_trim(bench_oa);
+    return 1;
+}
 #endif
 
 void
@@ -193,6 +200,8 @@ anchors_init(void)
     if (bench_oa != NULL) {
         anchors[A_OBJALLOC].available = 1;
         anchors[A_OBJALLOC_SIZED].available = 1;
+        anchors[A_OBJALLOC].trim = oa_trim_all;
+        anchors[A_OBJALLOC].trim_name = "oa_heap_trim";
     }
     else {
         snprintf(anchors[A_OBJALLOC].why, sizeof anchors[A_OBJALLOC].why,
