@@ -85,8 +85,9 @@ Test(release, a_released_pool_taken_by_its_old_class_is_carved_afresh)
         if (b[i] == NULL) {
             b[i] = oa_malloc(heap, 64);
             /* the old bytes are gone: fresh zero pages (or the debug
-             * build's fill of new blocks) */
-            for (int k = 0; k < 64; k++) {
+             * build's fill of new blocks; memcheck rightly calls a new
+             * block's bytes undefined, so it is not asked) */
+            for (int k = 0; k < 64 && !tc_under_valgrind(); k++) {
                 cr_assert_eq((unsigned char)b[i][k], OA_TEST_DEBUG ? 0xCD : 0,
                              "byte %d", k);
             }
