@@ -43,7 +43,8 @@ Test(arenas, mass_free_returns_arenas_to_the_os)
      * each emptied), and the arena of the pool the class keeps. */
     oa_heap_stats(heap, &st);
     cr_assert_leq(st.arenas, 2 + peak / 8, "%zu arenas kept", st.arenas);
-    cr_assert_lt(st.arenas, peak / 4);
+    cr_assert(peak <= 16 || st.arenas < peak / 4, "%zu of %zu kept", st.arenas,
+              peak);
     cr_assert_eq(st.arenas_released, peak - st.arenas);
     cr_assert_eq(st.arenas_highwater, peak);
     cr_assert_eq(st.bytes_mapped, st.arenas * OA_ARENA_SIZE);
