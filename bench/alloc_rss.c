@@ -186,8 +186,8 @@ bench_alloc_rss(void)
                   "block.");
     table_note(t, "trim calls: glibc malloc_trim(0), mimalloc "
                   "mi_collect(true), jemalloc mallctl arena.<all>.purge, "
-                  "objalloc oa_heap_trim (its spare arenas and the pages "
-                  "of empty pools); pymalloc releases empty arenas by "
+                  "objalloc oa_heap_trim (the pools classes keep and the "
+                  "pages of empty pools); pymalloc releases empty arenas by "
                   "itself.");
     table_finish(t);
     return 0;

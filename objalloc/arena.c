@@ -7,7 +7,7 @@
  *   bucket[0]  arenas with 1 available pool   <- new pools come from here
  *   bucket[1]  arenas with 2 available pools     (fullest first)
  *   ...
- *   bucket[63] arenas with 64 (all pools free) <- the spares (spare_limit)
+ *   bucket[63] arenas with 64 (all pools free) <- at most one: the spare
  *
  * A fully used arena is in no bucket.  Moving an arena when its count
  * changes by one is an unlink and a link: O(1), like CPython's
@@ -28,9 +28,8 @@
  *      it on the class list.
  * Returning an empty pool (oa_pool_release) is the reverse (except for the
  * only pool of a class, which stays on its list: oa_pool_emptied); an
- * arena whose pools are all free is unmapped unless the heap keeps fewer
- * such arenas than spare_limit() (the spares, resident: an arena needed
- * again soon costs no mmap and no page faults).
+ * arena whose pools are all free is unmapped unless it is the only such
+ * arena (the spare, which spares a mmap/munmap pair when a heap breathes).
  * A class's kept pool pins its arena (the price of no alloc/free thrash
  * at a pool's edge), but it is taken by another class before a new arena
  * is mapped (steal_kept).
@@ -44,7 +43,7 @@
  * Invariants (checked by oa_heap_check): arena->nfree == length of
  * freepools + (units - ncarved); the arena is in bucket[kind][nfree - 1]
  * iff nfree > 0; bucket_mask[kind] bit k iff bucket[kind][k] != NULL;
- * bucket[kind][units - 1] holds nspare[kind] arenas, at most 64.
+ * bucket[kind][units - 1] holds at most one arena.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "objalloc/internal.h"
@@ -73,7 +72,6 @@ bucket_unlink(OaHeap *heap, OaArena *a)
         a->next->prev = a->prev;
     }
     a->next = a->prev = NULL;
-    heap->nspare[a->kind] -= k == oa_arena_units(a) - 1;
 }
 
 static void
@@ -87,26 +85,6 @@ bucket_link(OaHeap *heap, OaArena *a)
     }
     heap->bucket[a->kind][k] = a;
     heap->bucket_mask[a->kind] |= (uint64_t)1 << k;
-    heap->nspare[a->kind] += k == oa_arena_units(a) - 1;
-}
-
-/* How many empty arenas of a kind the heap keeps mapped and resident for
- * reuse, when one more empties: an eighth of the arenas in use (at least
- * one, at most 64).  An arena emptied and soon needed again then costs
- * no page faults: on the replayed traces, keeping every arena was 17-34%
- * faster than unmapping all but one (parse, json, regex) - which is how
- * mimalloc and glibc, which keep freed memory, beat pymalloc there - but
- * a quarter of the high-water mark raised the parse trace's peak RSS by
- * 9%; an eighth of the arenas in use left it unchanged.  The price is
- * memory kept after mass frees (freeing the oldest 90% of 2M blocks kept
- * 31% of the RSS instead of 21%); oa_heap_trim and the memory limit give
- * every spare back. */
-static size_t
-spare_limit(const OaHeap *heap)
-{
-    size_t spares = heap->nspare[OA_KIND_SMALL] + heap->nspare[OA_KIND_MEDIUM];
-    size_t n = (heap->narenas - spares) / 8;
-    return n < 1 ? 1 : n > 64 ? 64 : n;
 }
 
 /* ---- mapping -------------------------------------------------------- */
@@ -469,15 +447,6 @@ pool_take(OaHeap *heap, size_t c)
     if (heap->bucket_mask[kind] != 0) {
         a = heap->bucket[kind][__builtin_ctzll(heap->bucket_mask[kind])];
     }
-    /* The fullest arena would carve a pool never used while a spare
-     * arena holds resident empty pools: take one of those (carving fresh
-     * pages while spares sat resident cost the parse trace 2.7 MiB of
-     * peak RSS). */
-    OaArena *spare = heap->bucket[kind][oa_kind_units(kind) - 1];
-    if (a != NULL && a->freepools == NULL && spare != NULL &&
-        spare->freepools != NULL) {
-        a = spare;
-    }
     /* A stolen pool stays in use: its arena is unchanged.  A medium class
      * takes a span another medium class keeps before it carves a span
      * never used: 48 classes keeping a span each, their touched pages
@@ -602,7 +571,7 @@ decommit(OaArena *a, OaPool *pool)
 }
 
 /* Decommit every empty pool of every partly used arena (a wholly empty
- * one is a spare, unmapped by the caller). */
+ * one is the spare, unmapped by the caller). */
 static bool
 decommit_empty_pools(OaHeap *heap)
 {
@@ -634,8 +603,8 @@ oa_trim(OaHeap *heap)
     static const unsigned last[OA_NKINDS] = {OA_POOLS_PER_ARENA - 1,
                                              OA_SPANS_PER_ARENA - 1};
     for (unsigned kind = 0; kind < OA_NKINDS; kind++) {
-        OaArena *spare;
-        while ((spare = heap->bucket[kind][last[kind]]) != NULL) {
+        OaArena *spare = heap->bucket[kind][last[kind]];
+        if (spare != NULL) {
             bucket_unlink(heap, spare);
             arena_free(heap, spare);
             any = true;
@@ -678,8 +647,8 @@ oa_pool_release(OaPool *pool)
     }
     a->nfree++;
     unsigned units = oa_arena_units(a);
-    if (a->nfree == units && heap->nspare[a->kind] >= spare_limit(heap)) {
-        arena_free(heap, a); /* enough spares are kept */
+    if (a->nfree == units && heap->bucket[a->kind][units - 1] != NULL) {
+        arena_free(heap, a); /* a spare is already kept */
         return;
     }
     bucket_link(heap, a);

@@ -6,8 +6,8 @@
  *      the medium bit iff it holds spans), its nfree equals its free-pool
  *      list length plus its uncarved pools (or spans), it sits in
  *      bucket[kind][nfree - 1] (or in none when nfree == 0), and the
- *      bucket masks match the buckets; the arenas of each kind that are
- *      all free (the spares) are counted right, at most 64;
+ *      bucket masks match the buckets; at most one arena of each kind is
+ *      all free;
  *   2. pools: a used or full pool has a sane header (class of its arena's
  *      kind, stride, arena, bounds), its free list stays inside its carved blocks, is aligned
  *      to the stride and has no cycle, and nused + listed free == carved;
@@ -231,8 +231,8 @@ check_buckets(const OaHeap *heap, unsigned kind, unsigned units)
                 return fail("arena %p: in bucket %u of kind %u with nfree %u",
                             (void *)a, k, kind, a->nfree);
             }
-            if (k == units - 1 && ++nempty > 64) {
-                return fail("more than 64 spare empty arenas of kind %u",
+            if (k == units - 1 && ++nempty > 1) {
+                return fail("more than one spare empty arena of kind %u",
                             kind);
             }
             prev = a;
@@ -270,17 +270,6 @@ check_arenas(const OaHeap *heap, size_t *nused_pools)
     if (nb != inbuckets) {
         return fail("%zu arenas in buckets, %zu with free pools", nb,
                     inbuckets);
-    }
-    for (unsigned kind = 0; kind < OA_NKINDS; kind++) {
-        size_t n = 0;
-        for (const OaArena *a = heap->bucket[kind][oa_kind_units(kind) - 1];
-             a != NULL && n <= heap->narenas; a = a->next) {
-            n++;
-        }
-        if (n != heap->nspare[kind]) {
-            return fail("%zu spare arenas of kind %u, %zu counted", n, kind,
-                        heap->nspare[kind]);
-        }
     }
     if (check_buckets(heap, OA_KIND_SMALL, OA_POOLS_PER_ARENA) != 0) {
         return -1;

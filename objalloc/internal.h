@@ -208,8 +208,6 @@ struct OaHeap {
     OaArena *bucket[OA_NKINDS][OA_POOLS_PER_ARENA]; /* [kind][k]: arenas
                                                        with nfree == k + 1 */
     uint64_t bucket_mask[OA_NKINDS]; /* bit k set: bucket[kind][k] used */
-    size_t nspare[OA_NKINDS];        /* arenas in the last bucket: empty,
-                                        kept for reuse (spare_limit) */
     OaArena *arenas;                 /* every arena (all_next list) */
     struct {
         void *base;
@@ -408,15 +406,9 @@ oa_kind_unit(unsigned kind)
 }
 
 static inline unsigned
-oa_kind_units(unsigned kind)
-{
-    return kind == OA_KIND_MEDIUM ? OA_SPANS_PER_ARENA : OA_POOLS_PER_ARENA;
-}
-
-static inline unsigned
 oa_arena_units(const OaArena *a)
 {
-    return oa_kind_units(a->kind);
+    return a->kind == OA_KIND_MEDIUM ? OA_SPANS_PER_ARENA : OA_POOLS_PER_ARENA;
 }
 
 /* The size of a serving pool or span (by its class). */

@@ -106,9 +106,8 @@ RCGC_API const char *oa_heap_error(const OaHeap *heap);
 RCGC_API void oa_heap_destroy(OaHeap *heap);
 
 /* Give every empty pool and arena that the heap keeps for reuse back now:
- * a class keeps its last pool when it empties, and the heap keeps empty
- * arenas as spares (up to an eighth of those in use, at least one, at
- * most 64 of each kind); and give the pages of the empty
+ * a class keeps its last pool when it empties, and the heap keeps one
+ * empty arena of each kind as a spare; and give the pages of the empty
  * pools inside partly used arenas back to the system (madvise
  * MADV_DONTNEED; all but each pool's first page, which holds its header;
  * not for arenas from a caller's source).  The same happens before an
