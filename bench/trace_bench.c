@@ -452,7 +452,7 @@ bench_trace(void)
                   "is freed afterwards, untimed); peak RSS in a fresh "
                   "process per allocator and trace (one run: the replay is "
                   "deterministic), over the RSS before the first call.");
-    table_note(t, "targets (issue 15): objalloc geometric mean <= 0.75x "
+    table_note(t, "targets: objalloc geometric mean <= 0.75x "
                   "pymalloc and below mimalloc; regex <= 0.80x; peak RSS "
                   "<= 1.00x on every trace.");
     table_finish(t);
