@@ -106,7 +106,9 @@ typedef struct Pass {
  * that it is not in young is a cache miss per reference, the main cost
  * of a generation-0 collection.  The filter answers first, from the
  * address alone: one bit per hashed 64-byte line of the address space,
- * set for each line holding an object of young (update_refs).  A clear
+ * set for each line holding an object of young (by update_refs, or,
+ * for generation 0 alone, as each object joins it: gc_gen0_join; then
+ * stale bits of objects that died since only cost a read).  A clear
  * bit proves r is not in young; a set bit (r shares a line with a young
  * object, or a hash collision) reads the header as before.  So the
  * filter changes no outcome, only which memory is read.  Lines, not
