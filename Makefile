@@ -40,7 +40,8 @@ DEPS_PYPKG  = python3-dev python3-setuptools python3-wheel python3-build \
 DEPS_CHECK  = $(DEPS_BUILD) libcriterion-dev $(DEPS_PYPKG) libpython3.11-dev \
               valgrind clang libclang-rt-14-dev python3-mypy
 DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev python3-dev python3-setuptools
-DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev
+DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev \
+              libgoogle-perftools-dev
 DEPS_DOCS   = doxygen
 DEPS_EXPERIMENTS = $(DEPS_DEMO) python3-matplotlib
 DEPS_ALL    = $(sort $(DEPS_CHECK) $(DEPS_DEMO) $(DEPS_BENCH) $(DEPS_DOCS) \
@@ -50,7 +51,7 @@ DEPS_ALL    = $(sort $(DEPS_CHECK) $(DEPS_DEMO) $(DEPS_BENCH) $(DEPS_DOCS) \
         deps-experiments release debug asan demo check check-c \
         check-valgrind check-asan check-bad check-python check-fuzz \
         check-cpython check-consumers check-package fuzz experiments \
-        bench bench-publish python-check install docs format \
+        bench bench-publish traces python-check install docs format \
         format-check clean
 
 all: release
@@ -162,11 +163,16 @@ docs: deps-docs
 	scripts/docs.sh $(BUILD)/docs
 
 # --- benchmarks ---------------------------------------------------------
+# Allocation traces of stdlib programs (bench/traces/*.py) for the trace
+# table of rcgc-bench, into $(BUILD)/traces (not in the repository).
+traces: deps-bench
+	bench/traces.sh $(BUILD)
+
 # make bench writes bench/out/ only (RESULTS.md, CSV, markdown tables);
 # make bench-publish copies bench/out/RESULTS.md to bench/RESULTS.md, the
 # file README.md links to, and refreshes README.md's headline rows from it
 # (scripts/bench-headline.py).
-bench: deps-bench
+bench: deps-bench traces
 	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release \
 	    -DRCGC_BENCH=ON -DRCGC_TESTS=OFF -DRCGC_EXAMPLES=OFF >/dev/null
 	$(CMAKE) --build $(BUILD)/bench -j $(JOBS) --target rcgc-bench

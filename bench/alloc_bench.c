@@ -391,8 +391,7 @@ bench_alloc(void)
                bench_page_fault_ns(false) / 1e3,
                bench_page_fault_ns(true) / 1e3);
     table_note(t, "objalloc-sized frees with oa_free_sized (size known "
-                  "from the type, no ownership lookup); targets from "
-                  "issue 2.");
+                  "from the type, no ownership lookup).");
     table_finish(t);
 
     Table *lt =

@@ -1,7 +1,8 @@
 /* anchors.c - loading the allocators the allocator benchmark compares.
  *
  * glibc malloc and pymalloc are linked in.  mimalloc and jemalloc are
- * Debian's libmimalloc.so.2 and libjemalloc.so.2, dlopen'ed with
+ * Debian's libmimalloc.so.2 and libjemalloc.so.2 (and tcmalloc
+ * libtcmalloc_minimal.so.4, through its tc_* names), dlopen'ed with
  * RTLD_LOCAL | RTLD_NOW so that their malloc does not replace the
  * process's; their malloc/free/realloc and trim calls (mi_collect,
  * mallctl "arena.<all>.purge") are taken with dlsym.  jemalloc uses
@@ -36,12 +37,27 @@ void *(*dl_mi_realloc)(void *, size_t);
 void *(*dl_je_malloc)(size_t);
 void (*dl_je_free)(void *);
 void *(*dl_je_realloc)(void *, size_t);
+void *(*dl_mi_calloc)(size_t, size_t);
+void *(*dl_je_calloc)(size_t, size_t);
+Anchor anchor_tcmalloc = {.name = "tcmalloc"};
+void *(*dl_tc_malloc)(size_t);
+void *(*dl_tc_calloc)(size_t, size_t);
+void (*dl_tc_free)(void *);
+void *(*dl_tc_realloc)(void *, size_t);
+static void (*dl_tc_release)(void);
 
 static void (*dl_mi_collect)(bool);
 static int (*dl_je_mallctl)(const char *, void *, size_t *, void *, size_t);
 
 #ifdef BENCH_HAVE_OBJALLOC
 OaHeap *bench_oa;
+
+static int
+oa_trim_all(void)
+{
+    oa_heap_trim(bench_oa);
+    return 1;
+}
 #endif
 
 void
@@ -107,7 +123,7 @@ load_mimalloc(void)
         return;
     }
     if (!SYM(h, dl_mi_malloc, "malloc") || !SYM(h, dl_mi_free, "free") ||
-        !SYM(h, dl_mi_realloc, "realloc")) {
+        !SYM(h, dl_mi_realloc, "realloc") || !SYM(h, dl_mi_calloc, "calloc")) {
         snprintf(a->why, sizeof a->why, "libmimalloc.so.2 lacks malloc");
         return;
     }
@@ -127,13 +143,42 @@ load_jemalloc(void)
         return;
     }
     if (!SYM(h, dl_je_malloc, "malloc") || !SYM(h, dl_je_free, "free") ||
-        !SYM(h, dl_je_realloc, "realloc")) {
+        !SYM(h, dl_je_realloc, "realloc") || !SYM(h, dl_je_calloc, "calloc")) {
         snprintf(a->why, sizeof a->why, "libjemalloc.so.2 lacks malloc");
         return;
     }
     if (SYM(h, dl_je_mallctl, "mallctl")) {
         a->trim = je_trim;
         a->trim_name = "mallctl(arena.all.purge)";
+    }
+    a->available = 1;
+}
+
+static int
+tc_trim(void)
+{
+    dl_tc_release();
+    return 1;
+}
+
+static void
+load_tcmalloc(void)
+{
+    Anchor *a = &anchor_tcmalloc;
+    void *h = load(a, "libtcmalloc_minimal.so.4");
+    if (h == NULL) {
+        return;
+    }
+    if (!SYM(h, dl_tc_malloc, "tc_malloc") || !SYM(h, dl_tc_free, "tc_free") ||
+        !SYM(h, dl_tc_realloc, "tc_realloc") ||
+        !SYM(h, dl_tc_calloc, "tc_calloc")) {
+        snprintf(a->why, sizeof a->why,
+                 "libtcmalloc_minimal.so.4 lacks tc_malloc");
+        return;
+    }
+    if (SYM(h, dl_tc_release, "MallocExtension_ReleaseFreeMemory")) {
+        a->trim = tc_trim;
+        a->trim_name = "MallocExtension_ReleaseFreeMemory()";
     }
     a->available = 1;
 }
@@ -155,6 +200,8 @@ anchors_init(void)
     if (bench_oa != NULL) {
         anchors[A_OBJALLOC].available = 1;
         anchors[A_OBJALLOC_SIZED].available = 1;
+        anchors[A_OBJALLOC].trim = oa_trim_all;
+        anchors[A_OBJALLOC].trim_name = "oa_heap_trim";
     }
     else {
         snprintf(anchors[A_OBJALLOC].why, sizeof anchors[A_OBJALLOC].why,
@@ -168,4 +215,5 @@ anchors_init(void)
 #endif
     load_mimalloc();
     load_jemalloc();
+    load_tcmalloc();
 }

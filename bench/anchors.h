@@ -64,6 +64,17 @@ extern void *(*dl_mi_realloc)(void *, size_t);
 extern void *(*dl_je_malloc)(size_t);
 extern void (*dl_je_free)(void *);
 extern void *(*dl_je_realloc)(void *, size_t);
+extern void *(*dl_mi_calloc)(size_t, size_t);
+extern void *(*dl_je_calloc)(size_t, size_t);
+
+/* tcmalloc (Debian's libtcmalloc_minimal.so.4, its tc_* entry points):
+ * only the trace replay (trace_bench.c) compares it, so it is an anchor
+ * of its own outside AnchorId. */
+extern Anchor anchor_tcmalloc;
+extern void *(*dl_tc_malloc)(size_t);
+extern void *(*dl_tc_calloc)(size_t, size_t);
+extern void (*dl_tc_free)(void *);
+extern void *(*dl_tc_realloc)(void *, size_t);
 
 static inline void *
 py_m(size_t n)

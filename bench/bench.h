@@ -11,6 +11,8 @@
 extern uint16_t size_mix[4096];
 void size_mix_init(void);
 
+int bench_trace(void);
+int trace_child(int argc, char **argv);
 int bench_alloc(void);
 int bench_alloc_rss(void);
 int alloc_rss_child(int argc, char **argv);

@@ -31,6 +31,7 @@ BenchOpts bench_opts = {
     .sizes = {100000, 1000000},
     .nsizes = 2,
     .self = "/proc/self/exe",
+    .traces = "build/traces",
 };
 
 static int rounds_given;
@@ -40,7 +41,8 @@ bench_usage(const char *prog)
 {
     fprintf(
         stderr,
-        "usage: %s [alloc|refcount|gc|young|pacing|mem|heaps|all] [options]\n"
+        "usage: %s [trace|alloc|refcount|gc|young|pacing|mem|heaps|all] "
+        "[options]\n"
         "  --quick          2 rounds, smaller workloads, sizes 100k\n"
         "  --rounds N       rounds per workload (default 5)\n"
         "  --sizes LIST     collector graph sizes, e.g. 100k,1m,4m\n"
@@ -48,6 +50,7 @@ bench_usage(const char *prog)
         "  --shapes LIST    collector shapes: ring2,ring10,ring1000,tree,\n"
         "                   random,mixed,chain (default: all)\n"
         "  --out DIR        CSV and markdown output (bench/out)\n"
+        "  --traces DIR     recorded traces to replay (build/traces)\n"
         "  --wall           time with the wall clock (default: the\n"
         "                   thread's CPU time)\n",
         prog);
@@ -101,6 +104,10 @@ bench_parse_opts(int argc, char **argv, int first)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quick") == 0) {
             bench_opts.quick = 1;
+        }
+        else if (strcmp(a, "--traces") == 0 && val != NULL) {
+            bench_opts.traces = val;
+            i++;
         }
         else if (strcmp(a, "--wall") == 0) {
             bench_opts.wall = 1;

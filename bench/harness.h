@@ -29,6 +29,7 @@ typedef struct BenchOpts {
     int nsizes;
     const char *shapes; /* --shapes: collector shapes to run (NULL: all) */
     const char *self;   /* path of this program, for child processes */
+    const char *traces; /* --traces: directory of *.trc (trace topic) */
 } BenchOpts;
 
 extern BenchOpts bench_opts;

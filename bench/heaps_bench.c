@@ -157,7 +157,8 @@ bench_heaps(void)
     table_add(t, name, "per node", work, &none, 1);
     table_note(t, "visits: objects walked by the reachability passes "
                   "(GcEvent.visits): 2 per node alone and beside (subtract "
-                  "and mark); 3 beside a second heap before issue 20.");
+                  "and mark); a process-wide count of heaps once made it 3 "
+                  "beside a second heap.");
     table_finish(t);
     return 0;
 }

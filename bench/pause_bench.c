@@ -1,5 +1,5 @@
 /* pause_bench.c - pauses and memory: stop-the-world vs pause-bounded vs
- * CPython (issue 16).
+ * CPython.
  *
  *   rcgc-bench pause [--quick] [--sizes N]
  *
@@ -341,7 +341,7 @@ bench_pause(void)
     if (md != NULL) {
         fprintf(md,
                 "### Pauses and peak RSS: stop-the-world vs pause-bounded "
-                "(2 ms budget) vs CPython (issue 16)\n\n"
+                "(2 ms budget) vs CPython\n\n"
                 "One fresh process per row; automatic collection on; a "
                 "pause is the thread CPU time of an allocation during which "
                 "collections ran (a young collection and the increment "

@@ -5,7 +5,9 @@
  *   - every link is 16-byte aligned and non-zero; next->prev == this
  *     (so each object is on exactly one circular list);
  *   - each object is of a GC type, alive (count > 0), and - outside a
- *     collection - carries no collector bit in its flags;
+ *     collection - carries no collector bit in its flags but
+ *     GC_OBJ_YOUNG, which is on every object of generation 0 and on no
+ *     other (generation 1 may hold some while young_stale);
  *   - the list's descents is at least the adjacent pairs that descend
  *     (to a lower GC_NEAR window), size_ub at least its length, and
  *     every object lies within its recorded [lo, hi].
@@ -37,10 +39,13 @@ fail(const char *fmt, ...)
 }
 
 /* One list: links aligned, non-zero and symmetric; objects of GC types,
- * alive, without collector bits outside a collection; descents and
- * size_ub at least what the walk counts. */
+ * alive, without collector bits outside a collection but GC_OBJ_YOUNG,
+ * which is set on all when young is 1, on none when 0, either way when
+ * -1; `allowed` names collector bits a list may also carry (a pass of
+ * the pause-bounded mode, incremental.c); descents and size_ub at least
+ * what the walk counts. */
 static int
-check_list(const GcHeap *gc, const GcList *l, const char *name,
+check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
            uint32_t allowed)
 {
     const RcGcHead *head = &l->head;
@@ -65,10 +70,17 @@ check_list(const GcHeap *gc, const GcList *l, const char *name,
             return fail("%s: object %p of type '%s' has count 0", name,
                         (const void *)op, op->type->name);
         }
-        if (!gc->collecting && (op->flags & GC_OBJ_BITS & ~allowed) != 0) {
+        uint32_t bits = op->flags & GC_OBJ_BITS;
+        if (!gc->collecting && (bits & ~GC_OBJ_YOUNG & ~allowed) != 0) {
             return fail("%s: object %p has collector flags 0x%x outside a "
                         "collection",
-                        name, (const void *)op, op->flags & GC_OBJ_BITS);
+                        name, (const void *)op, bits);
+        }
+        if (!gc->collecting && young >= 0 &&
+            ((bits & GC_OBJ_YOUNG) != 0) != young) {
+            return fail("%s: object %p %s generation 0's mark outside a "
+                        "collection",
+                        name, (const void *)op, young ? "lacks" : "has");
         }
         if (prev != head && gc_descends(prev, g)) {
             descents++;
@@ -131,7 +143,8 @@ gc_check(const GcHeap *gc)
     static const char *names[GC_NGENERATIONS] = {
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        if (check_list(gc, &gc->gens[i].list, names[i], 0) != 0) {
+        int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
+        if (check_list(gc, &gc->gens[i].list, names[i], young, 0) != 0) {
             return -1;
         }
         const GcGen *g = &gc->gens[i];
@@ -153,7 +166,7 @@ gc_check(const GcHeap *gc)
                     "(at most %d)",
                     gc->young_skips, GC_PACING_MAX_SKIPS);
     }
-    if (check_list(gc, &gc->permanent, "permanent generation", 0) != 0) {
+    if (check_list(gc, &gc->permanent, "permanent generation", 0, 0) != 0) {
         return -1;
     }
     /* A pass of the pause-bounded mode (incremental.c): objects not
@@ -165,7 +178,7 @@ gc_check(const GcHeap *gc)
     static const uint32_t pass_bits[GC_INC_NLISTS] = {GC_OBJ_PASS_BITS, 0, 0,
                                                       GC_OBJ_UNREACHABLE};
     for (int i = 0; i < GC_INC_NLISTS; i++) {
-        if (check_list(gc, pass[i], pass_names[i], pass_bits[i]) != 0) {
+        if (check_list(gc, pass[i], pass_names[i], 0, pass_bits[i]) != 0) {
             return -1;
         }
         if (i < 3 && gc->inc.phase == GC_INC_IDLE &&

@@ -141,8 +141,19 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     /* A full collection with nothing frozen holds every tracked object
      * of the heap (other heaps' objects are told apart in reach.c). */
     int all = full && gc_list_is_empty(&gc->permanent);
-    gc_reach_split_filtered(&young, &reachable, &unreachable,
-                            all ? gc->rc : NULL, gc->young_filter, &split);
+    if (generation == 0 && !gc->young_stale) {
+        /* GC_OBJ_YOUNG marks exactly young's objects (internal.h) */
+        gc_reach_split_young(&young, &reachable, &unreachable, gc->rc, gc,
+                             &split);
+    }
+    else {
+        gc_reach_split_filtered(&young, &reachable, &unreachable,
+                                all ? gc->rc : NULL, gc->young_filter, &split);
+        if (generation > 0) {
+            gc->young_stale = 0; /* generation 1 was in young */
+        }
+    }
+    gc_gen0_filter_reset(gc); /* generation 0 is empty until user code */
     size_t examined = split.examined;
     RCGC_ASSERT(split.unreachable <= examined);
     RCGC_ASSERT_EXPENSIVE(gc_list_valid(&reachable, 0) &&

@@ -352,7 +352,7 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * Freed: a garbage cycle whose objects are all in generation 2 when a
  * pass begins is found by the end of that pass (and freed then, or by
  * the increments that follow it before the next pass), provided none of its
- * objects receives 2^12 - 1 or more references from the pass set (such
+ * objects receives 2^11 - 1 or more references from the pass set (such
  * an object is taken as referenced from outside; gc_collect(gc, 2)
  * frees it); a cycle that becomes garbage during a pass, or whose objects
  * reach generation 2 later, is freed by the next pass.  Passes start as

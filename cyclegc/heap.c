@@ -104,8 +104,7 @@ on_created(void *ctx, RcObject *op)
         gc_maybe_collect(gc);
     }
     RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
-    op->flags &= ~GC_OBJ_BITS;
-    gc_list_append(&gc->gens[0].list, gc_head(op));
+    gc_gen0_join(gc, op);
 }
 
 static void
@@ -130,8 +129,7 @@ on_track(void *ctx, RcObject *op)
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "gc_track");
     RCGC_ASSERT(gc_head(op)->next == 0); /* refcount untracked it */
-    op->flags &= ~GC_OBJ_BITS;
-    gc_list_append(&gc->gens[0].list, gc_head(op));
+    gc_gen0_join(gc, op);
     HOOK_LEAVE(gc);
 }
 
@@ -185,6 +183,7 @@ gc_heap_new(RcHeap *rc)
         gc->gens[i].base = thresholds[i];
     }
     gc_list_init(&gc->permanent);
+    gc_gen0_filter_reset(gc);
     gc_list_init(&gc->inc.pass);
     gc_list_init(&gc->inc.grey);
     gc_list_init(&gc->inc.black);
@@ -416,10 +415,17 @@ void
 gc_freeze(GcHeap *gc)
 {
     gc_inc_abandon(gc); /* the pass set is generation 2's */
+    /* generation 0's mark (internal.h) stays behind */
+    gc_list_clear_young(&gc->gens[0].list);
+    if (gc->young_stale) {
+        gc_list_clear_young(&gc->gens[1].list);
+        gc->young_stale = 0;
+    }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */
     }
+    gc_gen0_filter_reset(gc);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
 }
 

@@ -203,8 +203,7 @@ gc_track(RcObject *op)
                      (void *)op, op->type->name);
         return -1;
     }
-    op->flags &= ~GC_OBJ_BITS;
-    gc_list_append(&gc->gens[0].list, gc_head(op));
+    gc_gen0_join(gc, op);
     return 0;
 }
 

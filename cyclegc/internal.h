@@ -48,11 +48,18 @@
  *
  *     GC_OBJ_UNREACHABLE  in the unreachable set of the running
  *                         collection (between reach.c and clear)
+ *     GC_OBJ_YOUNG        on generation 0's objects (set as they join
+ *                         it, cleared by reach.c as a collection moves
+ *                         them out), so that a collection of generation 0
+ *                         alone knows its members without a walk; on
+ *                         generation 1's objects as well while
+ *                         young_stale (adaptive pacing promoted generation
+ *                         0 unexamined); on no other tracked object
  *     GC_OBJ_WR_UNTRACKED an untracked weakref linked for the while on
  *                         the list of callbacks to call (garbage.c)
  *
- * Invariants outside a collection (gc_check): the bits are clear on
- * every tracked object; every list is a consistent circular list; the
+ * Invariants outside a collection (gc_check): the bits but
+ * GC_OBJ_YOUNG are clear on every tracked object, GC_OBJ_YOUNG as said; every list is a consistent circular list; the
  * descents of a list is at least the number of adjacent pairs that are
  * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
  * holds every object's head.
@@ -75,12 +82,13 @@
 
 #define GC_OBJ_UNREACHABLE  (1u << 16)
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
+#define GC_OBJ_YOUNG        (1u << 18)
 #define GC_OBJ_BITS         0xFFFF0000u
 /* incremental.c: an object of the pass set not reached yet, and the
  * references to it that the pass found inside the set (saturating). */
-#define GC_OBJ_WHITE     (1u << 18)
-#define GC_OBJ_PASSED    (1u << 19) /* WHITE, and the mark walk passed it */
-#define GC_OBJ_CNT_SHIFT 20
+#define GC_OBJ_WHITE     (1u << 19)
+#define GC_OBJ_PASSED    (1u << 20) /* WHITE, and the mark walk passed it */
+#define GC_OBJ_CNT_SHIFT 21
 #define GC_OBJ_CNT_MAX   (0xFFFFFFFFu >> GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_PASSED | GC_OBJ_CNT_MASK)
@@ -178,6 +186,9 @@ struct GcHeap {
     int young_low;             /* adaptive: the last generation-0
                                   collection found under 1/8 garbage */
     int young_skips;           /* gen-0 passes skipped since then */
+    int young_stale;           /* generation 1 may hold GC_OBJ_YOUNG
+                                  objects (a skip since the last
+                                  collection of generation 1 or 2) */
     uint64_t skips_unlogged;   /* ... since the last event */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
@@ -199,6 +210,13 @@ struct GcHeap {
      * proportion to the heap. */
     GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
     uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 32 KiB */
+    /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
+     * young_filter have the bit of every object of generation 0 set
+     * (gc_gen0_join), gen0_filter_n objects were noted since it was
+     * cleared (gc_gen0_filter_reset), at most 2^log2 / 8. */
+    int gen0_filter_on;
+    unsigned gen0_filter_log2;
+    size_t gen0_filter_n;
     int has_error;
     char error[256];
     GcInc inc;
@@ -310,6 +328,36 @@ gc_list_move(RcGcHead *g, GcList *to)
     gc_list_append(to, g);
 }
 
+/* The young filter's bit of an object (reach.c): a hash of its
+ * 2^GC_FILTER_GRAIN-byte line, in [0, 2^(64 - shift)). */
+static inline unsigned
+gc_filter_bit(const void *r, unsigned shift)
+{
+    uint64_t w = (uint64_t)(uintptr_t)r >> GC_FILTER_GRAIN;
+    return (unsigned)((w * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+/* op joins generation 0: marked GC_OBJ_YOUNG (and no other collector
+ * bit), noted in the generation-0 filter while it is on (internal.h's
+ * GcHeap), appended. */
+static inline void
+gc_gen0_join(GcHeap *gc, RcObject *op)
+{
+    op->flags = (op->flags & ~GC_OBJ_BITS) | GC_OBJ_YOUNG;
+    if (gc->gen0_filter_on) {
+        unsigned b = gc_filter_bit(op, 64 - gc->gen0_filter_log2);
+        gc->young_filter[b / 64] |= (uint64_t)1 << (b % 64);
+        if (++gc->gen0_filter_n << 3 > (size_t)1 << gc->gen0_filter_log2) {
+            gc->gen0_filter_on = 0; /* too full to tell much */
+        }
+    }
+    gc_list_append(&gc->gens[0].list, gc_head(op));
+}
+
+/* reach.c: generation 0 is empty: start a new generation-0 filter,
+ * sized for twice its threshold. */
+void gc_gen0_filter_reset(GcHeap *gc);
+
 /* Append every object of from to to (from ends empty). */
 void gc_list_merge(GcList *from, GcList *to);
 
@@ -390,6 +438,16 @@ void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
 void gc_reach_split_filtered(GcList *young, GcList *reachable,
                              GcList *unreachable, const RcHeap *all,
                              uint64_t *filter, GcSplit *split);
+/* The same for young = generation 0 of heap rc alone, when GC_OBJ_YOUNG
+ * marks exactly its objects (!young_stale): the walk of update_refs is
+ * folded into subtract_refs, and gc's generation-0 filter, if on, is the
+ * young filter.  Clears GC_OBJ_YOUNG on all of them. */
+void gc_reach_split_young(GcList *young, GcList *reachable,
+                          GcList *unreachable, const RcHeap *rc,
+                          const GcHeap *gc, GcSplit *split);
+/* Clear GC_OBJ_YOUNG on the objects of l (before they leave generations
+ * 0 and 1 other than through a collection). */
+void gc_list_clear_young(GcList *l);
 
 /* check.c: print "cyclegc: gc_collect: object <op>: refcount is too
  * small: count N, ... (type '<name>')" and abort (debug builds, reach.c:

@@ -24,6 +24,13 @@
  *                      refcount.h), so an object is counted (gc_refs =
  *                      refcount) when the walk or the first reference
  *                      reaches it, and the heap is walked once less.
+ *                      A collection of generation 0 alone folds it the
+ *                      same way (gc_reach_split_young): there the mark
+ *                      of a member is GC_OBJ_YOUNG in its flags, set
+ *                      when it joined generation 0 and cleared as it
+ *                      leaves young (keep, partition), read in the
+ *                      same header line as its count.  It goes without
+ *                      the young filter (built by update_refs).
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED.  One scan in list order
  *                      (address order, most often) decides each object
@@ -82,6 +89,9 @@ typedef struct Pass {
     RcGcHead *last_kept;    /* the last object the scan kept */
     int all;                /* young holds every tracked object of this
                                heap (see top): no update_refs pass */
+    int young_bit;          /* young is generation 0, whose objects and
+                               only they carry GC_OBJ_YOUNG: no
+                               update_refs pass either (see top) */
     const RcHeap *rc;       /* young's heap (debug check of referents) */
     const RcObject *cur;    /* the object subtract_refs traverses */
     size_t ntentative;      /* objects the scan passed with gc_refs 0 */
@@ -96,26 +106,21 @@ typedef struct Pass {
  * that it is not in young is a cache miss per reference, the main cost
  * of a generation-0 collection.  The filter answers first, from the
  * address alone: one bit per hashed 64-byte line of the address space,
- * set for each line holding an object of young (update_refs).  A clear
+ * set for each line holding an object of young (by update_refs, or,
+ * for generation 0 alone, as each object joins it: gc_gen0_join; then
+ * stale bits of objects that died since only cost a read).  A clear
  * bit proves r is not in young; a set bit (r shares a line with a young
  * object, or a hash collision) reads the header as before.  So the
  * filter changes no outcome, only which memory is read.  Lines, not
  * pools: new objects fill the holes that dead ones left among the
  * survivors, so a pool holds young and old alike. */
-static inline unsigned
-filter_bit(const void *r, unsigned shift)
-{
-    uint64_t w = (uint64_t)(uintptr_t)r >> GC_FILTER_GRAIN;
-    return (unsigned)((w * 0x9E3779B97F4A7C15ull) >> shift);
-}
-
 static inline int
 maybe_young(const Pass *p, const RcObject *r)
 {
     if (p->filter == NULL) {
         return 1;
     }
-    unsigned b = filter_bit(r, p->filter_shift);
+    unsigned b = gc_filter_bit(r, p->filter_shift);
     return (p->filter[b / 64] >> (b % 64)) & 1;
 }
 
@@ -170,7 +175,7 @@ update_refs(GcList *young, uint64_t *filter, unsigned shift)
         g->prev =
             initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         if (filter != NULL) {
-            unsigned b = filter_bit(gc_obj(g), shift);
+            unsigned b = gc_filter_bit(gc_obj(g), shift);
             filter[b / 64] |= (uint64_t)1 << (b % 64);
         }
     }
@@ -228,7 +233,7 @@ subtract_one(Pass *p, RcObject *r)
             refs_too_small(r);
         }
     }
-    else if (p->all) {
+    else if (p->all || (p->young_bit && (r->flags & GC_OBJ_YOUNG))) {
         /* An object of young the walk has not reached: count it now.  It
          * is of this heap, as refcount.h's rule says every referent is
          * (no process-wide count of heaps is asked, so other heaps do not
@@ -282,8 +287,9 @@ visit_subtract(RcObject *r, void *arg)
     return 0;
 }
 
-/* Before: gc_refs = refcount (or, when p->all, not set yet: each
- * object is counted when the walk or a reference first reaches it).
+/* Before: gc_refs = refcount (or, when p->all or p->young_bit, not set
+ * yet: each object is counted when the walk or a reference first reaches
+ * it).
  * After: gc_refs = references from outside young (never below 0: a
  * traverse that reports more references than the count holds is a count
  * that is too small, see refs_too_small).  Returns the number of objects
@@ -295,7 +301,7 @@ subtract_refs(GcList *young, Pass *p)
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
         RcObject *op = gc_obj(g);
-        if (p->all && !(g->prev & GC_PREV_COLLECTING)) {
+        if ((p->all || p->young_bit) && !(g->prev & GC_PREV_COLLECTING)) {
             g->prev = initial_refs(op) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         }
         n++;
@@ -321,8 +327,9 @@ static inline void
 keep(Pass *p, RcGcHead *g)
 {
     RcObject *op = gc_obj(g);
-    if (op->flags & GC_OBJ_UNREACHABLE) {
-        op->flags &= ~GC_OBJ_UNREACHABLE; /* resurrected (garbage.c) */
+    if (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG)) {
+        /* resurrected (garbage.c), or leaving generation 0 */
+        op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG);
     }
     g->prev = (uintptr_t)p->last_kept;
     p->last_kept = g;
@@ -490,8 +497,8 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
             link_tail(reachable, &rtail, g); /* kept by the scan */
         }
         else if (w & GC_PREV_VISITED) {
-            if (op->flags & GC_OBJ_UNREACHABLE) {
-                op->flags &= ~GC_OBJ_UNREACHABLE;
+            if (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG)) {
+                op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG);
             }
             link_tail(reachable, &rtail, g);
         }
@@ -507,7 +514,7 @@ partition(GcList *young, GcList *reachable, GcList *unreachable,
             need |= (t->finalize != NULL && !(flags & RC_OBJ_FINALIZED))
                         ? GC_NEED_FINALIZE
                         : 0;
-            op->flags = flags | GC_OBJ_UNREACHABLE;
+            op->flags = (flags & ~GC_OBJ_YOUNG) | GC_OBJ_UNREACHABLE;
             link_tail(unreachable, &utail, g);
             nunreachable++;
         }
@@ -530,9 +537,10 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
     gc_reach_split_filtered(young, reachable, unreachable, all, NULL, split);
 }
 
-void
-gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
-                        const RcHeap *all, uint64_t *filter, GcSplit *split)
+static void
+split_passes(GcList *young, GcList *reachable, GcList *unreachable,
+             const RcHeap *all, const RcHeap *young_bit, uint64_t *filter,
+             unsigned filter_log2, GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
@@ -540,10 +548,15 @@ gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
     }
     p.last_kept = &young->head;
     p.all = all != NULL;
-    p.rc = all;
+    p.young_bit = young_bit != NULL;
+    p.rc = all != NULL ? all : young_bit;
     p.filter = NULL;
+    if (young_bit != NULL && filter != NULL) {
+        p.filter = filter; /* built as young's objects joined it */
+        p.filter_shift = 64 - filter_log2;
+    }
     unsigned walks = 2; /* subtract_refs and mark */
-    if (!all) {
+    if (!all && !young_bit) {
         /* At least 8 bits per object of young (so at most 1 in 8 set:
          * few false "maybe"s), at most the scratch's: bigger sets go
          * without (the filter would mostly answer "maybe"). */
@@ -576,5 +589,48 @@ gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
     }
     else {
         partition(young, reachable, unreachable, split);
+    }
+}
+
+void
+gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
+                        const RcHeap *all, uint64_t *filter, GcSplit *split)
+{
+    split_passes(young, reachable, unreachable, all, NULL, filter, 0, split);
+}
+
+void
+gc_reach_split_young(GcList *young, GcList *reachable, GcList *unreachable,
+                     const RcHeap *rc, const GcHeap *gc, GcSplit *split)
+{
+    uint64_t *filter =
+        gc->gen0_filter_on ? (uint64_t *)(uintptr_t)gc->young_filter : NULL;
+    split_passes(young, reachable, unreachable, NULL, rc, filter,
+                 gc->gen0_filter_log2, split);
+}
+
+/* Generation 0 is empty (nothing to note): the filter restarts with at
+ * least 16 bits per object of a full generation 0 (8 after twice as
+ * many: then it turns off), within young_filter's 2^GC_FILTER_LOG2. */
+void
+gc_gen0_filter_reset(GcHeap *gc)
+{
+    size_t want =
+        16 * (size_t)(gc->gens[0].threshold > 0 ? gc->gens[0].threshold : 1);
+    unsigned log2 = 10;
+    while (log2 < GC_FILTER_LOG2 && ((size_t)1 << log2) < want) {
+        log2++;
+    }
+    gc->gen0_filter_log2 = log2;
+    gc->gen0_filter_n = 0;
+    gc->gen0_filter_on = 1;
+    memset(gc->young_filter, 0, ((size_t)1 << log2) / 8);
+}
+
+void
+gc_list_clear_young(GcList *l)
+{
+    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_YOUNG;
     }
 }

@@ -26,10 +26,14 @@
  *   RCGC_MALLOCSTATS=1   print objalloc's statistics to stderr at exit
  *   RCGC_HEAPCHECK=1     verify the heap's invariants at exit; on a
  *                        failure print it and exit with status 70
+ *   RCGC_TRACE=<file>    record every MEM/OBJ allocation call into <file>
+ *                        (pytrace.c) on CPython's own allocator, instead
+ *                        of installing objalloc
  */
 #include "launcher/start.h"
 
 #include "pyalloc/pyalloc.h"
+#include "launcher/pytrace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +105,13 @@ rcgc_python_start(int argc, char **argv, const char *mode)
     PyStatus status = Py_PreInitializeFromBytesArgs(&pre, argc, argv);
     if (PyStatus_Exception(status)) {
         Py_ExitStatusException(status);
+    }
+    const char *trace = getenv("RCGC_TRACE");
+    if (trace != NULL && trace[0] != '\0') {
+        if (pytrace_start(trace) != 0) {
+            exit(1);
+        }
+        return 0;
     }
 
     OaHeap *heap = oa_heap_new();

@@ -10,14 +10,16 @@
  * (16384 pointers), bits 33..20 index a leaf (16384 arena pointers, 128
  * KiB, mmap'd on first use and never freed).  Bits 19..0 are the offset
  * inside the 1 MiB arena, which is aligned to 1 MiB, so one entry names
- * exactly one arena.
+ * exactly one arena.  An entry's bit 0 (OA_MAP_MEDIUM) says the arena
+ * holds medium spans (internal.h: oa_pool_at).
  *
  * Concurrency: readers use atomic acquire loads and take no lock; writers
  * (arena map and unmap, rare) hold one mutex.  An entry is published after
  * the arena is initialised, and cleared before it is unmapped.
  *
- * Invariant: oa_map_root[i]->e[j] == arena iff arena->base has those index
- * bits, for every mapped arena of every live heap.
+ * Invariant: oa_map_root[i]->e[j] == arena | (arena is medium) iff
+ * arena->base has those index bits, for every mapped arena of every live
+ * heap.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "objalloc/internal.h"
@@ -74,8 +76,10 @@ oa_addrmap_insert(OaArena *arena)
     OaMapLeaf *leaf = leaf_for(a);
     if (leaf != NULL) {
         RCGC_ASSERT(atomic_load_explicit(&leaf->e[leaf_index(a)],
-                                         memory_order_relaxed) == NULL);
-        atomic_store_explicit(&leaf->e[leaf_index(a)], arena,
+                                         memory_order_relaxed) == 0);
+        uintptr_t e = (uintptr_t)arena |
+                      (arena->kind == OA_KIND_MEDIUM ? OA_MAP_MEDIUM : 0);
+        atomic_store_explicit(&leaf->e[leaf_index(a)], e,
                               memory_order_release);
     }
     pthread_mutex_unlock(&map_lock);
@@ -91,9 +95,10 @@ oa_addrmap_remove(OaArena *arena)
     OaMapLeaf *leaf = atomic_load_explicit(&oa_map_root[root_index(a)],
                                            memory_order_relaxed);
     if (leaf != NULL) {
-        RCGC_ASSERT(atomic_load_explicit(&leaf->e[leaf_index(a)],
-                                         memory_order_relaxed) == arena);
-        atomic_store_explicit(&leaf->e[leaf_index(a)], NULL,
+        RCGC_ASSERT((atomic_load_explicit(&leaf->e[leaf_index(a)],
+                                          memory_order_relaxed) &
+                     ~(uintptr_t)OA_MAP_MEDIUM) == (uintptr_t)arena);
+        atomic_store_explicit(&leaf->e[leaf_index(a)], 0,
                               memory_order_release);
     }
     pthread_mutex_unlock(&map_lock);

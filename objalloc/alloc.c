@@ -8,14 +8,18 @@
  *     3. pop pool->free (never NULL on a used pool); if that emptied the
  *        list, oa_pool_refill carves a few more blocks or retires the pool
  *        as full.
- *   oa_free_sized(p, n), n <= 512:
- *     1. pool = p rounded down to 16 KiB (no ownership lookup);
+ *   oa_malloc(n), n in 513..32768: the same (out of line) with the
+ *   medium class of n (oa_medium_class: a count of leading zeros) and
+ *   its 64 KiB spans.
+ *   oa_free_sized(p, n), n <= 32768:
+ *     1. pool = p rounded down to 16 KiB, or to 64 KiB for n > 512 (no
+ *        ownership lookup);
  *     2. push p on pool->free; a pool that was full goes back to the head
  *        of its class list; a pool whose count drops to 0 goes back to its
  *        arena.
- *   oa_free(p): the same after one address-map lookup; a pointer outside
- *   our arenas is a large block of ours (large set) or foreign (system
- *   free).
+ *   oa_free(p): the same after one address-map lookup, whose entry's
+ *   medium bit widens the mask (oa_pool_at); a pointer outside our arenas
+ *   is a large block of ours (large set) or foreign (system free).
  *   oa_free_if_owned(heap, p): the same lookup, then p's pool must belong
  *   to heap; anything else is left to the caller (0), and a heap without
  *   large blocks answers for a pointer outside the arenas without the
@@ -33,8 +37,11 @@
 int
 oa_size_class(size_t nbytes)
 {
-    if (nbytes > OA_SMALL_MAX) {
+    if (nbytes > OA_MEDIUM_MAX) {
         return -1;
+    }
+    if (nbytes > OA_SMALL_MAX) {
+        return (int)oa_medium_class(nbytes);
     }
     return nbytes == 0 ? 0 : (int)((nbytes - 1) >> OA_ALIGN_SHIFT);
 }
@@ -107,12 +114,15 @@ small_malloc(OaHeap *heap, size_t c, size_t nbytes)
 }
 
 /* A free changed the pool's state (out of line, tail calls): it was full
- * (back on its class list; it cannot be empty too, a pool holds at least
- * 30 blocks), or it is now empty (back to its arena). */
+ * (back on its class list; and empty too when it holds one block, as a
+ * span of 32 KiB blocks does), or it is now empty (back to its arena). */
 static __attribute__((noinline)) void
 pool_was_full(OaPool *pool)
 {
     oa_pool_relink(pool);
+    if (pool->nused == 0) {
+        oa_pool_emptied(pool);
+    }
 }
 
 static __attribute__((noinline)) void
@@ -120,9 +130,6 @@ pool_now_empty(OaPool *pool)
 {
     oa_pool_emptied(pool);
 }
-
-_Static_assert((OA_POOL_SIZE - OA_POOL_HDR) / (OA_SMALL_MAX + 16) >= 2,
-               "a full pool cannot empty with one free");
 
 static inline void
 pool_free(OaPool *pool, OaBlock *b)
@@ -147,11 +154,15 @@ pool_free(OaPool *pool, OaBlock *b)
 
 /* ---- malloc / calloc ------------------------------------------------ */
 
+/* Not a small class: 0 bytes (class 0), a medium class, or large. */
 static __attribute__((noinline)) void *
 malloc_other(OaHeap *heap, size_t nbytes)
 {
     if (nbytes == 0) {
         return small_malloc(heap, 0, 0);
+    }
+    if (nbytes <= OA_MEDIUM_MAX) {
+        return small_malloc(heap, oa_medium_class(nbytes), nbytes);
     }
     return oa_large_malloc(heap, nbytes);
 }
@@ -165,7 +176,7 @@ oa_malloc(OaHeap *heap, size_t nbytes)
         return oa_null_heap("oa_malloc");
     }
     OA_ENTER(heap, "oa_malloc");
-    if (OA_LIKELY(c < OA_NCLASSES)) {
+    if (OA_LIKELY(c < OA_NSMALL)) {
         p = small_malloc(heap, c, nbytes);
     }
     else {
@@ -225,7 +236,7 @@ oa_calloc(OaHeap *heap, size_t n, size_t size)
         heap->nfail++;
         return NULL;
     }
-    if (nbytes > OA_SMALL_MAX) {
+    if (nbytes > OA_MEDIUM_MAX) {
         return oa_large_calloc(heap, nbytes);
     }
     void *p = oa_malloc(heap, nbytes);
@@ -251,12 +262,11 @@ free_outside(void *p, const char *fn)
     }
 }
 
-/* Push p, a live block of its pool, back (no checks). */
+/* Push p, a live block of `pool`, back (no checks). */
 static inline void
-free_small(void *p, const char *fn)
+free_small(OaPool *pool, void *p, const char *fn)
 {
     (void)fn;
-    OaPool *pool = oa_pool_of(p);
     OA_ENTER(pool->heap, fn);
 #if OA_DEBUG
     OaHeap *heap = pool->heap;
@@ -267,14 +277,14 @@ free_small(void *p, const char *fn)
 #endif
 }
 
+/* p lies in the arena whose map entry is e. */
 static inline void
-free_in_arena(OaArena *arena, void *p, const char *fn)
+free_in_arena(uintptr_t e, void *p, const char *fn)
 {
-    (void)arena;
 #if OA_DEBUG
-    oa_debug_check_small(fn, arena, p);
+    oa_debug_check_small(fn, oa_entry_arena(e), p);
 #endif
-    free_small(p, fn);
+    free_small(oa_pool_at(e, p), p, fn);
 }
 
 void
@@ -283,31 +293,32 @@ oa_free(void *p)
     if (p == NULL) {
         return;
     }
-    OaArena *arena = oa_addrmap_lookup(p);
-    if (OA_LIKELY(arena != NULL)) {
-        free_in_arena(arena, p, "oa_free");
+    uintptr_t e = oa_addrmap_entry(p);
+    if (OA_LIKELY(e != 0)) {
+        free_in_arena(e, p, "oa_free");
         return;
     }
     free_outside(p, "oa_free");
 }
 
-/* Is p, inside `arena`, a block of `heap`?  Release builds read the owner
- * of p's pool only (an arena serves one heap for life, and a pool that
- * serves no class has no owner); debug builds verify p completely (and
- * abort on misuse) when the arena is the heap's. */
+/* Is p, inside the arena of map entry e, a block of `heap`?  Release
+ * builds read the owner of p's pool only (an arena serves one heap for
+ * life, and a pool that serves no class has no owner); debug builds
+ * verify p completely (and abort on misuse) when the arena is the
+ * heap's. */
 static inline bool
-small_owned(const OaHeap *heap, OaArena *arena, const void *p, const char *fn)
+small_owned(const OaHeap *heap, uintptr_t e, const void *p, const char *fn)
 {
-    (void)arena;
     (void)fn;
 #if OA_DEBUG
+    OaArena *arena = oa_entry_arena(e);
     if (arena->heap != heap) {
         return false;
     }
     oa_debug_check_small(fn, arena, p);
     return true;
 #else
-    return oa_pool_of(p)->heap == heap;
+    return oa_pool_at(e, p)->heap == heap;
 #endif
 }
 
@@ -341,12 +352,12 @@ free_large_if_owned(OaHeap *heap, void *p)
 static inline int
 free_small_if_owned(OaHeap *heap, void *p, const char *fn)
 {
-    OaArena *arena = oa_addrmap_lookup(p);
-    if (OA_LIKELY(arena != NULL)) {
-        if (OA_UNLIKELY(!small_owned(heap, arena, p, fn))) {
+    uintptr_t e = oa_addrmap_entry(p);
+    if (OA_LIKELY(e != 0)) {
+        if (OA_UNLIKELY(!small_owned(heap, e, p, fn))) {
             return 0;
         }
-        free_small(p, fn);
+        free_small(oa_pool_at(e, p), p, fn);
         return 1;
     }
     if (p == NULL) {
@@ -390,7 +401,10 @@ oa_free_sized(void *p, size_t nbytes)
     if (p == NULL) {
         return;
     }
-    if (OA_LIKELY(nbytes <= OA_SMALL_MAX)) {
+    if (OA_LIKELY(nbytes <= OA_MEDIUM_MAX)) {
+        /* The size tells the pool: 16 KiB pools up to 512 bytes, 64 KiB
+         * spans beyond. */
+        OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_of(p) : oa_span_of(p);
 #if OA_DEBUG
         OaArena *arena = oa_addrmap_lookup(p);
         if (arena == NULL) {
@@ -399,7 +413,7 @@ oa_free_sized(void *p, size_t nbytes)
                      "a pointer outside every arena)");
         }
         oa_debug_check_small("oa_free_sized", arena, p);
-        size_t asked = oa_block_requested(oa_pool_of(p), p);
+        size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
         if (asked != nbytes) {
             oa_fatal("oa_free_sized", p,
                      "size %zu does not match the block's request of %zu "
@@ -407,7 +421,6 @@ oa_free_sized(void *p, size_t nbytes)
                      nbytes, asked);
         }
 #endif
-        OaPool *pool = oa_pool_of(p);
         OA_ENTER(pool->heap, "oa_free_sized");
 #if OA_DEBUG
         OaHeap *heap = pool->heap;
@@ -421,7 +434,7 @@ oa_free_sized(void *p, size_t nbytes)
 #if OA_DEBUG
     if (oa_addrmap_lookup(p) != NULL) {
         oa_fatal("oa_free_sized", p,
-                 "size %zu is large but the pointer is a small block", nbytes);
+                 "size %zu is large but the pointer is a pool block", nbytes);
     }
 #endif
     if (!oa_largeset_remove(p)) {
@@ -446,8 +459,9 @@ oa_usable_size(const void *p)
     if (p == NULL) {
         return 0;
     }
-    if (oa_addrmap_lookup(p) != NULL) {
-        OaPool *pool = oa_pool_of(p);
+    uintptr_t e = oa_addrmap_entry(p);
+    if (e != 0) {
+        OaPool *pool = oa_pool_at(e, p);
 #if OA_CHECKED
         return oa_block_requested(pool, p);
 #else
@@ -466,8 +480,9 @@ oa_owner(const void *p)
     if (p == NULL) {
         return NULL;
     }
-    if (oa_addrmap_lookup(p) != NULL) {
-        OaPool *pool = oa_pool_of(p);
+    uintptr_t e = oa_addrmap_entry(p);
+    if (e != 0) {
+        OaPool *pool = oa_pool_at(e, p);
         const char *q = p;
         if (pool->heap == NULL || q < oa_pool_first(pool) || q >= pool->bump) {
             return NULL;
@@ -483,21 +498,24 @@ oa_owner(const void *p)
 OaHeap *
 oa_block_heap(const void *p)
 {
-    if (OA_LIKELY(oa_addrmap_lookup(p) != NULL)) {
-        return oa_pool_of(p)->heap;
+    uintptr_t e = oa_addrmap_entry(p);
+    if (OA_LIKELY(e != 0)) {
+        return oa_pool_at(e, p)->heap;
     }
     return oa_large_read(p).heap;
 }
 
 /* ---- realloc -------------------------------------------------------- */
 
-/* A small block stays when the new size has its class, or shrinks by less
- * than a quarter (moving would save little). */
+/* A block stays when the new size has its class, or shrinks by less than
+ * a quarter (moving would save little), but never across the small/medium
+ * line: oa_free_sized finds the pool from the size (a medium block of 640
+ * bytes resized to 500 moves to a small pool). */
 static bool
 fits_in_place(size_t cls, size_t nbytes)
 {
     size_t size = OA_CLASS_SIZE(cls);
-    if (nbytes > size) {
+    if (nbytes > size || (cls < OA_NSMALL) != (nbytes <= OA_SMALL_MAX)) {
         return false;
     }
     return (size_t)oa_size_class(nbytes) == cls || 4 * nbytes > 3 * size;
@@ -515,11 +533,10 @@ move_block(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
     return q;
 }
 
-/* Resize p, a live block in an arena (already checked in debug builds). */
+/* Resize p, a live block of `pool` (already checked in debug builds). */
 static void *
-realloc_small(void *p, size_t nbytes)
+realloc_small(OaPool *pool, void *p, size_t nbytes)
 {
-    OaPool *pool = oa_pool_of(p);
     OaHeap *owner = pool->heap;
     owner->nrealloc++;
     if (fits_in_place(pool->cls, nbytes)) {
@@ -544,7 +561,7 @@ realloc_large(void *p, size_t nbytes)
 {
     OaLarge h = oa_large_read(p);
     h.heap->nrealloc++;
-    if (nbytes > OA_SMALL_MAX) {
+    if (nbytes > OA_MEDIUM_MAX) {
         return oa_large_realloc(p, nbytes);
     }
     return move_block(h.heap, p, h.nbytes, nbytes);
@@ -560,12 +577,12 @@ oa_realloc(OaHeap *heap, void *p, size_t nbytes)
         heap->nrealloc++;
         return oa_malloc(heap, nbytes);
     }
-    OaArena *arena = oa_addrmap_lookup(p);
-    if (arena != NULL) {
+    uintptr_t e = oa_addrmap_entry(p);
+    if (e != 0) {
 #if OA_DEBUG
-        oa_debug_check_small("oa_realloc", arena, p);
+        oa_debug_check_small("oa_realloc", oa_entry_arena(e), p);
 #endif
-        return realloc_small(p, nbytes);
+        return realloc_small(oa_pool_at(e, p), p, nbytes);
     }
     if (oa_largeset_has(p)) {
         return realloc_large(p, nbytes);
@@ -587,10 +604,10 @@ oa_realloc_if_owned(OaHeap *heap, void *p, size_t nbytes, int *owned)
         heap->nrealloc++;
         return oa_malloc(heap, nbytes);
     }
-    OaArena *arena = oa_addrmap_lookup(p);
-    if (OA_LIKELY(arena != NULL)) {
-        if (OA_LIKELY(small_owned(heap, arena, p, "oa_realloc_if_owned"))) {
-            return realloc_small(p, nbytes);
+    uintptr_t e = oa_addrmap_entry(p);
+    if (OA_LIKELY(e != 0)) {
+        if (OA_LIKELY(small_owned(heap, e, p, "oa_realloc_if_owned"))) {
+            return realloc_small(oa_pool_at(e, p), p, nbytes);
         }
     }
     else if (large_owned(heap, p)) {

@@ -34,10 +34,16 @@
  * at a pool's edge), but it is taken by another class before a new arena
  * is mapped (steal_kept).
  *
+ * Medium classes take their 64 KiB spans from arenas of their own kind
+ * (16 spans each) the same way: buckets, masks, the spare and the steps
+ * above are per kind (heap->bucket[kind]); a medium class may take the
+ * kept span of another medium class before an arena is mapped, never a
+ * small class's pool (an arena serves one kind for life).
+ *
  * Invariants (checked by oa_heap_check): arena->nfree == length of
- * freepools + (64 - ncarved); the arena is in bucket[nfree - 1] iff
- * nfree > 0; bucket_mask bit k iff bucket[k] != NULL; bucket[63] holds at
- * most one arena.
+ * freepools + (units - ncarved); the arena is in bucket[kind][nfree - 1]
+ * iff nfree > 0; bucket_mask[kind] bit k iff bucket[kind][k] != NULL;
+ * bucket[kind][units - 1] holds at most one arena.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "objalloc/internal.h"
@@ -53,15 +59,15 @@ static void
 bucket_unlink(OaHeap *heap, OaArena *a)
 {
     unsigned k = a->nfree - 1;
-    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= OA_POOLS_PER_ARENA);
-    RCGC_ASSERT(a->prev != NULL || heap->bucket[k] == a);
+    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= oa_arena_units(a));
+    RCGC_ASSERT(a->prev != NULL || heap->bucket[a->kind][k] == a);
     if (a->prev != NULL) {
         a->prev->next = a->next;
     }
     else {
-        heap->bucket[k] = a->next;
+        heap->bucket[a->kind][k] = a->next;
         if (a->next == NULL) {
-            heap->bucket_mask &= ~((uint64_t)1 << k);
+            heap->bucket_mask[a->kind] &= ~((uint64_t)1 << k);
         }
     }
     if (a->next != NULL) {
@@ -74,16 +80,17 @@ static void
 bucket_link(OaHeap *heap, OaArena *a)
 {
     unsigned k = a->nfree - 1;
-    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= OA_POOLS_PER_ARENA);
-    /* bucket[63] holds at most one arena: the spare */
-    RCGC_ASSERT(k != OA_POOLS_PER_ARENA - 1 || heap->bucket[k] == NULL);
+    RCGC_ASSERT(a->nfree >= 1 && a->nfree <= oa_arena_units(a));
+    /* the all-free bucket of a kind holds at most one arena: the spare */
+    RCGC_ASSERT(k != oa_arena_units(a) - 1 ||
+                heap->bucket[a->kind][k] == NULL);
     a->prev = NULL;
-    a->next = heap->bucket[k];
+    a->next = heap->bucket[a->kind][k];
     if (a->next != NULL) {
         a->next->prev = a;
     }
-    heap->bucket[k] = a;
-    heap->bucket_mask |= (uint64_t)1 << k;
+    heap->bucket[a->kind][k] = a;
+    heap->bucket_mask[a->kind] |= (uint64_t)1 << k;
 }
 
 /* ---- mapping -------------------------------------------------------- */
@@ -154,15 +161,56 @@ static void
 fresh_view(OaArena *a)
 {
     oa_mem_hide(a->base, OA_ARENA_SIZE);
-    for (unsigned i = 0; i < OA_POOLS_PER_ARENA; i++) {
-        oa_mem_open(a->base + (size_t)i * OA_POOL_SIZE, OA_POOL_HDR);
+    for (unsigned i = 0; i < oa_arena_units(a); i++) {
+        oa_mem_open(a->base + i * oa_kind_unit(a->kind), OA_POOL_HDR);
     }
 }
 
-/* Map and register a new arena and put it in bucket 63.  NULL when the
- * system (or the limit, or failure injection) refuses. */
+/* OA_ARENA_SIZE bytes aligned to their size: from the heap's source, or
+ * mapped.  NULL (the reason in heap->error) when there are none. */
+static char *
+arena_get(OaHeap *heap)
+{
+    if (heap->source == NULL) {
+        char *p = map_aligned();
+        if (p == NULL) {
+            oa_heap_set_error(heap, "the system refused to map an arena");
+        }
+        return p;
+    }
+    char *p = heap->source->get(heap->source->ctx);
+    if (p == NULL) {
+        oa_source_exhausted(heap);
+        return NULL;
+    }
+    if (((uintptr_t)p & OA_ARENA_MASK) != 0) {
+        oa_fatal_heap("oa_malloc", heap,
+                      "the arena source returned %p, not aligned to %u "
+                      "bytes",
+                      (void *)p, OA_ARENA_SIZE);
+    }
+    return p;
+}
+
+/* Give an arena back: to its source, or unmapped. */
+static void
+arena_put(OaHeap *heap, char *base)
+{
+    if (heap->source == NULL) {
+        unmap_arena(base);
+        return;
+    }
+    oa_mem_undefined(base, OA_ARENA_SIZE); /* the caller's again */
+    if (heap->source->put != NULL) {
+        heap->source->put(heap->source->ctx, base);
+    }
+}
+
+/* Map and register a new arena of this kind and put it in its last
+ * bucket (all units free).  NULL when the system (or the limit, or
+ * failure injection, or the arena source) refuses. */
 static OaArena *
-arena_new(OaHeap *heap)
+arena_new(OaHeap *heap, unsigned kind)
 {
     oa_large_cache_flush(heap); /* the heap grows: freed mappings go first */
     if (!oa_sys_allow(heap, OA_FAIL_ARENA, OA_ARENA_SIZE)) {
@@ -170,17 +218,20 @@ arena_new(OaHeap *heap)
     }
     OaArena *a = calloc(1, sizeof *a);
     if (a == NULL) {
+        oa_heap_set_error(heap, "no memory for an arena's bookkeeping");
         return NULL;
     }
-    a->base = map_aligned();
+    a->base = arena_get(heap);
     if (a->base == NULL) {
         free(a);
         return NULL;
     }
     a->heap = heap;
-    a->nfree = OA_POOLS_PER_ARENA;
+    a->kind = kind;
+    a->nfree = oa_arena_units(a);
     if (oa_addrmap_insert(a) != 0) {
-        unmap_arena(a->base);
+        oa_heap_set_error(heap, "no memory for the address map");
+        arena_put(heap, a->base);
         free(a);
         return NULL;
     }
@@ -212,7 +263,7 @@ arena_free(OaHeap *heap, OaArena *a)
     if (a->all_next != NULL) {
         a->all_next->all_prev = a->all_prev;
     }
-    unmap_arena(a->base);
+    arena_put(heap, a->base);
     heap->narenas--;
     heap->arenas_released++;
     free(a);
@@ -225,7 +276,7 @@ oa_arenas_destroy(OaHeap *heap)
         arena_free(heap, heap->arenas);
     }
     memset(heap->bucket, 0, sizeof heap->bucket);
-    heap->bucket_mask = 0;
+    memset(heap->bucket_mask, 0, sizeof heap->bucket_mask);
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         heap->cls[c].avail = NULL;
     }
@@ -267,7 +318,8 @@ prefault(void *p, size_t n)
 static uint64_t
 pool_bit(const OaArena *a, const OaPool *pool)
 {
-    return (uint64_t)1 << (((const char *)pool - a->base) / OA_POOL_SIZE);
+    return (uint64_t)1 << (((const char *)pool - a->base) /
+                           oa_kind_unit(a->kind));
 }
 
 /* Before carving [from, to) of a pool: populate the pages it starts on
@@ -294,12 +346,17 @@ arena_take_pool(OaHeap *heap, OaArena *a)
     OaPool *pool = a->freepools;
     /* nfree == listed free pools + uncarved ones, and this arena has one */
     RCGC_ASSERT(a->nfree > 0 &&
-                (pool != NULL || a->ncarved < OA_POOLS_PER_ARENA));
+                (pool != NULL || a->ncarved < oa_arena_units(a)));
     if (pool != NULL) {
         a->freepools = pool->next;
+        uint64_t bit = pool_bit(a, pool);
+        if (a->released & bit) { /* its pages are untouched again */
+            a->released &= ~bit;
+            a->fresh |= bit;
+        }
     }
     else {
-        pool = (OaPool *)(a->base + (size_t)a->ncarved * OA_POOL_SIZE);
+        pool = (OaPool *)(a->base + a->ncarved * oa_kind_unit(a->kind));
         a->ncarved++;
         a->fresh |= pool_bit(a, pool);
         prefault(pool, OA_PAGE_SIZE); /* the header's page */
@@ -369,10 +426,10 @@ carve(OaPool *pool)
  *     grows the pools they share, until no class needs to ask.  Not
  *     asked when an arena has a free pool: that one is resident too. */
 static OaPool *
-steal_kept(OaHeap *heap, bool idle_only)
+steal_kept(OaHeap *heap, unsigned lo, unsigned hi, bool idle_only)
 {
     OaPool *found = NULL;
-    for (unsigned k = 0; k < OA_NCLASSES; k++) {
+    for (unsigned k = lo; k < hi; k++) {
         OaPool *p = heap->cls[k].avail;
         bool idle = heap->cls[k].nmalloc == heap->kept_seen[k];
         heap->kept_seen[k] = heap->cls[k].nmalloc;
@@ -387,28 +444,50 @@ steal_kept(OaHeap *heap, bool idle_only)
     return found;
 }
 
-OaPool *
-oa_pool_new(OaHeap *heap, size_t c)
+/* A pool (or span) for a new use by class c, from an arena of c's kind
+ * (steps 1 and 2 of the opening), or NULL. */
+static OaPool *
+pool_take(OaHeap *heap, size_t c)
 {
+    unsigned kind = c < OA_NSMALL ? OA_KIND_SMALL : OA_KIND_MEDIUM;
+    unsigned lo = kind == OA_KIND_SMALL ? 0 : OA_NSMALL;
+    unsigned hi = kind == OA_KIND_SMALL ? OA_NSMALL : OA_NCLASSES;
     OaArena *a = NULL;
     OaPool *pool = NULL;
-    if (heap->bucket_mask != 0) {
-        a = heap->bucket[__builtin_ctzll(heap->bucket_mask)];
+    if (heap->bucket_mask[kind] != 0) {
+        a = heap->bucket[kind][__builtin_ctzll(heap->bucket_mask[kind])];
     }
-    /* A stolen pool stays in use: its arena is unchanged. */
-    if (a == NULL) {
-        pool = steal_kept(heap, false);
+    /* A stolen pool stays in use: its arena is unchanged.  A medium class
+     * takes a span another medium class keeps before it carves a span
+     * never used: 48 classes keeping a span each, their touched pages
+     * resident, cost the regex trace 1.3 MiB of peak RSS.  (Keeping no
+     * span at all made CPython's compiler, which takes and gives back
+     * one 8 KiB arena block at a time, map and unmap an arena on every
+     * breath: 1.25x pymalloc's time on its trace.) */
+    if (a == NULL || (kind == OA_KIND_MEDIUM && a->freepools == NULL)) {
+        pool = steal_kept(heap, lo, hi, false);
     }
-    else if (a->freepools == NULL && heap->steal_credit) {
-        pool = steal_kept(heap, true);
+    else if (kind == OA_KIND_SMALL && a->freepools == NULL &&
+             heap->steal_credit) {
+        pool = steal_kept(heap, lo, hi, true);
         heap->steal_credit = pool == NULL;
     }
     if (pool == NULL) {
-        if (a == NULL && (a = arena_new(heap)) == NULL) {
+        if (a == NULL && (a = arena_new(heap, kind)) == NULL) {
             return NULL;
         }
         heap->steal_credit |= a->freepools == NULL; /* a fresh pool */
         pool = arena_take_pool(heap, a);
+    }
+    return pool;
+}
+
+OaPool *
+oa_pool_new(OaHeap *heap, size_t c)
+{
+    OaPool *pool = pool_take(heap, c);
+    if (pool == NULL) {
+        return NULL;
     }
     size_t stride = OA_CLASS_SIZE(c) + OA_TRAILER;
     pool->nused = 0;
@@ -475,6 +554,55 @@ oa_pool_emptied(OaPool *pool)
     oa_pool_release(pool);
 }
 
+/* Give the pages of an empty pool (or span) of a partly used arena back
+ * to the system, all but the first, which holds its header (the arena's
+ * free list runs through it).  The pool forgets its blocks (stride 0: the
+ * next class to take it carves afresh) and is marked released until it is
+ * taken (arena_take_pool).  Not for arenas from a caller's source: their
+ * memory is the caller's, whose kind madvise may not suit.  True when
+ * pages were given back. */
+static bool
+decommit(OaArena *a, OaPool *pool)
+{
+    uint64_t bit = pool_bit(a, pool);
+    size_t len = oa_kind_unit(a->kind) - OA_PAGE_SIZE;
+    char *lo = (char *)pool + OA_PAGE_SIZE;
+    if ((a->released & bit) || a->heap->source != NULL) {
+        return false;
+    }
+#if defined(RCGC_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(lo, len);
+#endif
+    if (madvise(lo, len, MADV_DONTNEED) != 0) {
+        oa_mem_hide(lo, len);
+        return false;
+    }
+    oa_mem_hide(lo, len);
+    pool->stride = 0;
+    pool->free = NULL;
+    a->released |= bit;
+    return true;
+}
+
+/* Decommit every empty pool of every partly used arena (a wholly empty
+ * one is the spare, unmapped by the caller). */
+static bool
+decommit_empty_pools(OaHeap *heap)
+{
+    bool any = false;
+    for (OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
+        for (OaPool *p = a->freepools; p != NULL; p = p->next) {
+            any |= decommit(a, p);
+        }
+    }
+    return any;
+}
+
+/* What the heap keeps for reuse goes back: the freed mappings of large
+ * blocks, the pool each class keeps, the spare arenas, and the pages of
+ * the empty pools inside partly used arenas (oa_heap_trim, and the first
+ * step of oa_make_room under the memory limit or when the system
+ * refuses memory). */
 bool
 oa_trim(OaHeap *heap)
 {
@@ -486,12 +614,17 @@ oa_trim(OaHeap *heap)
             any = true;
         }
     }
-    OaArena *spare = heap->bucket[OA_POOLS_PER_ARENA - 1];
-    if (spare != NULL) {
-        bucket_unlink(heap, spare);
-        arena_free(heap, spare);
-        any = true;
+    static const unsigned last[OA_NKINDS] = {OA_POOLS_PER_ARENA - 1,
+                                             OA_SPANS_PER_ARENA - 1};
+    for (unsigned kind = 0; kind < OA_NKINDS; kind++) {
+        OaArena *spare = heap->bucket[kind][last[kind]];
+        if (spare != NULL) {
+            bucket_unlink(heap, spare);
+            arena_free(heap, spare);
+            any = true;
+        }
     }
+    any |= decommit_empty_pools(heap);
     return any;
 }
 
@@ -533,7 +666,8 @@ oa_pool_release(OaPool *pool)
         bucket_unlink(heap, a);
     }
     a->nfree++;
-    if (a->nfree == OA_POOLS_PER_ARENA && heap->bucket[63] != NULL) {
+    unsigned units = oa_arena_units(a);
+    if (a->nfree == units && heap->bucket[a->kind][units - 1] != NULL) {
         arena_free(heap, a); /* a spare is already kept */
         return;
     }

@@ -2,12 +2,14 @@
  * a heap and verify every documented invariant.
  *
  * Steps:
- *   1. arenas: each is registered in the address map under its base, its
- *      nfree equals its free-pool list length plus its uncarved pools, it
- *      sits in bucket[nfree - 1] (or in none when nfree == 0), and the
- *      bucket mask matches the buckets; at most one arena is all free;
- *   2. pools: a used or full pool has a sane header (class, stride, arena,
- *      bounds), its free list stays inside its carved blocks, is aligned
+ *   1. arenas: each is registered in the address map under its base (with
+ *      the medium bit iff it holds spans), its nfree equals its free-pool
+ *      list length plus its uncarved pools (or spans), it sits in
+ *      bucket[kind][nfree - 1] (or in none when nfree == 0), and the
+ *      bucket masks match the buckets; at most one arena of each kind is
+ *      all free;
+ *   2. pools: a used or full pool has a sane header (class of its arena's
+ *      kind, stride, arena, bounds), its free list stays inside its carved blocks, is aligned
  *      to the stride and has no cycle, and nused + listed free == carved;
  *      in checked builds every listed block has the freed mark and every
  *      other carved block a request within its class and intact guards
@@ -127,6 +129,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
 {
     if (!oa_pool_in(pool, a) || pool->heap != heap ||
         pool->cls >= OA_NCLASSES ||
+        (pool->cls >= OA_NSMALL) != (a->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         return fail("pool %p: header damaged", (void *)pool);
     }
@@ -166,27 +169,40 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
 static int
 check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
 {
-    if (a->heap != heap || oa_addrmap_lookup(a->base) != a) {
+    uintptr_t entry = (uintptr_t)a | (a->kind ? OA_MAP_MEDIUM : 0);
+    if (a->heap != heap || a->kind >= OA_NKINDS ||
+        oa_addrmap_entry(a->base) != entry) {
         return fail("arena %p: not registered to this heap", (void *)a);
     }
+    size_t unit = oa_kind_unit(a->kind);
+    unsigned units = oa_arena_units(a);
     size_t nlisted = 0;
+    uint64_t listed = 0;
     for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
         if (!oa_pool_in(p, a) || p->heap != NULL ||
-            (const char *)p >= a->base + (size_t)a->ncarved * OA_POOL_SIZE ||
-            ++nlisted > OA_POOLS_PER_ARENA) {
+            ((uintptr_t)p & (unit - 1)) != 0 ||
+            (const char *)p >= a->base + a->ncarved * unit ||
+            ++nlisted > units) {
             return fail("arena %p: free pool list damaged", (void *)a);
         }
+        size_t i = (size_t)((const char *)p - a->base) / unit;
+        listed |= (uint64_t)1 << i;
+        if (((a->released >> i) & 1) && p->stride != 0) {
+            return fail("arena %p: released pool %p kept its blocks",
+                        (void *)a, (void *)p);
+        }
     }
-    if (a->ncarved > OA_POOLS_PER_ARENA ||
-        a->nfree != nlisted + OA_POOLS_PER_ARENA - a->ncarved) {
+    if ((a->released & ~listed) != 0) {
+        return fail("arena %p: a released pool is not on its free list",
+                    (void *)a);
+    }
+    if (a->ncarved > units || a->nfree != nlisted + units - a->ncarved) {
         return fail("arena %p: nfree %u != %zu listed + %u uncarved",
-                    (void *)a, a->nfree, nlisted,
-                    OA_POOLS_PER_ARENA - a->ncarved);
+                    (void *)a, a->nfree, nlisted, units - a->ncarved);
     }
     size_t nheld = 0;
     for (unsigned i = 0; i < a->ncarved; i++) {
-        const OaPool *pool =
-            (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
+        const OaPool *pool = (const OaPool *)(a->base + i * unit);
         if (pool->heap == NULL) {
             continue;
         }
@@ -201,23 +217,28 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     return 0;
 }
 
+/* The buckets of one kind of arena (units: pools or spans per arena). */
 static int
-check_buckets(const OaHeap *heap)
+check_buckets(const OaHeap *heap, unsigned kind, unsigned units)
 {
     size_t nempty = 0;
     for (unsigned k = 0; k < OA_POOLS_PER_ARENA; k++) {
-        bool bit = (heap->bucket_mask >> k) & 1;
-        if (bit != (heap->bucket[k] != NULL)) {
-            return fail("bucket mask bit %u disagrees with bucket", k);
+        bool bit = (heap->bucket_mask[kind] >> k) & 1;
+        if (bit != (heap->bucket[kind][k] != NULL) || (bit && k >= units)) {
+            return fail("bucket mask bit %u of kind %u disagrees with bucket",
+                        k, kind);
         }
         const OaArena *prev = NULL;
-        for (const OaArena *a = heap->bucket[k]; a != NULL; a = a->next) {
-            if (a->nfree != k + 1 || a->prev != prev || a->heap != heap) {
-                return fail("arena %p: in bucket %u with nfree %u", (void *)a,
-                            k, a->nfree);
+        for (const OaArena *a = heap->bucket[kind][k]; a != NULL;
+             a = a->next) {
+            if (a->nfree != k + 1 || a->prev != prev || a->heap != heap ||
+                a->kind != kind) {
+                return fail("arena %p: in bucket %u of kind %u with nfree %u",
+                            (void *)a, k, kind, a->nfree);
             }
-            if (k == OA_POOLS_PER_ARENA - 1 && ++nempty > 1) {
-                return fail("more than one spare empty arena");
+            if (k == units - 1 && ++nempty > 1) {
+                return fail("more than one spare empty arena of kind %u",
+                            kind);
             }
             prev = a;
         }
@@ -245,17 +266,22 @@ check_arenas(const OaHeap *heap, size_t *nused_pools)
         return fail("%zu arenas listed, %zu counted", n, heap->narenas);
     }
     size_t nb = 0;
-    for (unsigned k = 0; k < OA_POOLS_PER_ARENA; k++) {
-        for (const OaArena *a = heap->bucket[k]; a != NULL && nb <= n;
-             a = a->next) {
-            nb++;
+    for (unsigned kind = 0; kind < OA_NKINDS; kind++) {
+        for (unsigned k = 0; k < OA_POOLS_PER_ARENA; k++) {
+            for (const OaArena *a = heap->bucket[kind][k];
+                 a != NULL && nb <= n; a = a->next) {
+                nb++;
+            }
         }
     }
     if (nb != inbuckets) {
         return fail("%zu arenas in buckets, %zu with free pools", nb,
                     inbuckets);
     }
-    return check_buckets(heap);
+    if (check_buckets(heap, OA_KIND_SMALL, OA_POOLS_PER_ARENA) != 0) {
+        return -1;
+    }
+    return check_buckets(heap, OA_KIND_MEDIUM, OA_SPANS_PER_ARENA);
 }
 
 static int

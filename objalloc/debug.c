@@ -221,7 +221,7 @@ oa_block_resize(OaHeap *heap, OaPool *pool, char *b, size_t n)
 void
 oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
 {
-    OaPool *pool = oa_pool_of(p);
+    OaPool *pool = oa_arena_pool(arena, p);
     const char *q = p;
     if (pool->heap == NULL) {
         oa_fatal(fn, p,
@@ -230,6 +230,7 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
     }
     if (!oa_pool_in(pool, arena) || pool->heap != arena->heap ||
         pool->cls >= OA_NCLASSES ||
+        (pool->cls >= OA_NSMALL) != (arena->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         oa_fatal(fn, p, "pool header at %p is damaged", (void *)pool);
     }

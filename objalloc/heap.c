@@ -21,6 +21,8 @@
  */
 #include "objalloc/internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,8 @@ _Static_assert(sizeof(OaPool) == OA_POOL_HDR, "pool header is 48 bytes");
 _Static_assert(sizeof(OaLarge) % OA_ALIGNMENT == 0,
                "large header keeps 16-byte alignment");
 _Static_assert(OA_POOLS_PER_ARENA == 64, "bucket mask has 64 bits");
+_Static_assert(OA_SPANS_PER_ARENA <= 64, "bucket mask has 64 bits");
+_Static_assert(OA_NSMALL * 16 == OA_SMALL_MAX, "small classes");
 
 OaHeap *
 oa_heap_new(void)
@@ -54,6 +58,7 @@ oa_heap_destroy(OaHeap *heap)
     oa_arenas_destroy(heap);
     RCGC_ASSERT(heap->large == NULL && heap->nlarge == 0 &&
                 heap->large_bytes == 0 && heap->narenas == 0);
+    oa_region_free(heap);
 #if defined(RCGC_VALGRIND)
     VALGRIND_DESTROY_MEMPOOL(heap);
 #endif
@@ -128,6 +133,19 @@ oa_heap_sys_requests(const OaHeap *heap)
     return heap->sys_requests;
 }
 
+void
+oa_heap_set_error(OaHeap *heap, const char *fmt, ...)
+{
+    int k = snprintf(heap->error, sizeof heap->error,
+                     "objalloc: heap %p: ", (void *)heap);
+    va_list ap;
+    va_start(ap, fmt);
+    if (k > 0 && (size_t)k < sizeof heap->error) {
+        vsnprintf(heap->error + k, sizeof heap->error - (size_t)k, fmt, ap);
+    }
+    va_end(ap);
+}
+
 bool
 oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes)
 {
@@ -135,12 +153,18 @@ oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes)
         uint64_t n = ++heap->sys_requests;
         if (heap->fail_k != 0 &&
             (n == heap->fail_k || (heap->fail_sticky && n > heap->fail_k))) {
+            oa_heap_set_error(heap, "failure injected (request %llu)",
+                              (unsigned long long)n);
             return false;
         }
     }
     if (heap->limit != 0) {
         size_t held = oa_held_bytes(heap);
         if (held > heap->limit || nbytes > heap->limit - held) {
+            oa_heap_set_error(heap,
+                              "memory limit of %zu bytes reached (%zu held, "
+                              "%zu more asked)",
+                              heap->limit, held, nbytes);
             return false;
         }
     }

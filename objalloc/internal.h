@@ -32,12 +32,28 @@
  *   used      heap != NULL, on heap->cls[c].avail, free != NULL.  A used
  *             pool may be empty (nused == 0) only as the sole pool of its
  *             class list (kept against alloc/free thrash; oa_heap_trim
- *             releases it).
+ *             releases it, and another class of its kind may take it).
  *   full      heap != NULL, on no list, free == NULL, bump > limit.
  *   empty     heap == NULL, on its arena's freepools list (reusable by any
  *             class).
  *
- * Large blocks (over OA_SMALL_MAX) come from the system malloc (from
+ * Medium classes (32..55, requests of 513 B .. 32 KiB) are served the
+ * same way from 64 KiB spans, 16 to an arena that holds only spans (its
+ * address map entry carries OA_MAP_MEDIUM, so that a free finds the
+ * span header of a block with one shift of the pool mask, no branch):
+ *
+ *   medium arena  1 MiB, 16 spans of 64 KiB, 64 KiB aligned
+ *   +-- OaPool header (48 B) | block | block | ... | tail (never touched)
+ *
+ * Class sizes go eight per doubling (oa_class_size), so a request gets
+ * less than 1.125x its size; a span holds (64 KiB - 48) / stride blocks
+ * (1 of 32 KiB, 3 of 16 KiB, 113 of 576 B) and its tail is address space
+ * only.  (Four per doubling, 25% waste, cost CPython's compiler 1 MiB of
+ * peak RSS: its 8224-byte arena blocks took 10240 bytes each.)
+ * Everything said of pools below holds for spans; only their size (by
+ * class: oa_pool_unit) and their arenas differ.
+ *
+ * Large blocks (over OA_MEDIUM_MAX) come from the system malloc (from
  * OA_LARGE_MAP_MIN on, from a mapping of their own) with an OaLarge header
  * in front; the heap keeps them on a list and the process-wide large set
  * (largeset.c) records their addresses, so that an unsized free
@@ -83,11 +99,13 @@
 #define OA_PAGE_SIZE       4096u /* prefault granule (arena.c) */
 #define OA_MCACHE_SLOTS    4     /* freed mappings kept (large.c) */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
+#define OA_SPANS_PER_ARENA (OA_ARENA_SIZE / OA_SPAN_SIZE) /* 16 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
 #define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
 #define OA_FRESH_MARK      ((size_t)-2) /* carved, never handed out */
 #define OA_IS_FREE_MARK(v) ((v) >= OA_FRESH_MARK)
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
+#define OA_SPAN_MASK       ((uintptr_t)OA_SPAN_SIZE - 1)
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
 
 /* Fill bytes of debug builds (defined once, in base/base.h). */
@@ -95,7 +113,33 @@
 #define OA_FILL_FREE  RCGC_FILL_FREE
 #define OA_FILL_GUARD RCGC_FILL_GUARD
 
-#define OA_CLASS_SIZE(c) (((size_t)(c) + 1) << OA_ALIGN_SHIFT)
+/* Arena kinds: pools of small classes, or spans of medium ones. */
+enum { OA_KIND_SMALL, OA_KIND_MEDIUM, OA_NKINDS };
+
+/* Bytes of a block of class c: 16 (c + 1) for the small classes; for the
+ * medium ones (9 + q) << (6 + d), class 32 + 8 d + q (q in 0..7): 576,
+ * 640, ... 1024, 1152, ... 8192, 9216, ... 32768. */
+static inline size_t
+oa_class_size(size_t c)
+{
+    if (c < OA_NSMALL) {
+        return (c + 1) << OA_ALIGN_SHIFT;
+    }
+    size_t i = c - OA_NSMALL;
+    return (9 + (i & 7)) << (6 + (i >> 3));
+}
+#define OA_CLASS_SIZE(c) oa_class_size(c)
+
+/* The medium class of a request of 513 .. OA_MEDIUM_MAX bytes: with
+ * m = n - 1 and b its top bit (9..14), the three bits under b pick one of
+ * the eight classes of the doubling. */
+static inline size_t
+oa_medium_class(size_t nbytes)
+{
+    size_t m = nbytes - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(m);
+    return OA_NSMALL + (b - 9) * 8 + ((m >> (b - 3)) & 7);
+}
 
 typedef struct OaBlock {
     struct OaBlock *next; /* the next free block of the pool */
@@ -121,16 +165,20 @@ struct OaPool {
 
 /* An arena's bookkeeping lives in system memory (so all 64 pools are
  * usable).  nfree counts pools that can serve a new class: freepools plus
- * the uncarved tail.  Arenas with nfree in 1..64 sit in the heap's bucket
- * nfree - 1 (fullest first = lowest bucket). */
+ * the uncarved tail.  Arenas with nfree in 1..units sit in the heap's
+ * bucket[kind][nfree - 1] (fullest first = lowest bucket). */
 struct OaArena {
     char *base; /* 1 MiB aligned */
     OaHeap *heap;
     OaPool *freepools; /* empty pools, linked through OaPool.next */
     uint32_t nfree;    /* empty + uncarved pools */
     uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
+    uint32_t kind;     /* OA_KIND_SMALL: 64 pools; OA_KIND_MEDIUM: 16
+                          spans (its units: oa_arena_units) */
     uint64_t fresh;    /* bit i: pool i is in its first use, its pages
                           past the carved blocks never touched */
+    uint64_t released; /* bit i: pool i is empty and its pages past the
+                          first were given back (oa_trim: decommit) */
     OaArena *next;     /* bucket list */
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */
@@ -157,10 +205,11 @@ typedef struct OaClass {
 struct OaHeap {
     OaClass cls[OA_NCLASSES]; /* hot: the fast path reads only this */
 
-    /* arenas */
-    OaArena *bucket[OA_POOLS_PER_ARENA]; /* bucket[k]: nfree == k + 1 */
-    uint64_t bucket_mask;                /* bit k set: bucket[k] nonempty */
-    OaArena *arenas;                     /* every arena (all_next list) */
+    /* arenas, by kind */
+    OaArena *bucket[OA_NKINDS][OA_POOLS_PER_ARENA]; /* [kind][k]: arenas
+                                                       with nfree == k + 1 */
+    uint64_t bucket_mask[OA_NKINDS]; /* bit k set: bucket[kind][k] used */
+    OaArena *arenas;                 /* every arena (all_next list) */
     struct {
         void *base;
         size_t len;
@@ -200,6 +249,13 @@ struct OaHeap {
     uint64_t nfail;
 
     void *user;
+
+    /* arenas from the caller (oa_heap_new_with_source / _in_region):
+     * source == &src, else NULL (mmap) */
+    const OaArenaSource *source;
+    OaArenaSource src;
+    struct OaRegion *region; /* the region source's state, or NULL */
+    char error[200];         /* why the last failure failed ("" none) */
 #if OA_DEBUG
     _Atomic uintptr_t owner; /* thread token while inside a call */
     unsigned depth;          /* nested calls of the owner thread */
@@ -212,30 +268,48 @@ struct OaHeap {
 #define OA_MAP_ROOT_BITS 14
 #define OA_MAP_ADDR_BITS (20 + OA_MAP_LEAF_BITS + OA_MAP_ROOT_BITS) /* 48 */
 
+/* An entry: the OaArena's address, | OA_MAP_MEDIUM for an arena of
+ * medium spans; 0 for none. */
+#define OA_MAP_MEDIUM ((uintptr_t)1)
+
 typedef struct OaMapLeaf {
-    _Atomic(OaArena *) e[1u << OA_MAP_LEAF_BITS];
+    _Atomic uintptr_t e[1u << OA_MAP_LEAF_BITS];
 } OaMapLeaf;
 
 extern __attribute__((visibility(
     "hidden"))) _Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
 
-/* The arena holding p, or NULL: two loads, reads no foreign memory. */
-static inline OaArena *
-oa_addrmap_lookup(const void *p)
+/* The map entry of the arena holding p, or 0: two loads, reads no foreign
+ * memory. */
+static inline uintptr_t
+oa_addrmap_entry(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
     uintptr_t top = a >> (20 + OA_MAP_LEAF_BITS); /* < root size: 48 bits */
     if (OA_UNLIKELY(top >= (1u << OA_MAP_ROOT_BITS))) {
-        return NULL;
+        return 0;
     }
     OaMapLeaf *leaf =
         atomic_load_explicit(&oa_map_root[top], memory_order_acquire);
     if (leaf == NULL) {
-        return NULL;
+        return 0;
     }
     return atomic_load_explicit(
         &leaf->e[(a >> 20) & ((1u << OA_MAP_LEAF_BITS) - 1)],
         memory_order_acquire);
+}
+
+static inline OaArena *
+oa_entry_arena(uintptr_t e)
+{
+    return (OaArena *)(e & ~OA_MAP_MEDIUM);
+}
+
+/* The arena holding p, or NULL. */
+static inline OaArena *
+oa_addrmap_lookup(const void *p)
+{
+    return oa_entry_arena(oa_addrmap_entry(p));
 }
 int oa_addrmap_insert(OaArena *arena);
 void oa_addrmap_remove(OaArena *arena);
@@ -253,6 +327,11 @@ const void *oa_largeset_containing(const void *p);
 
 /* ---- heap helpers (heap.c) ------------------------------------------ */
 
+/* Record why a request failed (oa_heap_error): "objalloc: heap <h>: "
+ * and the formatted reason. */
+void oa_heap_set_error(OaHeap *heap, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* May the heap ask the system for nbytes more of this kind?  Counts the
  * request for failure injection and checks the memory limit. */
 bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
@@ -260,9 +339,17 @@ bool oa_sys_allow(OaHeap *heap, unsigned kind, size_t nbytes);
  * trim what the heap keeps for reuse; stage 1: run the pressure callback
  * (once, never re-entered) and trim again.  *stage starts at 0. */
 bool oa_make_room(OaHeap *heap, size_t nbytes, int *stage);
-/* Release kept empty pools and the spare arena; true if any was. */
+/* Release kept empty pools, the spare arenas, freed large mappings, and
+ * the pages of empty pools in partly used arenas; true if any was. */
 bool oa_trim(OaHeap *heap);
 size_t oa_held_bytes(const OaHeap *heap);
+
+/* ---- arenas from the caller (region.c) ------------------------------ */
+
+/* Record that heap->source had no arena left (oa_heap_error). */
+void oa_source_exhausted(OaHeap *heap);
+/* Free the region source's state (oa_heap_destroy, arenas gone). */
+void oa_region_free(OaHeap *heap);
 
 /* ---- arenas and pools (arena.c) ------------------------------------- */
 
@@ -285,10 +372,56 @@ void oa_pool_release(OaPool *pool);
 /* Unmap every arena of the heap. */
 void oa_arenas_destroy(OaHeap *heap);
 
+/* The pool of p, a block of a small class (no lookup). */
 static inline OaPool *
 oa_pool_of(const void *p)
 {
     return (OaPool *)((uintptr_t)p & ~OA_POOL_MASK);
+}
+
+/* The span of p, a block of a medium class (no lookup). */
+static inline OaPool *
+oa_span_of(const void *p)
+{
+    return (OaPool *)((uintptr_t)p & ~OA_SPAN_MASK);
+}
+
+/* The pool or span of p, inside the arena whose map entry is e: the pool
+ * mask, shifted two bits further for a medium arena (16 KiB -> 64 KiB). */
+static inline OaPool *
+oa_pool_at(uintptr_t e, const void *p)
+{
+    uintptr_t mask = ~OA_POOL_MASK << ((e & OA_MAP_MEDIUM) << 1);
+    return (OaPool *)((uintptr_t)p & mask);
+}
+_Static_assert((~OA_POOL_MASK << 2) == ~OA_SPAN_MASK, "span = 4 pools");
+
+/* The same from the arena itself. */
+static inline OaPool *
+oa_arena_pool(const OaArena *a, const void *p)
+{
+    return oa_pool_at(a->kind == OA_KIND_MEDIUM ? OA_MAP_MEDIUM : 0, p);
+}
+
+/* Bytes of one unit (pool or span) of an arena of this kind, and units
+ * per arena. */
+static inline size_t
+oa_kind_unit(unsigned kind)
+{
+    return kind == OA_KIND_MEDIUM ? OA_SPAN_SIZE : OA_POOL_SIZE;
+}
+
+static inline unsigned
+oa_arena_units(const OaArena *a)
+{
+    return a->kind == OA_KIND_MEDIUM ? OA_SPANS_PER_ARENA : OA_POOLS_PER_ARENA;
+}
+
+/* The size of a serving pool or span (by its class). */
+static inline size_t
+oa_pool_unit(const OaPool *pool)
+{
+    return pool->cls < OA_NSMALL ? OA_POOL_SIZE : OA_SPAN_SIZE;
 }
 
 static inline char *
@@ -301,7 +434,7 @@ oa_pool_first(const OaPool *pool)
 static inline char *
 oa_pool_limit(const OaPool *pool)
 {
-    return (char *)pool + OA_POOL_SIZE - pool->stride;
+    return (char *)pool + oa_pool_unit(pool) - pool->stride;
 }
 
 /* The arena holding a pool (its 1 MiB-aligned base is in the map). */
@@ -322,7 +455,7 @@ oa_pool_in(const OaPool *pool, const OaArena *a)
 
 void *oa_large_malloc(OaHeap *heap, size_t nbytes);
 void oa_large_free(OaLarge *hdr, const char *fn);
-/* Resize large block p to nbytes > OA_SMALL_MAX with the system realloc
+/* Resize large block p to nbytes > OA_MEDIUM_MAX with the system realloc
  * (in place when it can); NULL on failure with p untouched. */
 void *oa_large_realloc(void *p, size_t nbytes);
 void oa_large_destroy_all(OaHeap *heap);

@@ -1,4 +1,4 @@
-/* large.c - blocks over OA_SMALL_MAX bytes, from the system malloc.
+/* large.c - blocks over OA_MEDIUM_MAX bytes, from the system malloc.
  *
  * Layout of one large block (system memory):
  *
@@ -36,7 +36,7 @@
  *
  * Invariants: p in large set iff p is a live large block of some heap;
  * heap->nlarge and heap->large_bytes are the count and the sum of n over
- * the heap's list; a block is mapped iff is_mapped(n); heap->mcache[0 ..
+ * the heap's list; a block is mapped iff is_mapped(heap, n); heap->mcache[0 ..
  * nmcache) are freed mappings (none live), oldest first, of mcache_bytes
  * in all, at most MCACHE_MAX_BYTES.
  */
@@ -65,10 +65,12 @@ too_big(size_t nbytes)
            PTRDIFF_MAX - sizeof(OaLarge) - OA_LARGE_GUARD - OA_PAGE_SIZE;
 }
 
+/* A heap with an arena source (embedded use: no mmap) takes every large
+ * block from the system malloc. */
 static bool
-is_mapped(size_t nbytes)
+is_mapped(const OaHeap *heap, size_t nbytes)
 {
-    return total_size(nbytes) >= OA_LARGE_MAP_MIN;
+    return total_size(nbytes) >= OA_LARGE_MAP_MIN && heap->source == NULL;
 }
 
 static size_t
@@ -98,7 +100,7 @@ oa_large_count_mapped(const OaHeap *heap)
     size_t n = 0;
     for (const OaLarge *h = heap->large; h != NULL;) {
         OaLarge copy = oa_large_read(h + 1);
-        n += is_mapped(copy.nbytes);
+        n += is_mapped(heap, copy.nbytes);
         h = copy.next;
     }
     return n;
@@ -205,7 +207,7 @@ static OaLarge *
 sys_get(OaHeap *heap, size_t nbytes, bool *fresh)
 {
     *fresh = false;
-    if (!is_mapped(nbytes)) {
+    if (!is_mapped(heap, nbytes)) {
         return malloc(total_size(nbytes));
     }
     void *m = mcache_take(heap, map_len(nbytes));
@@ -225,7 +227,7 @@ sys_get(OaHeap *heap, size_t nbytes, bool *fresh)
 static void
 sys_put(OaHeap *heap, OaLarge *h, size_t nbytes)
 {
-    if (is_mapped(nbytes)) {
+    if (is_mapped(heap, nbytes)) {
         mcache_put(heap, h, map_len(nbytes));
     }
     else {
@@ -238,10 +240,10 @@ sys_put(OaHeap *heap, OaLarge *h, size_t nbytes)
 static OaLarge *
 sys_resize(OaHeap *heap, OaLarge *h, size_t old, size_t nbytes)
 {
-    if (!is_mapped(old) && !is_mapped(nbytes)) {
+    if (!is_mapped(heap, old) && !is_mapped(heap, nbytes)) {
         return realloc(h, total_size(nbytes));
     }
-    if (is_mapped(old) && is_mapped(nbytes)) {
+    if (is_mapped(heap, old) && is_mapped(heap, nbytes)) {
         void *m = mremap(h, map_len(old), map_len(nbytes), MREMAP_MAYMOVE);
         return m == MAP_FAILED ? NULL : m; /* the advice moves with it */
     }
@@ -389,7 +391,7 @@ quarantine_put(OaLarge *h, size_t nbytes, size_t *out_nbytes)
 static void
 sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes)
 {
-    if (is_mapped(nbytes) || nbytes > QUARANTINE_BYTES) {
+    if (is_mapped(heap, nbytes) || nbytes > QUARANTINE_BYTES) {
         sys_put(heap, h, nbytes);
         return;
     }

@@ -1,12 +1,18 @@
 /* objalloc.h - rcgc's small-object allocator (public API).
  *
  * pymalloc's design on 64-bit: requests of 1..512 bytes are served from
- * 32 size classes (every 16 bytes), each class from 16 KiB pools carved out
- * of 1 MiB arenas mapped with mmap.  Larger requests go to the system
- * malloc (and are still tracked by the heap, so that destroying the heap
- * releases them); from OA_LARGE_MAP_MIN bytes on, to a mapping of their
- * own, whose pages go back to the system when the block is freed.  A
- * zero-byte request gets a unique 16-byte block.
+ * 32 small size classes (every 16 bytes), each class from 16 KiB pools
+ * carved out of 1 MiB arenas mapped with mmap.  Requests of 513 bytes up
+ * to 32 KiB are served from 48 medium classes, eight per doubling (576,
+ * 640, ... 1024, 1152, ... 30720, 32768 bytes), each from 64 KiB spans
+ * carved out of arenas of their own: a request of n bytes gets a block of
+ * less than 1.125 n bytes (internal waste under 12.5% of the request,
+ * under 11.2% of the block), and a span's tail that no whole block fits
+ * in is never touched (address space, not memory).  Larger requests go to the
+ * system malloc (and are still tracked by the heap, so that destroying
+ * the heap releases them); from OA_LARGE_MAP_MIN bytes on, to a mapping
+ * of their own, whose pages go back to the system when the block is
+ * freed.  A zero-byte request gets a unique 16-byte block.
  *
  * All state lives in an OaHeap.  A block finds its heap from its pool, so
  * oa_free() and oa_realloc() need no heap argument; pointers that this
@@ -21,7 +27,9 @@
  * (the full list is in base/base.h); all are safe to use from many threads
  * with many heaps, and none makes one heap's work depend on another's.
  *
- * Errors: out of memory returns NULL (and leaves the heap consistent).
+ * Errors: out of memory returns NULL (and leaves the heap consistent);
+ * oa_heap_error() says why (system, memory limit, arena source exhausted,
+ * injected failure).
  * Misuse (double free, interior or never-allocated pointer, damaged guard
  * bytes) is detected in debug builds: a message naming the pointer and the
  * check, then abort().  A NULL heap where one is needed is refused with a
@@ -45,9 +53,12 @@ extern "C" {
 #endif
 
 #define OA_ALIGNMENT  16          /* every block is 16-byte aligned */
-#define OA_SMALL_MAX  512         /* largest request served from pools */
-#define OA_NCLASSES   32          /* size classes: 16, 32, ..., 512 */
-#define OA_POOL_SIZE  (16u << 10) /* 16 KiB */
+#define OA_SMALL_MAX  512         /* largest request of the small classes */
+#define OA_MEDIUM_MAX (32u << 10) /* largest request served from classes */
+#define OA_NSMALL     32          /* small classes: 16, 32, ..., 512 */
+#define OA_NCLASSES   80          /* and 48 medium: 576, 640, ..., 32768 */
+#define OA_POOL_SIZE  (16u << 10) /* 16 KiB: a small class's pool */
+#define OA_SPAN_SIZE  (64u << 10) /* 64 KiB: a medium class's span */
 #define OA_ARENA_SIZE (1u << 20)  /* 1 MiB */
 /* Large blocks this big (their 32-byte header included) are mappings. */
 #define OA_LARGE_MAP_MIN (1u << 20)
@@ -82,13 +93,53 @@ RCGC_API void rcgc_register_error(RcgcErrorFn fn, void *arg);
 /* A new, empty heap; NULL when out of memory. */
 RCGC_API OaHeap *oa_heap_new(void);
 
+/* Where a heap's arenas come from when not from mmap (embedded use: a
+ * memory slab, a static array, a partition).  get(ctx) returns
+ * OA_ARENA_SIZE bytes aligned to OA_ARENA_SIZE, readable and writable,
+ * or NULL when it has none left; put(ctx, arena) takes back an arena the
+ * heap no longer needs (put may be NULL: the heap then keeps every arena
+ * it got until it is destroyed, and the caller reclaims the memory).  The
+ * heap calls them only inside its own calls, on the thread using it.  A heap with a source never maps memory itself: its large
+ * blocks (over OA_MEDIUM_MAX) come from the system malloc. */
+typedef struct OaArenaSource {
+    void *(*get)(void *ctx);
+    void (*put)(void *ctx, void *arena);
+    void *ctx;
+} OaArenaSource;
+
+/* A new, empty heap whose arenas come from `src` (copied); NULL when out
+ * of memory or src->get is NULL. */
+RCGC_API OaHeap *oa_heap_new_with_source(const OaArenaSource *src);
+
+/* A new, empty heap whose arenas are carved from the caller's memory
+ * [base, base + nbytes): every OA_ARENA_SIZE-aligned MiB inside it (so a
+ * region of n MiB + 1 MiB - 1 bytes holds n arenas wherever it starts).
+ * The region must stay valid until oa_heap_destroy; the heap writes its
+ * blocks and pool headers there and nothing else (its bookkeeping comes
+ * from the system malloc).  NULL when the region holds no whole arena
+ * (see oa_heap_error(NULL)) or out of memory.  When every arena is in use
+ * an allocation that needs another fails (NULL), and oa_heap_error says
+ * so. */
+RCGC_API OaHeap *oa_heap_new_in_region(void *base, size_t nbytes);
+
+/* Why the heap's last failed allocation failed, as a sentence naming the
+ * heap ("objalloc: heap 0x...: arena source exhausted: ..."), or NULL if
+ * none failed.  With heap NULL: why the last oa_heap_new_* of this thread
+ * failed. */
+RCGC_API const char *oa_heap_error(const OaHeap *heap);
+
 /* Release every arena and every large block of the heap, live or not.
  * Pointers into the heap are dangling afterwards.  NULL is a no-op. */
 RCGC_API void oa_heap_destroy(OaHeap *heap);
 
 /* Give every empty pool and arena that the heap keeps for reuse back now:
  * a class keeps its last pool when it empties, and the heap keeps one
- * empty arena as a spare.  Live blocks are not touched. */
+ * empty arena of each kind as a spare; and give the pages of the empty
+ * pools inside partly used arenas back to the system (madvise
+ * MADV_DONTNEED; all but each pool's first page, which holds its header;
+ * not for arenas from a caller's source).  The same happens before an
+ * allocation fails under the memory limit.  Live blocks are not
+ * touched. */
 RCGC_API void oa_heap_trim(OaHeap *heap);
 
 /* ---- allocation ----------------------------------------------------- */
@@ -137,8 +188,8 @@ RCGC_API void oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx);
 RCGC_API void *oa_realloc_if_owned(OaHeap *heap, void *p, size_t nbytes,
                                    int *owned);
 
-/* Bytes usable at p (its class size, or the large request); 0 for NULL
- * or a foreign pointer. */
+/* Bytes usable at p (its class size, or the large request; in checked
+ * builds the request); 0 for NULL or a foreign pointer. */
 RCGC_API size_t oa_usable_size(const void *p);
 
 /* The heap that owns p (a pool block or a large block), else NULL.
@@ -162,8 +213,8 @@ RCGC_API void oa_heap_release(OaHeap *heap);
 RCGC_API void oa_heap_set_user(OaHeap *heap, void *user);
 RCGC_API void *oa_heap_user(const OaHeap *heap);
 
-/* The size class index (0..31) that serves a request of nbytes, or -1 for
- * a request over OA_SMALL_MAX. */
+/* The size class index that serves a request of nbytes (0..31 small,
+ * 32..79 medium), or -1 for a request over OA_MEDIUM_MAX. */
 RCGC_API int oa_size_class(size_t nbytes);
 
 /* ---- memory limit, pressure, failure injection ---------------------- */
@@ -175,8 +226,8 @@ RCGC_API int oa_size_class(size_t nbytes);
  * retried once.  It must not destroy the heap. */
 typedef int (*OaPressureFn)(OaHeap *heap, size_t nbytes, void *ctx);
 
-/* Limit the bytes a heap holds from the system (mapped arenas plus large
- * blocks); 0 means no limit (the default). */
+/* Limit the bytes a heap holds from the system (mapped arenas, or arenas
+ * from its source, plus large blocks); 0 means no limit (the default). */
 RCGC_API void oa_heap_set_limit(OaHeap *heap, size_t nbytes);
 RCGC_API size_t oa_heap_limit(const OaHeap *heap);
 RCGC_API void oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx);
@@ -219,23 +270,27 @@ typedef struct OaClassStats {
 typedef struct OaStats {
     /* arenas (OA_ARENA_SIZE bytes each) */
     size_t arenas;             /* mapped now */
+    size_t arenas_medium;      /* of those, arenas of medium spans */
     size_t arenas_highwater;   /* most mapped at once */
     uint64_t arenas_allocated; /* mapped, ever */
     uint64_t arenas_released;  /* unmapped, ever */
     size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
-    /* pools by state */
-    size_t pools_full;  /* every block in use */
-    size_t pools_used;  /* partly used (or the empty pool a class keeps) */
-    size_t pools_empty; /* in a mapped arena, serving no class */
+    /* pools (and medium spans) by state */
+    size_t pools_full;     /* every block in use */
+    size_t pools_used;     /* partly used (or the empty pool a class keeps) */
+    size_t pools_empty;    /* in a mapped arena, serving no class */
+    size_t spans;          /* of the full and used ones, medium spans */
+    size_t bytes_released; /* pages of empty pools given back to the
+                              system (oa_heap_trim), not reused since */
     /* blocks */
-    size_t blocks_used;       /* small blocks live */
+    size_t blocks_used;       /* small and medium blocks live */
     size_t bytes_used;        /* their class sizes added up */
     size_t bytes_stranded;    /* free bytes inside partly-used pools
                                 (external fragmentation) */
     uint64_t bytes_requested; /* small requests, ever (asked)... */
     uint64_t bytes_handed;    /* ...and the class sizes given for them:
                                  handed/requested = internal fragmentation */
-    /* large blocks (over OA_SMALL_MAX, from the system malloc or mmap) */
+    /* large blocks (over OA_MEDIUM_MAX, from the system malloc or mmap) */
     size_t large_blocks;
     size_t large_bytes;
     size_t large_mapped; /* of those blocks, mappings of their own */

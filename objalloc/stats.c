@@ -5,7 +5,7 @@
  * the heap's arenas and their carved pools, O(arenas * 64).
  *
  * Derived figures:
- *   nmalloc = blocks handed out ever (small + large, by any call);
+ *   nmalloc = blocks handed out ever (small, medium, large, by any call);
  *   nfree   = nmalloc - live blocks (every block not live came back);
  *   bytes_stranded = free bytes inside partly used pools, the external
  *                    fragmentation that pool reuse cannot return;
@@ -18,7 +18,7 @@
 static size_t
 pool_capacity(const OaPool *pool)
 {
-    return (OA_POOL_SIZE - OA_POOL_HDR) / pool->stride;
+    return (oa_pool_unit(pool) - OA_POOL_HDR) / pool->stride;
 }
 
 static void
@@ -28,6 +28,7 @@ count_pool(const OaPool *pool, OaStats *st)
     size_t cap = pool_capacity(pool);
     size_t nfree = cap - pool->nused;
     cs->pools++;
+    st->spans += pool->cls >= OA_NSMALL;
     cs->used += pool->nused;
     cs->free += nfree;
     st->blocks_used += pool->nused;
@@ -61,9 +62,12 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     st->bytes_mapped = heap->narenas * (size_t)OA_ARENA_SIZE;
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
+        st->arenas_medium += a->kind == OA_KIND_MEDIUM;
+        st->bytes_released += (size_t)__builtin_popcountll(a->released) *
+                              (oa_kind_unit(a->kind) - OA_PAGE_SIZE);
         for (unsigned i = 0; i < a->ncarved; i++) {
             const OaPool *pool =
-                (const OaPool *)(a->base + (size_t)i * OA_POOL_SIZE);
+                (const OaPool *)(a->base + i * oa_kind_unit(a->kind));
             if (pool->heap != NULL) {
                 count_pool(pool, st);
             }
@@ -86,7 +90,7 @@ oa_stats_print(const OaStats *st, FILE *out)
 {
     fprintf(out, "objalloc statistics\n");
     fprintf(out, "  class  size  pools    used    free       nmalloc"
-                 "   requested\n");
+                 "   requested  (classes 32-79: medium, 64 KiB spans)\n");
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         const OaClassStats *cs = &st->classes[c];
         if (cs->pools == 0 && cs->nmalloc == 0) {
@@ -98,16 +102,22 @@ oa_stats_print(const OaStats *st, FILE *out)
                 (unsigned long long)cs->requested);
     }
     fprintf(out,
-            "  arenas: %zu mapped (%zu bytes), high-water %zu, "
-            "%llu allocated, %llu released\n",
-            st->arenas, st->bytes_mapped, st->arenas_highwater,
-            (unsigned long long)st->arenas_allocated,
+            "  arenas: %zu mapped (%zu of medium spans; %zu bytes), "
+            "high-water %zu, %llu allocated, %llu released\n",
+            st->arenas, st->arenas_medium, st->bytes_mapped,
+            st->arenas_highwater, (unsigned long long)st->arenas_allocated,
             (unsigned long long)st->arenas_released);
-    fprintf(out, "  pools: %zu full, %zu partly used, %zu empty\n",
-            st->pools_full, st->pools_used, st->pools_empty);
     fprintf(out,
-            "  small blocks: %zu live, %zu bytes; %zu free bytes stranded "
-            "in partly used pools\n",
+            "  pools and spans: %zu full, %zu partly used, %zu empty; %zu "
+            "of the used ones are spans\n",
+            st->pools_full, st->pools_used, st->pools_empty, st->spans);
+    fprintf(out,
+            "  released: %zu bytes of empty pools' pages given back to the "
+            "system\n",
+            st->bytes_released);
+    fprintf(out,
+            "  small and medium blocks: %zu live, %zu bytes; %zu free bytes "
+            "stranded in partly used pools\n",
             st->blocks_used, st->bytes_used, st->bytes_stranded);
     double frag = st->bytes_requested
                       ? (double)st->bytes_handed / (double)st->bytes_requested

@@ -12,8 +12,9 @@
  * so a hook reaches its `prev` in one load.
  *
  * Algorithm, per call (GIL held):
- *  1. malloc/calloc of 1..OA_SMALL_MAX bytes, and of OA_LARGE_MAP_MIN
- *     bytes or more: from the heap; the requests between, and every
+ *  1. malloc/calloc of 1..OA_MEDIUM_MAX bytes (small and medium classes),
+ *     and of OA_LARGE_MAP_MIN bytes or more: from the heap; the requests
+ *     between, and every
  *     request while draining, from prev (pymalloc sends its large
  *     requests to the system malloc, which is where prev sends them;
  *     objalloc's large blocks add a header and an entry in a
@@ -25,7 +26,7 @@
  *  2. free(p): oa_free_or (NULL and our blocks: one ownership lookup);
  *     otherwise prev.free.
  *  3. realloc(p, n): n small -> oa_realloc_if_owned (NULL: malloc; ours:
- *     in place or within the heap); p NULL -> as malloc; p a small block
+ *     in place or within the heap); p NULL -> as malloc; p a class block
  *     of ours and n up to OA_LARGE_MAP_MIN -> moved out to prev.malloc +
  *     copy + oa_free (where malloc would have put it: keeping it as one of
  *     the heap's large blocks, with their header and set entry, cost
@@ -75,9 +76,11 @@ static PyAlloc state = {
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Serving: a request of 1..OA_SMALL_MAX bytes (one unsigned compare) is
- * the heap's; larger ones and 0 bytes are prev's, as pymalloc sends both
- * to the system allocator (which gives 0 bytes a unique 1-byte block).
+/* Serving: a request of 1..OA_MEDIUM_MAX bytes (one unsigned compare) is
+ * the heap's (pymalloc sends 513..32768 to the system malloc; objalloc's
+ * medium classes serve them); larger ones and 0 bytes are prev's, as
+ * pymalloc sends both to the system allocator (which gives 0 bytes a
+ * unique 1-byte block).
  * Serving 0 bytes from the heap changed how glibc's heap filled: without
  * the few hundred 1-byte chunks CPython asks for, the ast workload's heap
  * settled 0.6 MiB larger at its peak in most environments, 0.5% of the
@@ -87,7 +90,7 @@ static PyAlloc state = {
 static void *
 hook_malloc(void *ctx, size_t nbytes)
 {
-    if (LIKELY(nbytes - 1 < OA_SMALL_MAX) || nbytes >= OA_LARGE_MAP_MIN) {
+    if (LIKELY(nbytes - 1 < OA_MEDIUM_MAX) || nbytes >= OA_LARGE_MAP_MIN) {
         return oa_malloc(state.heap, nbytes);
     }
     Domain *d = ctx;
@@ -99,7 +102,7 @@ hook_calloc(void *ctx, size_t n, size_t size)
 {
     size_t nbytes;
     if (LIKELY(!__builtin_mul_overflow(n, size, &nbytes)) &&
-        (LIKELY(nbytes - 1 < OA_SMALL_MAX) || nbytes >= OA_LARGE_MAP_MIN)) {
+        (LIKELY(nbytes - 1 < OA_MEDIUM_MAX) || nbytes >= OA_LARGE_MAP_MIN)) {
         return oa_calloc(state.heap, n, size);
     }
     Domain *d = ctx; /* prev also fails an overflowing n * size */
@@ -133,7 +136,7 @@ forward_realloc(Domain *d, void *p, size_t nbytes)
 static void *
 hook_realloc(void *ctx, void *p, size_t nbytes)
 {
-    if (LIKELY(nbytes <= OA_SMALL_MAX)) {
+    if (LIKELY(nbytes <= OA_MEDIUM_MAX)) {
         int owned;
         void *q = oa_realloc_if_owned(state.heap, p, nbytes, &owned);
         if (LIKELY(owned)) {
@@ -144,7 +147,7 @@ hook_realloc(void *ctx, void *p, size_t nbytes)
         return hook_malloc(ctx, nbytes);
     }
     else if (oa_owner(p) == state.heap) {
-        if (nbytes < OA_LARGE_MAP_MIN && oa_usable_size(p) <= OA_SMALL_MAX) {
+        if (nbytes < OA_LARGE_MAP_MIN && oa_usable_size(p) <= OA_MEDIUM_MAX) {
             return move_out(ctx, p, nbytes); /* where malloc sends it */
         }
         return oa_realloc(state.heap, p, nbytes);

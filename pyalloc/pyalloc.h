@@ -17,12 +17,13 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests of 0 bytes, and of OA_SMALL_MAX + 1 (513) bytes up to
- * OA_LARGE_MAP_MIN (1 MiB), go to prev, as pymalloc sends them to the
+ * Requests of 1..OA_MEDIUM_MAX (32 KiB) bytes are the heap's (small and
+ * medium classes).  Requests of 0 bytes, and of OA_MEDIUM_MAX + 1 bytes up
+ * to OA_LARGE_MAP_MIN (1 MiB), go to prev, as pymalloc sends them to the
  * system malloc; requests of 1 MiB or more are the heap's, each a mapping
  * of its own whose pages leave the process when it is freed (glibc keeps
  * freed blocks that big in its heap, resident, once it has freed one).
- * One of our small blocks resized to a large size under 1 MiB moves to
+ * One of our class blocks resized to a large size under 1 MiB moves to
  * prev (see hook_realloc), to 1 MiB or more it becomes one of the heap's
  * mappings; one of prev's stays prev's.
  *

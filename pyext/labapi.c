@@ -52,9 +52,10 @@ class_stats(const OaClassStats *c)
 PyDoc_STRVAR(alloc_stats_doc,
              "alloc_stats($self, /)\n--\n\n-> dict\n\n"
              "The allocator's statistics (objalloc's OaStats): arenas, "
-             "arenas_highwater,\n"
+             "arenas_medium\n(arenas of medium spans), arenas_highwater,\n"
              "arenas_allocated, arenas_released, bytes_mapped, pools_full,\n"
-             "pools_used, pools_empty, blocks_used, bytes_used, "
+             "pools_used, pools_empty, spans (used pools that are medium\n"
+             "spans), blocks_used, bytes_used, "
              "bytes_stranded\n"
              "(free bytes in partly used pools: external fragmentation),\n"
              "bytes_requested and bytes_handed (their ratio is internal\n"
@@ -62,8 +63,8 @@ PyDoc_STRVAR(alloc_stats_doc,
              "(those that are mappings of their own), meta_bytes, limit,\n"
              "nmalloc, ncalloc, nrealloc, nfree, nfail, and 'classes': one "
              "dict per\n"
-             "size class (block_size, pools, used, free, nmalloc, "
-             "requested).");
+             "size class, 32 small and 48 medium (block_size, pools, used,\n"
+             "free, nmalloc, requested).");
 
 static PyObject *
 Heap_alloc_stats(HeapObject *self, PyObject *unused)
@@ -81,6 +82,7 @@ Heap_alloc_stats(HeapObject *self, PyObject *unused)
         uint64_t v;
     } f[] = {
         {"arenas", st.arenas},
+        {"arenas_medium", st.arenas_medium},
         {"arenas_highwater", st.arenas_highwater},
         {"arenas_allocated", st.arenas_allocated},
         {"arenas_released", st.arenas_released},
@@ -88,6 +90,8 @@ Heap_alloc_stats(HeapObject *self, PyObject *unused)
         {"pools_full", st.pools_full},
         {"pools_used", st.pools_used},
         {"pools_empty", st.pools_empty},
+        {"spans", st.spans},
+        {"bytes_released", st.bytes_released},
         {"blocks_used", st.blocks_used},
         {"bytes_used", st.bytes_used},
         {"bytes_stranded", st.bytes_stranded},

@@ -59,7 +59,9 @@ rm -f "$OUT"/*.md "$OUT"/*.csv
 cd "$ROOT"
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 SECONDS=0
-"$BIN" all --out "$OUT" "${ARGS[@]}" | tee "$OUT/bench.txt"
+# The trace table (first): traces recorded by `make traces` next to BUILD.
+TRACES="$(dirname "$BUILD")/traces"
+"$BIN" all --out "$OUT" --traces "$TRACES" "${ARGS[@]}" | tee "$OUT/bench.txt"
 
 PYSTATUS=""
 if [ -x "$ROOT/bench/pyworkloads.sh" ] && [ "${PYWORKLOADS:-1}" != 0 ]; then
@@ -100,10 +102,10 @@ fi
     echo "them round by round; cells are the median (min–max) over the"
     echo "rounds and **the ratio to the reference** in the same run (absolute"
     echo "times on a shared machine drift; ratios are what to read). Times"
-    echo "are the thread's CPU time unless \`--wall\`; targets are those of"
-    echo "issues 2–4 (✓ met, ✗ missed). Raw numbers: \`bench/out/*.csv\`."
+    echo "are the thread's CPU time unless \`--wall\`; targets are the"
+    echo "project's stated goals (✓ met, ✗ missed). Raw numbers: \`bench/out/*.csv\`."
     echo
-    for t in alloc alloc-rss refcount gc young pacing mem pause; do
+    for t in trace alloc alloc-rss refcount gc young pacing mem heaps pause; do
         if [ -f "$OUT/$t.md" ]; then
             sed 's/^### /#### /' "$OUT/$t.md"
         fi

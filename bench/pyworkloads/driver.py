@@ -34,7 +34,7 @@ interpreter; progress goes to stderr.  Every run's stdout (a checksum of
 what the workload computed) must be the same under every setup.  Every
 run has PYTHONHASHSEED=0, so that all make the same allocations.
 
-A second table states issue 8's target - objalloc faster than pymalloc at
+A second table states the target - objalloc faster than pymalloc at
 no more peak RSS - per binary, objalloc against pymalloc in the same
 binary: objalloc.stock / pymalloc (the stock binary), objalloc.stock /
 pymalloc.stock (the stock binary, the library preloaded in both) and
@@ -191,7 +191,7 @@ def target_table(names, results, runs):
     pairs = [p for p in TARGET_PAIRS if p[1] in names and p[2] in names]
     wls = [w for w, _, _ in WORKLOADS if (w, names[0]) in results]
     lines = [
-        "Issue 8's target, faster than pymalloc at no more peak RSS: "
+        "Target, faster than pymalloc at no more peak RSS: "
         "objalloc / pymalloc in the same binary (medians of the same "
         f"{runs} alternating runs; below 1 is better).",
         "",

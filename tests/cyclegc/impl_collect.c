@@ -350,3 +350,94 @@ Test(impl_collect,
     gc_garbage_clear(impl_gc);
     cr_assert_eq(impl_legacy_calls, 1);
 }
+
+/* A collection of generation 0 tells its members by their mark
+ * (GC_OBJ_YOUNG): an older object that refers to young ones, and one
+ * that young garbage refers to, keep their counts; the young object the
+ * older one holds survives; the marks are right afterwards (gc_check). */
+Test(impl_collect, generation_zero_tells_its_objects_from_older_ones)
+{
+    RcObject *old = impl_new(&impl_node_type);
+    cr_assert_eq(gc_collect(impl_gc, 0), 0); /* old -> generation 1 */
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), 1);
+    RcObject *held = impl_new(&impl_node_type);
+    impl_link(old, 0, held);
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *b = impl_new(&impl_node_type);
+    impl_link(a, 0, b);
+    impl_link(b, 0, a);
+    impl_link(a, 1, old);
+    impl_link(b, 1, held);
+    rc_decref(a);
+    rc_decref(b);
+    cr_assert_eq(gc_collect(impl_gc, 0), 2);
+    cr_assert_eq(rc_refcnt(old), 1);
+    cr_assert_eq(rc_refcnt(held), 2); /* ours and old's */
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    /* Promoted, held is no longer young: a new cycle that refers to it
+     * is collected, and held keeps its count. */
+    RcObject *c = impl_new(&impl_node_type);
+    impl_link(c, 0, c);
+    impl_link(c, 1, held);
+    rc_decref(c);
+    cr_assert_eq(gc_collect(impl_gc, 0), 1);
+    cr_assert_eq(rc_refcnt(held), 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(held);
+    rc_decref(old);
+}
+
+/* Objects frozen straight from generation 0 lose its mark: a later
+ * collection of generation 0 does not take them for members. */
+Test(impl_collect, frozen_young_objects_are_not_taken_for_young_ones)
+{
+    RcObject *f = impl_new(&impl_node_type);
+    gc_freeze(impl_gc);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    impl_link(a, 1, f);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 0), 1);
+    cr_assert_eq(rc_refcnt(f), 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    gc_unfreeze(impl_gc);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(f);
+}
+
+/* Adaptive pacing moves generation 0 on unexamined, marks and all: the
+ * next collections of generation 0 still find exactly their garbage,
+ * and one of generation 1 clears the marks it moved. */
+Test(impl_collect, young_objects_moved_on_unexamined_are_not_members)
+{
+    cr_assert_eq(gc_set_threshold(impl_gc, 50, 1000, 1000), 0);
+    cr_assert_eq(gc_set_pacing(impl_gc, GC_PACING_ADAPTIVE), 0);
+    enum { N = 400 };
+    RcObject *keep[N];
+    for (int i = 0; i < N; i++) {
+        keep[i] = impl_new(&impl_node_type); /* survivors: skips */
+    }
+    GcGenStats st[GC_NGENERATIONS];
+    gc_get_stats(impl_gc, st);
+    cr_assert_gt(st[0].skipped, 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(gc_set_pacing(impl_gc, GC_PACING_FIXED), 0);
+    for (int i = 0; i < N; i++) {
+        RcObject *a = impl_new(&impl_node_type);
+        impl_link(a, 0, a);
+        impl_link(a, 1, keep[i]);
+        rc_decref(a);
+    }
+    cr_assert_geq(gc_collect(impl_gc, 0), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(rc_refcnt(keep[i]), 1, "keep[%d]", i);
+    }
+    cr_assert_geq(gc_collect(impl_gc, 1), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (int i = 0; i < N; i++) {
+        rc_decref(keep[i]);
+    }
+}

@@ -21,11 +21,14 @@ mismatch.  What is checked:
     exit status of sys.exit and of an uncaught exception, sys.executable;
   - a child started with sys.executable runs on objalloc too;
   - RCGC_MALLOCSTATS=1 prints the statistics, RCGC_HEAPCHECK=1 passes,
-    RCGC_OBJALLOC=0 runs without objalloc.
+    RCGC_OBJALLOC=0 runs without objalloc;
+  - RCGC_TRACE=<file> records a complete trace (bench/trace_io.h) on
+    pymalloc, and a child process does not write into it.
 """
 import os
 import subprocess
 import sys
+import tempfile
 
 PROBE = (
     "import _rcgc_python as r, sys\n"
@@ -122,6 +125,55 @@ def check_environment(launcher):
            p.returncode == 1 and "ModuleNotFoundError" in p.stderr, p)
 
 
+def varints(data, pos, n):
+    """n little-endian varints from data[pos:], and the position after."""
+    out = []
+    for _ in range(n):
+        v = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                break
+        out.append(v)
+    return out, pos
+
+
+def read_trace(path):
+    """(calls, slots, end record's counts) of a trace file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"RCGCTRC1":
+        return None
+    pos, calls, live = 8, 0, set()
+    while data[pos] != 0xFF:
+        tag = data[pos]
+        (slot,), pos = varints(data, pos + 1, 1)
+        if tag & 3 != 3:
+            _, pos = varints(data, pos, 1)
+        if (tag & 3 < 2) == (slot in live):
+            return None  # the slot rules are broken
+        (live.add if tag & 3 != 3 else live.discard)(slot)
+        calls += 1
+    end, pos = varints(data, pos + 1, 2)
+    return calls, pos == len(data), end
+
+
+def check_trace(launcher):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "t.trc")
+        p = run(launcher, ["-c", "import subprocess, sys\n"
+                           "x = [str(i) for i in range(1000)]\n"
+                           "subprocess.run([sys.executable, '-c', 'pass'])"],
+                {"RCGC_TRACE": path})
+        t = read_trace(path) if p.returncode == 0 else None
+        expect("RCGC_TRACE=<file> records a complete trace, no child in it",
+               t is not None and t[0] > 1000 and t[1] and t[2][0] == t[0],
+               p)
+
+
 def check_preload(launcher):
     """rcgc-python-stock only: LD_PRELOAD and the processes it reaches."""
     p = run(launcher, ["-c", "import os; print(os.environ['LD_PRELOAD'])"])
@@ -169,6 +221,8 @@ def main():
     check_installed(launcher)
     check_command_line(launcher)
     check_environment(launcher)
+    if not stock:
+        check_trace(launcher)
     if stock:
         check_preload(launcher)
     print("check_launcher: all checks passed")

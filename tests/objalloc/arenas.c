@@ -216,9 +216,9 @@ Test(arenas, a_class_breathing_at_a_pool_edge_keeps_its_pool)
      * is unmapped. */
     enum { WARM = 4 };
     void *batch[64];
-    uintptr_t pool[OA_NCLASSES];
+    uintptr_t pool[OA_NSMALL];
     for (int round = 0; round < 8; round++) {
-        for (int c = 0; c < OA_NCLASSES; c++) {
+        for (int c = 0; c < OA_NSMALL; c++) {
             size_t size = 16 * (size_t)(c + 1);
             for (int i = 0; i < 64; i++) {
                 batch[i] = oa_malloc(heap, size);
@@ -235,7 +235,7 @@ Test(arenas, a_class_breathing_at_a_pool_edge_keeps_its_pool)
         }
         oa_heap_stats(heap, &st);
         cr_assert_eq(st.blocks_used, 0);
-        for (int c = 0; c < OA_NCLASSES && round >= WARM; c++) {
+        for (int c = 0; c < OA_NSMALL && round >= WARM; c++) {
             cr_assert_geq(st.classes[c].pools, 1, "class %d, round %d", c,
                           round);
         }

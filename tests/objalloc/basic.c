@@ -6,7 +6,7 @@
 
 OA_HEAP_SUITE(basic);
 
-Test(basic, size_class_boundaries_follow_16_byte_steps)
+Test(basic, size_class_boundaries_follow_16_byte_steps_then_4_per_doubling)
 {
     cr_assert_eq(oa_size_class(0), 0);
     cr_assert_eq(oa_size_class(1), 0);
@@ -17,15 +17,23 @@ Test(basic, size_class_boundaries_follow_16_byte_steps)
     cr_assert_eq(oa_size_class(33), 2);
     cr_assert_eq(oa_size_class(511), 31);
     cr_assert_eq(oa_size_class(512), 31);
-    cr_assert_eq(oa_size_class(513), -1);
+    cr_assert_eq(oa_size_class(513), 32); /* 576 */
+    cr_assert_eq(oa_size_class(576), 32);
+    cr_assert_eq(oa_size_class(577), 33); /* 640 */
+    cr_assert_eq(oa_size_class(1024), 39);
+    cr_assert_eq(oa_size_class(1025), 40); /* 1152 */
+    cr_assert_eq(oa_size_class(8224), 64); /* 9216 */
+    cr_assert_eq(oa_size_class(32767), 79);
+    cr_assert_eq(oa_size_class(32768), 79);
+    cr_assert_eq(oa_size_class(32769), -1);
     cr_assert_eq(oa_size_class(SIZE_MAX), -1);
 }
 
 Test(basic, every_boundary_size_is_aligned_owned_and_usable)
 {
-    static const size_t sizes[] = {0,   1,   15,  16,   17,    31,  32,
-                                   33,  100, 255, 256,  257,   496, 511,
-                                   512, 513, 600, 4096, 100000};
+    static const size_t sizes[] = {0,   1,   15,  16,   17,    31,    32,
+                                   33,  100, 255, 256,  257,   496,   511,
+                                   512, 513, 600, 4096, 32768, 32769, 100000};
     void *p[sizeof sizes / sizeof sizes[0]];
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         p[i] = oa_malloc(heap, sizes[i]);
@@ -35,9 +43,11 @@ Test(basic, every_boundary_size_is_aligned_owned_and_usable)
         cr_assert_eq(oa_block_heap(p[i]), heap);
         size_t us = oa_usable_size(p[i]);
         cr_assert_geq(us, sizes[i]);
-        if (!OA_TEST_DEBUG && sizes[i] <= OA_SMALL_MAX) {
+        if (!OA_TEST_DEBUG && sizes[i] <= OA_MEDIUM_MAX) {
+            OaStats st;
+            oa_heap_stats(heap, &st);
             size_t cls = (size_t)oa_size_class(sizes[i]);
-            cr_assert_eq(us, 16 * (cls + 1), "size %zu", sizes[i]);
+            cr_assert_eq(us, st.classes[cls].block_size, "size %zu", sizes[i]);
         }
         memset(p[i], 0x5A, sizes[i]);
         CHECK_HEAP(heap);
@@ -48,19 +58,24 @@ Test(basic, every_boundary_size_is_aligned_owned_and_usable)
     }
 }
 
-Test(basic, small_and_large_are_counted_where_they_belong)
+Test(basic, small_medium_and_large_are_counted_where_they_belong)
 {
     void *a = oa_malloc(heap, 512);
     void *b = oa_malloc(heap, 513);
+    void *c = oa_malloc(heap, 32769);
     OaStats st;
     oa_heap_stats(heap, &st);
-    cr_assert_eq(st.blocks_used, 1);
+    cr_assert_eq(st.blocks_used, 2);
     cr_assert_eq(st.large_blocks, 1);
-    cr_assert_eq(st.large_bytes, 513);
+    cr_assert_eq(st.large_bytes, 32769);
     cr_assert_eq(st.classes[31].used, 1);
-    cr_assert_eq(st.arenas, 1);
+    cr_assert_eq(st.classes[32].used, 1);
+    cr_assert_eq(st.arenas, 2);
+    cr_assert_eq(st.arenas_medium, 1);
+    cr_assert_eq(st.spans, 1);
     oa_free(a);
     oa_free(b);
+    oa_free(c);
 }
 
 Test(basic, zero_byte_requests_get_unique_blocks)

@@ -84,10 +84,43 @@ small_guard_damaged(void)
 static void
 large_guard_damaged(void)
 {
+    char *p = oa_malloc(heap, 40000);
+    UNPOISON(p + 40000, 1);
+    p[40000] = 'x';
+    oa_free(p);
+}
+
+static void
+medium_guard_damaged(void)
+{
     char *p = oa_malloc(heap, 1000);
     UNPOISON(p + 1000, 1);
     p[1000] = 'x';
     oa_free(p);
+}
+
+static void
+medium_double_free(void)
+{
+    void *p = oa_malloc(heap, 5000);
+    void *keep = oa_malloc(heap, 5000);
+    (void)keep;
+    oa_free(p);
+    oa_free(p);
+}
+
+static void
+medium_interior_free(void)
+{
+    char *p = oa_malloc(heap, 1100);
+    oa_free(p + 16);
+}
+
+static void
+medium_sized_free_wrong_size(void)
+{
+    void *p = oa_malloc(heap, 3000);
+    oa_free_sized(p, 700);
 }
 
 static void
@@ -107,8 +140,8 @@ sized_free_foreign_small(void)
 static void
 sized_free_foreign_large(void)
 {
-    void *p = malloc(2000);
-    oa_free_sized(p, 2000);
+    void *p = malloc(40000);
+    oa_free_sized(p, 40000);
 }
 
 static void
@@ -245,8 +278,17 @@ DEATH(damaged_small_guard_aborts, small_guard_damaged, "oa_free",
       "guard bytes after the requested 20 bytes are damaged (byte 20 is "
       "0x78)")
 DEATH(damaged_large_guard_aborts, large_guard_damaged, "oa_free",
+      "guard bytes after the requested 40000 bytes are damaged (byte 40000 "
+      "is 0x78)")
+DEATH(damaged_medium_guard_aborts, medium_guard_damaged, "oa_free",
       "guard bytes after the requested 1000 bytes are damaged (byte 1000 "
       "is 0x78)")
+DEATH(medium_double_free_aborts, medium_double_free, "oa_free",
+      "double free: the block is already free")
+DEATH(medium_interior_pointer_aborts, medium_interior_free, "oa_free",
+      "interior pointer: 16 bytes into a block of 1152 bytes")
+DEATH(medium_sized_free_with_wrong_size_aborts, medium_sized_free_wrong_size,
+      "oa_free_sized", "size 700 does not match the block's request of 3000")
 DEATH(sized_free_with_wrong_size_aborts, sized_free_wrong_size,
       "oa_free_sized", "size 200 does not match the block's request of 40")
 DEATH(sized_free_of_foreign_small_aborts, sized_free_foreign_small,

@@ -116,7 +116,7 @@ Test(heaps, statistics_count_classes_pools_and_calls)
     void *a = oa_malloc(h, 10);
     void *b = oa_malloc(h, 20);
     void *c = oa_calloc(h, 3, 7);
-    void *d = oa_malloc(h, 1000);
+    void *d = oa_malloc(h, 40000);
     c = oa_realloc(h, c, 24); /* same class: in place */
     OaStats st;
     oa_heap_stats(h, &st);
@@ -133,7 +133,7 @@ Test(heaps, statistics_count_classes_pools_and_calls)
     cr_assert_eq(st.bytes_requested, 10 + 20 + 21);
     cr_assert_eq(st.bytes_handed, 16 + 32 + 32);
     cr_assert_eq(st.large_blocks, 1);
-    cr_assert_eq(st.large_bytes, 1000);
+    cr_assert_eq(st.large_bytes, 40000);
     cr_assert_eq(st.nmalloc, 4);
     cr_assert_eq(st.ncalloc, 1);
     cr_assert_eq(st.nrealloc, 1);
@@ -156,7 +156,8 @@ Test(heaps, stats_print_writes_a_readable_dump)
 {
     OaHeap *h = oa_heap_new();
     void *a = oa_malloc(h, 100);
-    void *b = oa_malloc(h, 5000);
+    void *b = oa_malloc(h, 50000);
+    void *c = oa_malloc(h, 5000);
     OaStats st;
     oa_heap_stats(h, &st);
     FILE *f = tmpfile();
@@ -167,10 +168,15 @@ Test(heaps, stats_print_writes_a_readable_dump)
     buf[n] = 0;
     fclose(f);
     cr_assert_not_null(strstr(buf, "objalloc statistics"));
-    cr_assert_not_null(strstr(buf, "arenas: 1 mapped (1048576 bytes)"));
-    cr_assert_not_null(strstr(buf, "large blocks: 1 live, 5000 bytes"));
+    cr_assert_not_null(
+        strstr(buf, "arenas: 2 mapped (1 of medium spans; 2097152 bytes)"),
+        "%s", buf);
+    cr_assert_not_null(strstr(buf, "large blocks: 1 live, 50000 bytes"));
     cr_assert_not_null(strstr(buf, "      6   112      1       1"), "%s", buf);
+    cr_assert_not_null(strstr(buf, "     57  5120      1       1"), "%s", buf);
+    cr_assert_not_null(strstr(buf, "1 of the used ones are spans"), "%s", buf);
     oa_free(a);
     oa_free(b);
+    oa_free(c);
     oa_heap_destroy(h);
 }

@@ -20,7 +20,9 @@ scenario(OaHeap *heap, void **p)
         return 0;
     }
     for (size_t i = 0; i < nblocks; i++) {
-        size_t n = (i % 97 == 0) ? 2000 + i % 3000 : (i * 37) % 513;
+        size_t n = i % 97 == 0   ? 40000 + i % 3000
+                   : i % 13 == 0 ? 513 + (i * 7) % 32256
+                                 : (i * 37) % 513;
         p[i] = oa_malloc(heap, n);
         if (p[i] == NULL) {
             ok = 0;
@@ -177,7 +179,7 @@ Test(inject, pressure_callback_runs_once_before_failing)
     /* With a reserve to give back, the callback frees it and the same
      * allocation succeeds. */
     pr.n = n;
-    void *p = oa_malloc(heap, 5000); /* large: over the limit */
+    void *p = oa_malloc(heap, 50000); /* large: over the limit */
     cr_assert_eq(pr.calls, 2);
     cr_assert_eq(pr.n, 0);
     /* Every block came back, the emptied arena went back: it fits. */

@@ -93,7 +93,7 @@ setup(void)
 static void
 large_double_free(void)
 {
-    void *p = oa_malloc(heap, 1000);
+    void *p = oa_malloc(heap, 40000);
     oa_free(p);
     oa_free(p);
 }
@@ -104,9 +104,9 @@ large_double_free(void)
 static void
 large_double_free_after_reuse(void)
 {
-    void *p = oa_malloc(heap, 1000);
+    void *p = oa_malloc(heap, 40000);
     oa_free(p);
-    void *q = oa_malloc(heap, 1000);
+    void *q = oa_malloc(heap, 40000);
     if (q == p) {
         return; /* no abort: the test fails on the missing signal */
     }
@@ -116,21 +116,21 @@ large_double_free_after_reuse(void)
 static void
 large_interior_free(void)
 {
-    char *p = oa_malloc(heap, 1000);
+    char *p = oa_malloc(heap, 40000);
     oa_free(p + 64);
 }
 
 static void
 large_interior_realloc(void)
 {
-    char *p = oa_malloc(heap, 1000);
+    char *p = oa_malloc(heap, 40000);
     (void)oa_realloc(heap, p + 64, 2000);
 }
 
 static void
 freed_large_interior_free(void)
 {
-    char *p = oa_malloc(heap, 1000);
+    char *p = oa_malloc(heap, 40000);
     oa_free(p);
     oa_free(p + 64);
 }
@@ -138,9 +138,9 @@ freed_large_interior_free(void)
 static void
 large_sized_double_free(void)
 {
-    void *p = oa_malloc(heap, 1000);
-    oa_free_sized(p, 1000);
-    oa_free_sized(p, 1000);
+    void *p = oa_malloc(heap, 40000);
+    oa_free_sized(p, 40000);
+    oa_free_sized(p, 40000);
 }
 
 #define DEATH(name, fn, fname, text)                                          \
@@ -155,17 +155,17 @@ large_sized_double_free(void)
     }
 
 DEATH(double_free_aborts, large_double_free, "oa_free",
-      "double free: the large block of 1000 bytes was already freed")
+      "double free: the large block of 40000 bytes was already freed")
 DEATH(double_free_after_reuse_aborts, large_double_free_after_reuse, "oa_free",
-      "double free: the large block of 1000 bytes")
+      "double free: the large block of 40000 bytes")
 DEATH(interior_free_aborts, large_interior_free, "oa_free",
-      "interior pointer: 64 bytes into a large block of 1000 bytes at ")
+      "interior pointer: 64 bytes into a large block of 40000 bytes at ")
 DEATH(interior_realloc_aborts, large_interior_realloc, "oa_realloc",
-      "interior pointer: 64 bytes into a large block of 1000 bytes at ")
+      "interior pointer: 64 bytes into a large block of 40000 bytes at ")
 DEATH(interior_free_of_freed_block_aborts, freed_large_interior_free,
       "oa_free", "interior pointer: 64 bytes into a freed large block")
 DEATH(sized_double_free_aborts, large_sized_double_free, "oa_free_sized",
-      "double free: the large block of 1000 bytes was already freed")
+      "double free: the large block of 40000 bytes was already freed")
 
 /* ---- the handler sees fatal messages -------------------------------- */
 

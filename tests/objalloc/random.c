@@ -31,10 +31,13 @@ random_size(void)
     if (r < 3) {
         return 0;
     }
-    if (r < 90) {
+    if (r < 85) {
         return 1 + (size_t)(rnd() % OA_SMALL_MAX);
     }
-    return OA_SMALL_MAX + 1 + (size_t)(rnd() % 4000);
+    if (r < 97) {
+        return OA_SMALL_MAX + 1 + (size_t)(rnd() % (OA_MEDIUM_MAX - 512));
+    }
+    return OA_MEDIUM_MAX + 1 + (size_t)(rnd() % 60000);
 }
 
 static void
@@ -112,7 +115,7 @@ Test(random, long_sequence_matches_the_shadow_model)
             oa_heap_stats(heap, &st);
             live_small = 0;
             for (size_t i = 0; i < SLOTS; i++) {
-                live_small += slot[i].p != NULL && slot[i].n <= OA_SMALL_MAX;
+                live_small += slot[i].p != NULL && slot[i].n <= OA_MEDIUM_MAX;
             }
             cr_assert_eq(st.blocks_used, live_small);
             cr_assert_eq(st.blocks_used + st.large_blocks, live);

@@ -70,7 +70,7 @@ const RcType oom_node_type = {
 };
 
 const RcType oom_big_type = {
-    TC_NODE_TYPE("oom_big", RC_TYPE_GC, 2048, 2), /* a large block */
+    TC_NODE_TYPE("oom_big", RC_TYPE_GC, 40000, 2), /* a large block */
     .dealloc = node_dealloc,
 };
 

@@ -1,6 +1,6 @@
 /* objects.c - object creation under failed system requests: heap growth
  * (many small objects over several arenas), large objects (payloads
- * over OA_SMALL_MAX, one system malloc each), rings of them so that the
+ * over OA_MEDIUM_MAX, one system malloc each), rings of them so that the
  * automatic collections that creation triggers have garbage to collect
  * while requests fail.  Each failed rc_new returns NULL with a message
  * (oom_new asserts it); see oom.h for what the sweep checks at each k. */

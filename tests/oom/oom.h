@@ -17,7 +17,7 @@
  *
  * Test objects: OomNode, a 2-slot node (common/slots.h) with a checksummed
  * payload; oom_big_type the same with a payload that needs a large block
- * (over OA_SMALL_MAX); oom_leaf_type, not GC.  Their dealloc counts
+ * (over OA_MEDIUM_MAX); oom_leaf_type, not GC.  Their dealloc counts
  * deaths in oom_deaths and checks the payload.
  */
 #ifndef RCGC_TESTS_OOM_H

@@ -49,14 +49,18 @@ class IndependenceTest(unittest.TestCase):
 class AllocStatsTest(RcgcTestCase):
     def test_alloc_stats_fields(self):
         st = self.heap.alloc_stats()
-        for key in ("arenas", "arenas_highwater", "bytes_mapped",
-                    "pools_full", "pools_used", "pools_empty",
+        for key in ("arenas", "arenas_medium", "arenas_highwater",
+                    "bytes_mapped", "pools_full", "pools_used",
+                    "pools_empty", "spans",
                     "blocks_used", "bytes_used", "bytes_stranded",
                     "bytes_requested", "bytes_handed", "large_blocks",
                     "large_mapped", "nmalloc", "nfree", "nfail", "classes"):
             self.assertIn(key, st)
-        self.assertEqual(len(st["classes"]), 32)
+        self.assertEqual(len(st["classes"]), 80)
         self.assertEqual(st["classes"][0]["block_size"], 16)
+        self.assertEqual(st["classes"][31]["block_size"], 512)
+        self.assertEqual(st["classes"][32]["block_size"], 576)
+        self.assertEqual(st["classes"][79]["block_size"], 32768)
 
     def test_blocks_follow_the_nodes(self):
         before = self.heap.alloc_stats()["blocks_used"]

@@ -1,0 +1,135 @@
+/* release.c - the pages of empty pools inside partly used arenas go back
+ * to the system on trim and under the memory limit, and such pools serve
+ * again like fresh ones. */
+#define _DEFAULT_SOURCE /* mincore */
+#include "oa_test.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define POOL(p) ((uintptr_t)(p) & ~((uintptr_t)OA_POOL_SIZE - 1))
+
+OA_HEAP_SUITE(release);
+
+/* Resident pages of the 16 KiB pool at pool (mincore). */
+static int
+resident_pages(uintptr_t pool, size_t len)
+{
+    unsigned char vec[OA_SPAN_SIZE / 4096];
+    cr_assert_eq(mincore((void *)pool, len, vec), 0);
+    int n = 0;
+    for (size_t i = 0; i < len / 4096; i++) {
+        n += vec[i] & 1;
+    }
+    return n;
+}
+
+enum { N = 4000 }; /* 64-byte blocks: about 16 pools */
+static char *b[N];
+
+/* Fill pools with 64-byte blocks, then empty all but the first pool. */
+static uintptr_t
+fill_then_empty_most(void)
+{
+    for (size_t i = 0; i < N; i++) {
+        b[i] = oa_malloc(heap, 64);
+        memset(b[i], 0x77, 64);
+    }
+    uintptr_t first = POOL(b[0]);
+    for (size_t i = 0; i < N; i++) {
+        if (POOL(b[i]) != first) {
+            oa_free(b[i]);
+            b[i] = NULL;
+        }
+    }
+    return first;
+}
+
+Test(release, trim_gives_back_the_pages_of_empty_pools)
+{
+    uintptr_t first = fill_then_empty_most();
+    uintptr_t other = POOL(b[0]) + OA_POOL_SIZE; /* emptied, same arena */
+    cr_assert_eq(resident_pages(other, OA_POOL_SIZE), 4);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    cr_assert_eq(st.bytes_released, 0);
+    oa_heap_trim(heap);
+    CHECK_HEAP(heap);
+    cr_assert_eq(resident_pages(other, OA_POOL_SIZE), 1, "header page only");
+    cr_assert_eq(resident_pages(first, OA_POOL_SIZE), 4, "live pool kept");
+    oa_heap_stats(heap, &st);
+    cr_assert_geq(st.bytes_released, 10 * (OA_POOL_SIZE - 4096));
+    cr_assert_eq(st.arenas, 1);
+    /* The released pools serve again (another class: carved afresh). */
+    for (size_t i = 0; i < N; i++) {
+        if (b[i] == NULL) {
+            b[i] = oa_malloc(heap, 200);
+            memset(b[i], 0x55, 200);
+        }
+    }
+    CHECK_HEAP(heap);
+    oa_heap_stats(heap, &st);
+    cr_assert_lt(st.bytes_released, 10 * (OA_POOL_SIZE - 4096));
+    for (size_t i = 0; i < N; i++) {
+        oa_free(b[i]);
+    }
+    assert_trims_to_nothing(heap);
+}
+
+Test(release, a_released_pool_taken_by_its_old_class_is_carved_afresh)
+{
+    fill_then_empty_most();
+    oa_heap_trim(heap);
+    for (size_t i = 0; i < N; i++) {
+        if (b[i] == NULL) {
+            b[i] = oa_malloc(heap, 64);
+            /* the old bytes are gone: fresh zero pages (or the debug
+             * build's fill of new blocks; memcheck rightly calls a new
+             * block's bytes undefined, so it is not asked) */
+            for (int k = 0; k < 64 && !tc_under_valgrind(); k++) {
+                cr_assert_eq((unsigned char)b[i][k], OA_TEST_DEBUG ? 0xCD : 0,
+                             "byte %d", k);
+            }
+        }
+    }
+    CHECK_HEAP(heap);
+    for (size_t i = 0; i < N; i++) {
+        oa_free(b[i]);
+    }
+}
+
+Test(release, medium_spans_are_released_too)
+{
+    static void *m[100];
+    for (int i = 0; i < 100; i++) {
+        m[i] = oa_malloc(heap, 8000); /* 7 per span */
+        memset(m[i], 1, 8000);
+    }
+    uintptr_t span = (uintptr_t)m[99] & ~((uintptr_t)OA_SPAN_SIZE - 1);
+    for (int i = 0; i < 99; i++) {
+        oa_free(m[i]);
+    }
+    oa_heap_trim(heap);
+    CHECK_HEAP(heap);
+    uintptr_t first = (uintptr_t)m[0] & ~((uintptr_t)OA_SPAN_SIZE - 1);
+    cr_assert_neq(first, span);
+    cr_assert_eq(resident_pages(first, OA_SPAN_SIZE), 1);
+    oa_free(m[99]);
+}
+
+Test(release, reaching_the_memory_limit_releases_empty_pools_first)
+{
+    fill_then_empty_most();
+    oa_heap_set_limit(heap, OA_ARENA_SIZE);
+    uintptr_t other = POOL(b[0]) + OA_POOL_SIZE;
+    /* A medium block needs an arena of its own: over the limit. */
+    cr_assert_null(oa_malloc(heap, 3000));
+    cr_assert_eq(resident_pages(other, OA_POOL_SIZE), 1);
+    cr_assert_not_null(strstr(oa_heap_error(heap), "memory limit"));
+    CHECK_HEAP(heap);
+    oa_heap_set_limit(heap, 0);
+    for (size_t i = 0; i < N; i++) {
+        oa_free(b[i]);
+    }
+}
