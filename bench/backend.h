@@ -67,6 +67,9 @@ typedef struct Backend {
      * collected). */
     void (*set_pacing)(int adaptive);
     size_t (*heap_bytes)(void);
+    /* Optional: a new object of `bytes` bytes of payload (touched), not
+     * tracked, count 1: what a node's slot may hold (pause_bench.c). */
+    void *(*blob_new)(size_t bytes);
 } Backend;
 
 enum { B_CPYTHON, B_RCGC, B_COUNT };
@@ -79,6 +82,9 @@ void backends_init(void);
 /* One of them only (the memory bench's child processes). */
 void py_backend_init(Backend *b);
 void rc_backend_init(Backend *b);
+/* rcgc's pause budget (cyclegc.h) for the heaps setup makes from now on;
+ * 0: stop-the-world (the default). */
+void rc_backend_pause_budget(uint64_t us);
 
 /* ---- graphs --------------------------------------------------------- */
 

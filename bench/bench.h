@@ -24,5 +24,7 @@ int bench_heaps(void);
 int bench_pacing(void);
 int bench_mem(void);
 int mem_child(int argc, char **argv);
+int bench_pause(void);
+int pause_child(int argc, char **argv);
 
 #endif /* RCGC_BENCH_BENCH_H */

@@ -1,12 +1,14 @@
 /* main.c - rcgc-bench: the side-by-side benchmarks of rcgc.
  *
  *   rcgc-bench [topic] [options]      topic: trace, alloc, refcount, gc,
- *                                     young, pacing, mem, heaps or all
+ *                                     young, pacing, mem, heaps, pause or
+ *                                     all
  *                                     (the default)
  * Each topic holds all its competitors in this one process, alternates
  * them round by round, prints a table of medians, min-max and ratios to
  * the reference with the issues' targets, and writes CSV and markdown
- * under --out (bench/out).  `rss-child`, `trace-child` and `mem-child` are internal:
+ * under --out (bench/out).  `rss-child`, `trace-child`, `mem-child` and
+ * `pause-child` are internal:
  * the topics re-execute this program with them to measure memory in a
  * fresh process.
  */
@@ -26,6 +28,7 @@ static const struct {
     {"refcount", bench_refcount}, {"gc", bench_gc},
     {"young", bench_young},       {"pacing", bench_pacing},
     {"mem", bench_mem},           {"heaps", bench_heaps},
+    {"pause", bench_pause},
 };
 #define NTOPICS ((int)(sizeof topics / sizeof topics[0]))
 
@@ -41,6 +44,9 @@ main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "mem-child") == 0) {
         return mem_child(argc - 2, argv + 2);
+    }
+    if (argc > 1 && strcmp(argv[1], "pause-child") == 0) {
+        return pause_child(argc - 2, argv + 2);
     }
     const char *topic = "all";
     int first = 1;

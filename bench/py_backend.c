@@ -24,6 +24,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct PyNode {
     PyObject_HEAD PyObject *slot[2];
@@ -199,6 +200,18 @@ py_node_bytes(void)
     return (double)((n + 15) & ~(size_t)15);
 }
 
+static void *
+py_blob_new(size_t bytes)
+{
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bytes);
+    if (b == NULL) {
+        fprintf(stderr, "bench: CPython out of memory\n");
+        exit(1);
+    }
+    memset(PyBytes_AS_STRING(b), 0x5a, bytes);
+    return b;
+}
+
 static long
 py_live(void)
 {
@@ -258,6 +271,7 @@ py_backend_init(Backend *b)
         .pauses_stop = py_pauses_stop,
         .node_bytes = py_node_bytes,
         .live = py_live,
+        .blob_new = py_blob_new,
     };
     snprintf(b->why, sizeof b->why, "%s", "");
 }

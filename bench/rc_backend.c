@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(BENCH_HAVE_REFCOUNT)
 #include "refcount/refcount.h"
@@ -29,6 +30,7 @@ typedef struct RcNode {
 } RcNode;
 
 static RcHeap *heap;
+static uint64_t pause_budget_us;
 #if defined(BENCH_HAVE_CYCLEGC)
 static GcHeap *gcheap;
 static PauseLog *pause_log;
@@ -102,6 +104,38 @@ rc_node_bytes(void)
     return c < 0 ? 0 : (double)st.classes[c].block_size;
 }
 
+/* A blob: a non-GC object with a 64 KiB payload (the per-request
+ * payload of pause_bench.c). */
+#define BLOB_BYTES 65536
+static const RcType blob_type = {
+    RC_TYPE_HEAD("bench.blob", 0),
+    .size = BLOB_BYTES,
+};
+
+static void *
+rc_blob_new(size_t bytes)
+{
+    if (bytes != BLOB_BYTES) {
+        fprintf(stderr, "bench: rcgc blobs are of %d bytes, not %zu\n",
+                BLOB_BYTES, bytes);
+        exit(1);
+    }
+    RcObject *op = rc_new(heap, &blob_type);
+    if (op == NULL) {
+        fprintf(stderr, "bench: rc_new(blob) failed: %s\n",
+                rc_heap_error(heap));
+        exit(1);
+    }
+    memset(rc_payload(op), 0x5a, bytes);
+    return op;
+}
+
+void
+rc_backend_pause_budget(uint64_t us)
+{
+    pause_budget_us = us;
+}
+
 static long
 rc_live(void)
 {
@@ -119,6 +153,10 @@ rc_setup(void)
     }
     heap = gc_heap_rc(gcheap);
     gc_disable(gcheap);
+    if (gc_set_pause_budget(gcheap, pause_budget_us) < 0) {
+        fprintf(stderr, "bench: %s\n", gc_error(gcheap));
+        exit(1);
+    }
 }
 
 static void
@@ -196,6 +234,21 @@ rc_describe(char *buf, size_t cap)
     }
     qsort(pause, k, sizeof(uint64_t), cmp_u64);
     qsort(examined, k, sizeof(uint64_t), cmp_u64);
+    GcIncStats st;
+    gc_get_incremental_stats(gcheap, &st);
+    if (st.budget_us != 0) {
+        snprintf(buf, cap,
+                 "rcgc pause-bounded: %llu passes, %llu increments, %llu "
+                 "work units, longest increment %.2f ms (wall clock), %llu "
+                 "candidates "
+                 "confirmed, %llu found unreachable",
+                 (unsigned long long)st.passes,
+                 (unsigned long long)st.increments,
+                 (unsigned long long)st.work, (double)st.max_pause_ns / 1e6,
+                 (unsigned long long)st.candidates,
+                 (unsigned long long)st.collected);
+        return;
+    }
     snprintf(buf, cap,
              "rcgc's event log (last %zu collections, %zu of generation "
              "0): gen-0 pause p50 %.1f \u00b5s (wall clock), %llu "
@@ -258,7 +311,7 @@ rc_backend_init(Backend *b)
         .name = "rcgc", .available = 1, .setup = rc_setup,
         .teardown = rc_teardown, .node_new = rc_node_new,
         .set_slot = rc_set_slot, .decref = rc_decref_node,
-        .node_bytes = rc_node_bytes, .live = rc_live,
+        .node_bytes = rc_node_bytes, .live = rc_live, .blob_new = rc_blob_new,
 #if defined(BENCH_HAVE_CYCLEGC)
         .has_collector = 1, .collect = rc_collect, .auto_gc = rc_auto_gc,
         .set_threshold = rc_set_threshold, .pauses_start = rc_pauses_start,
@@ -272,6 +325,12 @@ rc_backend_init(Backend *b)
 }
 
 #else /* no refcount layer yet */
+
+void
+rc_backend_pause_budget(uint64_t us)
+{
+    (void)us; /* no collector to set it on */
+}
 
 void
 rc_backend_init(Backend *b)

@@ -41,9 +41,12 @@ fail(const char *fmt, ...)
 /* One list: links aligned, non-zero and symmetric; objects of GC types,
  * alive, without collector bits outside a collection but GC_OBJ_YOUNG,
  * which is set on all when young is 1, on none when 0, either way when
- * -1; descents and size_ub at least what the walk counts. */
+ * -1; `allowed` names collector bits a list may also carry (a pass of
+ * the pause-bounded mode, incremental.c); descents and size_ub at least
+ * what the walk counts. */
 static int
-check_list(const GcHeap *gc, const GcList *l, const char *name, int young)
+check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
+           uint32_t allowed)
 {
     const RcGcHead *head = &l->head;
     const RcGcHead *prev = head;
@@ -68,7 +71,7 @@ check_list(const GcHeap *gc, const GcList *l, const char *name, int young)
                         (const void *)op, op->type->name);
         }
         uint32_t bits = op->flags & GC_OBJ_BITS;
-        if (!gc->collecting && (bits & ~GC_OBJ_YOUNG) != 0) {
+        if (!gc->collecting && (bits & ~GC_OBJ_YOUNG & ~allowed) != 0) {
             return fail("%s: object %p has collector flags 0x%x outside a "
                         "collection",
                         name, (const void *)op, bits);
@@ -141,7 +144,7 @@ gc_check(const GcHeap *gc)
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
-        if (check_list(gc, &gc->gens[i].list, names[i], young) != 0) {
+        if (check_list(gc, &gc->gens[i].list, names[i], young, 0) != 0) {
             return -1;
         }
         const GcGen *g = &gc->gens[i];
@@ -163,8 +166,25 @@ gc_check(const GcHeap *gc)
                     "(at most %d)",
                     gc->young_skips, GC_PACING_MAX_SKIPS);
     }
-    if (check_list(gc, &gc->permanent, "permanent generation", 0) != 0) {
+    if (check_list(gc, &gc->permanent, "permanent generation", 0, 0) != 0) {
         return -1;
+    }
+    /* A pass of the pause-bounded mode (incremental.c): objects not
+     * reached yet carry the pass bits; a pass runs or all are empty. */
+    GcList *pass[GC_INC_NLISTS];
+    gc_inc_lists((GcHeap *)(uintptr_t)gc, pass);
+    static const char *pass_names[GC_INC_NLISTS] = {
+        "pass set", "pass grey list", "pass black list", "doomed list"};
+    static const uint32_t pass_bits[GC_INC_NLISTS] = {GC_OBJ_PASS_BITS, 0, 0,
+                                                      GC_OBJ_UNREACHABLE};
+    for (int i = 0; i < GC_INC_NLISTS; i++) {
+        if (check_list(gc, pass[i], pass_names[i], 0, pass_bits[i]) != 0) {
+            return -1;
+        }
+        if (i < 3 && gc->inc.phase == GC_INC_IDLE &&
+            !gc_list_is_empty(pass[i])) {
+            return fail("%s: not empty with no pass running", pass_names[i]);
+        }
     }
     for (size_t i = 0; i < gc->ngarbage; i++) {
         const RcObject *op = gc->garbage[i];

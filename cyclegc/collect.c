@@ -82,6 +82,8 @@ record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
     e->bytes = gc->bytes;
     e->skipped = gc->skips_unlogged;
     gc->skips_unlogged = 0;
+    e->increment = 0;
+    e->work = 0;
 }
 
 static void
@@ -104,7 +106,10 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     if (gc->debug & GC_DEBUG_STATS) {
         debug_start(gc, generation);
     }
-    /* 1. */
+    /* 1. (a full collection gives up a pass of the pause-bounded mode) */
+    if (generation == GC_NGENERATIONS - 1) {
+        gc_inc_abandon(gc);
+    }
     if (generation + 1 < GC_NGENERATIONS) {
         gc->gens[generation + 1].count++;
     }
@@ -257,6 +262,10 @@ gc_maybe_collect(GcHeap *gc)
     if (active != NULL) {
         return; /* another heap (or this one) is collecting */
     }
+    if (gc_inc_on(gc)) {
+        gc_inc_maybe_collect(gc); /* pause-bounded mode */
+        return;
+    }
     if (gc_bytes_due(gc)) {
         collect_with_callbacks(gc, GC_NGENERATIONS - 1, GC_REASON_BYTES);
         return;
@@ -274,4 +283,50 @@ gc_maybe_collect(GcHeap *gc)
             break;
         }
     }
+}
+
+/* ---- the pause-bounded mode's entries (incremental.c) --------------- */
+
+long
+gc_collect_auto(GcHeap *gc, int generation)
+{
+    return collect_with_callbacks(gc, generation, GC_REASON_THRESHOLD);
+}
+
+/* One increment as a collection of generation 2: callbacks around it,
+ * an event (increment 1, its work) and the debug lines. */
+long
+gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin)
+{
+    if (gc->collecting) {
+        return 0;
+    }
+    if (active != NULL && active != gc) {
+        gc_set_error(gc, "gc_collect_increment: a collection of another "
+                         "heap is running on this thread");
+        return -1;
+    }
+    int top = GC_NGENERATIONS - 1;
+    GcHeap *outer = active;
+    active = gc;
+    gc->collecting = 1;
+    uint64_t t0 = now_ns();
+    GcOutcome out = {0, 0};
+    invoke_callbacks(gc, GC_PHASE_START, top, NULL);
+    uint64_t work = 0, examined = 0;
+    gc_inc_step(gc, budget_ns, may_begin, &out, &work, &examined);
+    uint64_t pause = now_ns() - t0;
+    GcSplit split = {.examined = examined, .visits = work};
+    record_event(gc, top, GC_REASON_THRESHOLD, &split, &out, pause,
+                 gc->gens[top].threshold);
+    GcEvent *e = &gc->events[(gc->nevents - 1) % GC_EVENT_LOG];
+    e->increment = 1;
+    e->work = work;
+    if (pause > gc->inc.stats.max_pause_ns) {
+        gc->inc.stats.max_pause_ns = pause;
+    }
+    invoke_callbacks(gc, GC_PHASE_STOP, top, &out);
+    gc->collecting = 0;
+    active = outer;
+    return (long)(out.collected + out.uncollectable);
 }

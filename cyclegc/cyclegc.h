@@ -232,6 +232,10 @@ typedef struct GcEvent {
     uint64_t bytes;      /* external bytes accounted after it */
     uint64_t skipped;    /* generation-0 passes adaptive pacing moved on
                             unexamined since the previous event */
+    int increment;       /* 1: one increment of an old-generation pass
+                            (pause-bounded mode); generation is then 2 */
+    uint64_t work;       /* increments: work units done (objects visited
+                            plus references followed) */
 } GcEvent;
 
 /* The most recent collections, oldest first: fills up to cap and returns
@@ -310,6 +314,85 @@ RCGC_API int gc_bytes_release(RcObject *op, size_t nbytes);
  * during a collection).  Frozen objects take part.  O(tracked objects). */
 RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
                              size_t cap);
+
+/* ---- pause-bounded mode (incremental old generation) ---------------
+ *
+ * Off by default (stop-the-world: a full collection walks the whole old
+ * generation in one pause).  With a pause budget set, the automatic
+ * trigger never runs a full collection: when one would be due it collects
+ * generation 1 (so every tracked object is in generation 2) and starts a
+ * *pass* over generation 2, and each later young collection that the
+ * trigger runs is followed by one increment of the pass, given what is
+ * left of the budget after the young collection (none when less than a
+ * quarter is left, but never twice in a row).  Young collections keep their semantics;
+ * gc_collect(gc, 2) still runs a complete stop-the-world collection (it
+ * abandons a running pass,
+ * as do gc_freeze, gc_why_alive and the pressure callback).
+ *
+ * A pass, in increments of bounded work, with the program running in
+ * between: it marks the pass set (generation 2 when it began), counts the
+ * references each member receives from the others, then propagates
+ * reachability from the members that have more references than that;
+ * what was never reached is a candidate set U.  While U is large and
+ * shrank by a quarter or more, the same search reruns on U alone (in
+ * increments too): counts go stale when the program rewrites references
+ * during a pass, which leaves live objects in U.  No write barrier is
+ * needed: the last step confirms U atomically with exact trial deletion
+ * restricted to U (sound for any U: it frees only what nothing outside U
+ * refers to), then finalizes, clears weakrefs and frees the garbage on
+ * the path of a full collection (same order, same callbacks).
+ *
+ * Guarantees.  Pause: each increment stops when its budget is used
+ * (checked every few dozen objects), except the confirming step, which
+ * costs O(|U| + references from U) - the garbage found and the objects
+ * the program changed during the pass - plus, when the garbage needs
+ * finalizers or weakref work (or is small), its finalizers and freeing;
+ * a large garbage set that needs neither is freed by the next increments
+ * within their budget, before the next pass begins.
+ * Freed: a garbage cycle whose objects are all in generation 2 when a
+ * pass begins is found by the end of that pass (and freed then, or by
+ * the increments that follow it before the next pass), provided none of its
+ * objects receives 2^11 - 1 or more references from the pass set (such
+ * an object is taken as referenced from outside; gc_collect(gc, 2)
+ * frees it); a cycle that becomes garbage during a pass, or whose objects
+ * reach generation 2 later, is freed by the next pass.  Passes start as
+ * full collections would (thresholds and the long-lived brake).
+ * Memory: none beyond the object headers. */
+
+/* The pause budget in microseconds (0: stop-the-world mode, the default).
+ * -1 (gc_error) for more than 10 s. */
+RCGC_API int gc_set_pause_budget(GcHeap *gc, uint64_t budget_us);
+RCGC_API uint64_t gc_get_pause_budget(const GcHeap *gc);
+
+/* A cap on the work of one increment (objects visited plus references
+ * followed; 0: none, the default).  Either limit ends an increment; a
+ * cap alone also turns the mode on (deterministic increments, for
+ * tests). */
+RCGC_API void gc_set_increment_work(GcHeap *gc, size_t work);
+RCGC_API size_t gc_get_increment_work(const GcHeap *gc);
+
+/* Run one increment now (a program's idle time), starting a pass over
+ * generation 2 when none runs; with neither limit set, it runs a whole
+ * pass.  Returns the unreachable objects the increment found (only the
+ * confirming step finds any), 0 during a collection of this heap, -1
+ * when another heap of this thread is collecting. */
+RCGC_API long gc_collect_increment(GcHeap *gc);
+
+typedef struct GcIncStats {
+    uint64_t budget_us; /* the mode: 0 and work_limit 0 = stop-world */
+    uint64_t work_limit;
+    int pass_running;   /* a pass is under way */
+    int phase;          /* 0 idle, 1 mark set, 2 count, 3 reach */
+    uint64_t passes;    /* passes completed */
+    uint64_t abandoned; /* passes given up for a full collection */
+    uint64_t increments;
+    uint64_t work;         /* work units over all increments */
+    uint64_t max_pause_ns; /* longest increment */
+    uint64_t candidates;   /* objects confirmed (all passes) */
+    uint64_t collected;    /* of them, unreachable */
+    uint64_t refinements;  /* searches rerun on a pass's candidates */
+} GcIncStats;
+RCGC_API void gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st);
 
 /* Walk every list and verify every invariant of the collector; 0 when all
  * hold, else a message on stderr and -1. */

@@ -113,6 +113,7 @@ on_untrack(void *ctx, RcObject *op)
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
+    gc_inc_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;
@@ -183,6 +184,10 @@ gc_heap_new(RcHeap *rc)
     }
     gc_list_init(&gc->permanent);
     gc_gen0_filter_reset(gc);
+    gc_list_init(&gc->inc.pass);
+    gc_list_init(&gc->inc.grey);
+    gc_list_init(&gc->inc.black);
+    gc_list_init(&gc->inc.doomed);
     gc->enabled = 1;
     gc_bytes_rearm(gc);
     RcGcHooks hooks = {.ctx = gc,
@@ -244,6 +249,7 @@ gc_heap_destroy(GcHeap *gc)
     OaHeap *oa = gc->oa;
     if (!gc->own_rc) {
         gc_garbage_clear(gc);
+        gc_inc_abandon(gc); /* its lists back into generation 2 */
         for (int i = 0; i < GC_NGENERATIONS; i++) {
             untrack_all(&gc->gens[i].list);
         }
@@ -408,6 +414,7 @@ gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 void
 gc_freeze(GcHeap *gc)
 {
+    gc_inc_abandon(gc); /* the pass set is generation 2's */
     /* generation 0's mark (internal.h) stays behind */
     gc_list_clear_young(&gc->gens[0].list);
     if (gc->young_stale) {

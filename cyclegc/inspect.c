@@ -43,6 +43,18 @@ gc_get_objects(GcHeap *gc, int generation, RcObject **buf, size_t cap)
             collect_add(&c, gc_obj(g));
         }
     }
+    if (hi == GC_NGENERATIONS - 1) {
+        /* a pass of the pause-bounded mode holds part of generation 2 */
+        GcList *pass[GC_INC_NLISTS];
+        gc_inc_lists(gc, pass);
+        for (int i = 0; i < GC_INC_NLISTS; i++) {
+            GcList *l = pass[i];
+            for (RcGcHead *g = gc_list_first(l); g != &l->head;
+                 g = gc_next(g)) {
+                collect_add(&c, gc_obj(g));
+            }
+        }
+    }
     return c.n;
 }
 
@@ -101,8 +113,13 @@ gc_get_referrers(GcHeap *gc, RcObject *const *targets, size_t n,
             t.sorted = sorted;
         }
     }
+    GcList *lists[GC_NGENERATIONS + GC_INC_NLISTS];
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        GcList *l = &gc->gens[i].list;
+        lists[i] = &gc->gens[i].list;
+    }
+    gc_inc_lists(gc, lists + GC_NGENERATIONS); /* a pass's lists */
+    for (int i = 0; i < GC_NGENERATIONS + GC_INC_NLISTS; i++) {
+        GcList *l = lists[i];
         for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
             RcObject *op = gc_obj(g);
             if (op->type->traverse(op, visit_is_target, &t)) {
@@ -217,6 +234,7 @@ gc_untrack(RcObject *op)
         return -1;
     }
     RcGcHead *g = gc_head(op);
+    gc_inc_forget(gc, g); /* a pass's cursor may be at it */
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;

@@ -84,6 +84,14 @@
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
 #define GC_OBJ_YOUNG        (1u << 18)
 #define GC_OBJ_BITS         0xFFFF0000u
+/* incremental.c: an object of the pass set not reached yet, and the
+ * references to it that the pass found inside the set (saturating). */
+#define GC_OBJ_WHITE     (1u << 19)
+#define GC_OBJ_PASSED    (1u << 20) /* WHITE, and the mark walk passed it */
+#define GC_OBJ_CNT_SHIFT 21
+#define GC_OBJ_CNT_MAX   (0xFFFFFFFFu >> GC_OBJ_CNT_SHIFT)
+#define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
+#define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_PASSED | GC_OBJ_CNT_MASK)
 
 /* A step a -> b between adjacent objects of a list is a descent when b
  * lies in a lower GC_NEAR-aligned window of the address space than a: a
@@ -140,6 +148,29 @@ typedef struct GcCallbackEntry {
     void *ctx;
 } GcCallbackEntry;
 
+/* The pause-bounded mode's state (incremental.c).  phase IDLE: the
+ * three lists are empty and cursor is NULL. */
+enum { GC_INC_IDLE, GC_INC_INIT, GC_INC_SUBTRACT, GC_INC_MARK };
+typedef struct GcInc {
+    uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
+    size_t work_limit;  /* work units per increment; 0: no limit */
+    int phase;
+    GcList pass;         /* the pass set not reached yet (GC_OBJ_WHITE) */
+    GcList grey;         /* reached, referents not looked at yet */
+    GcList black;        /* reached, referents looked at */
+    GcList doomed;       /* confirmed garbage cleared over the next
+                         increments (GC_OBJ_UNREACHABLE; see
+                         incremental.c) */
+    RcGcHead *cursor;    /* next object of `pass` for the running walk, or
+                         pass's sentinel at its end */
+    size_t pass_objects; /* in the pass set when it began */
+    size_t nwhite;       /* objects WHITE now (on `pass`) */
+    size_t last_u;       /* candidates at the end of the last round */
+    int rounds;          /* refinement rounds of this pass */
+    int deferred;        /* the last trigger ran no increment */
+    GcIncStats stats;
+} GcInc;
+
 /* Invariants: collecting is 1 exactly while a collection of this heap
  * runs (including its start/stop callbacks); garbage[0..ngarbage) hold
  * strong references; events is a ring of the last GC_EVENT_LOG
@@ -188,6 +219,7 @@ struct GcHeap {
     size_t gen0_filter_n;
     int has_error;
     char error[256];
+    GcInc inc;
 };
 
 /* ---- object <-> head ------------------------------------------------ */
@@ -429,5 +461,50 @@ typedef struct GcOutcome {
 } GcOutcome;
 void gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                            const GcSplit *split, GcOutcome *out);
+
+/* ---- incremental.c -------------------------------------------------- */
+
+/* Is the pause-bounded mode on? */
+static inline int
+gc_inc_on(const GcHeap *gc)
+{
+    return gc->inc.budget_us != 0 || gc->inc.work_limit != 0;
+}
+
+/* on_untrack: g leaves whatever list holds it; keep the cursor valid. */
+static inline void
+gc_inc_forget(GcHeap *gc, RcGcHead *g)
+{
+    if (gc->inc.cursor == g) {
+        gc->inc.cursor = gc_next(g);
+    }
+    if (gc_obj(g)->flags & GC_OBJ_WHITE) {
+        gc->inc.nwhite--; /* only objects of `pass` are WHITE */
+        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+    }
+}
+
+/* Give the pass's objects back to generation 2 with clean flags (a full
+ * collection, freeze, why_alive).  No-op when no pass runs. */
+void gc_inc_abandon(GcHeap *gc);
+
+/* The lists of a running pass and the doomed list (possibly empty). */
+#define GC_INC_NLISTS 4
+void gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS]);
+
+/* The automatic trigger in the pause-bounded mode (collect.c). */
+void gc_inc_maybe_collect(GcHeap *gc);
+
+/* incremental.c: one increment; heap marked collecting by the caller
+ * (collect.c); budget_ns 0 and work_limit 0: no limit.  Fills *out with
+ * what the confirming step found (zeros when the pass goes on) and
+ * *work with the work units done. */
+void gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
+                 uint64_t *work, uint64_t *examined);
+
+/* collect.c: a collection run by the automatic trigger; one increment
+ * with callbacks and an event. */
+long gc_collect_auto(GcHeap *gc, int generation);
+long gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin);
 
 #endif /* RCGC_CYCLEGC_INTERNAL_H */

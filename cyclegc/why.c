@@ -146,6 +146,7 @@ gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
      * would run one from objalloc's pressure callback, freeing objects
      * we counted (or the target). */
     gc->collecting = 1;
+    gc_inc_abandon(gc); /* numbering packs prev words: no pass may run */
     size_t len = why_alive(gc, target, path, cap);
     gc->collecting = 0;
     return len;

@@ -155,6 +155,21 @@ op_collect(void)
     }
 }
 
+/* The pause-bounded mode (cyclegc.h): a work cap of 1..64 (0 turns the
+ * mode off), then one increment; the automatic trigger runs increments
+ * too while the cap is set.  The oracle's checks after each op and after
+ * full collections cover it. */
+static void
+op_increment(void)
+{
+    int heap = pick_heap();
+    GcHeap *gc = fz->gc[heap];
+    unsigned b = fz_byte();
+    gc_set_increment_work(gc, (b & 63) == 63 ? 0 : 1 + (b & 63));
+    long r = gc_collect_increment(gc);
+    FZ_CHECK(r >= 0, "gc_collect_increment returned %ld", r);
+}
+
 static size_t
 alive_tracked(int heap)
 {
@@ -586,6 +601,7 @@ enum {
     OP_STATS,
     OP_DEBUG,
     OP_CALLBACKS,
+    OP_INCREMENT,
     OP_COUNT
 };
 
@@ -668,6 +684,9 @@ fz_run_ops(void)
                 break;
             case OP_CALLBACKS:
                 op_callbacks();
+                break;
+            case OP_INCREMENT:
+                op_increment();
                 break;
             default:
                 break;

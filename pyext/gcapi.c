@@ -473,6 +473,102 @@ Heap_get_debug(HeapObject *self, PyObject *unused)
     return PyLong_FromLong(gc_get_debug(self->gc));
 }
 
+/* ---- the pause-bounded mode ------------------------------------------ */
+
+PyDoc_STRVAR(
+    set_pause_budget_doc,
+    "set_pause_budget($self, microseconds, /)\n--\n\n"
+    "Collect the old generation in increments that each stay within\n"
+    "this pause budget (0: stop-the-world, the default).  collect(2)\n"
+    "still runs a complete collection.  ValueError for a negative\n"
+    "budget or one over 10 s.");
+
+static PyObject *
+Heap_set_pause_budget(HeapObject *self, PyObject *arg)
+{
+    ALIVE_OR_NULL(self);
+    long long us = PyLong_AsLongLong(arg);
+    if (us == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (us < 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "pause budget must be >= 0 microseconds (got %lld)", us);
+        return NULL;
+    }
+    if (gc_set_pause_budget(self->gc, (uint64_t)us) < 0) {
+        const char *why = gc_error(self->gc);
+        PyErr_SetString(PyExc_ValueError,
+                        why != NULL ? why : "invalid pause budget");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Heap_get_pause_budget(HeapObject *self, PyObject *unused)
+{
+    (void)unused;
+    ALIVE_OR_NULL(self);
+    return PyLong_FromUnsignedLongLong(gc_get_pause_budget(self->gc));
+}
+
+static PyObject *
+Heap_set_increment_work(HeapObject *self, PyObject *arg)
+{
+    ALIVE_OR_NULL(self);
+    Py_ssize_t w = PyLong_AsSsize_t(arg);
+    if (w == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (w < 0) {
+        PyErr_Format(PyExc_ValueError, "increment work must be >= 0 (got %zd)",
+                     w);
+        return NULL;
+    }
+    gc_set_increment_work(self->gc, (size_t)w);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Heap_collect_increment(HeapObject *self, PyObject *unused)
+{
+    (void)unused;
+    ALIVE_OR_NULL(self);
+    heap_enter(self);
+    long n = gc_collect_increment(self->gc);
+    heap_leave(self);
+    if (n < 0) {
+        const char *why = gc_error(self->gc);
+        PyErr_Format(PyExc_RuntimeError, "rcgc: collect_increment failed: %s",
+                     why != NULL ? why : "unknown error");
+        return NULL;
+    }
+    return PyLong_FromLong(n);
+}
+
+static PyObject *
+Heap_get_incremental_stats(HeapObject *self, PyObject *unused)
+{
+    (void)unused;
+    ALIVE_OR_NULL(self);
+    GcIncStats st;
+    gc_get_incremental_stats(self->gc, &st);
+    int on = st.budget_us != 0 || st.work_limit != 0;
+    return Py_BuildValue("{s:s,s:K,s:K,s:O,s:K,s:K,s:K,s:K,s:K,s:K,s:K}",
+                         "mode", on ? "pause-bounded" : "stop-the-world",
+                         "budget_us", (unsigned long long)st.budget_us,
+                         "work_limit", (unsigned long long)st.work_limit,
+                         "pass_running", st.pass_running ? Py_True : Py_False,
+                         "passes", (unsigned long long)st.passes, "abandoned",
+                         (unsigned long long)st.abandoned, "increments",
+                         (unsigned long long)st.increments, "work",
+                         (unsigned long long)st.work, "max_pause_ns",
+                         (unsigned long long)st.max_pause_ns, "candidates",
+                         (unsigned long long)st.candidates, "collected",
+                         (unsigned long long)st.collected);
+}
+
 #define KW    (METH_VARARGS | METH_KEYWORDS)
 #define FN(f) ((PyCFunction)(void (*)(void))(f))
 
@@ -505,6 +601,26 @@ PyMethodDef heap_gc_methods[] = {
     {"get_pacing", FN(Heap_get_pacing), METH_NOARGS,
      "get_pacing($self, /)\n--\n\n"
      "The pacing mode: 'fixed' or 'adaptive'."},
+    {"set_pause_budget", FN(Heap_set_pause_budget), METH_O,
+     set_pause_budget_doc},
+    {"get_pause_budget", FN(Heap_get_pause_budget), METH_NOARGS,
+     "get_pause_budget($self, /)\n--\n\n-> int\n\nThe pause budget in "
+     "microseconds (0: stop-the-world mode)."},
+    {"set_increment_work", FN(Heap_set_increment_work), METH_O,
+     "set_increment_work($self, work, /)\n--\n\nCap the work of one "
+     "increment (objects visited plus references\nfollowed; 0: no cap).  "
+     "A cap alone turns the pause-bounded mode on\nwith deterministic "
+     "increments."},
+    {"collect_increment", FN(Heap_collect_increment), METH_NOARGS,
+     "collect_increment($self, /)\n--\n\n-> int\n\nRun one increment of "
+     "the old-generation pass now (starting one\nif none runs); the "
+     "unreachable objects it found (only the last\nincrement of a pass "
+     "finds any).  With neither a budget nor a cap\nit runs a whole pass."},
+    {"get_incremental_stats", FN(Heap_get_incremental_stats), METH_NOARGS,
+     "get_incremental_stats($self, /)\n--\n\n-> dict\n\n"
+     "The mode ('stop-the-world' or 'pause-bounded'), budget_us,\n"
+     "work_limit, pass_running, passes, abandoned, increments, work,\n"
+     "max_pause_ns, candidates and collected."},
     {"freeze", FN(Heap_freeze), METH_NOARGS,
      "freeze($self, /)\n--\n\nMove every tracked node to the permanent "
      "generation, which\ncollections ignore, and set every generation's "

@@ -202,7 +202,9 @@ PyDoc_STRVAR(events_doc,
              "examined, collected, uncollectable, pause_ns, threshold (the\n"
              "generation's threshold in force at the start), next_threshold\n"
              "(after the pacing decision), bytes (accounted payload bytes),\n"
-             "skipped (generation-0 passes moved on unexamined before it).");
+             "skipped (generation-0 passes moved on unexamined before it),\n"
+             "increment (True for one increment of a pause-bounded pass) and\n"
+             "work (its work units).");
 
 static PyObject *
 Heap_events(HeapObject *self, PyObject *unused)
@@ -221,7 +223,7 @@ Heap_events(HeapObject *self, PyObject *unused)
     for (size_t i = 0; list != NULL && i < n; i++) {
         const GcEvent *e = &buf[i];
         PyObject *d = Py_BuildValue(
-            "{s:K,s:i,s:s,s:K,s:K,s:K,s:K,s:l,s:l,s:K,s:K}", "seq",
+            "{s:K,s:i,s:s,s:K,s:K,s:K,s:K,s:l,s:l,s:K,s:K,s:O,s:K}", "seq",
             (unsigned long long)e->seq, "generation", e->generation, "reason",
             reason_name(e->reason), "examined",
             (unsigned long long)e->examined, "collected",
@@ -230,7 +232,9 @@ Heap_events(HeapObject *self, PyObject *unused)
             (unsigned long long)e->pause_ns, "threshold", e->threshold,
             "next_threshold", e->next_threshold, "bytes",
             (unsigned long long)e->bytes, "skipped",
-            (unsigned long long)e->skipped);
+            (unsigned long long)e->skipped, "increment",
+            e->increment ? Py_True : Py_False, "work",
+            (unsigned long long)e->work);
         if (d == NULL) {
             Py_CLEAR(list);
             break;

@@ -103,7 +103,7 @@ if [ "${RCGC_SKIP_VALGRIND:-0}" != 0 ] || ! command -v valgrind >/dev/null; then
     exit 0
 fi
 
-SMOKE="test_nodes test_finalizers test_callbacks test_errors test_gc_api test_reentrancy test_builders test_heaps test_oom test_cpython314"
+SMOKE="test_nodes test_finalizers test_callbacks test_errors test_gc_api test_reentrancy test_builders test_heaps test_oom test_cpython314 test_incremental"
 echo "== check-python: valgrind smoke run ($SMOKE)"
 (cd tests/python && PYTHONPATH="$work/lib:$root/tests/python" \
     PYTHONMALLOC=malloc RCGC_UNDER_VALGRIND=1 \

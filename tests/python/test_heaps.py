@@ -88,7 +88,8 @@ class EventLogTest(RcgcTestCase):
                                       "examined", "collected",
                                       "uncollectable", "pause_ns",
                                       "threshold", "next_threshold",
-                                      "bytes", "skipped"})
+                                      "bytes", "skipped", "increment",
+                                      "work"})
 
 
 class WhyAliveTest(RcgcTestCase):

@@ -1,0 +1,691 @@
+/* incremental.c - the pause-bounded mode: the old generation collected in
+ * increments of bounded work, the program running in between.
+ *
+ * A pass (state in GcHeap.inc, lists with real links at every moment, so
+ * that untrack, young collections and user code need not know a pass
+ * runs):
+ *
+ *   begin     generation 2 becomes the pass set (`pass`, O(1) merge);
+ *             objects promoted later go to the new generation 2 and join
+ *             the next pass; references from them count as external.
+ *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0.
+ *   SUBTRACT  walk `pass`: traverse each object; each reference to a
+ *             WHITE object adds 1 to its count (saturating at
+ *             GC_OBJ_CNT_MAX, which then reads as "referenced from
+ *             outside").
+ *   MARK      walk `pass`: an object with more references (its refcount
+ *             now) than its count, or a saturated count, or reached
+ *             before the walk got to it, moves to `grey`; one that is
+ *             none of these is flagged PASSED.  Before the walk goes on,
+ *             `grey` is drained: its head moves to `black`, and each
+ *             WHITE object it refers to is reached: onto `grey` when
+ *             PASSED, else only its flags are cleaned (the walk moves it
+ *             when it gets there, which keeps `black` in the order of
+ *             `pass`).  At the end of the walk with `grey` empty, `pass`
+ *             holds the candidates U.
+ *   refine    while the candidates are many (REFINE_MIN) and a quarter
+ *             fewer than the round before, `black` goes back to
+ *             generation 2 and INIT, SUBTRACT, MARK run again on `pass`
+ *             alone: mutation during the pass leaves stale counts (a
+ *             reference counted in SUBTRACT and removed before MARK), so
+ *             live objects end up in U; a short round on U finds most.
+ *   confirm   (same increment) U's flags are cleaned, `black` goes back
+ *             to generation 2, and exact trial deletion restricted to U
+ *             (gc_reach_split, as a young collection does) splits it;
+ *             the survivors join generation 2, the garbage takes the
+ *             path of any collection (garbage.c) - unless it is large
+ *             (over DOOM_MIN objects) and needs neither finalizers nor
+ *             weakref work: then nothing can ever reach it again, and it
+ *             goes to `doomed`, cleared within the budget by the next
+ *             increments (the first thing each does; no pass begins
+ *             before `doomed` is empty).
+ *
+ * Soundness needs nothing from the walk: restricted trial deletion
+ * frees only objects that nothing outside U refers to, at the moment of
+ * the (atomic) confirmation.  The walk gives completeness: members of a
+ * garbage cycle that was in the pass set when the pass began are never
+ * referred to by reached objects, and their counts are exact (garbage
+ * does not change), so they stay WHITE and end in U.
+ *
+ * Mutation between increments: an object freed by refcount is untracked
+ * (gc_inc_forget advances the cursor past it; the lists shed it); no raw
+ * pointer is kept across increments except the cursor.  Counts may go
+ * stale; a live object may then end in U, where confirmation keeps it.
+ *
+ * Budget: an increment stops when its work cap is reached or, checked
+ * every CLOCK_EVERY work units, its deadline has passed; it always
+ * makes some progress.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "cyclegc/internal.h"
+
+#include <stdint.h>
+#include <time.h>
+
+#define CLOCK_EVERY 64 /* work units between two looks at the clock */
+/* Garbage sets larger than this, that need no finalizer or weakref work,
+ * are cleared over the next increments. */
+#define DOOM_MIN   1024
+#define REFINE_MIN 1024 /* candidates worth another search round */
+#define REFINE_MAX 8    /* search rounds of one pass at most */
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define RING 16 /* referents in flight (a power of two), as in reach.c */
+
+/* The work of one increment and its limits, and the ring that delays
+ * the handling of each referent until its header has (likely) arrived
+ * in cache: emptied before the increment ends, so no raw pointer
+ * outlives it. */
+typedef struct Budget {
+    uint64_t deadline; /* 0: none */
+    uint64_t limit;    /* work units; 0: none */
+    uint64_t work;
+    uint64_t next_clock; /* work at which to read the clock */
+    GcInc *inc;
+    RcObject *ring[RING];
+    unsigned pos;
+} Budget;
+
+static int
+spent(Budget *b)
+{
+    if (b->limit != 0 && b->work >= b->limit) {
+        return 1;
+    }
+    if (b->deadline != 0 && b->work >= b->next_clock) {
+        b->next_clock = b->work + CLOCK_EVERY;
+        return now_ns() >= b->deadline;
+    }
+    return 0;
+}
+
+/* r's head when r is tracked and WHITE (in the pass set, not reached). */
+static inline RcGcHead *
+white_head(RcObject *r)
+{
+    if (!(r->type->flags & RC_TYPE_GC) || !(r->flags & GC_OBJ_WHITE)) {
+        return NULL;
+    }
+    RcGcHead *g = gc_head(r);
+    return g->next != 0 ? g : NULL;
+}
+
+/* ---- begin, abandon ------------------------------------------------- */
+
+static void
+begin_pass(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    RCGC_ASSERT(inc->phase == GC_INC_IDLE);
+    gc_list_merge(&gc->gens[GC_NGENERATIONS - 1].list, &inc->pass);
+    gc->gens[GC_NGENERATIONS - 1].count = 0;
+    inc->pass_objects = 0;
+    inc->nwhite = 0;
+    inc->rounds = 0;
+    inc->last_u = SIZE_MAX;
+    inc->cursor = gc_list_first(&inc->pass);
+    inc->phase = GC_INC_INIT;
+}
+
+/* Clear the pass bits of every object of l. */
+static void
+clean_flags(GcList *l)
+{
+    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+    }
+}
+
+/* The doomed garbage back into generation 2 (it is still garbage: the
+ * next collection finds it again). */
+static void
+undoom(GcHeap *gc)
+{
+    GcList *d = &gc->inc.doomed;
+    for (RcGcHead *g = gc_list_first(d); g != &d->head; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_UNREACHABLE;
+    }
+    gc_list_merge(d, &gc->gens[GC_NGENERATIONS - 1].list);
+}
+
+void
+gc_inc_abandon(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    undoom(gc);
+    if (inc->phase == GC_INC_IDLE) {
+        return;
+    }
+    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
+    clean_flags(&inc->pass);
+    gc_list_merge(&inc->black, old);
+    gc_list_merge(&inc->grey, old);
+    gc_list_merge(&inc->pass, old);
+    inc->cursor = NULL;
+    inc->phase = GC_INC_IDLE;
+    inc->stats.abandoned++;
+}
+
+void
+gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS])
+{
+    lists[0] = &gc->inc.pass;
+    lists[1] = &gc->inc.grey;
+    lists[2] = &gc->inc.black;
+    lists[3] = &gc->inc.doomed;
+}
+
+/* ---- the three walks ------------------------------------------------ */
+
+/* INIT: flag WHITE, count 0.  1 when the walk is done. */
+static int
+walk_init(GcInc *inc, Budget *b)
+{
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        if (!(op->flags & GC_OBJ_WHITE)) {
+            inc->nwhite++; /* a refinement round finds them WHITE */
+        }
+        op->flags =
+            (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) | GC_OBJ_WHITE;
+        inc->pass_objects += inc->rounds == 0;
+        b->work++;
+        inc->cursor = gc_next(g);
+    }
+    return 1;
+}
+
+static inline void
+prefetch_head(const RcObject *r)
+{
+    __builtin_prefetch((const char *)r - sizeof(uintptr_t), 1);
+    __builtin_prefetch((const char *)r + sizeof(uintptr_t), 0);
+}
+
+/* Park r in the ring; return what it pushes out (or NULL). */
+static inline RcObject *
+ring_swap(Budget *b, RcObject *r)
+{
+    RcObject *old = b->ring[b->pos];
+    b->ring[b->pos] = r;
+    b->pos = (b->pos + 1) & (RING - 1);
+    return old;
+}
+
+static inline void
+count_one(RcObject *r)
+{
+    if (white_head(r) != NULL &&
+        (r->flags & GC_OBJ_CNT_MASK) != GC_OBJ_CNT_MASK) {
+        r->flags += 1u << GC_OBJ_CNT_SHIFT;
+    }
+}
+
+static int
+visit_count(RcObject *r, void *arg)
+{
+    Budget *b = arg;
+    b->work++;
+    prefetch_head(r);
+    RcObject *old = ring_swap(b, r);
+    if (old != NULL) {
+        count_one(old);
+    }
+    return 0;
+}
+
+/* Handle every referent waiting in the ring with fn. */
+static void
+ring_flush(Budget *b, void (*fn)(Budget *, RcObject *))
+{
+    for (unsigned i = 0; i < RING; i++) {
+        RcObject *old = ring_swap(b, NULL);
+        if (old != NULL) {
+            fn(b, old);
+        }
+    }
+}
+
+static void
+flush_count(Budget *b, RcObject *r)
+{
+    (void)b;
+    count_one(r);
+}
+
+/* SUBTRACT: count the references from the pass set.  Invariant: the
+ * count of a WHITE object is the number of references to it seen in the
+ * traversals of the objects before the cursor (saturated). */
+static int
+walk_count(GcInc *inc, Budget *b)
+{
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            ring_flush(b, flush_count);
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        b->work++;
+        /* the cursor moves first: traverse runs no user code, but keep
+         * one rule for every walk */
+        inc->cursor = gc_next(g);
+        op->type->traverse(op, visit_count, b);
+    }
+    ring_flush(b, flush_count);
+    return 1;
+}
+
+/* g (on `pass`) is reached: clean flags, onto `grey`. */
+static void
+shade(GcInc *inc, RcGcHead *g)
+{
+    if (inc->cursor == g) {
+        inc->cursor = gc_next(g);
+    }
+    RcObject *op = gc_obj(g);
+    if (op->flags & GC_OBJ_WHITE) {
+        inc->nwhite--;
+    }
+    op->flags &= ~GC_OBJ_PASS_BITS;
+    gc_list_move(g, &inc->grey);
+}
+
+/* r is referred to by a reached object.  Passed by the mark walk: onto
+ * `grey`; not yet: it stays where it is, reached (not WHITE), and the
+ * walk moves it on when it gets there - so `black` keeps the order of
+ * `pass` (address order, most often) for the next pass's walks. */
+static void
+shade_one(Budget *b, RcObject *r)
+{
+    RcGcHead *g = white_head(r);
+    if (g == NULL) {
+        return;
+    }
+    if (r->flags & GC_OBJ_PASSED) {
+        shade(b->inc, g);
+    }
+    else {
+        r->flags &= ~GC_OBJ_PASS_BITS;
+        b->inc->nwhite--;
+    }
+}
+
+static int
+visit_shade(RcObject *r, void *arg)
+{
+    Budget *b = arg;
+    b->work++;
+    prefetch_head(r);
+    RcObject *old = ring_swap(b, r);
+    if (old != NULL) {
+        shade_one(b, old);
+    }
+    return 0;
+}
+
+/* Held from outside the pass set, as far as the counts tell. */
+static inline int
+is_root(const RcObject *op)
+{
+    uint32_t cnt = (op->flags & GC_OBJ_CNT_MASK) >> GC_OBJ_CNT_SHIFT;
+    return cnt == GC_OBJ_CNT_MAX || op->refcnt == 0 || op->refcnt > cnt;
+}
+
+/* MARK.  Invariant: every object of `grey` and `black` has clean flags;
+ * every object before the cursor still on `pass` is WHITE and PASSED
+ * (not a root when the cursor passed it, not reached since); one after
+ * it is WHITE, or reached (flags clean) and to be traversed when the
+ * cursor gets there; `grey` and the ring are drained before the cursor
+ * moves (and before the increment ends). */
+static int
+walk_mark(GcInc *inc, Budget *b)
+{
+    RcGcHead *end = &inc->pass.head;
+    for (;;) {
+        if (spent(b)) {
+            ring_flush(b, shade_one); /* shades onto grey, a real list */
+            return 0;
+        }
+        if (!gc_list_is_empty(&inc->grey)) {
+            RcGcHead *g = gc_list_first(&inc->grey);
+            gc_list_move(g, &inc->black);
+            RcObject *op = gc_obj(g);
+            b->work++;
+            op->type->traverse(op, visit_shade, b);
+            continue;
+        }
+        int pending = 0;
+        for (unsigned i = 0; i < RING && !pending; i++) {
+            pending = b->ring[i] != NULL;
+        }
+        if (pending) {
+            ring_flush(b, shade_one);
+            continue;
+        }
+        if (inc->cursor == end) {
+            return 1;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        b->work++;
+        if (!(op->flags & GC_OBJ_WHITE) || is_root(op)) {
+            shade(inc, g); /* reached before the walk got here, or a root */
+        }
+        else {
+            op->flags |= GC_OBJ_PASSED;
+            inc->cursor = gc_next(g);
+        }
+    }
+}
+
+/* ---- refine --------------------------------------------------------- */
+
+/* The search is over with nwhite candidates on `pass`.  When they are
+ * many and fewer by a quarter than the round before, run the search
+ * again on them alone (the reached go back to generation 2): 1 if so. */
+static int
+refine(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    size_t u = inc->nwhite;
+    if (u <= REFINE_MIN || inc->rounds >= REFINE_MAX ||
+        u > inc->last_u - inc->last_u / 4) {
+        return 0;
+    }
+    gc_list_merge(&inc->black, &gc->gens[GC_NGENERATIONS - 1].list);
+    inc->last_u = u;
+    inc->rounds++;
+    inc->stats.refinements++;
+    inc->phase = GC_INC_INIT;
+    inc->cursor = gc_list_first(&inc->pass);
+    return 1;
+}
+
+/* ---- confirm -------------------------------------------------------- */
+
+/* `pass` holds the candidates: trial deletion restricted to them. */
+static void
+confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
+    GcList cand, reachable, unreachable;
+    gc_list_init(&cand);
+    gc_list_init(&reachable);
+    gc_list_init(&unreachable);
+    gc_list_merge(&inc->pass, &cand);
+    clean_flags(&cand);
+    size_t survivors = inc->pass_objects;
+    gc_list_merge(&inc->black, old);
+    inc->cursor = NULL;
+    inc->phase = GC_INC_IDLE;
+    inc->stats.passes++;
+    oa_heap_claim(gc->oa, "gc_collect_increment");
+    GcSplit split;
+    gc_reach_split(&cand, &reachable, &unreachable, NULL, &split);
+    gc_list_merge(&reachable, old);
+    oa_heap_release(gc->oa);
+    *examined += split.examined;
+    inc->stats.candidates += split.examined;
+    /* the pass set's survivors: what was in it minus what is garbage
+     * (objects freed by refcount meanwhile are counted: an estimate for
+     * the long-lived brake, as CPython's) */
+    survivors -= survivors > split.unreachable ? split.unreachable : survivors;
+    gc->long_lived_total = survivors;
+    /* The brake counts from the end of a pass (as from a full
+     * collection): what was promoted during the pass waits for the next
+     * one like the promotions after it, so passes are as frequent as
+     * full collections would be. */
+    gc->long_lived_pending = 0;
+    /* adaptive pacing of generation 2, and the bytes rearmed, as after a
+     * full collection */
+    gc_pace(gc, GC_NGENERATIONS - 1, inc->pass_objects, split.unreachable);
+    if (split.unreachable > DOOM_MIN && split.need == 0 &&
+        !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
+        /* Nothing can reach this garbage any more: no reference from
+         * outside it, no weakref to it, no finalizer to run.  Clearing it
+         * is the rest of the work: spread over the next increments. */
+        gc_list_merge(&unreachable, &inc->doomed);
+        out->collected = split.unreachable;
+    }
+    else {
+        gc_handle_unreachable(gc, &unreachable, old, &split, out);
+    }
+    inc->stats.collected += out->collected + out->uncollectable;
+    gc->stats[GC_NGENERATIONS - 1].collections++;
+    gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
+    gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
+}
+
+/* ---- clearing the doomed --------------------------------------------- */
+
+/* Clear doomed objects within the budget; 1 when none is left.  As
+ * garbage.c's last phase: clear under a temporary reference; one still
+ * alive afterwards (a dealloc stored it somewhere) goes to generation
+ * 2.  Deaths untrack the objects, which leave the list. */
+static int
+clear_doomed(GcHeap *gc, Budget *b)
+{
+    GcList *d = &gc->inc.doomed;
+    while (!gc_list_is_empty(d)) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = gc_list_first(d);
+        RcObject *op = gc_obj(g);
+        /* a clear and, most often, a deallocation (a clear that frees a
+         * long chain by refcount costs its length, as any decref) */
+        b->work += 4;
+        if (op->type->clear != NULL) {
+            rc_incref(op);
+            op->type->clear(op);
+            rc_decref(op);
+        }
+        if (gc_list_first(d) == g) {
+            op->flags &= ~GC_OBJ_UNREACHABLE;
+            gc_list_move(g, &gc->gens[GC_NGENERATIONS - 1].list);
+        }
+    }
+    return 1;
+}
+
+/* ---- one increment -------------------------------------------------- */
+
+void
+gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
+            uint64_t *work, uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    uint64_t t0 = now_ns();
+    Budget b = {.deadline = budget_ns != 0 ? t0 + budget_ns : 0,
+                .limit = inc->work_limit,
+                .work = 0,
+                .next_clock = CLOCK_EVERY,
+                .inc = inc,
+                .pos = 0};
+    for (unsigned i = 0; i < RING; i++) {
+        b.ring[i] = NULL;
+    }
+    out->collected = 0;
+    out->uncollectable = 0;
+    *examined = 0;
+    /* The doomed garbage of the last pass goes first: a pass begins only
+     * once it is freed. */
+    if (!clear_doomed(gc, &b) || (inc->phase == GC_INC_IDLE && !may_begin)) {
+        *work = b.work;
+        inc->stats.increments++;
+        inc->stats.work += b.work;
+        return;
+    }
+    if (inc->phase == GC_INC_IDLE) {
+        begin_pass(gc);
+    }
+    /* Walks pack nothing, but no other thread may relink meanwhile. */
+    oa_heap_claim(gc->oa, "gc_collect_increment");
+    int done = 1;
+    while (done && inc->phase != GC_INC_IDLE) {
+        switch (inc->phase) {
+            case GC_INC_INIT:
+                done = walk_init(inc, &b);
+                if (done) {
+                    inc->phase = GC_INC_SUBTRACT;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
+            case GC_INC_SUBTRACT:
+                done = walk_count(inc, &b);
+                if (done) {
+                    inc->phase = GC_INC_MARK;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
+            default:
+                done = walk_mark(inc, &b);
+                if (done && !refine(gc)) {
+                    oa_heap_release(gc->oa);
+                    confirm(gc, out, examined);
+                    oa_heap_claim(gc->oa, "gc_collect_increment");
+                }
+                break;
+        }
+    }
+    oa_heap_release(gc->oa);
+    *work = b.work;
+    inc->stats.increments++;
+    inc->stats.work += b.work;
+}
+
+/* ---- the automatic trigger ------------------------------------------ */
+
+/* Called when generation 0 passed its threshold, mode on.  A young
+ * collection as usual (generation 1 when a pass is due, so that the pass
+ * set holds every tracked object), then one increment of the running
+ * pass with what is left of the budget - none when less than a quarter
+ * is left, unless the last trigger had none either (then, and when a
+ * pass begins, a quarter). */
+void
+gc_inc_maybe_collect(GcHeap *gc)
+{
+    GcInc *inc = &gc->inc;
+    uint64_t t0 = now_ns();
+    int top = GC_NGENERATIONS - 1;
+    int idle = inc->phase == GC_INC_IDLE && gc_list_is_empty(&inc->doomed);
+    /* A full collection would be due: by the thresholds and the
+     * long-lived brake, or by the accounted bytes (pacing.c). */
+    int start =
+        idle && ((gc->gens[top].count > gc->gens[top].threshold &&
+                  gc->long_lived_pending >= gc->long_lived_total / 4) ||
+                 gc_bytes_due(gc));
+    if (!start && gc->gens[0].count <= gc->gens[0].threshold) {
+        return; /* called for the bytes, which the running pass serves */
+    }
+    int young = start || gc->gens[1].count > gc->gens[1].threshold;
+    if (young || !gc_pace_skip_young(gc)) {
+        gc_collect_auto(gc, young);
+    }
+    if (!start && inc->phase == GC_INC_IDLE &&
+        gc_list_is_empty(&inc->doomed)) {
+        return;
+    }
+    uint64_t budget = inc->budget_us * 1000u;
+    uint64_t used = now_ns() - t0;
+    uint64_t left = used < budget ? budget - used : 0;
+    if (left < budget / 4) {
+        if (!start && !inc->deferred) {
+            /* the young collection used the budget: next time (once in
+             * a row at most, so that a pass always progresses) */
+            inc->deferred = 1;
+            return;
+        }
+        left = budget / 4;
+    }
+    inc->deferred = 0;
+    gc_run_increment(gc, left, start);
+}
+
+/* ---- API ------------------------------------------------------------ */
+
+int
+gc_set_pause_budget(GcHeap *gc, uint64_t budget_us)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_set_pause_budget");
+        return -1;
+    }
+    if (budget_us > 10000000u) {
+        gc_set_error(gc,
+                     "gc_set_pause_budget: budget %llu us is more than 10 s",
+                     (unsigned long long)budget_us);
+        return -1;
+    }
+    gc->inc.budget_us = budget_us;
+    return 0;
+}
+
+uint64_t
+gc_get_pause_budget(const GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_pause_budget");
+        return 0;
+    }
+    return gc->inc.budget_us;
+}
+
+void
+gc_set_increment_work(GcHeap *gc, size_t work)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_set_increment_work");
+        return;
+    }
+    gc->inc.work_limit = work;
+}
+
+size_t
+gc_get_increment_work(const GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_increment_work");
+        return 0;
+    }
+    return gc->inc.work_limit;
+}
+
+long
+gc_collect_increment(GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_collect_increment");
+        return -1;
+    }
+    return gc_run_increment(gc, gc->inc.budget_us * 1000u, 1);
+}
+
+void
+gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_get_incremental_stats");
+        return;
+    }
+    *st = gc->inc.stats;
+    st->budget_us = gc->inc.budget_us;
+    st->work_limit = gc->inc.work_limit;
+    st->phase = gc->inc.phase;
+    st->pass_running = gc->inc.phase != GC_INC_IDLE;
+}

@@ -1,0 +1,660 @@
+/* incremental.c - the pause-bounded mode (cyclegc.h): increments of a pass
+ * over generation 2 interleaved with a mutating program, against an
+ * oracle.
+ *
+ * Map:
+ *   api_*        the settings, refusals, stats, events;
+ *   pass_*       one pass on a quiet heap: garbage freed by its end, live
+ *                objects kept, young collections and a full collection
+ *                in the middle, freeze, why_alive;
+ *   oracle_*     a model of every object (slots as ids, references the
+ *                test holds, weakrefs, resurrections by gt_lazarus_type)
+ *                mutated at random between increments of a few work
+ *                units.  After every step: nothing reachable died, every
+ *                weakref to a dead object reads NULL and every other one
+ *                reads its own object, intact.  At a checkpoint the
+ *                unreachable set G is recorded; once the running pass
+ *                ended and one more whole pass ran (the program mutating
+ *                all along), every object of G is dead: the bound the
+ *                header states.  Finalizers run once (gt_count.corrupt,
+ *                checked by the teardown).
+ */
+#include "cyclegc/gcutil.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(incremental, .init = gt_setup, .fini = gt_teardown);
+
+static GcIncStats
+inc_stats(void)
+{
+    GcIncStats st;
+    gc_get_incremental_stats(gt_gc, &st);
+    return st;
+}
+
+/* Run increments until the running pass ends (starting one if none). */
+static long
+finish_pass(void)
+{
+    long found = 0;
+    uint64_t passes = inc_stats().passes;
+    for (int i = 0; i < 1000000 && inc_stats().passes == passes; i++) {
+        long n = gc_collect_increment(gt_gc);
+        cr_assert_geq(n, 0);
+        found += n;
+    }
+    cr_assert_eq(inc_stats().passes, passes + 1);
+    return found;
+}
+
+/* ---- api ------------------------------------------------------------ */
+
+Test(incremental, api_settings)
+{
+    cr_assert_eq(gc_get_pause_budget(gt_gc), 0);
+    cr_assert_eq(gc_set_pause_budget(gt_gc, 2000), 0);
+    cr_assert_eq(gc_get_pause_budget(gt_gc), 2000);
+    cr_assert_eq(gc_set_pause_budget(gt_gc, 20000000), -1);
+    cr_assert_not_null(strstr(gc_error(gt_gc), "more than 10 s"));
+    cr_assert_eq(gc_get_pause_budget(gt_gc), 2000);
+    gc_set_increment_work(gt_gc, 100);
+    cr_assert_eq(gc_get_increment_work(gt_gc), 100);
+    GcIncStats st = inc_stats();
+    cr_assert_eq(st.budget_us, 2000);
+    cr_assert_eq(st.work_limit, 100);
+    cr_assert_eq(st.pass_running, 0);
+    cr_assert_eq(gc_set_pause_budget(gt_gc, 0), 0);
+    gc_set_increment_work(gt_gc, 0);
+    cr_assert_eq(gc_set_pause_budget(NULL, 1), -1);
+}
+
+Test(incremental, api_events_record_increments)
+{
+    gc_set_increment_work(gt_gc, 8);
+    RcObject *keep = gt_ring(&gt_node_type, 50);
+    gc_collect(gt_gc, 2); /* into generation 2 */
+    cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    GcIncStats st = inc_stats();
+    cr_assert_eq(st.pass_running, 1);
+    cr_assert_eq(st.increments, 1);
+    GcEvent ev[GC_EVENT_LOG];
+    size_t n = gc_events(gt_gc, ev, GC_EVENT_LOG);
+    cr_assert_geq(n, 2);
+    cr_assert_eq(ev[n - 1].increment, 1);
+    cr_assert_eq(ev[n - 1].generation, 2);
+    cr_assert_geq(ev[n - 1].work, 8);
+    cr_assert_eq(ev[n - 2].increment, 0);
+    finish_pass();
+    st = inc_stats();
+    cr_assert_eq(st.pass_running, 0);
+    cr_assert_eq(st.passes, 1);
+    cr_assert_geq(st.work, 3 * 50);
+    cr_assert(gt_in_generation(2, keep));
+    rc_decref(keep);
+}
+
+/* ---- one pass ------------------------------------------------------- */
+
+Test(incremental, pass_frees_cycles_keeps_live)
+{
+    gc_set_increment_work(gt_gc, 5);
+    RcObject *live = gt_ring(&gt_node_type, 40);
+    RcObject *dead = gt_ring(&gt_fin_type, 30);
+    gt_link(live, 1, dead); /* dead reachable for now */
+    gc_collect(gt_gc, 2);
+    cr_assert(gt_in_generation(2, dead));
+    gt_link(live, 1, NULL);
+    rc_decref(dead); /* the ring of 30 is garbage in generation 2 */
+    long found = finish_pass();
+    cr_assert_eq(found, 30);
+    cr_assert_eq(gt_count.finalizes, 30);
+    cr_assert_eq(gt_count.deallocs, 30);
+    cr_assert(gt_intact(live));
+    cr_assert(gt_in_generation(2, live));
+    gt_check();
+    rc_decref(live);
+}
+
+Test(incremental, pass_survives_young_collections_and_untrack)
+{
+    gc_set_increment_work(gt_gc, 3);
+    RcObject *a = gt_ring(&gt_node_type, 20);
+    RcObject *b = gt_ring(&gt_node_type, 20);
+    gc_collect(gt_gc, 2);
+    rc_decref(b); /* garbage */
+    cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    /* objects die by refcount under the cursor; young ones come and go */
+    RcObject *chain = gt_ring(&gt_node_type, 5);
+    gt_link(a, 1, chain);
+    rc_decref(chain);
+    for (int i = 0; i < 30; i++) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        RcObject *g = gt_ring(&gt_node_type, 3);
+        rc_decref(g);
+        gc_collect(gt_gc, i % 2);
+        gt_check();
+    }
+    gt_link(a, 0, NULL); /* a's ring (in the pass) dies by refcount */
+    long found = finish_pass();
+    cr_assert_geq(found, 20);
+    cr_assert(gt_intact(a));
+    cr_assert(gt_intact(chain));
+    gt_check();
+    rc_decref(a);
+}
+
+Test(incremental, pass_abandoned_by_full_freeze_why)
+{
+    gc_set_increment_work(gt_gc, 4);
+    RcObject *a = gt_ring(&gt_node_type, 30);
+    RcObject *b = gt_ring(&gt_node_type, 30);
+    gc_collect(gt_gc, 2);
+    rc_decref(b);
+    gc_collect_increment(gt_gc);
+    cr_assert(inc_stats().pass_running);
+    cr_assert_eq(gc_collect(gt_gc, 2), 30); /* complete, stop-the-world */
+    cr_assert_not(inc_stats().pass_running);
+    cr_assert_eq(inc_stats().abandoned, 1);
+    gt_check();
+    /* freeze in the middle of a pass */
+    gc_collect_increment(gt_gc);
+    gc_collect_increment(gt_gc);
+    gc_freeze(gt_gc);
+    cr_assert_not(inc_stats().pass_running);
+    cr_assert_eq(gc_get_freeze_count(gt_gc), 30);
+    gt_check();
+    gc_unfreeze(gt_gc);
+    gc_collect_increment(gt_gc);
+    RcObject *path[4];
+    cr_assert_eq(gc_why_alive(gt_gc, a, path, 4), 1);
+    cr_assert_not(inc_stats().pass_running);
+    gt_check();
+    rc_decref(a);
+}
+
+Test(incremental, pass_get_objects_sees_the_pass)
+{
+    gc_set_increment_work(gt_gc, 4);
+    RcObject *a = gt_ring(&gt_node_type, 25);
+    gc_collect(gt_gc, 2);
+    gc_collect_increment(gt_gc);
+    cr_assert(inc_stats().pass_running);
+    RcObject **objs;
+    size_t n = gt_objects(2, &objs);
+    cr_assert_eq(n, 25);
+    cr_assert(gt_in(objs, n, a));
+    free(objs);
+    RcObject *ref[64];
+    cr_assert_eq(gc_get_referrers(gt_gc, &a, 1, ref, 64), 1);
+    gt_check();
+    rc_decref(a);
+}
+
+/* A doubly linked ring of n nodes (slot 0 next, slot 1 prev), returned
+ * with one reference (clearing one node frees no other: no cascade). */
+static RcObject *
+dring(int n)
+{
+    RcObject *first = gt_new(&gt_node_type), *prev = first;
+    for (int i = 1; i < n; i++) {
+        RcObject *x = gt_new(&gt_node_type);
+        gt_link(prev, 0, x);
+        gt_link(x, 1, prev);
+        if (prev != first) {
+            rc_decref(prev);
+        }
+        prev = x;
+    }
+    gt_link(prev, 0, first);
+    gt_link(first, 1, prev);
+    rc_decref(prev);
+    return first;
+}
+
+/* A large garbage set that needs no finalizer or weakref work is
+ * cleared by the increments after the pass, within their cap. */
+Test(incremental, pass_large_garbage_cleared_over_increments)
+{
+    gc_set_increment_work(gt_gc, 64);
+    RcObject *keep = gt_ring(&gt_node_type, 10);
+    RcObject *big = dring(3000);
+    gc_collect(gt_gc, 2);
+    rc_decref(big);
+    long found = finish_pass();
+    cr_assert_eq(found, 3000);
+    cr_assert_lt(gt_count.deallocs, 3000, "freed in one step");
+    gt_check();
+    int steps = 0;
+    while (gt_count.deallocs - 2 * steps < 3000 && steps < 10000) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        RcObject *t = gt_ring(&gt_node_type, 2); /* the program runs */
+        rc_decref(t);
+        gc_collect(gt_gc, 0);
+        gt_check();
+        steps++;
+    }
+    cr_assert_geq(steps, 3000 * 4 / 64 / 2);
+    cr_assert_eq(gt_count.deallocs - 2 * steps, 3000);
+    /* the same, interrupted by a full collection */
+    big = dring(3000);
+    gc_collect(gt_gc, 2);
+    rc_decref(big);
+    finish_pass();
+    gc_collect_increment(gt_gc);
+    cr_assert_lt(gt_count.deallocs - 2 * steps, 6000);
+    cr_assert_gt(gc_collect(gt_gc, 2), 0); /* gives up the doomed list */
+    cr_assert_eq(gt_count.deallocs - 2 * steps, 6000);
+    gt_check();
+    cr_assert(gt_intact(keep));
+    rc_decref(keep);
+}
+
+/* References moved between SUBTRACT and MARK leave live objects among
+ * the candidates: the search reruns on them, and confirmation keeps
+ * them all while the garbage among them is found. */
+Test(incremental, pass_refines_stale_candidates)
+{
+    enum { N = 3000 };
+    gc_set_increment_work(gt_gc, 16);
+    static RcObject *a[N], *bn[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = gt_new(&gt_node_type);
+        bn[i] = gt_new(&gt_node_type);
+        gt_link(a[i], 0, bn[i]);
+        rc_decref(bn[i]); /* b[i]: held by a[i] only */
+    }
+    RcObject *junk = dring(2000);
+    gc_collect(gt_gc, 2);
+    rc_decref(junk); /* garbage in generation 2 */
+    while (inc_stats().phase != 3) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        rc_incref(bn[i]);       /* the program takes b[i] ... */
+        gt_link(a[i], 0, NULL); /* ... and a[i] lets go */
+    }
+    long found = finish_pass();
+    GcIncStats st = inc_stats();
+    cr_assert_geq(st.refinements, 1);
+    cr_assert_eq(found, 2000);
+    cr_assert_lt(st.candidates, 2000 + N / 10, "confirmed %llu",
+                 (unsigned long long)st.candidates);
+    for (int i = 0; i < N; i++) {
+        cr_assert(gt_intact(bn[i]));
+        rc_decref(bn[i]);
+        rc_decref(a[i]);
+    }
+    gt_check();
+}
+
+/* A budget alone: increments of the automatic trigger run the passes and
+ * free old garbage without a full collection. */
+Test(incremental, pass_automatic_trigger)
+{
+    cr_assert_eq(gc_set_pause_budget(gt_gc, 1000), 0);
+    gc_set_threshold(gt_gc, 100, 2, 2);
+    RcObject *keep = gt_ring(&gt_node_type, 10);
+    for (int round = 0; round < 200; round++) {
+        RcObject *r = gt_ring(&gt_node_type, 4);
+        gt_link(keep, 1, r); /* lives a while, then dies in gen 2 */
+        rc_decref(r);
+        for (int i = 0; i < 30; i++) {
+            RcObject *t = gt_ring(&gt_node_type, 2);
+            rc_decref(t);
+        }
+    }
+    GcIncStats st = inc_stats();
+    cr_assert_gt(st.passes, 0);
+    cr_assert_gt(st.collected, 0);
+    cr_assert_eq(gt_stats(2).collections, st.passes);
+    gt_check();
+    rc_decref(keep);
+}
+
+/* ---- oracle ----------------------------------------------------------- */
+
+#define MAX_OBJ 600
+#define NWEAK   24
+
+typedef struct Model {
+    uint64_t rng;
+    uint64_t base;
+    size_t n;
+    RcObject *obj[MAX_OBJ];
+    int32_t slot[MAX_OBJ][GT_SLOTS];
+    uint32_t ext[MAX_OBJ];
+    unsigned char reach[MAX_OBJ];
+    unsigned char garbage[MAX_OBJ]; /* the checkpoint's set G */
+    int window; /* between a checkpoint and its check: no resurrected
+                   object is dropped */
+    int32_t queue[MAX_OBJ];
+    RcObject *wr[NWEAK];
+    int32_t wr_target[NWEAK];
+    long steps;
+} Model;
+
+static uint64_t
+rnd(Model *m)
+{
+    m->rng ^= m->rng >> 12;
+    m->rng ^= m->rng << 25;
+    m->rng ^= m->rng >> 27;
+    return m->rng * 0x2545f4914f6cdd1dull;
+}
+
+static size_t
+below(Model *m, size_t n)
+{
+    return (size_t)(rnd(m) % n);
+}
+
+static int
+dead(Model *m, size_t i)
+{
+    return gt_dead[m->base + i] != 0;
+}
+
+/* Index of a gt object of the model, or -1. */
+static int32_t
+index_of(Model *m, RcObject *op)
+{
+    uint64_t id = gt_node(op)->id;
+    return id >= m->base && id < m->base + m->n ? (int32_t)(id - m->base) : -1;
+}
+
+/* reach: from what the test holds and what finalizers resurrected
+ * (gt_saved); check that nothing reachable died. */
+static void
+compute_reach(Model *m)
+{
+    memset(m->reach, 0, m->n);
+    size_t tail = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->ext[i] > 0) {
+            m->reach[i] = 1;
+            m->queue[tail++] = (int32_t)i;
+        }
+    }
+    for (size_t s = 0; s < gt_nsaved; s++) {
+        int32_t i = index_of(m, gt_saved[s]);
+        if (i >= 0 && !m->reach[i]) {
+            m->reach[i] = 1;
+            m->queue[tail++] = i;
+        }
+    }
+    for (size_t h = 0; h < tail; h++) {
+        int32_t i = m->queue[h];
+        for (int k = 0; k < GT_SLOTS; k++) {
+            int32_t j = m->slot[i][k];
+            if (j >= 0 && !m->reach[j]) {
+                m->reach[j] = 1;
+                m->queue[tail++] = j;
+            }
+        }
+    }
+    for (size_t h = 0; h < tail; h++) {
+        cr_assert_not(dead(m, (size_t)m->queue[h]),
+                      "step %ld: reachable object %d died", m->steps,
+                      m->queue[h]);
+        cr_assert(gt_intact(m->obj[m->queue[h]]));
+    }
+}
+
+static int32_t
+pick(Model *m)
+{
+    for (int t = 0; t < 32; t++) {
+        int32_t i = (int32_t)below(m, m->n ? m->n : 1);
+        if (m->n && m->reach[i]) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void
+set_slot(Model *m, int32_t src, int k, int32_t dst)
+{
+    gt_link(m->obj[src], k, dst >= 0 ? m->obj[dst] : NULL);
+    m->slot[src][k] = dst;
+}
+
+static void
+make(Model *m)
+{
+    if (m->n >= MAX_OBJ) {
+        return;
+    }
+    uint64_t r = below(m, 20);
+    const RcType *t = r < 3 ? &gt_fin_type
+                      : r < 4 && gt_nsaved < GT_SAVED_MAX / 2
+                          ? &gt_lazarus_type
+                          : &gt_node_type;
+    RcObject *op = gt_new(t);
+    size_t i = m->n++;
+    cr_assert_eq(gt_node(op)->id, m->base + i);
+    m->obj[i] = op;
+    m->ext[i] = 1;
+    m->reach[i] = 1;
+    for (int k = 0; k < GT_SLOTS; k++) {
+        m->slot[i][k] = -1;
+        if (below(m, 4) == 0) {
+            int32_t j = pick(m);
+            set_slot(m, (int32_t)i, k, j >= 0 ? j : (int32_t)i);
+        }
+    }
+}
+
+/* Weakrefs: to a dead object they read NULL, else their own object. */
+static void
+check_weak(Model *m)
+{
+    for (int w = 0; w < NWEAK; w++) {
+        if (m->wr[w] == NULL) {
+            continue;
+        }
+        RcObject *t = rc_weakref_get(m->wr[w]);
+        int32_t i = m->wr_target[w];
+        if (dead(m, (size_t)i)) {
+            cr_assert_null(t, "step %ld: weakref to dead %d reads %p",
+                           m->steps, i, (void *)t);
+        }
+        else if (t != NULL) {
+            cr_assert_eq(t, m->obj[i]);
+            cr_assert_eq(gt_node(t)->id, m->base + (uint64_t)i);
+        }
+    }
+}
+
+static void
+mutate(Model *m)
+{
+    compute_reach(m);
+    uint64_t r = below(m, 100);
+    int32_t a = pick(m);
+    if (r < 20 || a < 0) {
+        make(m);
+    }
+    else if (r < 50) {
+        set_slot(m, a, (int)below(m, GT_SLOTS), below(m, 3) ? pick(m) : -1);
+    }
+    else if (r < 75) {
+        if (m->ext[a] > 0) {
+            m->ext[a]--;
+            rc_decref(m->obj[a]);
+        }
+    }
+    else if (r < 82) {
+        m->ext[a]++;
+        rc_incref(m->obj[a]);
+    }
+    else if (r < 90) {
+        int w = (int)below(m, NWEAK);
+        if (m->wr[w] != NULL) {
+            rc_decref(m->wr[w]);
+        }
+        m->wr[w] = rc_weakref_new(gt_rc, m->obj[a], NULL, NULL, NULL);
+        cr_assert_not_null(m->wr[w]);
+        m->wr_target[w] = a;
+    }
+    else if (r < 92) {
+        if (!m->window) {
+            gt_saved_clear();
+        } /* resurrected objects may die again */
+    }
+    else {
+        /* a new ring into the graph, usually dropped at once */
+        size_t first = m->n;
+        for (int q = 0; q < 3; q++) {
+            make(m);
+        }
+        for (size_t q = first; q + 1 < m->n; q++) {
+            set_slot(m, (int32_t)q, 0, (int32_t)(q + 1));
+        }
+        if (m->n > first) {
+            set_slot(m, (int32_t)(m->n - 1), 0, (int32_t)first);
+            for (size_t q = first; q < m->n; q++) {
+                m->ext[q]--;
+                rc_decref(m->obj[q]);
+            }
+        }
+    }
+    m->steps++;
+    compute_reach(m);
+    check_weak(m);
+}
+
+/* Steps with increments (and now and then a young collection) between
+ * them until the running pass ends. */
+static void
+mutate_until_pass_ends(Model *m)
+{
+    uint64_t passes = inc_stats().passes;
+    int started = inc_stats().pass_running;
+    for (long i = 0; i < 200000; i++) {
+        if (inc_stats().passes != passes) {
+            return;
+        }
+        if (!started && !inc_stats().pass_running) {
+            started = 1; /* the next increment starts one */
+        }
+        cr_assert_geq(gc_collect_increment(gt_gc), 0);
+        if (inc_stats().passes != passes) {
+            return;
+        }
+        mutate(m);
+        if (below(m, 10) == 0) {
+            gc_collect(gt_gc, (int)below(m, 2));
+            compute_reach(m);
+            check_weak(m);
+        }
+    }
+    cr_assert_fail("pass did not end");
+}
+
+static void
+run_oracle(uint64_t seed, size_t work, int with_freeze)
+{
+    Model *m = calloc(1, sizeof(Model));
+    cr_assert_not_null(m);
+    m->rng = seed;
+    m->base = gt_next_id;
+    gc_set_increment_work(gt_gc, work);
+    gc_set_threshold(gt_gc, 50, 3, 3);
+    for (int round = 0; round < 6; round++) {
+        /* free mutation, increments, collections of every kind */
+        for (int s = 0; s < 150; s++) {
+            mutate(m);
+            uint64_t r = below(m, 20);
+            if (r < 6) {
+                cr_assert_geq(gc_collect_increment(gt_gc), 0);
+            }
+            else if (r == 6) {
+                gc_collect(gt_gc, (int)below(m, 3));
+            }
+            else if (r == 7 && with_freeze) {
+                gc_freeze(gt_gc);
+            }
+            else if (r == 8 && with_freeze) {
+                gc_unfreeze(gt_gc);
+            }
+            compute_reach(m);
+            check_weak(m);
+            gt_check();
+        }
+        /* the bound: G = unreachable now; after the running pass and one
+         * whole pass more, all of G is dead */
+        gc_unfreeze(gt_gc);
+        compute_reach(m);
+        for (size_t i = 0; i < m->n; i++) {
+            m->garbage[i] = !m->reach[i] && !dead(m, i);
+        }
+        m->window = 1;
+        gc_collect(gt_gc, 1); /* young survivors into generation 2 */
+        if (inc_stats().pass_running) {
+            mutate_until_pass_ends(m);
+        }
+        mutate_until_pass_ends(m);
+        compute_reach(m); /* the last step may have resurrected some */
+        for (size_t i = 0; i < m->n; i++) {
+            if (m->garbage[i]) {
+                /* a finalizer may have resurrected it (gt_saved) */
+                cr_assert(dead(m, i) || m->reach[i],
+                          "round %d: object %zu unreachable at the "
+                          "checkpoint is alive after two passes",
+                          round, i);
+            }
+        }
+        m->window = 0;
+        gt_check();
+    }
+    for (int w = 0; w < NWEAK; w++) {
+        if (m->wr[w] != NULL) {
+            rc_decref(m->wr[w]);
+        }
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        while (m->ext[i] > 0) {
+            m->ext[i]--;
+            rc_decref(m->obj[i]);
+        }
+    }
+    gc_set_increment_work(gt_gc, 0);
+    /* resurrected objects die for good (finalizers run once) */
+    for (int i = 0; i < 4; i++) {
+        gt_saved_clear();
+        gc_collect(gt_gc, 2);
+    }
+    cr_assert_eq(gt_nsaved, 0);
+    GcIncStats st = inc_stats();
+    cr_assert_geq(st.passes, 12);
+    cr_assert_gt(st.collected, 0, "the passes found no garbage");
+    free(m);
+}
+
+Test(incremental, oracle_small_increments)
+{
+    run_oracle(0x1234567ull, 3, 0);
+}
+
+Test(incremental, oracle_larger_increments)
+{
+    run_oracle(0xfeedbeefull, 40, 0);
+}
+
+Test(incremental, oracle_with_freeze)
+{
+    run_oracle(0xabcdef12ull, 7, 1);
+}
+
+Test(incremental, oracle_seeds)
+{
+    for (uint64_t s = 1; s <= 4; s++) {
+        run_oracle(s * 0x9e3779b97f4a7c15ull, 1 + s * 5, (int)(s & 1));
+        gt_saved_clear();
+        gc_collect(gt_gc, 2);
+    }
+}
