@@ -41,7 +41,7 @@ fi
 out="$root/experiments/out"
 mkdir -p "$out"
 export PYTHONPATH="$root/pyext${PYTHONPATH:+:$PYTHONPATH}"
-for s in pause_vs_size threshold_sweep survival_by_age fragmentation \
+for s in pause_vs_size pause_modes threshold_sweep survival_by_age fragmentation \
          rcgc_vs_cpython; do
     echo "== experiments: $s"
     "$PY" "experiments/$s.py" $size --out "$out" \
