@@ -17,9 +17,10 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests of 1..OA_MEDIUM_MAX (32 KiB) bytes are the heap's (small and
- * medium classes).  Requests of 0 bytes, and of OA_MEDIUM_MAX + 1 bytes up
- * to OA_LARGE_MAP_MIN (1 MiB), go to prev, as pymalloc sends them to the
+ * Requests of 1..PYALLOC_SERVE_MAX (8 KiB) bytes are the heap's (small
+ * classes and the medium ones up to 8 KiB).  Requests of 0 bytes, and of
+ * PYALLOC_SERVE_MAX + 1 bytes up to OA_LARGE_MAP_MIN (1 MiB), go to prev,
+ * as pymalloc sends them (and all over 512 bytes) to the
  * system malloc; requests of 1 MiB or more are the heap's, each a mapping
  * of its own whose pages leave the process when it is freed (glibc keeps
  * freed blocks that big in its heap, resident, once it has freed one).
@@ -101,6 +102,10 @@
 #include <stdint.h>
 
 #include "objalloc/objalloc.h"
+
+/* The largest request the hooks serve from the heap (pyalloc.c says why
+ * not up to OA_MEDIUM_MAX). */
+#define PYALLOC_SERVE_MAX 8192u
 
 #ifdef __cplusplus
 extern "C" {
