@@ -179,7 +179,7 @@ check_contract(OaHeap *heap)
     unsigned char *jump = PyObject_Malloc(300);
     CHECK(jump != NULL && oa_owner(jump) == heap);
     fill(jump, 300, 5);
-    grow = PyObject_Realloc(grow, 400000);
+    grow = PyObject_Realloc(grow, OA_LARGE_MAP_MIN / 2);
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 300, 9));
     grow = PyObject_Realloc(grow, 100); /* stays with prev */
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 100, 9));
