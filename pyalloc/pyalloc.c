@@ -76,20 +76,27 @@ static PyAlloc state = {
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Serving: a request of 1..PYALLOC_SERVE_MAX bytes (one unsigned compare) is
- * the heap's (pymalloc sends all over 512 bytes to the system malloc;
- * objalloc's medium classes serve 513..8192); larger ones and 0 bytes are prev's, as
- * pymalloc sends both to the system allocator (which gives 0 bytes a
- * unique 1-byte block).
- * Why not up to OA_MEDIUM_MAX (32 KiB): CPython's compiler and parser
- * take their memory in 8224-byte arena blocks (8 KiB and a header), which
- * the 9216-byte class serves with 992 bytes of slack each where glibc
- * gives 8240 bytes.  Serving 8193..32768 from the heap cost peak RSS
- * (stock CPython, bench/pyworkloads, median of 2 runs each, pymalloc
- * 134132 KiB ast, 23160 compileall): ast 138.0 MiB against 134.0 MiB with
- * the heap serving up to 8192 (and 134.3 up to 512), compileall 23.9 MiB
- * against 22.9 (8223: 23.1; 8300: 24.3); json and regex were the same
- * either way (101.1 and 67.5 MiB).
+/* Serving: a request of 1..PYALLOC_SERVE_MAX bytes (one unsigned compare)
+ * is the heap's (pymalloc sends all over 512 bytes to the system malloc;
+ * objalloc's medium classes serve 513..2048); larger ones and 0 bytes are
+ * prev's, as pymalloc sends both to the system allocator (which gives 0
+ * bytes a unique 1-byte block).
+ * Why not up to OA_MEDIUM_MAX (32 KiB): peak RSS of stock CPython on the
+ * heap against pymalloc (bench/pyworkloads, 2-5 runs each, medians; the
+ * runs of one workload vary by 0.1-0.3%):
+ *   served up to   ast     compileall  json    regex
+ *   32768          1.029   1.032       0.969   1.003
+ *   8192           0.990   0.987       0.956   1.004
+ *   2048           0.995   0.992       0.955   1.000
+ *   512            1.001   0.983       -       0.999
+ * CPython's compiler and parser take their memory in 8224-byte arena
+ * blocks (8 KiB and a header), which the 9216-byte class serves with 992
+ * bytes of slack each where glibc gives 8240 bytes: 4 MiB of ast's peak,
+ * 1 MiB of compileall's.  Blocks of 2-8 KiB cost regex 200 KiB (a
+ * partly used span per class, where glibc shares its free chunks across
+ * sizes).  (Rows 32768 and 512 measured with OA_LARGE_MAP_MIN at 1 MiB,
+ * the others at 128 KiB.  The medium classes still serve oa_malloc's own
+ * callers up to 32 KiB.)
  * Serving 0 bytes from the heap changed how glibc's heap filled: without
  * the few hundred 1-byte chunks CPython asks for, the ast workload's heap
  * settled 0.6 MiB larger at its peak in most environments, 0.5% of the

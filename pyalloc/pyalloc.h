@@ -17,8 +17,8 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests of 1..PYALLOC_SERVE_MAX (8 KiB) bytes are the heap's (small
- * classes and the medium ones up to 8 KiB).  Requests of 0 bytes, and of
+ * Requests of 1..PYALLOC_SERVE_MAX (2 KiB) bytes are the heap's (small
+ * classes and the medium ones up to 2 KiB).  Requests of 0 bytes, and of
  * PYALLOC_SERVE_MAX + 1 bytes up to OA_LARGE_MAP_MIN (128 KiB), go to prev,
  * as pymalloc sends them (and all over 512 bytes) to the
  * system malloc; requests of 128 KiB or more are the heap's, each a mapping
@@ -105,7 +105,7 @@
 
 /* The largest request the hooks serve from the heap (pyalloc.c says why
  * not up to OA_MEDIUM_MAX). */
-#define PYALLOC_SERVE_MAX 8192u
+#define PYALLOC_SERVE_MAX 2048u
 
 #ifdef __cplusplus
 extern "C" {

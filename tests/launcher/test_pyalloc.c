@@ -146,11 +146,11 @@ check_contract(OaHeap *heap)
      * when freed).  A class block of ours resized to a large size moves
      * to prev under that size, to a mapping of ours from there on, with
      * its contents; prev's stay prev's. */
-    void *medium = PyObject_Malloc(4000);
+    void *medium = PyObject_Malloc(1500);
     CHECK(medium != NULL && oa_owner(medium) == heap);
     void *edge = PyMem_Malloc(PYALLOC_SERVE_MAX);
     CHECK(edge != NULL && oa_owner(edge) == heap);
-    void *mediumz = PyMem_Calloc(100, 40);
+    void *mediumz = PyMem_Calloc(100, 15);
     CHECK(mediumz != NULL && oa_owner(mediumz) == heap);
     PyMem_Free(mediumz);
     medium = PyObject_Realloc(medium, PYALLOC_SERVE_MAX + 1); /* moves */
