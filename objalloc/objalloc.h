@@ -60,8 +60,9 @@ extern "C" {
 #define OA_POOL_SIZE  (16u << 10) /* 16 KiB: a small class's pool */
 #define OA_SPAN_SIZE  (64u << 10) /* 64 KiB: a medium class's span */
 #define OA_ARENA_SIZE (1u << 20)  /* 1 MiB */
-/* Large blocks this big (their 32-byte header included) are mappings. */
-#define OA_LARGE_MAP_MIN (1u << 20)
+/* Large blocks this big (their 32-byte header included) are mappings
+ * (128 KiB, glibc's default mmap threshold: objalloc/large.c says why). */
+#define OA_LARGE_MAP_MIN (128u << 10)
 
 typedef struct OaHeap OaHeap;
 

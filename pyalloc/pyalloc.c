@@ -12,7 +12,7 @@
  * so a hook reaches its `prev` in one load.
  *
  * Algorithm, per call (GIL held):
- *  1. malloc/calloc of 1..OA_MEDIUM_MAX bytes (small and medium classes),
+ *  1. malloc/calloc of 1..PYALLOC_SERVE_MAX bytes (small and medium classes),
  *     and of OA_LARGE_MAP_MIN bytes or more: from the heap; the requests
  *     between, and every
  *     request while draining, from prev (pymalloc sends its large
@@ -76,11 +76,27 @@ static PyAlloc state = {
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Serving: a request of 1..OA_MEDIUM_MAX bytes (one unsigned compare) is
- * the heap's (pymalloc sends 513..32768 to the system malloc; objalloc's
- * medium classes serve them); larger ones and 0 bytes are prev's, as
- * pymalloc sends both to the system allocator (which gives 0 bytes a
- * unique 1-byte block).
+/* Serving: a request of 1..PYALLOC_SERVE_MAX bytes (one unsigned compare)
+ * is the heap's (pymalloc sends all over 512 bytes to the system malloc;
+ * objalloc's medium classes serve 513..2048); larger ones and 0 bytes are
+ * prev's, as pymalloc sends both to the system allocator (which gives 0
+ * bytes a unique 1-byte block).
+ * Why not up to OA_MEDIUM_MAX (32 KiB): peak RSS of stock CPython on the
+ * heap against pymalloc (bench/pyworkloads, 2-5 runs each, medians; the
+ * runs of one workload vary by 0.1-0.3%):
+ *   served up to   ast     compileall  json    regex
+ *   32768          1.029   1.032       0.969   1.003
+ *   8192           0.990   0.987       0.956   1.004
+ *   2048           0.995   0.992       0.955   1.000
+ *   512            1.001   0.983       -       0.999
+ * CPython's compiler and parser take their memory in 8224-byte arena
+ * blocks (8 KiB and a header), which the 9216-byte class serves with 992
+ * bytes of slack each where glibc gives 8240 bytes: 4 MiB of ast's peak,
+ * 1 MiB of compileall's.  Blocks of 2-8 KiB cost regex 200 KiB (a
+ * partly used span per class, where glibc shares its free chunks across
+ * sizes).  (Rows 32768 and 512 measured with OA_LARGE_MAP_MIN at 1 MiB,
+ * the others at 128 KiB.  The medium classes still serve oa_malloc's own
+ * callers up to 32 KiB.)
  * Serving 0 bytes from the heap changed how glibc's heap filled: without
  * the few hundred 1-byte chunks CPython asks for, the ast workload's heap
  * settled 0.6 MiB larger at its peak in most environments, 0.5% of the
@@ -90,7 +106,7 @@ static PyAlloc state = {
 static void *
 hook_malloc(void *ctx, size_t nbytes)
 {
-    if (LIKELY(nbytes - 1 < OA_MEDIUM_MAX) || nbytes >= OA_LARGE_MAP_MIN) {
+    if (LIKELY(nbytes - 1 < PYALLOC_SERVE_MAX) || nbytes >= OA_LARGE_MAP_MIN) {
         return oa_malloc(state.heap, nbytes);
     }
     Domain *d = ctx;
@@ -102,7 +118,8 @@ hook_calloc(void *ctx, size_t n, size_t size)
 {
     size_t nbytes;
     if (LIKELY(!__builtin_mul_overflow(n, size, &nbytes)) &&
-        (LIKELY(nbytes - 1 < OA_MEDIUM_MAX) || nbytes >= OA_LARGE_MAP_MIN)) {
+        (LIKELY(nbytes - 1 < PYALLOC_SERVE_MAX) ||
+         nbytes >= OA_LARGE_MAP_MIN)) {
         return oa_calloc(state.heap, n, size);
     }
     Domain *d = ctx; /* prev also fails an overflowing n * size */
@@ -136,7 +153,7 @@ forward_realloc(Domain *d, void *p, size_t nbytes)
 static void *
 hook_realloc(void *ctx, void *p, size_t nbytes)
 {
-    if (LIKELY(nbytes <= OA_MEDIUM_MAX)) {
+    if (LIKELY(nbytes <= PYALLOC_SERVE_MAX)) {
         int owned;
         void *q = oa_realloc_if_owned(state.heap, p, nbytes, &owned);
         if (LIKELY(owned)) {

@@ -17,14 +17,15 @@
  *     PyObject_Realloc(p, n) --> ours ? oa_realloc(heap, p, n)
  *                                     : prev.realloc(prev.ctx, p, n)
  *
- * Requests of 1..OA_MEDIUM_MAX (32 KiB) bytes are the heap's (small and
- * medium classes).  Requests of 0 bytes, and of OA_MEDIUM_MAX + 1 bytes up
- * to OA_LARGE_MAP_MIN (1 MiB), go to prev, as pymalloc sends them to the
- * system malloc; requests of 1 MiB or more are the heap's, each a mapping
+ * Requests of 1..PYALLOC_SERVE_MAX (2 KiB) bytes are the heap's (small
+ * classes and the medium ones up to 2 KiB).  Requests of 0 bytes, and of
+ * PYALLOC_SERVE_MAX + 1 bytes up to OA_LARGE_MAP_MIN (128 KiB), go to prev,
+ * as pymalloc sends them (and all over 512 bytes) to the
+ * system malloc; requests of 128 KiB or more are the heap's, each a mapping
  * of its own whose pages leave the process when it is freed (glibc keeps
  * freed blocks that big in its heap, resident, once it has freed one).
- * One of our class blocks resized to a large size under 1 MiB moves to
- * prev (see hook_realloc), to 1 MiB or more it becomes one of the heap's
+ * One of our class blocks resized to a large size under 128 KiB moves to
+ * prev (see hook_realloc), to 128 KiB or more it becomes one of the heap's
  * mappings; one of prev's stays prev's.
  *
  * A block allocated before the switch stays with the allocator that made
@@ -101,6 +102,10 @@
 #include <stdint.h>
 
 #include "objalloc/objalloc.h"
+
+/* The largest request the hooks serve from the heap (pyalloc.c says why
+ * not up to OA_MEDIUM_MAX). */
+#define PYALLOC_SERVE_MAX 2048u
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,8 +6,9 @@
  *     contents survive), while new blocks come from the heap.
  *  2. CPython's contract: unique non-NULL blocks for size 0, realloc(NULL),
  *     realloc(p, 0), calloc zeroes, an impossible request returns NULL;
- *     requests of 513 bytes up to OA_LARGE_MAP_MIN go to the previous
- *     allocator, bigger ones to the heap's own mappings; a small block of
+ *     requests up to PYALLOC_SERVE_MAX are the heap's, those over it up
+ *     to OA_LARGE_MAP_MIN go to the previous allocator, bigger ones to the
+ *     heap's own mappings; a small block of
  *     ours resized to a large size moves to the previous allocator under
  *     OA_LARGE_MAP_MIN, to a mapping of the heap from there on.
  *  3. Python code runs on the switched interpreter (a workload with
@@ -138,15 +139,27 @@ check_contract(OaHeap *heap)
         CHECK(r != NULL && holds(r, keep < sizes[i] ? keep : sizes[i], 7));
         keep = keep < sizes[i] ? keep : sizes[i];
     }
-    /* Requests over 512 bytes go to the previous allocator, as pymalloc's
-     * go to the system malloc, up to OA_LARGE_MAP_MIN; from there on they
-     * are mappings of the heap (given back to the system when freed).  A
-     * small block of ours resized to a large size moves to prev under that
-     * size, to a mapping of ours from there on, with its contents; prev's
-     * stay prev's. */
-    unsigned char *big = PyObject_Malloc(4000);
+    /* Requests up to PYALLOC_SERVE_MAX are the heap's (medium classes
+     * from 513 bytes); over it they go to the previous allocator, as
+     * pymalloc's go to the system malloc, up to OA_LARGE_MAP_MIN; from
+     * there on they are mappings of the heap (given back to the system
+     * when freed).  A class block of ours resized to a large size moves
+     * to prev under that size, to a mapping of ours from there on, with
+     * its contents; prev's stay prev's. */
+    void *medium = PyObject_Malloc(1500);
+    CHECK(medium != NULL && oa_owner(medium) == heap);
+    void *edge = PyMem_Malloc(PYALLOC_SERVE_MAX);
+    CHECK(edge != NULL && oa_owner(edge) == heap);
+    void *mediumz = PyMem_Calloc(100, 15);
+    CHECK(mediumz != NULL && oa_owner(mediumz) == heap);
+    PyMem_Free(mediumz);
+    medium = PyObject_Realloc(medium, PYALLOC_SERVE_MAX + 1); /* moves */
+    CHECK(medium != NULL && oa_owner(medium) == NULL);
+    PyObject_Free(medium);
+    PyMem_Free(edge);
+    unsigned char *big = PyObject_Malloc(PYALLOC_SERVE_MAX + 1);
     CHECK(big != NULL && oa_owner(big) == NULL);
-    void *bigz = PyMem_Calloc(100, 40);
+    void *bigz = PyMem_Calloc(1, PYALLOC_SERVE_MAX + 1);
     CHECK(bigz != NULL && oa_owner(bigz) == NULL);
     PyMem_Free(bigz);
     unsigned char *huge = PyMem_Calloc(1, OA_LARGE_MAP_MIN);
@@ -166,7 +179,7 @@ check_contract(OaHeap *heap)
     unsigned char *jump = PyObject_Malloc(300);
     CHECK(jump != NULL && oa_owner(jump) == heap);
     fill(jump, 300, 5);
-    grow = PyObject_Realloc(grow, 400000);
+    grow = PyObject_Realloc(grow, OA_LARGE_MAP_MIN / 2);
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 300, 9));
     grow = PyObject_Realloc(grow, 100); /* stays with prev */
     CHECK(grow != NULL && oa_owner(grow) == NULL && holds(grow, 100, 9));

@@ -152,18 +152,20 @@ Test(mapped, a_heap_with_a_memory_limit_keeps_no_freed_mapping)
 Test(mapped, below_the_threshold_a_block_is_not_a_mapping)
 {
     /* The threshold counts the header (and the debug guard): a request
-     * 64 bytes short of it comes from malloc, one of 1 MiB is mapped. */
+     * 64 bytes short of it comes from malloc, one of OA_LARGE_MAP_MIN
+     * (128 KiB, glibc's mmap threshold) is mapped. */
     OaStats st;
-    unsigned char *q = oa_malloc(heap, MIB - 64);
+    unsigned char *q = oa_malloc(heap, OA_LARGE_MAP_MIN - 64);
     cr_assert_not_null(q);
     cr_assert_eq(oa_owner(q), heap);
     oa_heap_stats(heap, &st);
     cr_assert_eq(st.large_blocks, 1);
     cr_assert_eq(st.large_mapped, 0);
-    unsigned char *m = oa_malloc(heap, MIB);
+    unsigned char *m = oa_malloc(heap, OA_LARGE_MAP_MIN);
     cr_assert_not_null(m);
     oa_heap_stats(heap, &st);
     cr_assert_eq(st.large_mapped, 1);
+    cr_assert_eq(OA_LARGE_MAP_MIN, 128u << 10);
     oa_free(q);
     oa_free(m);
 }
@@ -175,8 +177,10 @@ Test(mapped, resizing_keeps_the_bytes_across_the_threshold)
     fill(p, 600, 9);
     size_t keep = 600;
     /* Up across (malloc -> mapping), within (mremap, growing and
-     * shrinking), and down across (mapping -> malloc), then small. */
-    size_t sizes[] = {2 * MIB, 9 * MIB, MIB, 2 * MIB + 5, 700, 100};
+     * shrinking), and down across (mapping -> malloc), then small; a list
+     * growing from under the threshold to over it (malloc -> mapping). */
+    size_t sizes[] = {2 * MIB,   9 * MIB,   MIB,       2 * MIB + 5, 700,
+                      100 << 10, 300 << 10, 200 << 10, 64 << 10,    100};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         unsigned char *q = oa_realloc(heap, p, sizes[i]);
         cr_assert_not_null(q, "size %zu", sizes[i]);
@@ -185,7 +189,7 @@ Test(mapped, resizing_keeps_the_bytes_across_the_threshold)
         cr_assert_geq(oa_usable_size(q), sizes[i]);
         OaStats st;
         oa_heap_stats(heap, &st);
-        cr_assert_eq(st.large_mapped, sizes[i] >= MIB ? 1u : 0u);
+        cr_assert_eq(st.large_mapped, sizes[i] >= OA_LARGE_MAP_MIN ? 1u : 0u);
         keep = sizes[i];
         fill(q, keep, 9); /* all of it, new bytes too */
         p = q;
