@@ -38,7 +38,7 @@ DEPS_BUILD  = cmake make gcc pkg-config
 DEPS_PYPKG  = python3-dev python3-setuptools python3-wheel python3-build \
               python3-venv
 DEPS_CHECK  = $(DEPS_BUILD) libcriterion-dev $(DEPS_PYPKG) libpython3.11-dev \
-              valgrind clang libclang-rt-14-dev python3-mypy
+              valgrind clang clang-format libclang-rt-14-dev python3-mypy
 DEPS_DEMO   = $(DEPS_BUILD) libpython3.11-dev python3-dev python3-setuptools
 DEPS_BENCH  = $(DEPS_BUILD) libpython3.11-dev libmimalloc-dev libjemalloc-dev \
               libgoogle-perftools-dev
@@ -50,7 +50,7 @@ DEPS_ALL    = $(sort $(DEPS_CHECK) $(DEPS_DEMO) $(DEPS_BENCH) $(DEPS_DOCS) \
 .PHONY: all deps deps-build deps-check deps-demo deps-bench deps-docs \
         deps-experiments release debug asan demo check check-c \
         check-valgrind check-asan check-bad check-python check-fuzz \
-        check-cpython check-consumers check-package fuzz experiments \
+        check-cpython check-consumers check-package check-meta fuzz experiments \
         bench bench-publish traces python-check install docs format \
         format-check clean
 
@@ -98,8 +98,8 @@ demo: deps-demo
 	PYTHONPATH=pyext $(PYTHON) examples/demo.py
 
 # --- tests --------------------------------------------------------------
-CHECKS = check-c check-valgrind check-asan check-bad check-python \
-         check-fuzz check-cpython check-consumers check-package
+CHECKS = check-meta check-c check-valgrind check-asan check-bad \
+         check-python check-fuzz check-cpython check-consumers check-package
 
 check: deps-check deps-bench
 	@$(MAKE) --no-print-directory $(CHECKS)
@@ -140,6 +140,13 @@ check-cpython:
 
 # rcgc used from another project: add_subdirectory, find_package after an
 # install to a temporary prefix, pkg-config (about 10 s).
+# Every file names its licence (SPDX), the C sources are formatted, and
+# the README's headline rows are those of bench/RESULTS.md.
+check-meta:
+	scripts/check-spdx.sh
+	git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+	$(PYTHON) scripts/bench-headline.py --check bench/RESULTS.md README.md
+
 check-consumers:
 	scripts/check-consumers.sh
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* base.h - what every layer of rcgc shares (private; Lua's llimits.h).
  *
  *   assert levels    RCGC_ASSERT (cheap: on in debug builds, RCGC_DEBUG, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - the one error path of the library.
  *
  * Every message rcgc writes - a fatal misuse, a refused call, a failed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map.c - RcgcMap, the one hash map of the library (pointer -> word).
  *
  * Users: objalloc's process-wide set of large-block addresses (largeset.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc_bench.c - the allocator benchmark: objalloc against pymalloc,
  * glibc malloc, mimalloc and jemalloc in one process.
  *

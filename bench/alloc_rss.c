@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc_rss.c - memory kept by each allocator after mass frees.
  *
  * Each measurement runs in a fresh process (this program re-executed as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* anchors.c - loading the allocators the allocator benchmark compares.
  *
  * glibc malloc and pymalloc are linked in.  mimalloc and jemalloc are

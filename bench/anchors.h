@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* anchors.h - the allocators the allocator benchmark compares.
  *
  * pymalloc (PyObject_Malloc from libpython3.11, usable before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backend.h - one interface over rcgc and CPython for the object benches.
  *
  * The refcount, collector, young-generation and memory benches build the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h - the benchmark topics of rcgc-bench (one function each) and
  * the child-process entry points they re-execute this program with. */
 #ifndef RCGC_BENCH_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gc_bench.c - the collector on identical graphs, rcgc vs CPython.
  *
  * For each size n (--sizes; default 100k and 1M) and each shape of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* graph.c - the graph shapes the object benches build in both runtimes.
  *
  * A shape is computed once as an index graph (Graph: two slot targets per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.c - options, clock, RSS, child processes and result tables.
  *
  * Result tables: a Table holds rows in memory (workload, unit, one Series

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.h - what every rcgc benchmark shares.
  *
  * Options (rounds, sizes, output directory, clock), a clock, a small

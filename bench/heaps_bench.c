@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heaps_bench.c - does a second heap change the cost of the first one's
  * collections?  (issue 20: it did, through a process-wide count of heaps
  * that turned off a pass-saving shortcut of full collections.)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - rcgc-bench: the side-by-side benchmarks of rcgc.
  *
  *   rcgc-bench [topic] [options]      topic: trace, alloc, refcount, gc,

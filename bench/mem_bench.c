@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_bench.c - memory per node and peak RSS, rcgc vs CPython.
  *
  * Each measurement runs in a fresh process (`mem-child <backend> <n>`),

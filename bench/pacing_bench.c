@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pacing_bench.c - when the collector runs: fixed against adaptive
  * thresholds, and cycles that hold big buffers (issue 17).
  *

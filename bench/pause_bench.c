@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pause_bench.c - pauses and memory: stop-the-world vs pause-bounded vs
  * CPython.
  *

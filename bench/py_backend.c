@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* py_backend.c - CPython 3.11 as a benchmark backend, through its C API.
  *
  * The node type is what a C extension writes for a container with two

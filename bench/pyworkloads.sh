@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # pyworkloads.sh - real stdlib workloads: rcgc-python vs the stock CPython.
 #
 # Usage: bench/pyworkloads.sh [BUILD]

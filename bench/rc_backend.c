@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rc_backend.c - rcgc as a benchmark backend.
  *
  * The node type: an RcType of the GC kind with two RcObject* slots

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refcount_bench.c - dropping the head of a long chain, rcgc vs CPython.
  *
  * The chain (graph.c, shape `chain`): n nodes of two slots, node i ->

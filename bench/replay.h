@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.h - replaying an allocation trace against one allocator.
  *
  * replay_calls() makes the trace's calls in order, each block's pointer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* table.c - result tables: stdout text, CSV and markdown.
  *
  * A Table collects rows (workload, unit, one Series per competitor, up to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_bench.c - rcgc-bench trace: real programs' allocation calls,
  * replayed against every allocator.
  *

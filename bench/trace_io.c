@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_io.c - writing and reading allocation traces (format: trace_io.h).
  *
  * Writer: records are encoded into a 1 MiB buffer that is written out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_io.h - allocation traces: the file format, a writer, a reader.
  *
  * A trace is the sequence of allocation calls a program made (malloc,

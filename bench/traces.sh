@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # traces.sh - record the allocation traces that rcgc-bench trace replays.
 #
 # Usage: bench/traces.sh [BUILD]     (make traces; default BUILD = build)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* young_bench.c - automatic collection of a young generation under an
  * allocating workload, rcgc vs CPython, at the same thresholds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.c - gc_check: walk every list of the collector and verify every
  * invariant written in internal.h.  Works as documentation.
  *

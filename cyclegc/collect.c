@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collect.c - one collection, phase by phase, and when to run one.
  *
  * gc_collect(generation) and the automatic trigger both end in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cyclegc.h - the three-generation cycle collector (public API).
  *
  * A GcHeap attaches to an RcHeap and tracks every object of an RC_TYPE_GC

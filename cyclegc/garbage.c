@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* garbage.c - what a collection does with the unreachable objects.
  *
  * Input: `unreachable`, the objects that reach.c found unreachable from

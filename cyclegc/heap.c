@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - the GcHeap: creation, refcount's hooks, objalloc's pressure
  * callback, and the small parts of the gc-module API (enable, thresholds,
  * counts, stats, callbacks, freeze, garbage list, debug flags, events).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* incremental.c - the pause-bounded mode: the old generation collected in
  * increments of bounded work, the program running in between.
  *

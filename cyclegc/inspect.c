@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inspect.c - looking at the tracked graph: get_objects, get_referrers,
  * get_referents, is_tracked, is_finalized, and explicit track / untrack.
  *

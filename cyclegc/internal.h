@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - cyclegc's private structures and cross-file helpers.
  *
  * Nothing here is exported (no RCGC_API): the shared library hides it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pacing.c - when to collect: thresholds that follow the yield of the
  * collections, and the external bytes objects account for.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach.c - which objects of a list are reachable from outside it.
  *
  * The heart of the collector (CPython's deduce_unreachable, reshaped so

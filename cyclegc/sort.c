@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sort.c - put a list of tracked objects in address order, in place.
  *
  * Why: the reachability passes walk the collected list several times.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* why.c - gc_why_alive: a shortest path of references that keeps an
  * object alive, from an object held from outside the tracked graph.
  *

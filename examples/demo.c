@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.c - `make demo`: rcgc embedded the way an interpreter embeds it.
  *
  * Three object types an interpreter would define (a byte string, a

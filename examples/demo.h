@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.h - the workload `make demo` runs, shared by its two halves.
  *
  * The shape of an interpreter's heap: modules hold long-lived records;

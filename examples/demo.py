@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Python half of `make demo`: rcgc from Python, next to CPython's gc.
 
 Builds a random graph of the same size, degree (2 references per node)

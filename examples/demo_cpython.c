@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_cpython.c - the demo's workload on CPython's own objects.
  *
  * The same steps as demo.c from the same seed: a frame is a list, a string

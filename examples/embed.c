@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* embed.c - the smallest program that uses all three layers (README.md
  * shows it).  A "pair" type with two references, a cycle, a collection.
  * It includes rcgc as a user does, <rcgc/rcgc.h>, and links rcgc::rcgc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blocks.c - raw objalloc blocks in the fuzzer: malloc, calloc, realloc,
  * free and free_sized of any size on any of the heaps.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* entry.c - the fuzzer's entry point: one input, fresh heaps.
  *
  * LLVMFuzzerTestOneInput (called by libFuzzer, or by replay.c's main in

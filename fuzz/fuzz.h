@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h - the differential fuzzer's model of an rcgc heap (private).
  *
  * The harness (entry.c) turns the input bytes into operations (ops.c) on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c - the fuzzer's object types and its mirror of the graph.
  *
  * Three object types and the library's weak references:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ops.c - decode the input bytes into operations and run them.
  *
  * The input is a sequence of operations: one opcode byte (taken modulo

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oracle.c - compare the library with the fuzzer's model.
  *
  * fz_full_check(heap) is the differential step.  With injection and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.c - main() for builds without libFuzzer (gcc, Valgrind).
  *
  *   fuzz_replay FILE|DIR...          run each input file (a directory:

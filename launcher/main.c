@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - rcgc-python: the stock CPython interpreter running on objalloc.
  *
  * What it does: behaves exactly like `python3` (same arguments, same

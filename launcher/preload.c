@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* preload.c - librcgc-pyalloc.so: objalloc inside the stock python3.11.
  *
  * What it does: LD_PRELOAD=.../librcgc-pyalloc.so /usr/bin/python3.11 ...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* preload_impl.c - librcgc-pyalloc-impl.so: objalloc + the hooks + the
  * _rcgc_python module, for the stock python3.11 binary.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pymodule.c - _rcgc_python, the launcher's builtin introspection module.
  *
  * What it does: lets Python code (python-check.sh, the benchmarks, a

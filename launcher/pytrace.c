@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pytrace.c - the recording allocator hooks behind RCGC_TRACE.
  *
  * Data structures: one static Recorder (CPython's allocator table is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pytrace.h - record CPython's allocation calls into a trace file.
  *
  * rcgc-python with RCGC_TRACE=<file> runs on CPython's own allocator

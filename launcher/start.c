@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* start.c - install objalloc under CPython before Py_BytesMain.
  *
  * Shared by rcgc-python (main.c: the launcher's own main) and

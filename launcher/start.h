@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* start.h - objalloc under CPython before Py_BytesMain: what rcgc-python
  * (main.c) and the preload library (preload_impl.c) both do first. */
 #ifndef RCGC_LAUNCHER_START_H

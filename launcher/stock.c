@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stock.c - rcgc-python-stock: Debian's python3.11 binary on objalloc.
  *
  * What it does: sets LD_PRELOAD to librcgc-pyalloc.so (preload.c) and

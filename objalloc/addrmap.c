@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* addrmap.c - the process-wide map from arena addresses to arenas.
  *
  * Answers "is this pointer inside one of our arenas?" in O(1) without

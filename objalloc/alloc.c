@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc.c - the public allocation calls: malloc, calloc, realloc, free,
  * sized free, usable size, ownership.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* arena.c - arenas and the pools carved from them.
  *
  * Data structures (internal.h): OaArena, one per mapped 1 MiB arena, kept

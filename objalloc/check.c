@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.c - oa_heap_check: walk every arena, pool, list and large block of
  * a heap and verify every documented invariant.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* debug.c - error reports, the block trailer of checked builds, the debug
  * checks on free, and the thread guard.
  *

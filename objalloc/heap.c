@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - heap lifecycle, memory limit, pressure, failure injection and
  * bookkeeping memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - objalloc's private structures, shared helpers and hooks.
  *
  * Layers of memory (64-bit constants):

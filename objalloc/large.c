@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* large.c - blocks over OA_MEDIUM_MAX bytes, from the system malloc.
  *
  * Layout of one large block (system memory):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* largeset.c - the process-wide set of live large-block addresses.
  *
  * oa_free(p) without a size must tell a large block of ours (system malloc

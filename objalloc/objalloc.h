@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* objalloc.h - rcgc's small-object allocator (public API).
  *
  * pymalloc's design on 64-bit: requests of 1..512 bytes are served from

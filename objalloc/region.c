@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* region.c - heaps whose arenas come from the caller: an arena source
  * callback, or a memory region carved into arenas (embedded use, the
  * seeds' Zephyr memory slab).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c - the statistics struct and its text dump.
  *
  * Only cheap counters are kept on the fast paths (per class: blocks handed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pyalloc.c - the PyMemAllocatorEx hooks that put objalloc under CPython.
  *
  * What it does: serves PYMEM_DOMAIN_MEM and PYMEM_DOMAIN_OBJ from one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pyalloc.h - objalloc as CPython's allocator for the MEM and OBJ domains.
  *
  * A folder of its own because two programs use it: the launcher

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* builders.c - making nodes: Heap.node() and the graph builders, in C so
  * that experiments build millions of nodes at allocator speed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gcapi.c - the Heap methods named after Python's gc module.
  *
  * Each method checks that the heap is alive, converts its arguments

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - rcgc.Heap: life and death of a heap, CPython-gc support, and
  * the trampoline that runs Python collector callbacks.
  *

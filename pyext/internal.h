@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - the rcgc Python extension's shared structures.
  *
  * Files of the extension (module rcgc._rcgc, wrapped by the package rcgc):

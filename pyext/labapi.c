@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* labapi.c - Heap methods beyond Python's gc: what a memory-management
  * experiment reads.
  *

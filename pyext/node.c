@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* node.c - rcgc nodes and their Python handles (rcgc.Node).
  *
  * The rcgc side: two RcTypes, node_type and legacy_node_type, variable

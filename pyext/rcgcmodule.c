@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rcgcmodule.c - the module rcgc._rcgc: init, exceptions, constants, and
  * the helpers every file of the extension shares.
  *

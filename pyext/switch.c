@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* switch.c - rcgc.use_objalloc(): this interpreter's object domain on
  * objalloc, from a running interpreter (issue 8's opt-in).
  *

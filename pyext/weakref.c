@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weakref.c - rcgc.WeakRef: a Python handle on an rcgc weak reference.
  *
  * Data: a WeakRefObject owns the one count of an rcgc weak reference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.c - the checked incref/decref of debug builds, fatal messages.
  *
  * With RCGC_DEBUG, rc_incref/rc_decref (inline in refcount.h) call these

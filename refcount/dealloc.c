@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dealloc.c - what happens when a count reaches zero.
  *
  * rc_decref calls rc_zero(op) when op's count drops to 0.  Deallocating

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - the RcHeap: creation, errors, collector hooks, counters, check.
  *
  * An RcHeap is the refcount state of one objalloc heap; it lives in

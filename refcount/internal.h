@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - refcount's private structures and cross-file helpers.
  *
  * Nothing here is exported: the functions carry no RCGC_API, so the shared

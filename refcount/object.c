@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* object.c - type descriptors, object creation, immortal objects.
  *
  * Block layout (see refcount.h):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ptrmap.c - refcount's pointer maps: base.h's RcgcMap with its slot
  * array in oa_meta_malloc memory.
  *

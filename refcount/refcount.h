@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refcount.h - reference-counted objects in objalloc blocks (public API).
  *
  * An object is a 16-byte header (RcObject: count, flags, type) followed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weakref.c - weak references, their callbacks, and clearing on death.
  *
  * A weak reference is an object of rc_weakref_type (a GC type, so that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run the deliberately wrong programs of tests/bad and pass only if every
 # one of them is flagged: under Valgrind memcheck in BUILD/debug (objalloc
 # built with RCGC_VALGRIND client requests) and natively in BUILD/asan

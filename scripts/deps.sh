@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install the Debian packages a make target needs, only those missing.
 # Usage: scripts/deps.sh PKG...   (apt-get as root, sudo otherwise)
 set -euo pipefail

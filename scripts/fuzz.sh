@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The differential fuzzer (fuzz/): build, run for a while, or check.
 #
 #   scripts/fuzz.sh run SECONDS   libFuzzer (clang, ASan+UBSan) for SECONDS,

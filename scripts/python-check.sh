@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # python-check.sh - CPython's own regression tests on rcgc's objalloc.
 #
 # Usage: scripts/python-check.sh [BUILD] [--quick] [--debug | --asan]

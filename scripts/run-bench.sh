@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run-bench.sh - run every rcgc benchmark; publish a run on request.
 #
 # Usage: scripts/run-bench.sh BUILDDIR [rcgc-bench options...]

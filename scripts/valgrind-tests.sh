@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run every criterion binary of a build under Valgrind memcheck.
 # Each test runs in its own forked worker; memcheck follows the fork and
 # writes one log per process.  A worker passes when its log has zero

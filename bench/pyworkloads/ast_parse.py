@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ast.parse of many standard library files.
 
 Parses every .py file of the standard library's top level (names a-l) and of a few

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """compileall of a copy of a standard library subset, in a temporary dir.
 
 Copies the standard library's top-level modules and a few packages into a

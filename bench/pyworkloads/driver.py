@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """driver.py - run the stdlib workloads under each interpreter setup.
 
 Usage: python3 driver.py --launcher BUILD/rcgc-python [--stock PYTHON]

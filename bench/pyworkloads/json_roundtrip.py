@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """json round trips of a large document (4-9 MB of JSON text).
 
 Builds a deterministic document of nested records (dicts, lists, strings,

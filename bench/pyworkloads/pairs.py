@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pairs.py - CPython on objalloc against the same binary on pymalloc, in
 alternating pairs, with a sign test and a pymalloc-against-pymalloc
 control measured in the same run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Regex-heavy text processing of a synthetic 4 MB document.
 
 Generates deterministic text (sentences of words, numbers, dates, e-mail

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "compile": byte-compiling standard library modules.
 
 compile()s the source of 40 top-level standard library modules (sorted

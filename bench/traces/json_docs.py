@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "json": dumps and loads of a nested document.
 
 Builds 4000 records (dicts, lists, strings, numbers, None), then two

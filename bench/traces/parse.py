@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "parse": ast.parse of standard library modules.
 
 Parses the first 60 top-level modules of the standard library (sorted

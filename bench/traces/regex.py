@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "regex": regex-heavy processing of synthetic text.
 
 Generates 15000 sentences of words with dates, e-mail addresses and URLs,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "testsuite": a unittest suite run in process.
 
 Many small test cases over the standard library (collections, fractions,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace workload "text": text processing without regular expressions.
 
 Generates paragraphs of words, then wraps them with textwrap, writes and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rcgc from Python: a laboratory for memory-management experiments.
 
 Build object graphs in an rcgc heap -- its own pymalloc-style allocator

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Type stub for rcgc (the package and its C module rcgc._rcgc)."""
 
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, final

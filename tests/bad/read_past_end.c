@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* read_past_end.c - reads one byte past the requested size of a pool
  * block (still inside its 32-byte class).  Memcheck (with RCGC_VALGRIND)
  * and ASan (with RCGC_ASAN) must report it; scripts/check-bad.sh checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* use_after_free.c - reads a pool block after freeing it.  Memcheck (with
  * RCGC_VALGRIND) and ASan (with RCGC_ASAN) must report the read while
  * objalloc is running; scripts/check-bad.sh checks that they do. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slots.c - the k-slot node of the C suites (see slots.h): the slot walks,
  * the traverse and clear callbacks of 1-, 2- and 4-slot nodes, and the
  * helpers that make a node and set a slot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* slots.h - the k-slot node the refcount, cyclegc and oom suites build
  * their object graphs from (tests/common/slots.c).
  *

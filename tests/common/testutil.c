@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.c - sizes under Valgrind and small-stack threads for the C
  * suites (see testutil.h). */
 #include "common/testutil.h"

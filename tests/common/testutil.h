@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h - helpers every C suite shares (tests/common/testutil.c).
  *
  * Sizes under Valgrind: scripts/valgrind-tests.sh sets RCGC_UNDER_VALGRIND

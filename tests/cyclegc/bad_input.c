@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bad_input.c - every misuse of the collector's API is refused with -1
  * (or NULL, or (size_t)-1) and a message in gc_error(), never a crash,
  * and leaves the collector consistent: invalid generations, negative

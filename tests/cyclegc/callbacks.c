@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* callbacks.c - the start/stop callbacks around each collection.
  *
  * As Python's gc.callbacks: every registered callback is called once with

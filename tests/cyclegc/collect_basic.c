@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collect_basic.c - what a collection frees and what it leaves alone.
  *
  * CPython's test_gc basics restated with GtNode objects: a self-referencing

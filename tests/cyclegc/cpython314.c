@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpython314.c - CPython 3.14's order around finalizers, weakrefs and
  * the garbage list, restated from its own tests.
  *

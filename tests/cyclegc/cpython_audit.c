@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpython_audit.c - CPython 3.14 test cases whose expected values no
  * other rcgc test checked, restated one by one (Lib/test/test_gc.py,
  * test_weakref.py).  Each test names its source.  They pin down the

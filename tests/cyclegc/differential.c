@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* differential.c - random graphs checked against an oracle.
  *
  * The test keeps a model of every object it made: the contents of each

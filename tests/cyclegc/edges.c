@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* edges.c - corner cases where user code runs inside a collection or the
  * collector meets unusual states: objects and weak references made by a
  * finalizer, an object a finalizer untracks, weak references to

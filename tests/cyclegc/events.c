@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* events.c - the event log, the debug lines and emergency collections.
  *
  * Each collection appends an event (sequence number, generation, reason,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* faults.c - the collector when memory runs out.
  *
  * SQLite-style sweeps: fail the k-th request objalloc makes to the system

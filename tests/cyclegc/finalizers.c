@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* finalizers.c - PEP 442 finalizers during a collection.
  *
  * Restates CPython's test_gc on finalizers and resurrection: each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* freeze.c - the permanent generation.
  *
  * gc_freeze moves every tracked object into the permanent generation,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gcutil.c - the fixture and test types of the cyclegc suite.
  *
  * Data: one collector per test (gt_gc, with its own refcount and objalloc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gcutil.h - types and fixtures shared by the cyclegc behaviour suite.
  *
  * Every test runs against a fresh collector with heaps of its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* generations.c - generations, counts, thresholds, automatic collection.
  *
  * Restates test_gc's test_get_count, test_collect_generations,

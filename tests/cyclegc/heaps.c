@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heaps.c - several collectors in one process: a second heap changes
  * neither the work nor the outcome of the first one's collections.
  *

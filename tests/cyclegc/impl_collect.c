@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* impl_collect.c - the collector engineer's tests of the collection
  * itself: cycles found, live objects intact, finalizers once,
  * resurrection, legacy finalizers, weakrefs, SAVEALL, re-entrancy. */

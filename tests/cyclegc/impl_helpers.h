@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* impl_helpers.h - fixtures of the collector engineer's own tests
  * (tests/cyclegc/impl_*.c).  Everything is static: these files share one
  * binary with the behaviour suite and must not clash with its names.

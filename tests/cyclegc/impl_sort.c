@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* impl_sort.c - the collector's in-place list sort (cyclegc/sort.c) on
  * lists of bare GC headers: address order, real links, bounds reset,
  * and the merge sort a bucket falls back to when it is still wide after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* impl_stress.c - the collector engineer's stress tests: huge cycles and
  * deep structures on a small stack, random graphs against an oracle (in
  * sorted and shuffled list orders), why_alive paths, and the emergency

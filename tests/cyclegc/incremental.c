@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* incremental.c - the pause-bounded mode (cyclegc.h): increments of a pass
  * over generation 2 interleaved with a mutating program, against an
  * oracle.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* introspect.c - questions about the object graph: is_tracked, track and
  * untrack, get_referents, get_referrers, and gc_why_alive.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* legacy.c - uncollectable garbage and the garbage list.
  *
  * CPython's rules (gc.c move_legacy_finalizers, handle_legacy_finalizers;

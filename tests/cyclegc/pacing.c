@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pacing.c - when the collector runs: adaptive pacing that follows the
  * yield of the collections (young passes skipped after a low yield, the
  * old threshold within [base, 8 base]), and external bytes accounted by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refs_death.c - a count lower than the references held on an object.
  *
  * Restates test_gc test_refcount_errors: `a` is referenced twice by `b`,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refused.c - misuse of the collector that used to crash without a word.
  *
  *   destroy too early  gc_heap_destroy from a finalizer, a weakref

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.c - collections of ten million objects in a thread whose stack is
  * 256 KiB: a ring (one cycle through every object), a live chain ten
  * million deep (the reachability pass must not recurse), and a garbage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.c - one thread at a time per heap, enforced in debug builds.
  *
  * While a collection runs its reachability passes (no user code but

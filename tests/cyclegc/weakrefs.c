@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weakrefs.c - weak references to cyclic garbage.
  *
  * CPython 3.14's rules (gc.c handle_weakref_callbacks, clear_weakrefs;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """check_launcher.py - rcgc-python behaves like python3 and stays on objalloc.
 
 Usage: python3 tests/launcher/check_launcher.py BUILD/rcgc-python

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """regrtest_counts.py - compare two regrtest --junit-xml reports.
 
 Usage: python3 tests/launcher/regrtest_counts.py STOCK.xml STOCK_STATUS \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pyalloc.c - switching a running interpreter to objalloc and back.
  *
  * What it checks (run by scripts/python-check.sh; exit 0 when all pass):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* arenas.c - arenas returned to the OS after a mass free, fullest-first
  * reuse of arenas, empty pools reused by any class, fresh pages made
  * resident no sooner than blocks are carved on them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* basic.c - size classes, alignment, malloc/calloc/free basics, owners. */
 #include "oa_test.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* death.c - every misuse that debug builds detect: the message text and
  * the abort.  Suites end in _death: they abort (or corrupt memory) on
  * purpose, so the Valgrind run skips them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heaps.c - many heaps side by side, heaps in threads, statistics. */
 #include "oa_test.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inject.c - failure injection (k = 1, 2, ... until the scenario
  * succeeds), the memory limit, and the pressure callback. */
 #include "oa_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapped.c - large blocks of OA_LARGE_MAP_MIN bytes or more: mappings of
  * their own, kept when freed for the next large block until the heap maps
  * an arena or is trimmed, then gone from the process; resized in place or

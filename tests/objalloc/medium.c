@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* medium.c - the medium classes (513 B .. 32 KiB): their sizes and waste
  * bound, their spans, frees of every kind, realloc across kinds, trim,
  * and the memory limit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* misuse.c - misuse of objalloc that used to crash without a word, and
  * the one error path all messages take (rcgc_register_error).
  *

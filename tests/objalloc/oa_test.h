@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oa_test.h - helpers shared by the objalloc test files. */
 #ifndef RCGC_TESTS_OA_TEST_H
 #define RCGC_TESTS_OA_TEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* owned.c - oa_free_if_owned, oa_free_or and oa_realloc_if_owned: one
  * heap's blocks are handled, everything else (NULL aside) is left alone
  * and reported (or handed to the caller's fallback). */

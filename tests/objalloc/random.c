@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* random.c - a long randomized sequence of every call against a shadow
  * model, with the heap check after every step. */
 #include "oa_test.h"

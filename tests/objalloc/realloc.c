@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* realloc.c - realloc in place, across classes, to and from large,
  * shrinking, and failure leaving the block untouched. */
 #include "oa_test.h"

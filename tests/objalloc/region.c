@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* region.c - heaps whose arenas come from the caller: a memory region
  * or an arena source callback; exhaustion, errors, the memory limit and
  * failure injection. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* release.c - the pages of empty pools inside partly used arenas go back
  * to the system on trim and under the memory limit, and such pools serve
  * again like fresh ones. */

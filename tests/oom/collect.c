@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collect.c - collections and gc_why_alive under failed system requests,
  * and the emergency collection that a memory limit triggers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* construct.c - building the stack on a borrowed objalloc heap under
  * failed system requests: rc_heap_new, gc_heap_new and gc_callback_add
  * return NULL / -1 and leave nothing behind; once requests succeed the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.c - test objects and the sweep loop of tests/oom (see oom.h).
  *
  * The sweep, for k = 1, 2, ...:

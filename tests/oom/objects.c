@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* objects.c - object creation under failed system requests: heap growth
  * (many small objects over several arenas), large objects (payloads
  * over OA_MEDIUM_MAX, one system malloc each), rings of them so that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* oom.h - the out-of-memory sweep shared by the tests/oom scenarios.
  *
  * A scenario is a setup (no injection), a run that may meet a failed

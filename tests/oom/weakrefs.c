@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weakrefs.c - weak references under failed system requests: creating
  * them (refcount keeps a table of them in oa_meta_malloc memory), and a
  * collection whose weakref callbacks allocate.  Every creation that fails

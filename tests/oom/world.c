@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* world.c - the fixture of the tests/oom scenarios: a GcHeap with heaps
  * of its own and an array of external references, released and checked
  * at the end (every object dead, every block back). */

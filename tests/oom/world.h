@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* world.h - a collector with heaps of its own plus the references a test
  * holds, for the tests/oom scenarios (world.c). */
 #ifndef RCGC_TESTS_OOM_WORLD_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared helpers for the rcgc Python tests.
 
 RcgcTestCase gives each test a fresh heap (self.heap) and, after the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The C graph builders: node and edge counts, roots, garbage."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Heap.callbacks: start/stop around each collection, like gc.callbacks."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CPython 3.14's order around finalizers, weak references and garbage.
 
 Each test restates a case of CPython's Lib/test/test_finalization.py or

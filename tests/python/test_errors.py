@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Errors from Python are exceptions, never crashes."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Finalizers (PEP 442 and legacy), resurrection, weak references."""
 
 import gc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every Heap method that mirrors Python's gc module."""
 
 import unittest

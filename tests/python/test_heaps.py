@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Heaps are independent; allocator statistics, events, why_alive."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pause-bounded mode: the setting, increments, stats and events."""
 
 import unittest

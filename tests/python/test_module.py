@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The module surface: names, docstrings, signatures, version, stub file,
 the extension's exported symbols."""
 

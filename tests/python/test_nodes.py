@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Node semantics: slots, payload, counts, identity, attributes."""
 
 import unittest

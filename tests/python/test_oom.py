@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The graph builders under memory pressure (issue 7's OOM sweep, from
 Python): each builder is run with the heap's memory limit raised step by
 step from what the heap already holds; every run below the need fails

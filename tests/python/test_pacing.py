@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Pacing: the adaptive mode, and payload bytes that advance the collector.
 
 Heap.set_pacing('fixed' | 'adaptive'); get_stats() shows each threshold

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python code that runs inside rcgc operations and pokes at the heap.
 
 Finalizers, weak reference callbacks and collector callbacks run while

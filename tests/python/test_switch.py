@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rcgc.use_objalloc(): this interpreter's object domain on objalloc.
 
 Runs in a child interpreter: the switch lasts for the process."""

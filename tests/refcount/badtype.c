@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* badtype.c - bad type descriptors and sizes are refused by rc_new with a
  * message (every build), and the heap stays usable. */
 #include "refcount/helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* death_order.c - what runs, in which order, when a count reaches zero.
  *
  * Restates CPython 3.14's Lib/test/test_finalization.py cases that die by

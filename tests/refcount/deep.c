@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deep.c - deallocation uses bounded stack: a 10-million-long chain and
  * 10-million-node trees are freed from a thread with a 256 KiB stack.
  * Sizes are divided by 20 under Valgrind only. */

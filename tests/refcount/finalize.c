@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* finalize.c - PEP 442 finalizers (once, may resurrect) and legacy
  * finalizers (each time), from deallocation. */
 #include "refcount/helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.c - fixtures and types shared by the refcount tests. */
 #include "refcount/helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* helpers.h - types and fixtures shared by the refcount tests.
  *
  * Every suite that uses the fixture gets a fresh heap (`heap`, an RcHeap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* immortal.c - immortal objects and count saturation. */
 #include "refcount/helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lifecycle.c - creation, counting, deallocation exactly once at zero,
  * block reuse, default dealloc, variable objects, counters, hooks. */
 #include "refcount/helpers.h"

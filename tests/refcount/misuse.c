@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* misuse.c - bad incref/decref is caught.
  *
  * Debug builds abort with a message naming the object, the check and the

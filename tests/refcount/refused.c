@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refused.c - misuse of refcount that used to crash without a word:
  *
  *   NULL heap          rc_new, rc_new_var, rc_weakref_new, rc_heap_check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weakref.c - weak references: deref after death, callbacks (order,
  * arguments, once), weakrefs freed during callbacks, the collector's
  * walking API, refused targets. */

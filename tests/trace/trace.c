@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace.c - the allocation trace format round-trips, the reader rejects
  * broken traces with a message naming the fault, and a replay (bench/
  * replay.h) gives every block back. */
