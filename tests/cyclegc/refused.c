@@ -18,6 +18,7 @@
  *                      object through traverse stops with a message naming
  *                      it and its referrer (refused_death). */
 #include "cyclegc/gcutil.h"
+#include "common/errors.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -25,35 +26,16 @@
 
 TestSuite(refused, .init = gt_setup, .fini = gt_teardown);
 
-static int nseen, seen_kind;
-static char seen[512];
-
-static void
-record(int kind, const char *message, void *arg)
-{
-    (void)arg;
-    seen_kind = kind;
-    snprintf(seen, sizeof seen, "%s", message);
-    nseen++;
-}
-
-static void
-recording(void)
-{
-    nseen = 0;
-    seen[0] = 0;
-    rcgc_register_error(record, NULL);
-}
-
 /* The destroy was refused with a message that names the reason. */
 static void
 expect_refused(const char *reason)
 {
-    cr_expect_eq(nseen, 1, "messages: %d", nseen);
-    cr_expect_eq(seen_kind, RCGC_ERROR_MISUSE);
-    cr_expect_not_null(strstr(seen, "cyclegc: gc_heap_destroy: heap 0x"), "%s",
-                       seen);
-    cr_expect_not_null(strstr(seen, reason), "%s", seen);
+    cr_expect_eq(tc_err.n, 1, "messages: %d", tc_err.n);
+    cr_expect_eq(tc_err.kind, RCGC_ERROR_MISUSE);
+    cr_expect_not_null(
+        strstr(tc_err.text, "cyclegc: gc_heap_destroy: heap 0x"), "%s",
+        tc_err.text);
+    cr_expect_not_null(strstr(tc_err.text, reason), "%s", tc_err.text);
     cr_expect_not_null(strstr(gc_error(gt_gc), "gc_heap_destroy: refused"));
     rcgc_register_error(NULL, NULL);
 }
@@ -66,21 +48,21 @@ destroy_heap_of(RcObject *op)
 
 Test(refused, destroy_from_a_finalizer_during_collect)
 {
-    recording();
+    tc_record_errors();
     gt_fin_hook = destroy_heap_of;
     rc_decref(gt_ring(&gt_fin_type, 3));
     cr_expect_eq(gc_collect(gt_gc, 2), 3);
     cr_expect_eq(gt_count.finalizes, 3);
     cr_expect_eq(gt_count.deallocs, 3);
-    cr_expect_eq(nseen, 3, "one message per refused destroy");
-    nseen = 1;
+    cr_expect_eq(tc_err.n, 3, "one message per refused destroy");
+    tc_err.n = 1;
     expect_refused("a collection of this heap is running");
     gt_check();
 }
 
 Test(refused, destroy_from_a_finalizer_in_a_decref_cascade)
 {
-    recording();
+    tc_record_errors();
     gt_fin_hook = destroy_heap_of;
     RcObject *parent = gt_new(&gt_node_type);
     RcObject *child = gt_new(&gt_fin_type);
@@ -104,12 +86,12 @@ destroy_from_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
 
 Test(refused, destroy_from_a_gc_callback)
 {
-    recording();
+    tc_record_errors();
     cr_assert_eq(gc_callback_add(gt_gc, destroy_from_callback, NULL), 0);
     rc_decref(gt_ring(&gt_node_type, 2));
     cr_expect_eq(gc_collect(gt_gc, 0), 2);
-    cr_expect_eq(nseen, 2, "start and stop");
-    nseen = 1;
+    cr_expect_eq(tc_err.n, 2, "start and stop");
+    tc_err.n = 1;
     expect_refused("a collection of this heap is running");
     cr_expect_eq(gc_callback_remove(gt_gc, destroy_from_callback, NULL), 0);
     gt_check();
@@ -124,7 +106,7 @@ destroy_from_weakref(RcObject *wr, void *ctx)
 
 Test(refused, destroy_from_a_weakref_callback_during_collect)
 {
-    recording();
+    tc_record_errors();
     RcObject *ring = gt_ring(&gt_node_type, 2);
     RcObject *wr =
         rc_weakref_new(gt_rc, ring, destroy_from_weakref, gt_gc, NULL);
@@ -138,23 +120,23 @@ Test(refused, destroy_from_a_weakref_callback_during_collect)
 
 Test(refused, null_heaps_are_refused_with_a_message)
 {
-    recording();
+    tc_record_errors();
     cr_expect_eq(gc_collect(NULL, 0), -1);
-    cr_expect_str_eq(seen, "cyclegc: gc_collect: heap is NULL");
-    cr_expect_eq(seen_kind, RCGC_ERROR_MISUSE);
+    cr_expect_str_eq(tc_err.text, "cyclegc: gc_collect: heap is NULL");
+    cr_expect_eq(tc_err.kind, RCGC_ERROR_MISUSE);
     long count[GC_NGENERATIONS] = {7, 7, 7};
     gc_get_count(NULL, count);
-    cr_expect_str_eq(seen, "cyclegc: gc_get_count: heap is NULL");
+    cr_expect_str_eq(tc_err.text, "cyclegc: gc_get_count: heap is NULL");
     cr_expect_eq(count[0], 7, "left alone");
     cr_expect_null(gc_heap_rc(NULL));
-    cr_expect_str_eq(seen, "cyclegc: gc_heap_rc: heap is NULL");
+    cr_expect_str_eq(tc_err.text, "cyclegc: gc_heap_rc: heap is NULL");
     RcObject *buf[2];
     cr_expect_eq(gc_get_referents(NULL, 3, buf, 2), (size_t)-1);
-    cr_expect_str_eq(seen,
+    cr_expect_str_eq(tc_err.text,
                      "cyclegc: gc_get_referents: objs is NULL with 3 entries");
-    cr_expect_eq(nseen, 4);
+    cr_expect_eq(tc_err.n, 4);
     gc_heap_destroy(NULL); /* a no-op, as documented */
-    cr_expect_eq(nseen, 4);
+    cr_expect_eq(tc_err.n, 4);
     rcgc_register_error(NULL, NULL);
     gt_check();
 }

@@ -13,6 +13,7 @@
  *                    stderr; after a fatal one the library aborts, unless
  *                    the handler leaves by itself. */
 #include "oa_test.h"
+#include "common/errors.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,41 +21,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- a handler that records ----------------------------------------- */
-
-static int seen_kind;
-static char seen[512];
-static int nseen;
-
-static void
-record(int kind, const char *message, void *arg)
-{
-    (void)arg;
-    seen_kind = kind;
-    snprintf(seen, sizeof seen, "%s", message);
-    nseen++;
-}
-
-static void
-recording(void)
-{
-    nseen = 0;
-    seen[0] = 0;
-    rcgc_register_error(record, NULL);
-}
-
 static void
 expect_seen(int kind, const char *text)
 {
-    cr_expect_eq(nseen, 1, "messages: %d", nseen);
-    cr_expect_eq(seen_kind, kind);
-    cr_expect_str_eq(seen, text);
-    nseen = 0;
+    cr_expect_eq(tc_err.n, 1, "messages: %d", tc_err.n);
+    cr_expect_eq(tc_err.kind, kind);
+    cr_expect_str_eq(tc_err.text, text);
+    tc_err.n = 0;
 }
 
 Test(null_heap, every_call_refuses_a_null_heap_with_a_message)
 {
-    recording();
+    tc_record_errors();
     cr_expect_null(oa_malloc(NULL, 10));
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_malloc: heap is NULL");
     cr_expect_null(oa_calloc(NULL, 2, 10));
@@ -72,12 +50,12 @@ Test(null_heap, every_call_refuses_a_null_heap_with_a_message)
  * (objalloc.h): no message. */
 Test(null_heap, realloc_of_a_foreign_pointer_needs_no_heap)
 {
-    recording();
+    tc_record_errors();
     void *p = malloc(10);
     p = oa_realloc(NULL, p, 20);
     cr_expect_not_null(p);
     free(p);
-    cr_expect_eq(nseen, 0);
+    cr_expect_eq(tc_err.n, 0);
     rcgc_register_error(NULL, NULL);
 }
 

@@ -12,6 +12,7 @@
  *                      runs is refused with a message: the heap stays and
  *                      works. */
 #include "refcount/helpers.h"
+#include "common/errors.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -20,30 +21,19 @@
 
 TestSuite(refused, .init = rc_test_setup, .fini = rc_test_teardown);
 
-static int seen_kind;
-static char seen[512];
-
-static void
-record(int kind, const char *message, void *arg)
-{
-    (void)arg;
-    seen_kind = kind;
-    snprintf(seen, sizeof seen, "%s", message);
-}
-
 Test(refused, null_heap_is_refused_with_a_message)
 {
-    rcgc_register_error(record, NULL);
+    tc_record_errors();
     cr_expect_null(rc_new(NULL, &pair_type));
-    cr_expect_str_eq(seen, "refcount: rc_new: heap is NULL");
-    cr_expect_eq(seen_kind, RCGC_ERROR_MISUSE);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_new: heap is NULL");
+    cr_expect_eq(tc_err.kind, RCGC_ERROR_MISUSE);
     cr_expect_null(rc_new_var(NULL, &vec_type, 3));
-    cr_expect_str_eq(seen, "refcount: rc_new_var: heap is NULL");
+    cr_expect_str_eq(tc_err.text, "refcount: rc_new_var: heap is NULL");
     RcObject *op = rc_new(heap, &leaf_type);
     cr_expect_null(rc_weakref_new(NULL, op, NULL, NULL, NULL));
-    cr_expect_str_eq(seen, "refcount: rc_weakref_new: heap is NULL");
+    cr_expect_str_eq(tc_err.text, "refcount: rc_weakref_new: heap is NULL");
     cr_expect_eq(rc_heap_check(NULL), -1);
-    cr_expect_str_eq(seen, "refcount: rc_heap_check: heap is NULL");
+    cr_expect_str_eq(tc_err.text, "refcount: rc_heap_check: heap is NULL");
     cr_expect_str_eq(rc_heap_error(NULL),
                      "refcount: rc_heap_error: heap is NULL");
     rc_decref(op);
@@ -96,16 +86,18 @@ static const RcType destroying_type = {
 
 Test(refused, destroy_from_a_finalizer_is_refused)
 {
-    rcgc_register_error(record, NULL);
+    tc_record_errors();
     RcObject *op = rc_new(heap, &destroying_type);
     cr_expect_eq(rc_heap_busy(heap), 0);
     rc_decref(op);
     cr_expect(destroy_refused, "the heap survived its finalizer's destroy");
-    cr_expect_eq(seen_kind, RCGC_ERROR_MISUSE);
-    cr_expect_not_null(strstr(seen, "refcount: rc_heap_destroy: heap 0x"),
-                       "%s", seen);
-    cr_expect_not_null(strstr(seen, "refused: rc_decref is deallocating"),
-                       "%s", seen);
+    cr_expect_eq(tc_err.kind, RCGC_ERROR_MISUSE);
+    cr_expect_not_null(
+        strstr(tc_err.text, "refcount: rc_heap_destroy: heap 0x"), "%s",
+        tc_err.text);
+    cr_expect_not_null(
+        strstr(tc_err.text, "refused: rc_decref is deallocating"), "%s",
+        tc_err.text);
     cr_expect_eq(rc_heap_busy(heap), 0);
     RcObject *after = rc_new(heap, &leaf_type); /* the heap still works */
     cr_expect_not_null(after);
@@ -131,13 +123,13 @@ static const RcType checking_type = {
 
 Test(refused, check_findings_go_to_the_handler)
 {
-    rcgc_register_error(record, NULL);
-    seen[0] = 0;
+    tc_record_errors();
+    tc_err.text[0] = 0;
     rc_decref(rc_new(heap, &checking_type));
     cr_expect_eq(check_result, -1);
-    cr_expect_eq(seen_kind, RCGC_ERROR_CHECK);
-    cr_expect_str_eq(seen, "refcount: rc_heap_check: called during "
-                           "deallocation (pending objects)");
+    cr_expect_eq(tc_err.kind, RCGC_ERROR_CHECK);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_heap_check: called during "
+                                  "deallocation (pending objects)");
     rcgc_register_error(NULL, NULL);
 }
 
