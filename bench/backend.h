@@ -122,4 +122,12 @@ void graph_build(const Backend *b, const Graph *g, void **nodes, void **roots);
 /* Drop the roots' references. */
 void graph_drop_roots(const Backend *b, const Graph *g, void **roots);
 
+#if defined(BENCH_HAVE_REFCOUNT)
+#include "refcount/refcount.h"
+/* rc_backend.c's node type: a GC type whose payload is two RcObject *
+ * slots, with a traverse and a clear over both (the heaps table builds its
+ * trees from it too). */
+extern const RcType rc_backend_node_type;
+#endif
+
 #endif /* RCGC_BENCH_BACKEND_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* heaps_bench.c - does a second heap change the cost of the first one's
- * collections?  (issue 20: it did, through a process-wide count of heaps
+ * collections?  (It once did, through a process-wide count of heaps
  * that turned off a pass-saving shortcut of full collections.)
  *
  * Each round builds a binary tree of n 2-slot nodes in a fresh GcHeap,
@@ -15,6 +15,7 @@
  * beside a second heap before the fix).
  */
 #include "bench/bench.h"
+#include "bench/backend.h"
 #include "bench/harness.h"
 
 #include <stdio.h>
@@ -23,56 +24,19 @@
 #if defined(BENCH_HAVE_CYCLEGC)
 #include "cyclegc/cyclegc.h"
 
-typedef struct Node {
-    RcObject *slot[2];
-} Node;
-
-static int
-node_traverse(RcObject *op, RcVisitFn visit, void *arg)
-{
-    Node *n = rc_payload(op);
-    for (int i = 0; i < 2; i++) {
-        if (n->slot[i] != NULL) {
-            int r = visit(n->slot[i], arg);
-            if (r != 0) {
-                return r;
-            }
-        }
-    }
-    return 0;
-}
-
-static void
-node_clear(RcObject *op)
-{
-    Node *n = rc_payload(op);
-    for (int i = 0; i < 2; i++) {
-        RcObject *r = n->slot[i];
-        n->slot[i] = NULL;
-        rc_xdecref(r);
-    }
-}
-
-static const RcType node_type = {
-    RC_TYPE_HEAD("bench_node", RC_TYPE_GC),
-    .size = sizeof(Node),
-    .traverse = node_traverse,
-    .clear = node_clear,
-};
-
 /* A tree of n nodes in gc's heap; returns its root (one reference). */
 static RcObject *
 build_tree(GcHeap *gc, size_t n, RcObject **tmp)
 {
     RcHeap *rc = gc_heap_rc(gc);
     for (size_t i = 0; i < n; i++) {
-        tmp[i] = rc_new(rc, &node_type);
+        tmp[i] = rc_new(rc, &rc_backend_node_type);
         if (tmp[i] == NULL) {
             fprintf(stderr, "bench heaps: out of memory\n");
             exit(1);
         }
         if (i > 0) {
-            ((Node *)rc_payload(tmp[(i - 1) / 2]))->slot[(i - 1) % 2] =
+            ((RcObject **)rc_payload(tmp[(i - 1) / 2]))[(i - 1) % 2] =
                 tmp[i]; /* the parent owns the one reference */
         }
     }
@@ -128,8 +92,8 @@ bench_heaps(void)
             RcObject *cycle = NULL;
             if (which == H_BESIDE) {
                 other = gc_heap_new(NULL);
-                cycle = rc_new(gc_heap_rc(other), &node_type);
-                ((Node *)rc_payload(cycle))->slot[0] = rc_newref(cycle);
+                cycle = rc_new(gc_heap_rc(other), &rc_backend_node_type);
+                ((RcObject **)rc_payload(cycle))[0] = rc_newref(cycle);
             }
             ns[which] = timed_full(gc, n, &visits[which]);
             if (other != NULL) {

@@ -63,7 +63,7 @@ node_clear(RcObject *op)
     }
 }
 
-static const RcType node_type = {
+const RcType rc_backend_node_type = {
     RC_TYPE_HEAD("bench.node", RC_TYPE_GC),
     .size = sizeof(RcNode),
     .traverse = node_traverse,
@@ -73,7 +73,7 @@ static const RcType node_type = {
 static void *
 rc_node_new(void)
 {
-    RcObject *op = rc_new(heap, &node_type);
+    RcObject *op = rc_new(heap, &rc_backend_node_type);
     if (op == NULL) {
         fprintf(stderr, "bench: rc_new failed: %s\n", rc_heap_error(heap));
         exit(1);
@@ -140,7 +140,7 @@ rc_backend_pause_budget(uint64_t us)
 static long
 rc_live(void)
 {
-    return (long)rc_live_count(heap, &node_type);
+    return (long)rc_live_count(heap, &rc_backend_node_type);
 }
 
 #if defined(BENCH_HAVE_CYCLEGC)
