@@ -78,7 +78,7 @@ now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-#define RING 16 /* referents in flight (a power of two), as in reach.c */
+#define RING GC_RING
 
 /* The work of one increment and its limits, and the ring that delays
  * the handling of each referent until its header has (likely) arrived
@@ -209,23 +209,6 @@ walk_init(GcInc *inc, Budget *b)
 }
 
 static inline void
-prefetch_head(const RcObject *r)
-{
-    __builtin_prefetch((const char *)r - sizeof(uintptr_t), 1);
-    __builtin_prefetch((const char *)r + sizeof(uintptr_t), 0);
-}
-
-/* Park r in the ring; return what it pushes out (or NULL). */
-static inline RcObject *
-ring_swap(Budget *b, RcObject *r)
-{
-    RcObject *old = b->ring[b->pos];
-    b->ring[b->pos] = r;
-    b->pos = (b->pos + 1) & (RING - 1);
-    return old;
-}
-
-static inline void
 count_one(RcObject *r)
 {
     if (white_head(r) != NULL &&
@@ -239,8 +222,8 @@ visit_count(RcObject *r, void *arg)
 {
     Budget *b = arg;
     b->work++;
-    prefetch_head(r);
-    RcObject *old = ring_swap(b, r);
+    gc_prefetch_head(r);
+    RcObject *old = gc_ring_swap(b->ring, &b->pos, r);
     if (old != NULL) {
         count_one(old);
     }
@@ -252,7 +235,7 @@ static void
 ring_flush(Budget *b, void (*fn)(Budget *, RcObject *))
 {
     for (unsigned i = 0; i < RING; i++) {
-        RcObject *old = ring_swap(b, NULL);
+        RcObject *old = gc_ring_swap(b->ring, &b->pos, NULL);
         if (old != NULL) {
             fn(b, old);
         }
@@ -330,8 +313,8 @@ visit_shade(RcObject *r, void *arg)
 {
     Budget *b = arg;
     b->work++;
-    prefetch_head(r);
-    RcObject *old = ring_swap(b, r);
+    gc_prefetch_head(r);
+    RcObject *old = gc_ring_swap(b->ring, &b->pos, r);
     if (old != NULL) {
         shade_one(b, old);
     }

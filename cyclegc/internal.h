@@ -223,6 +223,30 @@ struct GcHeap {
     GcInc inc;
 };
 
+/* ---- prefetch ring (reach.c, incremental.c) -------------------------
+ * A referent is prefetched when it is parked in the ring and handled
+ * GC_RING parks later, when its header has (likely) arrived, so that
+ * about GC_RING cache misses are in flight at once. */
+#define GC_RING 16 /* referents in flight (a power of two) */
+
+static inline void
+gc_prefetch_head(const RcObject *r)
+{
+    __builtin_prefetch((const char *)r - sizeof(uintptr_t), 1);
+    __builtin_prefetch((const char *)r + sizeof(uintptr_t), 0);
+}
+
+/* Park r at ring[*pos] and advance *pos; return what r pushes out (or
+ * NULL). */
+static inline RcObject *
+gc_ring_swap(RcObject **ring, unsigned *pos, RcObject *r)
+{
+    RcObject *old = ring[*pos];
+    ring[*pos] = r;
+    *pos = (*pos + 1) & (GC_RING - 1);
+    return old;
+}
+
 /* ---- object <-> head ------------------------------------------------ */
 
 static inline RcGcHead *

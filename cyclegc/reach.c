@@ -80,7 +80,7 @@
 
 #include <string.h>
 
-#define RING 16 /* referents in flight (a power of two) */
+#define RING GC_RING
 
 typedef struct Pass {
     RcObject *ring[RING];
@@ -123,23 +123,6 @@ maybe_young(const Pass *p, const RcObject *r)
     }
     unsigned b = gc_filter_bit(r, p->filter_shift);
     return (p->filter[b / 64] >> (b % 64)) & 1;
-}
-
-static inline void
-prefetch_head(const RcObject *r)
-{
-    __builtin_prefetch((const char *)r - sizeof(uintptr_t), 1);
-    __builtin_prefetch((const char *)r + sizeof(uintptr_t), 0);
-}
-
-/* Park r in the ring; return what it pushes out (or NULL). */
-static inline RcObject *
-ring_swap(Pass *p, RcObject *r)
-{
-    RcObject *old = p->ring[p->pos];
-    p->ring[p->pos] = r;
-    p->pos = (p->pos + 1) & (RING - 1);
-    return old;
 }
 
 /* r's head when r is an object of young (COLLECTING), else NULL. */
@@ -280,8 +263,8 @@ visit_subtract(RcObject *r, void *arg)
     if (!maybe_young(p, r)) {
         return 0;
     }
-    prefetch_head(r);
-    RcObject *old = ring_swap(p, r);
+    gc_prefetch_head(r);
+    RcObject *old = gc_ring_swap(p->ring, &p->pos, r);
     if (old != NULL) {
         subtract_one(p, old);
     }
@@ -310,7 +293,7 @@ subtract_refs(GcList *young, Pass *p)
         op->type->traverse(op, visit_subtract, p);
     }
     for (unsigned i = 0; i < RING; i++) {
-        RcObject *old = ring_swap(p, NULL);
+        RcObject *old = gc_ring_swap(p->ring, &p->pos, NULL);
         if (old != NULL) {
             subtract_one(p, old);
         }
@@ -365,8 +348,8 @@ visit_mark(RcObject *r, void *arg)
     if (!maybe_young(p, r)) {
         return 0;
     }
-    prefetch_head(r);
-    RcObject *old = ring_swap(p, r);
+    gc_prefetch_head(r);
+    RcObject *old = gc_ring_swap(p->ring, &p->pos, r);
     if (old != NULL) {
         mark_one(p, old);
     }
@@ -417,7 +400,7 @@ flush_ring(Pass *p)
 {
     while (p->pending != 0) {
         for (unsigned i = 0; i < RING; i++) {
-            RcObject *old = ring_swap(p, NULL);
+            RcObject *old = gc_ring_swap(p->ring, &p->pos, NULL);
             if (old != NULL) {
                 mark_one(p, old);
             }
@@ -448,7 +431,7 @@ mark(GcList *young, Pass *p)
             g = next;
             /* Keep the ring moving while no traversal feeds it, so that
              * what the scan has yet to reach is flagged before it does. */
-            RcObject *old = ring_swap(p, NULL);
+            RcObject *old = gc_ring_swap(p->ring, &p->pos, NULL);
             if (old != NULL) {
                 p->pending--;
                 mark_one(p, old);
