@@ -80,3 +80,20 @@ tc_expect_abort(void (*fn)(void), const char *n1, const char *n2)
     cr_assert_not_null(strstr(buf, n1), "'%s' not in stderr: %s", n1, buf);
     cr_assert_not_null(strstr(buf, n2), "'%s' not in stderr: %s", n2, buf);
 }
+
+uint64_t
+tc_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+size_t
+tc_below(uint64_t *state, size_t n)
+{
+    return (size_t)(tc_rand(state) % n);
+}

@@ -17,9 +17,16 @@
 #define RCGC_TESTS_COMMON_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 1 under Valgrind (RCGC_UNDER_VALGRIND set), else 0. */
 int tc_under_valgrind(void);
+
+/* A seeded pseudo-random stream for the model tests (xorshift64*):
+ * *state must start non-zero; the same seed gives the same stream. */
+uint64_t tc_rand(uint64_t *state);
+/* A number in 0..n-1 from the stream (n > 0). */
+size_t tc_below(uint64_t *state, size_t n);
 /* n natively; n / 20 (at least 2) under Valgrind. */
 size_t tc_scaled(size_t n);
 

@@ -52,21 +52,6 @@ typedef struct Model {
     long steps, collections;
 } Model;
 
-static uint64_t
-rnd(Model *m)
-{
-    m->rng ^= m->rng >> 12;
-    m->rng ^= m->rng << 25;
-    m->rng ^= m->rng >> 27;
-    return m->rng * 0x2545f4914f6cdd1dull;
-}
-
-static size_t
-below(Model *m, size_t n)
-{
-    return (size_t)(rnd(m) % n);
-}
-
 static int
 dead(Model *m, size_t i)
 {
@@ -175,7 +160,7 @@ compute_reach(Model *m)
 static int32_t
 pick_reachable(Model *m)
 {
-    return m->nlist ? m->list[below(m, m->nlist)] : -1;
+    return m->nlist ? m->list[tc_below(&m->rng, m->nlist)] : -1;
 }
 
 /* ---- steps ---------------------------------------------------------- */
@@ -191,7 +176,7 @@ static void
 step_new(Model *m)
 {
     model_reserve(m);
-    int fin = below(m, 10) < 3;
+    int fin = tc_below(&m->rng, 10) < 3;
     RcObject *op = gt_new(fin ? &gt_fin_type : &gt_node_type);
     size_t i = m->n++;
     cr_assert_eq(gt_node(op)->id, m->base + i);
@@ -204,7 +189,7 @@ step_new(Model *m)
         m->slot[i][k] = -1;
     }
     for (int k = 0; k < GT_SLOTS; k++) {
-        uint64_t r = below(m, 20);
+        uint64_t r = tc_below(&m->rng, 20);
         if (r < 4) {
             set_slot(m, (int32_t)i, k, pick_reachable(m));
         }
@@ -219,7 +204,7 @@ step_new(Model *m)
 static void
 step_new_ring(Model *m, size_t max_objects)
 {
-    size_t len = 2 + below(m, 3);
+    size_t len = 2 + tc_below(&m->rng, 3);
     if (m->n + len > max_objects) {
         return;
     }
@@ -231,7 +216,7 @@ step_new_ring(Model *m, size_t max_objects)
         size_t next = first + (q + 1) % len;
         set_slot(m, (int32_t)(first + q), 0, (int32_t)next);
     }
-    int keep = below(m, 4) == 0;
+    int keep = tc_below(&m->rng, 4) == 0;
     for (size_t q = keep; q < len; q++) {
         m->ext[first + q]--;
         rc_decref(m->obj[first + q]);
@@ -245,8 +230,8 @@ step_link(Model *m)
     if (src < 0) {
         return;
     }
-    int k = (int)below(m, GT_SLOTS);
-    uint64_t r = below(m, 10);
+    int k = (int)tc_below(&m->rng, GT_SLOTS);
+    uint64_t r = tc_below(&m->rng, 10);
     int32_t dst = r < 5 ? pick_reachable(m) : r < 8 ? -1 : src;
     set_slot(m, src, k, dst);
 }
@@ -290,7 +275,7 @@ static void
 step(Model *m, size_t max_objects)
 {
     compute_reach(m);
-    uint64_t r = below(m, 100);
+    uint64_t r = tc_below(&m->rng, 100);
     if (r < 20 || m->nlist == 0) {
         if (m->n < max_objects) {
             step_new(m);
@@ -304,7 +289,7 @@ step(Model *m, size_t max_objects)
     }
     else if (r < 62) {
         int32_t src = pick_reachable(m);
-        set_slot(m, src, (int)below(m, GT_SLOTS), -1);
+        set_slot(m, src, (int)tc_below(&m->rng, GT_SLOTS), -1);
     }
     else if (r < 67) {
         step_clear(m);
@@ -553,7 +538,7 @@ run(int mode, uint64_t seed)
             step(&m, max_objects);
         }
         if (mode == MODE_FREEZE) {
-            uint64_t r = below(&m, 100);
+            uint64_t r = tc_below(&m.rng, 100);
             if (r < 15) {
                 gc_freeze(gt_gc);
                 for (size_t i = 0; i < m.n; i++) {
@@ -565,12 +550,12 @@ run(int mode, uint64_t seed)
                 memset(m.frozen, 0, m.n);
             }
         }
-        uint64_t r = below(&m, 10);
+        uint64_t r = tc_below(&m.rng, 10);
         collect_and_check(&m, r < 4 ? 0 : r < 7 ? 1 : 2);
         if (mode == MODE_INSPECT) {
             compute_reach(&m);
             for (int q = 0; q < 10; q++) {
-                size_t i = below(&m, m.n);
+                size_t i = tc_below(&m.rng, m.n);
                 if (!dead(&m, i)) {
                     check_referents(&m, i);
                     check_why_alive(&m, i);

@@ -337,21 +337,6 @@ typedef struct Model {
     long steps;
 } Model;
 
-static uint64_t
-rnd(Model *m)
-{
-    m->rng ^= m->rng >> 12;
-    m->rng ^= m->rng << 25;
-    m->rng ^= m->rng >> 27;
-    return m->rng * 0x2545f4914f6cdd1dull;
-}
-
-static size_t
-below(Model *m, size_t n)
-{
-    return (size_t)(rnd(m) % n);
-}
-
 static int
 dead(Model *m, size_t i)
 {
@@ -408,7 +393,7 @@ static int32_t
 pick(Model *m)
 {
     for (int t = 0; t < 32; t++) {
-        int32_t i = (int32_t)below(m, m->n ? m->n : 1);
+        int32_t i = (int32_t)tc_below(&m->rng, m->n ? m->n : 1);
         if (m->n && m->reach[i]) {
             return i;
         }
@@ -429,7 +414,7 @@ make(Model *m)
     if (m->n >= MAX_OBJ) {
         return;
     }
-    uint64_t r = below(m, 20);
+    uint64_t r = tc_below(&m->rng, 20);
     const RcType *t = r < 3 ? &gt_fin_type
                       : r < 4 && gt_nsaved < GT_SAVED_MAX / 2
                           ? &gt_lazarus_type
@@ -442,7 +427,7 @@ make(Model *m)
     m->reach[i] = 1;
     for (int k = 0; k < GT_SLOTS; k++) {
         m->slot[i][k] = -1;
-        if (below(m, 4) == 0) {
+        if (tc_below(&m->rng, 4) == 0) {
             int32_t j = pick(m);
             set_slot(m, (int32_t)i, k, j >= 0 ? j : (int32_t)i);
         }
@@ -474,13 +459,14 @@ static void
 mutate(Model *m)
 {
     compute_reach(m);
-    uint64_t r = below(m, 100);
+    uint64_t r = tc_below(&m->rng, 100);
     int32_t a = pick(m);
     if (r < 20 || a < 0) {
         make(m);
     }
     else if (r < 50) {
-        set_slot(m, a, (int)below(m, GT_SLOTS), below(m, 3) ? pick(m) : -1);
+        set_slot(m, a, (int)tc_below(&m->rng, GT_SLOTS),
+                 tc_below(&m->rng, 3) ? pick(m) : -1);
     }
     else if (r < 75) {
         if (m->ext[a] > 0) {
@@ -493,7 +479,7 @@ mutate(Model *m)
         rc_incref(m->obj[a]);
     }
     else if (r < 90) {
-        int w = (int)below(m, NWEAK);
+        int w = (int)tc_below(&m->rng, NWEAK);
         if (m->wr[w] != NULL) {
             rc_decref(m->wr[w]);
         }
@@ -547,8 +533,8 @@ mutate_until_pass_ends(Model *m)
             return;
         }
         mutate(m);
-        if (below(m, 10) == 0) {
-            gc_collect(gt_gc, (int)below(m, 2));
+        if (tc_below(&m->rng, 10) == 0) {
+            gc_collect(gt_gc, (int)tc_below(&m->rng, 2));
             compute_reach(m);
             check_weak(m);
         }
@@ -569,12 +555,12 @@ run_oracle(uint64_t seed, size_t work, int with_freeze)
         /* free mutation, increments, collections of every kind */
         for (int s = 0; s < 150; s++) {
             mutate(m);
-            uint64_t r = below(m, 20);
+            uint64_t r = tc_below(&m->rng, 20);
             if (r < 6) {
                 cr_assert_geq(gc_collect_increment(gt_gc), 0);
             }
             else if (r == 6) {
-                gc_collect(gt_gc, (int)below(m, 3));
+                gc_collect(gt_gc, (int)tc_below(&m->rng, 3));
             }
             else if (r == 7 && with_freeze) {
                 gc_freeze(gt_gc);
