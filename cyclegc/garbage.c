@@ -324,6 +324,9 @@ void
 gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                       const GcSplit *split, GcOutcome *out)
 {
+    /* Before: unreachable holds split->unreachable objects, each flagged
+     * GC_OBJ_UNREACHABLE (collect.c's passes). */
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(unreachable, GC_OBJ_UNREACHABLE));
     /* 1. */
     GcList legacy;
     gc_list_init(&legacy);
@@ -338,6 +341,8 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
     }
     /* 1b. */
     out->uncollectable = set_aside(gc, &legacy, old);
+    RCGC_ASSERT(gc_list_is_empty(&legacy) &&
+                out->uncollectable <= split->unreachable);
     /* 2. */
     int ran = 0; /* user code that may reach the garbage ran */
     if (split->need & GC_NEED_WEAKREFS) {
@@ -368,6 +373,10 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         out->collected = split->unreachable - out->uncollectable;
         need = split->need;
     }
+    /* Between 4 and 5: the set moved whole to final (the resurrected to
+     * old), still flagged; nothing is left in unreachable. */
+    RCGC_ASSERT(gc_list_is_empty(unreachable));
+    RCGC_ASSERT_EXPENSIVE(gc_list_valid(&final, GC_OBJ_UNREACHABLE));
     /* 5. */
     if (need & GC_NEED_WEAKREFS) {
         clear_weakrefs(&final);

@@ -240,14 +240,17 @@ gc_list_sort(GcHeap *gc, GcList *l)
     }
     /* 1. at the first level the list's recorded bounds stand in for
      * the real ones (no walk to find them). */
-    unsigned digit = digit_for(l->size_ub);
+    size_t size_ub = l->size_ub;
+    unsigned digit = digit_for(size_ub);
     distribute(gc->sort_buckets[0], digit, gc_list_first(l), &l->head,
                SIZE_MAX, l->lo, l->hi);
     Run r = gather(gc, 0, digit);
-    /* 3. relink: real prev links, in address order. */
+    /* 3. relink: real prev links, in address order (each object above the
+     * one before it: the runs came out of gather sorted). */
     size_t n = 0;
     RcGcHead *prev = &l->head;
     for (RcGcHead *g = r.first; g != NULL; g = nx(g)) {
+        RCGC_ASSERT(prev == &l->head || (uintptr_t)prev < (uintptr_t)g);
         prev->next = (uintptr_t)g;
         g->prev = (uintptr_t)prev;
         prev = g;
@@ -258,6 +261,7 @@ gc_list_sort(GcHeap *gc, GcList *l)
     }
     prev->next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)prev;
+    RCGC_ASSERT(n <= size_ub); /* size_ub was an upper bound */
     l->descents = 0;
     l->size_ub = n;
     l->lo = (uintptr_t)gc_list_first(l);
