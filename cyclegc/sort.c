@@ -232,6 +232,10 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
     return gather(gc, level, digit);
 }
 
+/* Sorts l in address order: steps 1-3 of the list at the top of this file
+ * (distribute by the top digit, gather the buckets recursively into one
+ * run, relink).  After: every prev link is real, size_ub is exact, lo and
+ * hi are the first and last objects and descents restarts from 0. */
 void
 gc_list_sort(GcHeap *gc, GcList *l)
 {

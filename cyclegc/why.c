@@ -153,6 +153,11 @@ gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
     return len;
 }
 
+/* Steps 1-5 of the list at the top of this file: allocate the three
+ * per-object arrays (out of memory: error set, (size_t)-1, nothing
+ * changed), number the objects into their prev words, subtract the
+ * references between tracked objects, search, restore every prev link.
+ * Returns the path's length (0: no root reaches target). */
 static size_t
 why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
 {
