@@ -251,6 +251,9 @@ gc_list_sort(GcHeap *gc, GcList *l)
     /* 3. relink: real prev links, in address order. */
     size_t n = 0;
     RcGcHead *prev = &l->head;
+    /* The run is chained by next alone and r.last's next is stale, so the
+     * walk stops at r.last; prev is the last object relinked so far and
+     * the objects before it are linked both ways. */
     for (RcGcHead *g = r.first; g != NULL; g = nx(g)) {
         prev->next = (uintptr_t)g;
         g->prev = (uintptr_t)prev;

@@ -185,6 +185,8 @@ why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
     }
     /* 1. */
     size_t k = 0;
+    /* From here to step 5 every list's prev links hold indexes, not
+     * links: nothing may walk a list backwards or relink it. */
     for (int i = 0; i <= GC_NGENERATIONS; i++) {
         GcList *l = list_at(gc, i);
         for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {

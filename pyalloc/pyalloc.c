@@ -367,6 +367,7 @@ pyalloc_uninstall(unsigned domains)
     if (domains == 0 || (domains & ~(unsigned)PYALLOC_BOTH) != 0) {
         return fail("pyalloc_uninstall: bad domain mask");
     }
+    /* Check every domain before changing any: a refusal changes nothing. */
     for (int i = 0; i < 2; i++) {
         const Domain *d = &state.domains[i];
         if (!(domains & d->mask)) {
