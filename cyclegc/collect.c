@@ -99,6 +99,13 @@ maybe_sort(GcHeap *gc, GcList *young)
     gc_list_sort(gc, young);
 }
 
+/* One collection of generations 0..generation, steps 1-7 of the list at the
+ * top of this file in that order.  Precondition: the heap is marked as
+ * collecting (collect_with_callbacks).  Steps 2-5 run under the heap's
+ * claim and call no user code; step 6 runs finalizers and callbacks
+ * unclaimed.  After: generations 0..generation are empty (bar objects user
+ * code made during step 6), survivors are in `old`, *out holds the counts,
+ * and the result is collected + uncollectable. */
 static long
 collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
 {

@@ -320,6 +320,14 @@ set_aside(GcHeap *gc, GcList *legacy, GcList *old)
 
 /* ---- the whole ------------------------------------------------------ */
 
+/* Steps 1-6 of the list at the top of this file, on `unreachable` as
+ * reach.c left it (GC_OBJ_UNREACHABLE set, prev links real).  Legacy
+ * finalizers and all they reach go to `old` (their owners listed as
+ * garbage); weakref callbacks and finalizers run; if any ran, reachability
+ * is redone and the resurrected go to `old`; what is still garbage has its
+ * weakrefs cleared and is cleared and freed.  After: `unreachable` is empty
+ * and out->collected / out->uncollectable count what was freed / set
+ * aside. */
 void
 gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                       const GcSplit *split, GcOutcome *out)

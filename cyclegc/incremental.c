@@ -489,6 +489,13 @@ clear_doomed(GcHeap *gc, Budget *b)
 
 /* ---- one increment -------------------------------------------------- */
 
+/* One increment of the pause-bounded mode, within budget_ns (0: no clock)
+ * and the work limit.  Frees the doomed garbage of the last pass first; then,
+ * if idle and may_begin, begins a pass; then advances the pass through
+ * INIT, SUBTRACT and MARK, each walk resuming at inc->cursor until the
+ * budget runs out; when MARK ends and refine does not start another
+ * round, confirms the garbage (unclaimed: it runs user code).  After:
+ * *work and *examined hold what this increment did, *out what it freed. */
 void
 gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
             uint64_t *work, uint64_t *examined)
@@ -521,6 +528,9 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
     /* Walks pack nothing, but no other thread may relink meanwhile. */
     oa_heap_claim(gc->oa, "gc_collect_increment");
     int done = 1;
+    /* done == 0: the budget ran out inside a walk, whose cursor says where
+     * the next increment resumes; each phase that ends sets the next
+     * one's cursor to the first object of the pass. */
     while (done && inc->phase != GC_INC_IDLE) {
         switch (inc->phase) {
             case GC_INC_INIT:

@@ -27,6 +27,10 @@ collect_add(Collect *c, RcObject *op)
     c->n++;
 }
 
+/* Fills buf with up to cap tracked objects of `generation` (-1: all three)
+ * and returns how many there are in all (so buf NULL, cap 0 asks the
+ * count), or (size_t)-1 with the heap's error set for a bad generation.
+ * Generation 2 includes the lists of an incremental pass under way. */
 size_t
 gc_get_objects(GcHeap *gc, int generation, RcObject **buf, size_t cap)
 {

@@ -198,6 +198,12 @@ foreign_referent(const Pass *p, const RcObject *r)
 }
 #endif
 
+/* Visit of one referent r during subtract_refs.  If r's prev word already
+ * holds a count (GC_PREV_COLLECTING), the count drops by one; a count that
+ * would go below zero means a missing incref, which refs_too_small
+ * reports.  If r is of young but not counted yet (p->all, or its YOUNG
+ * flag), it is counted now with this reference already taken off.
+ * Untracked, non-GC and other referents are left alone. */
 static inline void
 subtract_one(Pass *p, RcObject *r)
 {
@@ -521,6 +527,14 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
     gc_reach_split_filtered(young, reachable, unreachable, all, NULL, split);
 }
 
+/* The split of `young` into reachable / unreachable, walk by walk.  Set up
+ * the pass: with all or young_bit, subtract_refs counts young's objects
+ * lazily (young_bit may bring generation 0's address filter); with
+ * neither, a filter of young's addresses is sized (if the scratch is big
+ * enough) and update_refs counts every object first.  Then subtract the
+ * references inside young, mark from what kept a count, and partition
+ * unless nothing was left tentative.  After: young is empty, *split holds
+ * the counts and what the garbage needs (weakrefs, finalizers, legacy). */
 static void
 split_passes(GcList *young, GcList *reachable, GcList *unreachable,
              const RcHeap *all, const RcHeap *young_bit, uint64_t *filter,

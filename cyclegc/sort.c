@@ -232,6 +232,10 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
     return gather(gc, level, digit);
 }
 
+/* Sorts l in address order: steps 1-3 of the list at the top of this file
+ * (distribute by the top digit, gather the buckets recursively into one
+ * run, relink).  After: every prev link is real, size_ub is exact, lo and
+ * hi are the first and last objects and descents restarts from 0. */
 void
 gc_list_sort(GcHeap *gc, GcList *l)
 {
@@ -249,6 +253,9 @@ gc_list_sort(GcHeap *gc, GcList *l)
      * one before it: the runs came out of gather sorted). */
     size_t n = 0;
     RcGcHead *prev = &l->head;
+    /* The run is chained by next alone and r.last's next is stale, so the
+     * walk stops at r.last; prev is the last object relinked so far and
+     * the objects before it are linked both ways. */
     for (RcGcHead *g = r.first; g != NULL; g = nx(g)) {
         RCGC_ASSERT(prev == &l->head || (uintptr_t)prev < (uintptr_t)g);
         prev->next = (uintptr_t)g;

@@ -153,6 +153,11 @@ gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
     return len;
 }
 
+/* Steps 1-5 of the list at the top of this file: allocate the three
+ * per-object arrays (out of memory: error set, (size_t)-1, nothing
+ * changed), number the objects into their prev words, subtract the
+ * references between tracked objects, search, restore every prev link.
+ * Returns the path's length (0: no root reaches target). */
 static size_t
 why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
 {
@@ -180,6 +185,8 @@ why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
     }
     /* 1. */
     size_t k = 0;
+    /* From here to step 5 every list's prev links hold indexes, not
+     * links: nothing may walk a list backwards or relink it. */
     for (int i = 0; i <= GC_NGENERATIONS; i++) {
         GcList *l = list_at(gc, i);
         for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {

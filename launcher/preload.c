@@ -73,6 +73,10 @@ fail(const char *what, const char *detail)
     exit(1);
 }
 
+/* Runs before main in a preloaded process: unless RCGC_OBJALLOC=0 or the
+ * program is not a stock CPython 3.11, loads the implementation library
+ * found next to this one and calls its entry point with argc and argv.
+ * Any failure on the way exits with a message naming it. */
 __attribute__((constructor)) static void
 preload_start(int argc, char **argv)
 {

@@ -42,6 +42,8 @@ put(PyObject *d, const char *key, unsigned long long value)
     return rc;
 }
 
+/* Puts the objalloc statistics and the hook's counters into dict d, one
+ * int per field; -1 with the Python error set if a put fails. */
 static int
 put_stats(PyObject *d, const OaStats *st, const PyAllocCounts *c)
 {

@@ -253,6 +253,10 @@ forked_child(void)
     }
 }
 
+/* Starts recording allocation calls to the file at `path`: opens the
+ * writer, drops RCGC_TRACE so child processes do not record, registers the
+ * exit and fork handlers, then hooks both PyMem domains above the
+ * allocator they had.  -1 with a message on stderr if a step fails. */
 int
 pytrace_start(const char *path)
 {

@@ -93,6 +93,11 @@ die(const char *what)
     exit(1);
 }
 
+/* Called before CPython initializes.  Returns 0 and leaves the allocator
+ * alone for RCGC_OBJALLOC=0, or after starting a trace for RCGC_TRACE;
+ * else pre-initializes, installs objalloc for both PyMem domains,
+ * registers _rcgc_python and the exit report, and returns 1.  Failures
+ * exit with a message. */
 int
 rcgc_python_start(int argc, char **argv, const char *mode)
 {

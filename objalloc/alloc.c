@@ -396,6 +396,11 @@ oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
     other(ctx, p);
 }
 
+/* Frees p given its requested size, which picks the path without a map
+ * lookup: a pool or span block goes back to its pool; a large block leaves
+ * the large set and is freed; a pointer not in it is passed to free() in
+ * release builds.  Debug builds abort with a message when p is not a live
+ * block whose request was nbytes (or a large block for a large size). */
 void
 oa_free_sized(void *p, size_t nbytes)
 {

@@ -642,6 +642,10 @@ oa_heap_trim(OaHeap *heap)
     OA_LEAVE(heap);
 }
 
+/* An empty pool leaves its class list and joins its arena's free pools;
+ * the arena moves to the bucket of one more free pool, or is freed when it
+ * is wholly empty and a spare of its kind is already kept.  Precondition:
+ * pool->nused == 0. */
 void
 oa_pool_release(OaPool *pool)
 {

@@ -74,6 +74,10 @@ oa_heap_new_with_source(const OaArenaSource *src)
     return heap_with(src);
 }
 
+/* A heap whose arenas come only from [base, base + nbytes): the region's
+ * whole arena-aligned arenas go on a stack, lowest on top, and
+ * region_get / region_put hand them out and take them back.  NULL with
+ * new_error set if the region holds no arena or memory runs out. */
 OaHeap *
 oa_heap_new_in_region(void *base, size_t nbytes)
 {

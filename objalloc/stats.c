@@ -43,6 +43,10 @@ count_pool(const OaPool *pool, OaStats *st)
     }
 }
 
+/* Fills *st for heap: per-class counters, then one walk of the arenas for
+ * pools, spans and released pages (count_pool per pool in use), then the
+ * large blocks and call counters.  nfree is derived: calls to malloc minus
+ * the blocks still live. */
 void
 oa_heap_stats(const OaHeap *heap, OaStats *st)
 {
@@ -86,6 +90,8 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     st->nfail = heap->nfail;
 }
 
+/* Prints *st to out, one line per size class in use, then one line per
+ * group of heap-wide figures. */
 void
 oa_stats_print(const OaStats *st, FILE *out)
 {

@@ -274,6 +274,10 @@ check_install(OaHeap *heap, unsigned domains)
     return 0;
 }
 
+/* Serves the PyMem domains in `domains` from heap: for each, remembers the
+ * allocator it had as prev and sets the hook; a domain draining after an
+ * uninstall is served again.  -1 with pyalloc_error set if check_install
+ * refuses (nothing changed). */
 int
 pyalloc_install(OaHeap *heap, unsigned domains)
 {
@@ -353,12 +357,17 @@ pyalloc_install_running(OaHeap *heap, unsigned domains)
     return 0;
 }
 
+/* Gives the domains back: all are checked before any changes (served by
+ * objalloc, hook on top), so a refusal changes nothing.  With no block of
+ * the heap live, prev is restored and 0 returned; else the domains drain
+ * (new requests go to prev, our blocks still free here) and 1 returned. */
 int
 pyalloc_uninstall(unsigned domains)
 {
     if (domains == 0 || (domains & ~(unsigned)PYALLOC_BOTH) != 0) {
         return fail("pyalloc_uninstall: bad domain mask");
     }
+    /* Check every domain before changing any: a refusal changes nothing. */
     for (int i = 0; i < 2; i++) {
         const Domain *d = &state.domains[i];
         if (!(domains & d->mask)) {

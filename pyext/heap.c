@@ -24,6 +24,10 @@
  */
 #include "pyext/internal.h"
 
+/* The rcgc callback of a Heap: at a stop with garbage, syncs Heap.garbage;
+ * then calls each Python callback (a copy of the list, so callbacks may
+ * change it) with the phase and an info dict.  Errors are reported as
+ * unraisable; the caller's pending exception is kept. */
 static void
 py_gc_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
 {

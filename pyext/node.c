@@ -291,6 +291,11 @@ node_arg(HeapObject *heap, PyObject *arg)
     return op;
 }
 
+/* The rcgc finalize of a Node: calls its Python finalizer with a handle
+ * (the existing one, or a borrowing one made for the call).  A borrowing
+ * handle still referenced after the call resurrects the node: it takes a
+ * count and owns it.  Errors are reported as unraisable; the caller's
+ * pending exception is kept. */
 static void
 call_finalizer(RcObject *op)
 {
@@ -587,6 +592,9 @@ Node_get_weakref_count(NodeObject *h, void *c)
     return PyLong_FromSize_t(rc_weakref_count(op));
 }
 
+/* Node.generation: None if untracked, else the generation whose objects
+ * include the node (cyclegc has no per-object query), GC_NGENERATIONS for
+ * the permanent one. */
 static PyObject *
 Node_get_generation(NodeObject *h, void *c)
 {
@@ -695,6 +703,8 @@ Node_get_payload(NodeObject *h, void *c)
                                      d->payload);
 }
 
+/* Node.payload = bytes-like: copied into the payload and zero-padded;
+ * ValueError if longer than the payload.  Deleting zeroes it. */
 static int
 Node_set_payload(NodeObject *h, PyObject *v, void *c)
 {

@@ -60,6 +60,10 @@ list_remove(WeakRefObject *self)
     self->prev = self->next = NULL;
 }
 
+/* A WeakRef to target, with an rcgc weakref under it (whose callback is
+ * wr_callback only if the Python one is given), linked into the heap's
+ * list of weakrefs.  NULL with TypeError for a bad callback, MemoryError
+ * naming rcgc's reason if the rcgc weakref cannot be made. */
 PyObject *
 weakref_new(HeapObject *heap, RcObject *target, PyObject *callback)
 {
