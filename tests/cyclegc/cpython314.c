@@ -271,17 +271,6 @@ Test(cpython314, weakref_made_by_a_finalizer_to_a_survivor_stays)
 
 /* ---- the garbage list ----------------------------------------------- */
 
-static int
-garbage_has(RcObject *op)
-{
-    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
-        if (gc_garbage_get(gt_gc, i) == op) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Restates test_gc test_legacy_finalizer: a tp_del object `a` in a cycle
  * with the plain object it reaches (its __dict__ in CPython): collect()
  * counts both (2, both uncollectable), gc.garbage lists only a. */
@@ -301,7 +290,7 @@ Test(cpython314, garbage_lists_only_the_owner_of_the_legacy_finalizer)
     cr_expect_eq(s1.uncollectable - s0.uncollectable, 2);
     cr_expect_eq(s1.collected - s0.collected, 0);
     cr_expect_eq(gc_garbage_count(gt_gc), 1);
-    cr_expect(garbage_has(a));
+    cr_expect(gt_in_garbage(a));
     cr_expect(gt_intact(d) && gt_node(a)->slot[0] == d);
     /* as the test does: del obj.a, then drop gc.garbage's reference */
     gt_link(a, 0, NULL);
@@ -324,7 +313,7 @@ Test(cpython314, saveall_lists_everything_set_aside)
     rc_decref(a);
     cr_expect_eq(gc_collect(gt_gc, 2), 2);
     cr_expect_eq(gc_garbage_count(gt_gc), 2);
-    cr_expect(garbage_has(a) && garbage_has(d));
+    cr_expect(gt_in_garbage(a) && gt_in_garbage(d));
     gc_set_debug(gt_gc, 0, NULL);
     gt_link(a, 0, NULL);
     gc_garbage_clear(gt_gc);
@@ -345,7 +334,7 @@ Test(cpython314, legacy_self_cycle_is_listed_and_its_weakref_kept)
     cr_expect_eq(gc_collect(gt_gc, 2), 1);
     gt_check();
     cr_expect_eq(gc_garbage_count(gt_gc), 1);
-    cr_expect(garbage_has(s));
+    cr_expect(gt_in_garbage(s));
     cr_expect_eq(gt_count.legacy_dels, 0);
     cr_expect_eq(rc_weakref_get(wr), s);
     gt_link(gc_garbage_get(gt_gc, 0), 0, NULL); /* garbage[0].ref = None */

@@ -393,3 +393,14 @@ gt_teardown(void)
     gt_finals = NULL;
     map_cap = 0;
 }
+
+int
+gt_in_garbage(const RcObject *op)
+{
+    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
+        if (gc_garbage_get(gt_gc, i) == op) {
+            return 1;
+        }
+    }
+    return 0;
+}

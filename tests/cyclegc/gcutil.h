@@ -91,6 +91,8 @@ void gt_check(void);
 
 /* A new GtNode of one of the node types, id assigned, payload filled. */
 RcObject *gt_new(const RcType *type);
+/* 1 when op is on gt_gc's garbage list. */
+int gt_in_garbage(const RcObject *op);
 GtNode *gt_node(RcObject *op);
 /* Store a new reference to `to` (may be NULL) in from's slot k (tc_link,
  * which asserts 0 <= k < GT_SLOTS). */

@@ -16,17 +16,6 @@
 
 TestSuite(legacy, .init = gt_setup, .fini = gt_teardown);
 
-static int
-garbage_has(RcObject *op)
-{
-    for (size_t i = 0; i < gc_garbage_count(gt_gc); i++) {
-        if (gc_garbage_get(gt_gc, i) == op) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 Test(legacy, legacy_finalizer_cycle_goes_to_garbage_uncollectable)
 {
     gc_disable(gt_gc);
@@ -43,7 +32,7 @@ Test(legacy, legacy_finalizer_cycle_goes_to_garbage_uncollectable)
     cr_expect_eq(s1.uncollectable - s0.uncollectable, 1);
     cr_expect_eq(s1.collected - s0.collected, 1);
     cr_expect_eq(gc_garbage_count(gt_gc), 1);
-    cr_expect(garbage_has(a));
+    cr_expect(gt_in_garbage(a));
     cr_expect(gt_intact(a));
     cr_expect_eq(gt_node(a)->slot[0], a);
     cr_expect_eq(gt_count.legacy_dels, 0);
@@ -52,7 +41,7 @@ Test(legacy, legacy_finalizer_cycle_goes_to_garbage_uncollectable)
     gc_garbage_clear(gt_gc);
     cr_expect_eq(gc_collect(gt_gc, 2), 1);
     cr_expect_eq(gc_garbage_count(gt_gc), 1);
-    cr_expect(garbage_has(a));
+    cr_expect(gt_in_garbage(a));
     /* break the cycle by hand, as a Python user would */
     gt_link(a, 0, NULL);
     gc_garbage_clear(gt_gc);
@@ -83,7 +72,7 @@ Test(legacy, everything_a_legacy_object_reaches_is_kept_intact)
     /* a, b and the ring: all set aside, none collected */
     cr_expect_eq(s1.uncollectable - s0.uncollectable, 5);
     cr_expect_eq(s1.collected - s0.collected, 0);
-    cr_expect(garbage_has(a));
+    cr_expect(gt_in_garbage(a));
     cr_expect_eq(gt_count.deallocs, 0);
     cr_expect_eq(gt_count.finalizes, 0, "uncollectable objects finalized");
     cr_expect_eq(gt_node(a)->slot[0], b);
@@ -127,7 +116,7 @@ Test(legacy, legacy_object_hanging_off_a_garbage_cycle_is_uncollectable)
     cr_expect_eq(s1.uncollectable - s0.uncollectable, 1);
     cr_expect_eq(s1.collected - s0.collected, 1);
     /* the garbage list must take its reference before x is cleared */
-    cr_assert(garbage_has(l),
+    cr_assert(gt_in_garbage(l),
               "legacy object freed instead of kept "
               "(legacy_del ran %ld times)",
               gt_count.legacy_dels);
@@ -190,7 +179,7 @@ Test(legacy, saveall_keeps_every_unreachable_object_in_garbage)
     cr_expect_eq(gc_garbage_count(gt_gc), 6);
     cr_expect_eq(gt_count.deallocs, 0);
     for (int i = 0; i < 6; i++) {
-        cr_expect(garbage_has(objs[i]), "object %d not in garbage", i);
+        cr_expect(gt_in_garbage(objs[i]), "object %d not in garbage", i);
         cr_expect(gt_intact(objs[i]));
         cr_expect_not_null(gt_node(objs[i])->slot[0], "object %d cleared", i);
     }
