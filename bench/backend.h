@@ -27,13 +27,19 @@ typedef struct PauseLog {
     size_t n, cap;
     uint64_t t0; /* start of the collection in progress */
     int active;
+    /* Per generation: objects the collections found unreachable
+     * (collected + uncollectable), all of them, even past cap. */
+    uint64_t found[3];
 } PauseLog;
 
 void pauselog_init(PauseLog *log, size_t cap);
 void pauselog_free(PauseLog *log);
 static inline void
-pauselog_add(PauseLog *log, int gen, uint64_t ns)
+pauselog_add(PauseLog *log, int gen, uint64_t ns, long found)
 {
+    if (gen >= 0 && gen < 3 && found > 0) {
+        log->found[gen] += (uint64_t)found;
+    }
     if (log->n < log->cap) {
         log->ns[log->n] = ns;
         log->gen[log->n] = (uint8_t)gen;

@@ -163,7 +163,11 @@ pause_callback(PyObject *self, PyObject *args)
         else {
             uint64_t ns = bench_now() - pause_log->t0;
             PyObject *g = PyDict_GetItemString(info, "generation");
-            pauselog_add(pause_log, g ? (int)PyLong_AsLong(g) : 0, ns);
+            PyObject *c = PyDict_GetItemString(info, "collected");
+            PyObject *u = PyDict_GetItemString(info, "uncollectable");
+            long found =
+                (c ? PyLong_AsLong(c) : 0) + (u ? PyLong_AsLong(u) : 0);
+            pauselog_add(pause_log, g ? (int)PyLong_AsLong(g) : 0, ns, found);
         }
     }
     Py_RETURN_NONE;

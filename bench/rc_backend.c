@@ -203,7 +203,9 @@ pause_callback(GcHeap *gc, GcPhase phase, const GcInfo *info, void *ctx)
         pause_log->t0 = bench_now();
     }
     else {
-        pauselog_add(pause_log, info->generation, bench_now() - pause_log->t0);
+        uint64_t ns = bench_now() - pause_log->t0;
+        pauselog_add(pause_log, info->generation, ns,
+                     info->collected + info->uncollectable);
     }
 }
 

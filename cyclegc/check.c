@@ -10,7 +10,8 @@
  *     GC_OBJ_YOUNG, which is on every object of generation 0 and on no
  *     other (generation 1 may hold some while young_stale);
  *   - the list's descents is at least the adjacent pairs that descend
- *     (to a lower GC_NEAR window), size_ub at least its length, and
+ *     (to a lower GC_NEAR window), its backsteps at least the pairs
+ *     that step to a lower address, size_ub at least its length, and
  *     every object lies within its recorded [lo, hi].
  * Then: thresholds >= 0, counts >= 0, each threshold in force within
  * [base, GC_PACING_MAX_FACTOR * base] (== base under fixed pacing and
@@ -43,15 +44,15 @@ fail(const char *fmt, ...)
  * alive, without collector bits outside a collection but GC_OBJ_YOUNG,
  * which is set on all when young is 1, on none when 0, either way when
  * -1; `allowed` names collector bits a list may also carry (a pass of
- * the pause-bounded mode, incremental.c); descents and size_ub at least
- * what the walk counts. */
+ * the pause-bounded mode, incremental.c); descents, backsteps and size_ub
+ * at least what the walk counts. */
 static int
 check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
            uint32_t allowed)
 {
     const RcGcHead *head = &l->head;
     const RcGcHead *prev = head;
-    size_t n = 0, descents = 0;
+    size_t n = 0, descents = 0, backsteps = 0;
     for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
         if (g == NULL || ((uintptr_t)g & GC_PREV_FLAGS) != 0) {
             return fail("%s: bad link %p after %p", name, (const void *)g,
@@ -83,8 +84,9 @@ check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
                         "collection",
                         name, (const void *)op, young ? "lacks" : "has");
         }
-        if (prev != head && gc_descends(prev, g)) {
-            descents++;
+        if (prev != head && (uintptr_t)g < (uintptr_t)prev) {
+            backsteps++;
+            descents += gc_descends(prev, g);
         }
         if ((uintptr_t)g < l->lo || (uintptr_t)g > l->hi) {
             return fail("%s: object %p outside the list's recorded bounds",
@@ -100,6 +102,10 @@ check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
     if (descents > l->descents) {
         return fail("%s: %zu pairs out of order, recorded %zu", name, descents,
                     l->descents);
+    }
+    if (backsteps > l->backsteps) {
+        return fail("%s: %zu steps back, recorded %zu", name, backsteps,
+                    l->backsteps);
     }
     if (n > l->size_ub) {
         return fail("%s: %zu objects, recorded at most %zu", name, n,

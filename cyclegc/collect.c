@@ -11,7 +11,8 @@
  *      restart from 0;
  *   2. merge gens 0..g into a private list `young` (objects created
  *      meanwhile go to the now empty gen 0 and stay there);
- *   3. if young is far from address order, sort it in place (sort.c);
+ *   3. if young is far from address order, sort it in place (sort.c),
+ *      whole or (a reused heap's shuffle) inside each address window;
  *   4. split it into reachable / unreachable (reach.c);
  *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
  *      long-lived counters as CPython;
@@ -39,9 +40,12 @@ static _Thread_local GcHeap *active;
 
 /* Sort when the runs in address order are short on average, and the
  * set is too big for the caches (a young generation of a few thousand
- * objects was just allocated: it is in cache in any order). */
+ * objects was just allocated: it is in cache in any order).  With long
+ * runs, sort inside each GC_NEAR window when at least one step in
+ * SHUFFLE_MIN goes back (a reused heap's free-list order). */
 #define SORT_MIN_RUN  256
 #define SORT_MIN_SIZE 16384
+#define SHUFFLE_MIN   16
 
 static uint64_t
 now_ns(void)
@@ -90,13 +94,21 @@ record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
 static void
 maybe_sort(GcHeap *gc, GcList *young)
 {
-    if (young->descents == 0 || young->size_ub < SORT_MIN_SIZE) {
+    if (young->size_ub < SORT_MIN_SIZE) {
         return;
     }
-    if (young->descents * SORT_MIN_RUN <= young->size_ub) {
-        return; /* long runs: walking them is nearly sequential */
+    if (young->descents * SORT_MIN_RUN > young->size_ub) {
+        gc_list_sort(gc, young); /* short runs */
     }
-    gc_list_sort(gc, young);
+    else if (young->backsteps * SHUFFLE_MIN > young->size_ub) {
+        /* Long runs, shuffled inside their windows: sorting the windows
+         * costs one walk in list order and one in address order, and
+         * makes this collection's later walks (and the next
+         * collections') stream.  bench gc, 100k live random graph on
+         * a reused heap: 1.23x the fresh heap's time unsorted, 1.10x
+         * sorted by windows (1.46x sorted whole). */
+        gc_list_sort_windows(young);
+    }
 }
 
 /* One collection of generations 0..generation, steps 1-7 of the list at the

@@ -34,14 +34,16 @@ gc_list_merge(GcList *from, GcList *to)
     RcGcHead *first = gc_next(&from->head);
     RcGcHead *last = gc_prev(&from->head);
     RcGcHead *tail = gc_prev(&to->head);
-    if (tail != &to->head && gc_descends(tail, first)) {
-        to->descents++;
+    if (tail != &to->head && (uintptr_t)first < (uintptr_t)tail) {
+        to->backsteps++;
+        to->descents += gc_descends(tail, first);
     }
     tail->next = (uintptr_t)first;
     first->prev = (uintptr_t)tail;
     last->next = (uintptr_t)&to->head;
     to->head.prev = (uintptr_t)last;
     to->descents += from->descents;
+    to->backsteps += from->backsteps;
     to->size_ub += from->size_ub;
     to->lo = from->lo < to->lo ? from->lo : to->lo;
     to->hi = from->hi > to->hi ? from->hi : to->hi;

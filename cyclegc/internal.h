@@ -107,11 +107,15 @@
 /* A list of tracked objects: a sentinel RcGcHead and what is known of
  * its order, counted as objects are appended (removals are not
  * counted, so each is a bound): descents >= the adjacent pairs that
- * are descents; size_ub >= length; every object's head lies in
- * [lo, hi] (lo > hi: none was appended since the list was empty). */
+ * are descents; backsteps >= the adjacent pairs a -> b with b below a
+ * at any distance (descents included: a removal never adds one, as
+ * "a <= b <= c" gives "a <= c"); size_ub >= length; every object's head
+ * lies in [lo, hi] (lo > hi: none was appended since the list was
+ * empty). */
 typedef struct GcList {
     alignas(16) RcGcHead head;
     size_t descents;
+    size_t backsteps;
     size_t size_ub;
     uintptr_t lo, hi;
 } GcList;
@@ -281,6 +285,7 @@ gc_list_init(GcList *l)
     l->head.next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)&l->head;
     l->descents = 0;
+    l->backsteps = 0;
     l->size_ub = 0;
     l->lo = UINTPTR_MAX;
     l->hi = 0;
@@ -298,8 +303,9 @@ static inline void
 gc_list_note(GcList *l, const RcGcHead *last, const RcGcHead *g)
 {
     uintptr_t a = (uintptr_t)g;
-    if (last != &l->head && gc_descends(last, g)) {
-        l->descents++;
+    if (last != &l->head && a < (uintptr_t)last) {
+        l->backsteps++;
+        l->descents += gc_descends(last, g);
     }
     l->lo = a < l->lo ? a : l->lo;
     l->hi = a > l->hi ? a : l->hi;
@@ -435,9 +441,15 @@ gc_bytes_due(const GcHeap *gc)
     return gc->bytes >= gc->bytes_next;
 }
 
-/* sort.c: relink l in address order (descents becomes 0), in place:
- * it allocates nothing and cannot fail. */
+/* sort.c: relink l in address order (descents and backsteps become
+ * 0), in place: it allocates nothing and cannot fail. */
 void gc_list_sort(GcHeap *gc, GcList *l);
+
+/* sort.c: relink each stretch of l that lies in one GC_NEAR window in
+ * address order (the order of the windows is kept, so descents stays;
+ * backsteps becomes descents).  In place, with GC_NEAR / 128 bytes of
+ * stack. */
+void gc_list_sort_windows(GcList *l);
 
 /* reach.c: split young into the objects reachable from outside it
  * (appended to reachable, GC_OBJ_UNREACHABLE cleared) and the rest

@@ -31,6 +31,11 @@
  * with the heap), whatever the size of the list; the sort cannot fail.
  * Cost: one walk of the list in its old order, a few walks of cache-sized
  * buckets, one walk in address order.
+ *
+ * gc_list_sort_windows (end of file) is the cheap form for a list whose
+ * GC_NEAR windows already come in address order but whose objects are
+ * shuffled inside each window: a bitmap of one window's 16-byte slots
+ * (GC_NEAR / 128 bytes of stack) relinks each stretch in one scan.
  */
 #include "cyclegc/internal.h"
 
@@ -235,7 +240,8 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
 /* Sorts l in address order: steps 1-3 of the list at the top of this file
  * (distribute by the top digit, gather the buckets recursively into one
  * run, relink).  After: every prev link is real, size_ub is exact, lo and
- * hi are the first and last objects and descents restarts from 0. */
+ * hi are the first and last objects and descents and backsteps restart
+ * from 0. */
 void
 gc_list_sort(GcHeap *gc, GcList *l)
 {
@@ -270,7 +276,122 @@ gc_list_sort(GcHeap *gc, GcList *l)
     l->head.prev = (uintptr_t)prev;
     RCGC_ASSERT(n <= size_ub); /* size_ub was an upper bound */
     l->descents = 0;
+    l->backsteps = 0;
     l->size_ub = n;
     l->lo = (uintptr_t)gc_list_first(l);
     l->hi = (uintptr_t)prev;
+}
+
+/* ---- sorting inside the windows ---------------------------------------
+ *
+ * A list whose windows come in address order (few descents) may still be
+ * shuffled inside each window: a heap that freed and reused its blocks
+ * hands them out in its free lists' order.  Walking it misses the cache
+ * at most steps (the hardware prefetcher sees no stream), while sorting
+ * it whole costs more than that (bench gc, reused heap).  Each window is
+ * GC_NEAR bytes of 16-byte heads, so its objects fit a bitmap of
+ * GC_NEAR / 16 bits: one walk of a stretch sets each head's bit, one
+ * scan of the bitmap relinks the stretch in address order (the address
+ * is the window's base plus the bit's offset). */
+
+#define WINDOW_SLOTS (GC_NEAR / sizeof(RcGcHead))
+#define WINDOW_WORDS (WINDOW_SLOTS / 64)
+
+/* Append the heads whose bits are set in `bits` (window `base`) after
+ * *prev, in address order, with real links both ways. */
+static void
+relink_window(const uint64_t *bits, uintptr_t base, RcGcHead **prev)
+{
+    RcGcHead *p = *prev;
+    for (size_t w = 0; w < WINDOW_WORDS; w++) {
+        /* the heads of the words before w are linked after *prev */
+        for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
+            size_t slot = w * 64 + (size_t)__builtin_ctzll(m);
+            RcGcHead *g = (RcGcHead *)(base + slot * sizeof(RcGcHead));
+            p->next = (uintptr_t)g;
+            g->prev = (uintptr_t)p;
+            p = g;
+        }
+    }
+    *prev = p;
+}
+
+/* Prefetch the window of g and the one after it for writing, when the
+ * list fills its windows densely (the relink writes every head there);
+ * the walk of a shuffled stretch then waits on lines already in flight
+ * instead of fetching them one at a time.  Measured (bench gc, 100k
+ * live random graph on a reused heap): collection 1.17x the fresh
+ * heap's with the next window alone prefetched, 1.10x with both. */
+static inline void
+prefetch_windows(uintptr_t win, uintptr_t *ahead)
+{
+    uintptr_t from = *ahead == win ? win + 1 : win;
+    for (uintptr_t a = from << GC_NEAR_SHIFT; a < (win + 2) << GC_NEAR_SHIFT;
+         a += 64) {
+        __builtin_prefetch((const char *)a, 1, 3);
+    }
+    *ahead = win + 1;
+}
+
+/* The stretch of l from g on that lies in g's window: its bits set in
+ * `bits`, *sorted 1 when it is in address order; returns the first
+ * object after it (or l's sentinel). */
+static RcGcHead *
+note_stretch(const GcList *l, RcGcHead *g, uint64_t *bits, uintptr_t *ahead,
+             int *sorted)
+{
+    uintptr_t win = (uintptr_t)g >> GC_NEAR_SHIFT;
+    uintptr_t last = 0;
+    *sorted = 1;
+    memset(bits, 0, WINDOW_WORDS * sizeof(uint64_t));
+    if (ahead != NULL) {
+        prefetch_windows(win, ahead);
+    }
+    /* bits holds the heads from the stretch's first object to g's
+     * predecessor; *sorted says whether they came in address order */
+    while (g != &l->head && ((uintptr_t)g >> GC_NEAR_SHIFT) == win) {
+        size_t slot = ((uintptr_t)g & (GC_NEAR - 1)) / sizeof(RcGcHead);
+        bits[slot / 64] |= (uint64_t)1 << (slot % 64);
+        *sorted &= (uintptr_t)g > last;
+        last = (uintptr_t)g;
+        g = gc_next(g);
+    }
+    return g;
+}
+
+/* A list fills its windows densely when it holds at least
+ * WINDOW_DENSE objects per window of its span (a quarter of the lines
+ * of a window of 48-byte blocks). */
+#define WINDOW_DENSE 64
+
+void
+gc_list_sort_windows(GcList *l)
+{
+    uint64_t bits[WINDOW_WORDS];
+    size_t windows =
+        l->hi >= l->lo ? ((l->hi - l->lo) >> GC_NEAR_SHIFT) + 1 : 1;
+    uintptr_t ahead = 0; /* the last window prefetched */
+    uintptr_t *dense = l->size_ub / windows >= WINDOW_DENSE ? &ahead : NULL;
+    RcGcHead *prev = &l->head; /* the last object linked so far */
+    RcGcHead *g = gc_list_first(l);
+    /* Invariant: the objects before g are linked both ways in the new
+     * order up to prev; g and those after it keep their links. */
+    while (g != &l->head) {
+        int sorted;
+        RcGcHead *after = note_stretch(l, g, bits, dense, &sorted);
+        if (sorted) {
+            /* keep the stretch's links; after's prev is still the
+             * stretch's last object (after is not relinked yet) */
+            prev->next = (uintptr_t)g;
+            g->prev = (uintptr_t)prev;
+            prev = gc_prev(after);
+        }
+        else {
+            relink_window(bits, (uintptr_t)g & ~(GC_NEAR - 1), &prev);
+        }
+        g = after;
+    }
+    prev->next = (uintptr_t)&l->head;
+    l->head.prev = (uintptr_t)prev;
+    l->backsteps = l->descents;
 }

@@ -119,3 +119,104 @@ Test(impl_sort, wide_bucket_after_the_last_table_is_merge_sorted)
     }
     munmap(base, len);
 }
+
+/* ---- gc_list_sort_windows ------------------------------------------- */
+
+enum { WIN_HEADS = GC_NEAR / (3 * sizeof(RcGcHead)) }; /* 48-byte nodes */
+
+/* heads[w * WIN_HEADS + i]: the i-th 48-byte node of window w of block. */
+static RcGcHead *
+window_head(char *block, size_t w, size_t i)
+{
+    return (RcGcHead *)(void *)(block + w * GC_NEAR +
+                                i * 3 * sizeof(RcGcHead));
+}
+
+/* Append the heads of window w of block to l in a shuffled order. */
+static void
+append_shuffled_window(GcList *l, char *block, size_t w, unsigned seed)
+{
+    size_t order[WIN_HEADS];
+    shuffle(order, WIN_HEADS, seed);
+    for (size_t i = 0; i < WIN_HEADS; i++) {
+        gc_list_append(l, window_head(block, w, order[i]));
+    }
+}
+
+Test(impl_sort, windows_in_order_shuffled_inside_come_out_sorted)
+{
+    enum { WINDOWS = 6 };
+    char *block = aligned_alloc(GC_NEAR, WINDOWS * GC_NEAR);
+    cr_assert_not_null(block);
+    GcList l;
+    gc_list_init(&l);
+    for (size_t w = 0; w < WINDOWS; w++) {
+        append_shuffled_window(&l, block, w, (unsigned)w + 1);
+    }
+    cr_assert_eq(l.descents, 0);
+    cr_assert_gt(l.backsteps, WINDOWS * WIN_HEADS / 4);
+    gc_list_sort_windows(&l);
+    assert_sorted(&l, WINDOWS * WIN_HEADS);
+    cr_assert_eq(l.backsteps, 0);
+    free(block);
+}
+
+/* Windows 2, 0, 1: each stretch is sorted, the order of the windows (and
+ * so the descent between window 2 and window 0) stays; a stretch that is
+ * sorted already keeps its links. */
+Test(impl_sort, windows_keep_their_order_and_sorted_stretches_stay)
+{
+    char *block = aligned_alloc(GC_NEAR, 3 * GC_NEAR);
+    cr_assert_not_null(block);
+    GcList l;
+    gc_list_init(&l);
+    append_shuffled_window(&l, block, 2, 7);
+    append_shuffled_window(&l, block, 0, 8);
+    for (size_t i = 0; i < WIN_HEADS; i++) {
+        gc_list_append(&l, window_head(block, 1, i));
+    }
+    cr_assert_eq(l.descents, 1);
+    gc_list_sort_windows(&l);
+    cr_assert_eq(l.descents, 1);
+    cr_assert_eq(l.backsteps, 1);
+    RcGcHead *g = gc_list_first(&l);
+    RcGcHead *prev = &l.head;
+    size_t windows[3] = {2, 0, 1};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < WIN_HEADS; i++) {
+            cr_assert_eq(g, window_head(block, windows[k], i),
+                         "window %zu, head %zu", windows[k], i);
+            cr_assert_eq(gc_prev(g), prev);
+            prev = g;
+            g = gc_next(g);
+        }
+    }
+    cr_assert_eq(g, &l.head);
+    cr_assert_eq(gc_prev(&l.head), prev);
+    free(block);
+}
+
+/* backsteps counts every step to a lower address (descents among them),
+ * on append and across a merge. */
+Test(impl_sort, backsteps_count_steps_down_on_append_and_merge)
+{
+    RcGcHead *block = aligned_alloc(GC_NEAR, 2 * GC_NEAR);
+    cr_assert_not_null(block);
+    size_t far = GC_NEAR / sizeof(RcGcHead); /* next window */
+    GcList a, b;
+    gc_list_init(&a);
+    gc_list_init(&b);
+    gc_list_append(&a, &block[4]);
+    gc_list_append(&a, &block[2]);       /* back, same window */
+    gc_list_append(&a, &block[far + 1]); /* up */
+    gc_list_append(&a, &block[6]);       /* back, a descent */
+    cr_assert_eq(a.backsteps, 2);
+    cr_assert_eq(a.descents, 1);
+    gc_list_append(&b, &block[0]);
+    gc_list_append(&b, &block[8]);
+    gc_list_merge(&b, &a); /* 6 -> 0: back, same window */
+    cr_assert_eq(a.backsteps, 3);
+    cr_assert_eq(a.descents, 1);
+    cr_assert_eq(a.size_ub, 6);
+    free(block);
+}

@@ -382,3 +382,97 @@ Test(impl_stress,
     rc_decref(head);
     gc_enable(impl_gc);
 }
+
+/* ---- a big list shuffled inside its address windows ----------------- */
+
+static int
+cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (RcObject *const *)a;
+    uintptr_t y = (uintptr_t) * (RcObject *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 16 KiB address window of op's GC header (cyclegc's GC_NEAR). */
+static uintptr_t
+window_of(RcObject *op)
+{
+    return (uintptr_t)rc_gc_head(op) >> 14;
+}
+
+/* The order of a heap that freed and reused its blocks: windows in
+ * address order, objects shuffled inside each.  The collection sorts the
+ * windows in place (collect.c's maybe_sort), finds the same garbage and
+ * leaves the survivors in address order. */
+Test(impl_stress, generation_shuffled_inside_windows_is_left_in_order)
+{
+    enum { N = 40000 };
+    RcObject **v = malloc(N * sizeof(RcObject *));
+    RcObject **by_addr = malloc(N * sizeof(RcObject *));
+    gc_disable(impl_gc);
+    impl_rng = 78;
+    for (int i = 0; i < N; i++) {
+        v[i] = impl_new(&impl_node_type);
+        impl_node(v[i])->tag = i;
+    }
+    for (int i = 0; i + 2 < N; i += 2) {
+        impl_link(v[i], 0, v[i + 2]); /* even: a chain from v[0] */
+    }
+    for (int i = 1; i + 2 < N; i += 4) {
+        impl_link(v[i], 0, v[i + 2]); /* odd: 2-cycles, garbage */
+        impl_link(v[i + 2], 0, v[i]);
+    }
+    memcpy(by_addr, v, N * sizeof(RcObject *));
+    qsort(by_addr, N, sizeof(RcObject *), cmp_addr);
+    /* Retrack window by window, each window's objects shuffled. */
+    for (size_t lo = 0; lo < N;) {
+        uintptr_t win = window_of(by_addr[lo]);
+        size_t hi = lo;
+        while (hi < N && window_of(by_addr[hi]) == win) {
+            hi++;
+        }
+        for (size_t k = hi - 1; k > lo; k--) {
+            size_t j = lo + impl_rand() % (k - lo + 1);
+            RcObject *t = by_addr[k];
+            by_addr[k] = by_addr[j];
+            by_addr[j] = t;
+        }
+        for (size_t k = lo; k < hi; k++) {
+            gc_untrack(by_addr[k]);
+            gc_track(by_addr[k]);
+        }
+        lo = hi;
+    }
+    for (int i = 1; i < N; i++) {
+        rc_decref(v[i]);
+    }
+    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
+    cr_assert_eq(gc_collect(impl_gc, 2), N / 2);
+    cr_assert_eq(oa_heap_sys_requests(oa), 0);
+    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    size_t n = gc_get_objects(impl_gc, 2, v, N);
+    cr_assert_eq(n, N / 2);
+    for (size_t i = 1; i < n; i++) {
+        cr_assert_lt((uintptr_t)v[i - 1], (uintptr_t)v[i],
+                     "survivors not in address order at %zu", i);
+    }
+    RcObject *head = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (impl_node(v[i])->tag == 0) {
+            head = v[i];
+        }
+    }
+    cr_assert_not_null(head);
+    long expect = 0;
+    for (RcObject *q = head; q != NULL; q = impl_node(q)->slot[0]) {
+        cr_assert_eq(impl_node(q)->tag, expect);
+        expect += 2;
+    }
+    cr_assert_eq(expect, N);
+    free(by_addr);
+    free(v);
+    rc_decref(head);
+    gc_enable(impl_gc);
+}
