@@ -43,6 +43,9 @@
 
 /* ---- assert levels -------------------------------------------------- */
 
+#if defined(RCGC_CHECKED) && !defined(RCGC_DEBUG)
+#error "RCGC_CHECKED builds are RCGC_DEBUG builds (CMake sets both)"
+#endif
 #if defined(RCGC_DEBUG) || defined(RCGC_CHECKED)
 #define RCGC_ASSERTS 1
 #else
@@ -69,6 +72,42 @@
 /* "rcgc: <file>:<line>: <func>: assertion failed: <cond>", then abort. */
 _Noreturn void rcgc_assert_fail(const char *cond, const char *file, int line,
                                 const char *func);
+
+/* ---- checkpoints: the check at the end of a mutating call -----------
+ *
+ * In checked builds every mutating public call of a layer ends with a
+ * checkpoint on its heap: an O(1) check of what the call touched (the
+ * pool and the block handed out, the object's header, the list links
+ * around the object), and, amortised, the layer's whole-structure check
+ * (oa_heap_check's walk, refcount's counters and weakref lists,
+ * gc_check).  Each heap counts its mutating calls; when the count
+ * reaches the heap's budget the outermost call runs the whole check,
+ * and the budget becomes max(RCGC_CHECK_MIN_CALLS, the work that check
+ * did: blocks, objects, map slots visited).  A check of w units thus
+ * follows at least w calls, so the checks cost O(1) per call amortised,
+ * and every heap is checked at least once per max(256, its size) calls.
+ * Calls made inside another call of the same heap (a pressure callback,
+ * a decref cascade, a finalizer during a collection) count, but the
+ * check waits for the outermost one to end, when the structures are
+ * whole.  A failed check reports what it found (RCGC_ERROR_CHECK), then
+ * a fatal message naming the call and the heap, and aborts.  Release and
+ * debug builds without RCGC_CHECKED have no checkpoint. */
+#define RCGC_CHECK_MIN_CALLS 256
+
+/* Count one call; 1 when the whole check is due (the caller runs it and
+ * then calls rcgc_check_done with the work it did). */
+static inline int
+rcgc_check_due(size_t *calls, size_t budget)
+{
+    return ++*calls >= budget;
+}
+
+static inline void
+rcgc_check_done(size_t *calls, size_t *budget, size_t work)
+{
+    *calls = 0;
+    *budget = work > RCGC_CHECK_MIN_CALLS ? work : RCGC_CHECK_MIN_CALLS;
+}
 
 /* ---- fill bytes of debug builds ------------------------------------- */
 

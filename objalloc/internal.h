@@ -260,6 +260,11 @@ struct OaHeap {
 #if OA_DEBUG
     _Atomic uintptr_t owner; /* thread token while inside a call */
     unsigned depth;          /* nested calls of the owner thread */
+    const char *fn;          /* the outermost call inside the heap */
+#endif
+#if RCGC_EXPENSIVE
+    size_t check_calls;  /* calls since the last whole check (base.h) */
+    size_t check_budget; /* calls between whole checks */
 #endif
 };
 
@@ -516,8 +521,15 @@ long oa_block_bad_guard(const OaPool *pool, const char *b, size_t n);
 /* Every check on a pointer about to be freed (or resized). */
 void oa_debug_check_small(const char *fn, OaArena *arena, const void *p);
 #endif
+/* oa_heap_check, adding to *work the blocks, pools and large blocks it
+ * visited (the checkpoint's budget, base.h). */
+int oa_heap_walk(const OaHeap *heap, size_t *work);
 
 /* ---- thread guard (debug builds) ------------------------------------ */
+
+/* The guard brackets every call that changes a heap (OA_ENTER ...
+ * OA_LEAVE); when the outermost one leaves, checked builds run the
+ * heap's checkpoint (base.h): oa_heap_check's walk when due. */
 
 #if OA_DEBUG
 void oa_guard_enter(OaHeap *heap, const char *fn);

@@ -346,7 +346,10 @@ oa_large_malloc(OaHeap *heap, size_t nbytes)
 void *
 oa_large_calloc(OaHeap *heap, size_t nbytes)
 {
-    return large_new(heap, nbytes, true);
+    OA_ENTER(heap, "oa_calloc"); /* oa_calloc's only way in here */
+    void *p = large_new(heap, nbytes, true);
+    OA_LEAVE(heap);
+    return p;
 }
 
 #if OA_DEBUG
