@@ -93,6 +93,7 @@ _Noreturn void rcgc_assert_fail(const char *cond, const char *file, int line,
  * a fatal message naming the call and the heap, and aborts.  Release and
  * debug builds without RCGC_CHECKED have no checkpoint. */
 #define RCGC_CHECK_MIN_CALLS 256
+#define RCGC_CHECK_SPACING   8
 
 /* Count one call; 1 when the whole check is due (the caller runs it and
  * then calls rcgc_check_done with the work it did). */
@@ -105,8 +106,11 @@ rcgc_check_due(size_t *calls, size_t budget)
 static inline void
 rcgc_check_done(size_t *calls, size_t *budget, size_t work)
 {
+    size_t spaced = work < SIZE_MAX / RCGC_CHECK_SPACING
+                        ? work * RCGC_CHECK_SPACING
+                        : SIZE_MAX;
     *calls = 0;
-    *budget = work > RCGC_CHECK_MIN_CALLS ? work : RCGC_CHECK_MIN_CALLS;
+    *budget = spaced > RCGC_CHECK_MIN_CALLS ? spaced : RCGC_CHECK_MIN_CALLS;
 }
 
 /* ---- fill bytes of debug builds ------------------------------------- */

@@ -106,6 +106,7 @@ on_created(void *ctx, RcObject *op)
     }
     RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
     gc_gen0_join(gc, op);
+    GC_CHECKPOINT(gc, "rc_new", op);
 }
 
 static void
@@ -132,6 +133,7 @@ on_track(void *ctx, RcObject *op)
     RCGC_ASSERT(gc_head(op)->next == 0); /* refcount untracked it */
     gc_gen0_join(gc, op);
     HOOK_LEAVE(gc);
+    GC_CHECKPOINT(gc, "gc_track", op);
 }
 
 static int
@@ -355,6 +357,7 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
         gc->gens[i].threshold = t[i];
     }
     gc_bytes_rearm(gc);
+    GC_CHECKPOINT(gc, "gc_set_threshold", NULL);
     return 0;
 }
 
@@ -392,6 +395,7 @@ gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
     gc->callbacks[gc->ncallbacks].cb = cb;
     gc->callbacks[gc->ncallbacks].ctx = ctx;
     gc->ncallbacks++;
+    GC_CHECKPOINT(gc, "gc_callback_add", NULL);
     return 0;
 }
 
@@ -403,6 +407,7 @@ gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
             memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
                     (gc->ncallbacks - i - 1) * sizeof(GcCallbackEntry));
             gc->ncallbacks--;
+            GC_CHECKPOINT(gc, "gc_callback_remove", NULL);
             return 0;
         }
     }
@@ -428,6 +433,7 @@ gc_freeze(GcHeap *gc)
     }
     gc_gen0_filter_reset(gc);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
+    GC_CHECKPOINT(gc, "gc_freeze", NULL);
 }
 
 void
@@ -435,6 +441,7 @@ gc_unfreeze(GcHeap *gc)
 {
     gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
+    GC_CHECKPOINT(gc, "gc_unfreeze", NULL);
 }
 
 size_t
@@ -491,6 +498,7 @@ gc_garbage_clear(GcHeap *gc)
         rc_decref(items[i]);
     }
     oa_meta_free(gc->oa, items, cap * sizeof(RcObject *));
+    GC_CHECKPOINT(gc, "gc_garbage_clear", NULL);
 }
 
 /* ---- debug and events ----------------------------------------------- */

@@ -209,6 +209,7 @@ gc_track(RcObject *op)
         return -1;
     }
     gc_gen0_join(gc, op);
+    GC_CHECKPOINT(gc, "gc_track", op);
     return 0;
 }
 
@@ -244,5 +245,6 @@ gc_untrack(RcObject *op)
     g->next = 0;
     g->prev = 0;
     op->flags &= ~GC_OBJ_BITS;
+    GC_CHECKPOINT(gc, "gc_untrack", NULL);
     return 0;
 }

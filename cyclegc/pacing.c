@@ -55,6 +55,7 @@ gc_set_pacing(GcHeap *gc, GcPacing mode)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc->gens[i].threshold = gc->gens[i].base;
     }
+    GC_CHECKPOINT(gc, "gc_set_pacing", NULL);
     return 0;
 }
 
@@ -164,6 +165,7 @@ gc_bytes_acquire(RcObject *op, size_t nbytes)
     gc->bytes_carry %= GC_BYTES_PER_COUNT;
     long room = LONG_MAX - gc->gens[0].count;
     gc->gens[0].count += units < (size_t)room ? (long)units : room;
+    GC_CHECKPOINT(gc, "gc_bytes_acquire", op);
     return 0;
 }
 
@@ -188,5 +190,6 @@ gc_bytes_release(RcObject *op, size_t nbytes)
     size_t units = nbytes / GC_BYTES_PER_COUNT;
     long *count = &gc->gens[0].count;
     *count = units < (size_t)*count ? *count - (long)units : 0;
+    GC_CHECKPOINT(gc, "gc_bytes_release", op);
     return 0;
 }

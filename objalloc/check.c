@@ -209,7 +209,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
             continue;
         }
         nheld++;
-        *work += 1 + carved_blocks(pool);
+        *work += 1 + carved_blocks(pool) * (pool->stride / OA_ALIGNMENT);
         if (check_pool(heap, a, pool, nused_pools) != 0) {
             return -1;
         }

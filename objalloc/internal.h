@@ -521,8 +521,9 @@ long oa_block_bad_guard(const OaPool *pool, const char *b, size_t n);
 /* Every check on a pointer about to be freed (or resized). */
 void oa_debug_check_small(const char *fn, OaArena *arena, const void *p);
 #endif
-/* oa_heap_check, adding to *work the blocks, pools and large blocks it
- * visited (the checkpoint's budget, base.h). */
+/* oa_heap_check, adding to *work what it visited (the checkpoint's
+ * budget, base.h): arenas, pools, large blocks, and each carved block by
+ * its 16-byte units (its fill and guard bytes are read). */
 int oa_heap_walk(const OaHeap *heap, size_t *work);
 
 /* ---- thread guard (debug builds) ------------------------------------ */

@@ -268,6 +268,25 @@ rc_check_counters(const RcHeap *heap)
     return 0;
 }
 
+#if RCGC_EXPENSIVE
+void
+rc_checkpoint(RcHeap *heap, const char *fn)
+{
+    if (!rcgc_check_due(&heap->check_calls, heap->check_budget) ||
+        heap->deallocating) {
+        return;
+    }
+    if (rc_check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
+        rcgc_fatal("refcount: %s: heap %p: the heap is broken at the end of "
+                   "this call (checked build: rc_heap_check failed, the "
+                   "message before says what)",
+                   fn, (void *)heap);
+    }
+    rcgc_check_done(&heap->check_calls, &heap->check_budget,
+                    heap->nstats + heap->typeidx.cap + heap->weakrefs.cap);
+}
+#endif
+
 int
 rc_heap_check(const RcHeap *heap)
 {
