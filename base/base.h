@@ -25,6 +25,8 @@
  *   objalloc/largeset.c  set: live large-block addresses (one struct)
  *   objalloc/large.c     quarantine (debug builds): freed large blocks
  *                        held back to name double and interior frees
+ *   objalloc/retired.c   ring (debug builds): the ranges of freed mapped
+ *                        blocks, kept reserved for the same purpose
  *   objalloc/arena.c     next_hint, unsupported: mmap placement hints
  *   objalloc/debug.c     thread_token (thread-local, debug): thread guard
  *   cyclegc/collect.c    active (thread-local): the heap collecting on

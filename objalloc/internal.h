@@ -471,6 +471,18 @@ void oa_large_destroy_all(OaHeap *heap);
  * points inside a live or quarantined large block. */
 void oa_large_check_foreign(const char *fn, const void *p);
 #endif
+#if OA_DEBUG
+/* retired.c: freed mapped blocks' addresses, not handed out again (see
+ * its opening).  A mapped block of nbytes at base..len was freed: */
+void oa_retired_add(void *base, size_t len, size_t nbytes);
+/* Give our kept mapping at base up: reserved (PROT_NONE), not unmapped. */
+void oa_retired_release(void *base, size_t len);
+/* The kept mapping at base serves a new block: its pages moved to the
+ * address returned, base reserved. */
+void *oa_retired_move(void *base, size_t len);
+/* p lies in a freed mapping: abort naming a double or interior free. */
+void oa_retired_check(const char *fn, const void *p);
+#endif
 /* A large block of nbytes, zeroed (no page of a new mapping is written). */
 void *oa_large_calloc(OaHeap *heap, size_t nbytes);
 /* Unmap the freed mappings kept for reuse; true if there were any. */

@@ -122,11 +122,17 @@ oa_large_count_mapped(const OaHeap *heap)
 
 #define MCACHE_MAX_BYTES ((size_t)64 << 20)
 
+/* Give a kept mapping back (debug builds: keep its range reserved, so
+ * that its address names a double free; retired.c). */
 static void
 unmap(void *base, size_t len)
 {
     oa_mem_open(base, len); /* no poison left on addresses reused later */
+#if OA_DEBUG
+    oa_retired_release(base, len);
+#else
     munmap(base, len);
+#endif
 }
 
 static void
@@ -188,6 +194,10 @@ mcache_take(OaHeap *heap, size_t len)
     size_t have = heap->mcache[best].len;
     mcache_drop(heap, best);
     oa_mem_open(base, have);
+#if OA_DEBUG
+    base = oa_retired_move(base, have); /* a new address (retired.c) */
+    oa_mem_open(base, have);
+#endif
     if (have != len) {
         void *m = mremap(base, have, len, MREMAP_MAYMOVE);
         if (m == MAP_FAILED) {
@@ -360,9 +370,10 @@ oa_large_calloc(OaHeap *heap, size_t nbytes)
  * the last QUARANTINE_SLOTS blocks (at most QUARANTINE_BYTES), so that a
  * second free of its address is recognised for sure (the address cannot
  * have been reused by another block meanwhile) and a free of an address
- * inside it is named.  Mappings (OA_LARGE_MAP_MIN and up) are not held:
- * their reuse cache is part of the behaviour under test.  Process-wide,
- * under its own lock (base.h lists it). */
+ * inside it is named.  Mappings (OA_LARGE_MAP_MIN and up) are not held
+ * (their reuse cache is part of the behaviour under test): their
+ * addresses are retired instead (retired.c).  Process-wide, under its
+ * own lock (base.h lists it). */
 #define QUARANTINE_SLOTS 64
 #define QUARANTINE_BYTES ((size_t)64 << 20)
 
@@ -406,7 +417,12 @@ quarantine_put(OaLarge *h, size_t nbytes, size_t *out_nbytes)
 static void
 sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes)
 {
-    if (is_mapped(heap, nbytes) || nbytes > QUARANTINE_BYTES) {
+    if (is_mapped(heap, nbytes)) {
+        oa_retired_add(h, map_len(nbytes), nbytes); /* retired.c */
+        sys_put(heap, h, nbytes);
+        return;
+    }
+    if (nbytes > QUARANTINE_BYTES) {
         sys_put(heap, h, nbytes);
         return;
     }
@@ -438,6 +454,7 @@ oa_large_check_foreign(const char *fn, const void *p)
         }
     }
     pthread_mutex_unlock(&quarantine.lock);
+    oa_retired_check(fn, p); /* a freed mapping (retired.c) */
     if (freed == q) {
         oa_fatal(fn, p,
                  "double free: the large block of %zu bytes was already "
