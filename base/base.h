@@ -7,6 +7,8 @@
  *                    RCGC_CHECKED, which `make debug` and so `make check`
  *                    turn on).  Off, both compile to nothing: the condition
  *                    is not evaluated (sizeof only keeps its names "used").
+ *   checkpoints      checked builds end each mutating public call with its
+ *                    layer's check (O(1) local, whole-structure amortised).
  *   fill bytes       the bytes debug builds write into new, freed and guard
  *                    memory, defined once.
  *   error path       rcgc_report / rcgc_fatal: one formatted line, given to
@@ -84,10 +86,12 @@ _Noreturn void rcgc_assert_fail(const char *cond, const char *file, int line,
  * (oa_heap_check's walk, refcount's counters and weakref lists,
  * gc_check).  Each heap counts its mutating calls; when the count
  * reaches the heap's budget the outermost call runs the whole check,
- * and the budget becomes max(RCGC_CHECK_MIN_CALLS, the work that check
- * did: blocks, objects, map slots visited).  A check of w units thus
- * follows at least w calls, so the checks cost O(1) per call amortised,
- * and every heap is checked at least once per max(256, its size) calls.
+ * and the budget becomes max(RCGC_CHECK_MIN_CALLS, RCGC_CHECK_SPACING
+ * times the work that check did: blocks by their 16-byte units, objects,
+ * map slots visited).  A check of w units thus follows at least 8 w
+ * calls, so the checks cost O(1) per call amortised (about a fifth more
+ * CPU time on make check's suites), and every heap is walked at least
+ * once per max(256, 8 x its size) calls.
  * Calls made inside another call of the same heap (a pressure callback,
  * a decref cascade, a finalizer during a collection) count, but the
  * check waits for the outermost one to end, when the structures are
