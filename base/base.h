@@ -31,11 +31,16 @@
  *                        blocks, kept reserved for the same purpose
  *   objalloc/arena.c     next_hint, unsupported: mmap placement hints
  *   objalloc/debug.c     thread_token (thread-local, debug): thread guard
+ *   objalloc/region.c    new_error (thread-local): why this thread's last
+ *                        oa_heap_new_* failed (oa_heap_error(NULL))
  *   cyclegc/collect.c    active (thread-local): the heap collecting on
  *                        this thread, to refuse nested collections and
  *                        destroys
  *   base/error.c         handler: the user's error handler
  * None of them is per-heap state: a second heap changes no heap's work.
+ * Outside the library, pyalloc/pyalloc.c's `state` (the CPython hook that
+ * pyext and the launcher compile) holds the one heap CPython allocates
+ * from.
  */
 #ifndef RCGC_BASE_H
 #define RCGC_BASE_H
