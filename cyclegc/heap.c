@@ -28,6 +28,7 @@
 void
 gc_list_merge(GcList *from, GcList *to)
 {
+    RCGC_ASSERT(from != to);
     if (gc_list_is_empty(from)) {
         return;
     }
@@ -115,6 +116,7 @@ on_untrack(void *ctx, RcObject *op)
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
+    RCGC_ASSERT(g->next != 0); /* rc_untrack calls only for tracked ones */
     gc_inc_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
@@ -430,6 +432,7 @@ gc_freeze(GcHeap *gc)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */
+        RCGC_ASSERT(gc_list_is_empty(&gc->gens[i].list));
     }
     gc_gen0_filter_reset(gc);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
@@ -467,6 +470,7 @@ gc_garbage_append(GcHeap *gc, RcObject *op)
         gc->garbage = p;
         gc->garbage_cap = cap;
     }
+    RCGC_ASSERT(gc->ngarbage < gc->garbage_cap);
     rc_incref(op);
     gc->garbage[gc->ngarbage++] = op;
     return 0;

@@ -209,6 +209,7 @@ gc_track(RcObject *op)
         return -1;
     }
     gc_gen0_join(gc, op);
+    RCGC_ASSERT(gc_is_tracked(op) && (op->flags & GC_OBJ_YOUNG));
     GC_CHECKPOINT(gc, "gc_track", op);
     return 0;
 }

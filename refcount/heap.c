@@ -69,6 +69,7 @@ rc_heap_destroy(RcHeap *heap)
     }
     OaHeap *oa = heap->oa;
     int own = heap->own_oa;
+    RCGC_ASSERT(heap->pending == NULL); /* outside rc_zero (internal.h) */
     rc_map_free(oa, &heap->weakrefs);
     rc_map_free(oa, &heap->typeidx);
     if (heap->stats != NULL) {
@@ -147,6 +148,7 @@ rc_untrack(RcHeap *heap, RcObject *op)
     }
     if (heap->has_hooks && heap->hooks.untrack != NULL) {
         heap->hooks.untrack(heap->hooks.ctx, op);
+        RCGC_ASSERT(head->next == 0); /* the collector unlinked it */
     }
     /* Without a collector (detached while objects were tracked) there is
      * no list to unlink from: just mark the object untracked. */
@@ -191,6 +193,7 @@ rc_stats_add(RcHeap *heap, const RcType *type)
         heap->stats = bigger;
         heap->stats_cap = cap;
     }
+    RCGC_ASSERT(heap->nstats < heap->stats_cap);
     st = &heap->stats[heap->nstats++];
     memset(st, 0, sizeof(*st));
     st->type = type;
