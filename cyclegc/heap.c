@@ -303,18 +303,30 @@ gc_heap_of(const RcObject *op)
 void
 gc_enable(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_enable");
+        return;
+    }
     gc->enabled = 1;
 }
 
 void
 gc_disable(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_disable");
+        return;
+    }
     gc->enabled = 0;
 }
 
 int
 gc_isenabled(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_isenabled");
+        return 0;
+    }
     return gc->enabled;
 }
 
@@ -338,6 +350,10 @@ gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
 void
 gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_threshold");
+        return;
+    }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         threshold[i] = gc->gens[i].base;
     }
@@ -346,6 +362,10 @@ gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 int
 gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_threshold");
+        return -1;
+    }
     if (t0 < 0 || t1 < 0 || t2 < 0) {
         gc_set_error(gc,
                      "gc_set_threshold: thresholds must be >= 0 (got %ld, "
@@ -366,6 +386,10 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
 void
 gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_stats");
+        return;
+    }
     memcpy(stats, gc->stats, sizeof(gc->stats));
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         stats[i].threshold = gc->gens[i].threshold;
@@ -378,6 +402,10 @@ gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 int
 gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_callback_add");
+        return -1;
+    }
     if (cb == NULL) {
         gc_set_error(gc, "gc_callback_add: callback is NULL");
         return -1;
@@ -404,6 +432,10 @@ gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
 int
 gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_callback_remove");
+        return -1;
+    }
     for (size_t i = 0; i < gc->ncallbacks; i++) {
         if (gc->callbacks[i].cb == cb && gc->callbacks[i].ctx == ctx) {
             memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
@@ -422,6 +454,10 @@ gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 void
 gc_freeze(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_freeze");
+        return;
+    }
     gc_inc_abandon(gc); /* the pass set is generation 2's */
     /* generation 0's mark (internal.h) stays behind */
     gc_list_clear_young(&gc->gens[0].list);
@@ -442,6 +478,10 @@ gc_freeze(GcHeap *gc)
 void
 gc_unfreeze(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_unfreeze");
+        return;
+    }
     gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
     GC_CHECKPOINT(gc, "gc_unfreeze", NULL);
@@ -450,6 +490,10 @@ gc_unfreeze(GcHeap *gc)
 size_t
 gc_get_freeze_count(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_freeze_count");
+        return 0;
+    }
     return gc_list_size((GcList *)(uintptr_t)&gc->permanent);
 }
 
@@ -479,18 +523,30 @@ gc_garbage_append(GcHeap *gc, RcObject *op)
 size_t
 gc_garbage_count(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_count");
+        return 0;
+    }
     return gc->ngarbage;
 }
 
 RcObject *
 gc_garbage_get(const GcHeap *gc, size_t i)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_get");
+        return NULL;
+    }
     return i < gc->ngarbage ? gc->garbage[i] : NULL;
 }
 
 void
 gc_garbage_clear(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_clear");
+        return;
+    }
     /* Take the list first: the decrefs run user code, which may collect
      * and append to a fresh list. */
     RcObject **items = gc->garbage;
@@ -510,6 +566,10 @@ gc_garbage_clear(GcHeap *gc)
 void
 gc_set_debug(GcHeap *gc, int flags, FILE *stream)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_debug");
+        return;
+    }
     gc->debug = flags;
     gc->stream = stream;
 }
@@ -517,12 +577,20 @@ gc_set_debug(GcHeap *gc, int flags, FILE *stream)
 int
 gc_get_debug(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_debug");
+        return 0;
+    }
     return gc->debug;
 }
 
 size_t
 gc_events(const GcHeap *gc, GcEvent *buf, size_t cap)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_events");
+        return 0;
+    }
     size_t kept = gc->nevents < GC_EVENT_LOG ? (size_t)gc->nevents
                                              : (size_t)GC_EVENT_LOG;
     uint64_t first = gc->nevents - kept;

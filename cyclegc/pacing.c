@@ -45,6 +45,10 @@
 int
 gc_set_pacing(GcHeap *gc, GcPacing mode)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_pacing");
+        return -1;
+    }
     if (mode != GC_PACING_FIXED && mode != GC_PACING_ADAPTIVE) {
         gc_set_error(gc,
                      "gc_set_pacing: unknown mode %d (0 fixed, 1 adaptive)",
@@ -62,6 +66,10 @@ gc_set_pacing(GcHeap *gc, GcPacing mode)
 GcPacing
 gc_get_pacing(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_pacing");
+        return GC_PACING_FIXED;
+    }
     return gc->pacing;
 }
 

@@ -21,6 +21,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "refcount: <fn>: heap is NULL" (RCGC_ERROR_MISUSE): the calls that
+ * take a heap refuse NULL and return their error value. */
+static void
+null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "refcount: %s: heap is NULL", fn);
+}
+
 RcHeap *
 rc_heap_new(OaHeap *oa)
 {
@@ -85,6 +93,10 @@ rc_heap_destroy(RcHeap *heap)
 OaHeap *
 rc_heap_oa(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_oa");
+        return NULL;
+    }
     return heap->oa;
 }
 
@@ -124,6 +136,10 @@ rc_set_error(RcHeap *heap, const char *fmt, ...)
 void
 rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_set_gc_hooks");
+        return;
+    }
     if (hooks == NULL) {
         memset(&heap->hooks, 0, sizeof(heap->hooks));
         heap->has_hooks = 0;
@@ -136,6 +152,10 @@ rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
 void *
 rc_heap_gc_ctx(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_gc_ctx");
+        return NULL;
+    }
     return heap->has_hooks ? heap->hooks.ctx : NULL;
 }
 
@@ -206,6 +226,10 @@ rc_stats_add(RcHeap *heap, const RcType *type)
 size_t
 rc_live_count(const RcHeap *heap, const RcType *type)
 {
+    if (heap == NULL) {
+        null_heap("rc_live_count");
+        return 0;
+    }
     uintptr_t idx = rc_map_get(&heap->typeidx, (uintptr_t)type);
     return idx == 0 ? 0 : heap->stats[idx - 1].live;
 }
@@ -213,12 +237,20 @@ rc_live_count(const RcHeap *heap, const RcType *type)
 size_t
 rc_live_total(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_live_total");
+        return 0;
+    }
     return heap->live_total;
 }
 
 size_t
 rc_type_stats(const RcHeap *heap, RcTypeStats *out, size_t max)
 {
+    if (heap == NULL) {
+        null_heap("rc_type_stats");
+        return 0;
+    }
     for (size_t i = 0; i < heap->nstats && i < max; i++) {
         out[i] = heap->stats[i];
     }
@@ -228,6 +260,10 @@ rc_type_stats(const RcHeap *heap, RcTypeStats *out, size_t max)
 int64_t
 rc_total_refs(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_total_refs");
+        return -1;
+    }
 #ifdef RCGC_DEBUG
     return heap->total_refs;
 #else

@@ -55,6 +55,24 @@ Test(null_heap, every_call_refuses_a_null_heap_with_a_message)
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_check: heap is NULL");
     oa_heap_trim(NULL);
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_trim: heap is NULL");
+    oa_heap_set_limit(NULL, 10);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_set_limit: heap is NULL");
+    cr_expect_eq(oa_heap_limit(NULL), 0);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_limit: heap is NULL");
+    oa_heap_set_pressure(NULL, NULL, NULL);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_set_pressure: heap is NULL");
+    oa_heap_fail_nth(NULL, OA_FAIL_ALL, 1, 0);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_fail_nth: heap is NULL");
+    cr_expect_eq(oa_heap_sys_requests(NULL), 0);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_sys_requests: heap is NULL");
+    OaStats st;
+    st.arenas = 99;
+    oa_heap_stats(NULL, &st);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_stats: heap is NULL");
+    cr_expect_eq(st.arenas, 0, "zeroed");
     rcgc_register_error(NULL, NULL);
 }
 
