@@ -354,6 +354,8 @@ checkpoint(OaHeap *heap)
 void
 oa_guard_leave(OaHeap *heap)
 {
+    /* only the thread that entered leaves */
+    RCGC_ASSERT(atomic_load(&heap->owner) == (uintptr_t)&thread_token);
     if (heap->depth > 0) {
         heap->depth--;
         return;

@@ -208,6 +208,7 @@ run_pressure(OaHeap *heap, size_t nbytes)
 bool
 oa_make_room(OaHeap *heap, size_t nbytes, int *stage)
 {
+    RCGC_ASSERT(*stage >= 0 && *stage <= 2); /* each stage runs once */
     if (*stage == 0) {
         *stage = 1;
         if (oa_trim(heap)) {

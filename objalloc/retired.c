@@ -90,10 +90,26 @@ drop(Retired *r)
     ring.n--;
 }
 
+#if RCGC_EXPENSIVE
+/* rec overlaps no record (the invariant).  Lock held. */
+static bool
+disjoint(Retired rec)
+{
+    for (unsigned k = 0; k < ring.n; k++) {
+        if (at(k)->base < rec.base + rec.len &&
+            rec.base < at(k)->base + at(k)->len) {
+            return false;
+        }
+    }
+    return true;
+}
+#endif
+
 /* Step 5, then append rec.  Lock held. */
 static Retired *
 push(Retired rec)
 {
+    RCGC_ASSERT_EXPENSIVE(disjoint(rec));
     if (ring.n == RETIRED_SLOTS) {
         Retired *old = at(0);
         if (old->reserved) {
