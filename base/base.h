@@ -94,7 +94,7 @@ _Noreturn void rcgc_assert_fail(const char *cond, const char *file, int line,
  * and the budget becomes max(RCGC_CHECK_MIN_CALLS, RCGC_CHECK_SPACING
  * times the work that check did: blocks by their 16-byte units, objects,
  * map slots visited).  A check of w units thus follows at least 8 w
- * calls, so the checks cost O(1) per call amortised (about a fifth more
+ * calls, so the checks cost O(1) per call amortised (about a tenth more
  * CPU time on make check's suites), and every heap is walked at least
  * once per max(256, 8 x its size) calls.
  * Calls made inside another call of the same heap (a pressure callback,
