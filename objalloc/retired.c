@@ -252,7 +252,7 @@ oa_retired_check(const char *fn, const void *p)
                  hit.len);
     }
     oa_fatal(fn, p,
-             "interior pointer: %zd bytes into a freed large block at %p (a "
+             "interior pointer: %td bytes into a freed large block at %p (a "
              "mapping of %zu bytes)",
              q - block, (const void *)block, hit.len);
 }
