@@ -90,8 +90,8 @@ drop(Retired *r)
     ring.n--;
 }
 
-/* rec overlaps no record (the invariant).  Lock held.  (Named by the
- * expensive assert in every debug build, evaluated in checked ones.) */
+#if RCGC_EXPENSIVE
+/* rec overlaps no record (the invariant).  Lock held. */
 static bool
 disjoint(Retired rec)
 {
@@ -103,12 +103,15 @@ disjoint(Retired rec)
     }
     return true;
 }
+#endif
 
 /* Step 5, then append rec.  Lock held. */
 static Retired *
 push(Retired rec)
 {
-    RCGC_ASSERT_EXPENSIVE(disjoint(rec));
+#if RCGC_EXPENSIVE
+    RCGC_ASSERT(disjoint(rec)); /* the expensive level */
+#endif
     if (ring.n == RETIRED_SLOTS) {
         Retired *old = at(0);
         if (old->reserved) {
