@@ -7,6 +7,8 @@
  *                    RCGC_CHECKED, which `make debug` and so `make check`
  *                    turn on).  Off, both compile to nothing: the condition
  *                    is not evaluated (sizeof only keeps its names "used").
+ *   checkpoints      checked builds end each mutating public call with its
+ *                    layer's check (O(1) local, whole-structure amortised).
  *   fill bytes       the bytes debug builds write into new, freed and guard
  *                    memory, defined once.
  *   error path       rcgc_report / rcgc_fatal: one formatted line, given to
@@ -25,13 +27,20 @@
  *   objalloc/largeset.c  set: live large-block addresses (one struct)
  *   objalloc/large.c     quarantine (debug builds): freed large blocks
  *                        held back to name double and interior frees
+ *   objalloc/retired.c   ring (debug builds): the ranges of freed mapped
+ *                        blocks, kept reserved for the same purpose
  *   objalloc/arena.c     next_hint, unsupported: mmap placement hints
  *   objalloc/debug.c     thread_token (thread-local, debug): thread guard
+ *   objalloc/region.c    new_error (thread-local): why this thread's last
+ *                        oa_heap_new_* failed (oa_heap_error(NULL))
  *   cyclegc/collect.c    active (thread-local): the heap collecting on
  *                        this thread, to refuse nested collections and
  *                        destroys
  *   base/error.c         handler: the user's error handler
  * None of them is per-heap state: a second heap changes no heap's work.
+ * Outside the library, pyalloc/pyalloc.c's `state` (the CPython hook that
+ * pyext and the launcher compile) holds the one heap CPython allocates
+ * from.
  */
 #ifndef RCGC_BASE_H
 #define RCGC_BASE_H
@@ -43,6 +52,9 @@
 
 /* ---- assert levels -------------------------------------------------- */
 
+#if defined(RCGC_CHECKED) && !defined(RCGC_DEBUG)
+#error "RCGC_CHECKED builds are RCGC_DEBUG builds (CMake sets both)"
+#endif
 #if defined(RCGC_DEBUG) || defined(RCGC_CHECKED)
 #define RCGC_ASSERTS 1
 #else
@@ -69,6 +81,48 @@
 /* "rcgc: <file>:<line>: <func>: assertion failed: <cond>", then abort. */
 _Noreturn void rcgc_assert_fail(const char *cond, const char *file, int line,
                                 const char *func);
+
+/* ---- checkpoints: the check at the end of a mutating call -----------
+ *
+ * In checked builds every mutating public call of a layer ends with a
+ * checkpoint on its heap: an O(1) check of what the call touched (the
+ * pool and the block handed out, the object's header, the list links
+ * around the object), and, amortised, the layer's whole-structure check
+ * (oa_heap_check's walk, refcount's counters and weakref lists,
+ * gc_check).  Each heap counts its mutating calls; when the count
+ * reaches the heap's budget the outermost call runs the whole check,
+ * and the budget becomes max(RCGC_CHECK_MIN_CALLS, RCGC_CHECK_SPACING
+ * times the work that check did: blocks by their 16-byte units, objects,
+ * map slots visited).  A check of w units thus follows at least 8 w
+ * calls, so the checks cost O(1) per call amortised (about a tenth more
+ * CPU time on make check's suites), and every heap is walked at least
+ * once per max(256, 8 x its size) calls.
+ * Calls made inside another call of the same heap (a pressure callback,
+ * a decref cascade, a finalizer during a collection) count, but the
+ * check waits for the outermost one to end, when the structures are
+ * whole.  A failed check reports what it found (RCGC_ERROR_CHECK), then
+ * a fatal message naming the call and the heap, and aborts.  Release and
+ * debug builds without RCGC_CHECKED have no checkpoint. */
+#define RCGC_CHECK_MIN_CALLS 256
+#define RCGC_CHECK_SPACING   8
+
+/* Count one call; 1 when the whole check is due (the caller runs it and
+ * then calls rcgc_check_done with the work it did). */
+static inline int
+rcgc_check_due(size_t *calls, size_t budget)
+{
+    return ++*calls >= budget;
+}
+
+static inline void
+rcgc_check_done(size_t *calls, size_t *budget, size_t work)
+{
+    size_t spaced = work < SIZE_MAX / RCGC_CHECK_SPACING
+                        ? work * RCGC_CHECK_SPACING
+                        : SIZE_MAX;
+    *calls = 0;
+    *budget = spaced > RCGC_CHECK_MIN_CALLS ? spaced : RCGC_CHECK_MIN_CALLS;
+}
 
 /* ---- fill bytes of debug builds ------------------------------------- */
 

@@ -19,8 +19,9 @@
  * garbage list holds live objects.  A failure reports
  * "cyclegc: gc_check: ..." and returns -1.
  *
- * Also here: gc_fatal_refs_too_small, the debug builds' stop when a
- * collection finds more references to an object than its count.
+ * Also here: gc_checkpoint, which ends each mutating call in checked
+ * builds (base.h), and gc_fatal_refs_too_small, the debug builds' stop
+ * when a collection finds more references to an object than its count.
  */
 #include "cyclegc/internal.h"
 
@@ -48,7 +49,7 @@ fail(const char *fmt, ...)
  * at least what the walk counts. */
 static int
 check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
-           uint32_t allowed)
+           uint32_t allowed, size_t *work)
 {
     const RcGcHead *head = &l->head;
     const RcGcHead *prev = head;
@@ -95,6 +96,7 @@ check_list(const GcHeap *gc, const GcList *l, const char *name, int young,
         prev = g;
         n++;
     }
+    *work += n;
     if (gc_prev(head) != prev) {
         return fail("%s: sentinel prev is %p, expected %p", name,
                     (void *)head->prev, (const void *)prev);
@@ -143,15 +145,16 @@ gc_list_valid(const GcList *l, uint32_t unreachable)
 }
 
 /* Every list (gens, permanent), the generation counters, the garbage
- * list: the invariants of internal.h, first violation reported. */
-int
-gc_check(const GcHeap *gc)
+ * list: the invariants of internal.h, first violation reported; *work
+ * gains the objects walked. */
+static int
+check_all(const GcHeap *gc, size_t *work)
 {
     static const char *names[GC_NGENERATIONS] = {
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
-        if (check_list(gc, &gc->gens[i].list, names[i], young, 0) != 0) {
+        if (check_list(gc, &gc->gens[i].list, names[i], young, 0, work) != 0) {
             return -1;
         }
         const GcGen *g = &gc->gens[i];
@@ -173,7 +176,8 @@ gc_check(const GcHeap *gc)
                     "(at most %d)",
                     gc->young_skips, GC_PACING_MAX_SKIPS);
     }
-    if (check_list(gc, &gc->permanent, "permanent generation", 0, 0) != 0) {
+    if (check_list(gc, &gc->permanent, "permanent generation", 0, 0, work) !=
+        0) {
         return -1;
     }
     /* A pass of the pause-bounded mode (incremental.c): objects not
@@ -185,7 +189,8 @@ gc_check(const GcHeap *gc)
     static const uint32_t pass_bits[GC_INC_NLISTS] = {GC_OBJ_PASS_BITS, 0, 0,
                                                       GC_OBJ_UNREACHABLE};
     for (int i = 0; i < GC_INC_NLISTS; i++) {
-        if (check_list(gc, pass[i], pass_names[i], 0, pass_bits[i]) != 0) {
+        if (check_list(gc, pass[i], pass_names[i], 0, pass_bits[i], work) !=
+            0) {
             return -1;
         }
         if (i < 3 && gc->inc.phase == GC_INC_IDLE &&
@@ -204,8 +209,62 @@ gc_check(const GcHeap *gc)
         return fail("garbage: %zu items, capacity %zu", gc->ngarbage,
                     gc->garbage_cap);
     }
+    *work += gc->ngarbage;
     return 0;
 }
+
+int
+gc_check(const GcHeap *gc)
+{
+    if (gc == NULL) {
+        gc_null_heap("gc_check");
+        return -1;
+    }
+    size_t work = 0;
+    return check_all(gc, &work);
+}
+
+#if RCGC_EXPENSIVE
+/* The O(1) part: a tracked op and its two neighbours link to each other
+ * (a list link written through a stray pointer stops the call that next
+ * relinks around it). */
+static void
+check_links(GcHeap *gc, const char *fn, RcObject *op)
+{
+    RcGcHead *g = gc_head(op);
+    if (g->next == 0) {
+        return; /* untracked */
+    }
+    RcGcHead *next = gc_next(g), *prev = gc_prev(g);
+    if (((uintptr_t)next & GC_PREV_FLAGS) != 0 ||
+        ((uintptr_t)prev & GC_PREV_FLAGS) != 0 || next == NULL ||
+        prev == NULL || gc_prev(next) != g || gc_next(prev) != g) {
+        rcgc_fatal("cyclegc: %s: heap %p: object %p: list links damaged "
+                   "(next %p, prev %p: they do not link back)",
+                   fn, (void *)gc, (void *)op, (void *)next, (void *)prev);
+    }
+}
+
+void
+gc_checkpoint(GcHeap *gc, const char *fn, RcObject *op)
+{
+    if (op != NULL) {
+        check_links(gc, fn, op);
+    }
+    if (!rcgc_check_due(&gc->check_calls, gc->check_budget) ||
+        gc->collecting || rc_heap_busy(gc->rc)) {
+        return;
+    }
+    size_t work = 0;
+    if (check_all(gc, &work) != 0) {
+        rcgc_fatal("cyclegc: %s: heap %p: the heap is broken at the end of "
+                   "this call (checked build: gc_check failed, the message "
+                   "before says what)",
+                   fn, (void *)gc);
+    }
+    rcgc_check_done(&gc->check_calls, &gc->check_budget, work);
+}
+#endif
 
 void
 gc_fatal_refs_too_small(const RcObject *op)

@@ -240,6 +240,7 @@ collect_with_callbacks(GcHeap *gc, int generation, GcReason reason)
      * rc_decref is destroying an object of it (tracked with count 0). */
     RCGC_ASSERT_EXPENSIVE(generation != GC_NGENERATIONS - 1 ||
                           rc_heap_busy(gc->rc) || gc_check(gc) == 0);
+    GC_CHECKPOINT(gc, "gc_collect", NULL);
     return n;
 }
 
@@ -348,5 +349,6 @@ gc_run_increment(GcHeap *gc, uint64_t budget_ns, int may_begin)
     invoke_callbacks(gc, GC_PHASE_STOP, top, &out);
     gc->collecting = 0;
     active = outer;
+    GC_CHECKPOINT(gc, "gc_collect_increment", NULL);
     return (long)(out.collected + out.uncollectable);
 }

@@ -28,6 +28,7 @@
 void
 gc_list_merge(GcList *from, GcList *to)
 {
+    RCGC_ASSERT(from != to);
     if (gc_list_is_empty(from)) {
         return;
     }
@@ -108,6 +109,7 @@ on_created(void *ctx, RcObject *op)
     }
     RCGC_ASSERT(gc_head(op)->next == 0); /* new: not tracked yet */
     gc_gen0_join(gc, op);
+    GC_CHECKPOINT(gc, "rc_new", op);
 }
 
 static void
@@ -116,6 +118,7 @@ on_untrack(void *ctx, RcObject *op)
     GcHeap *gc = ctx;
     HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
+    RCGC_ASSERT(g->next != 0); /* rc_untrack calls only for tracked ones */
     gc_inc_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
@@ -134,6 +137,7 @@ on_track(void *ctx, RcObject *op)
     RCGC_ASSERT(gc_head(op)->next == 0); /* refcount untracked it */
     gc_gen0_join(gc, op);
     HOOK_LEAVE(gc);
+    GC_CHECKPOINT(gc, "gc_track", op);
 }
 
 static int
@@ -301,18 +305,30 @@ gc_heap_of(const RcObject *op)
 void
 gc_enable(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_enable");
+        return;
+    }
     gc->enabled = 1;
 }
 
 void
 gc_disable(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_disable");
+        return;
+    }
     gc->enabled = 0;
 }
 
 int
 gc_isenabled(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_isenabled");
+        return 0;
+    }
     return gc->enabled;
 }
 
@@ -336,6 +352,10 @@ gc_get_count(const GcHeap *gc, long count[GC_NGENERATIONS])
 void
 gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_threshold");
+        return;
+    }
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         threshold[i] = gc->gens[i].base;
     }
@@ -344,6 +364,10 @@ gc_get_threshold(const GcHeap *gc, long threshold[GC_NGENERATIONS])
 int
 gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_threshold");
+        return -1;
+    }
     if (t0 < 0 || t1 < 0 || t2 < 0) {
         gc_set_error(gc,
                      "gc_set_threshold: thresholds must be >= 0 (got %ld, "
@@ -357,12 +381,17 @@ gc_set_threshold(GcHeap *gc, long t0, long t1, long t2)
         gc->gens[i].threshold = t[i];
     }
     gc_bytes_rearm(gc);
+    GC_CHECKPOINT(gc, "gc_set_threshold", NULL);
     return 0;
 }
 
 void
 gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_stats");
+        return;
+    }
     memcpy(stats, gc->stats, sizeof(gc->stats));
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         stats[i].threshold = gc->gens[i].threshold;
@@ -375,6 +404,10 @@ gc_get_stats(const GcHeap *gc, GcGenStats stats[GC_NGENERATIONS])
 int
 gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_callback_add");
+        return -1;
+    }
     if (cb == NULL) {
         gc_set_error(gc, "gc_callback_add: callback is NULL");
         return -1;
@@ -394,17 +427,23 @@ gc_callback_add(GcHeap *gc, GcCallback cb, void *ctx)
     gc->callbacks[gc->ncallbacks].cb = cb;
     gc->callbacks[gc->ncallbacks].ctx = ctx;
     gc->ncallbacks++;
+    GC_CHECKPOINT(gc, "gc_callback_add", NULL);
     return 0;
 }
 
 int
 gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_callback_remove");
+        return -1;
+    }
     for (size_t i = 0; i < gc->ncallbacks; i++) {
         if (gc->callbacks[i].cb == cb && gc->callbacks[i].ctx == ctx) {
             memmove(&gc->callbacks[i], &gc->callbacks[i + 1],
                     (gc->ncallbacks - i - 1) * sizeof(GcCallbackEntry));
             gc->ncallbacks--;
+            GC_CHECKPOINT(gc, "gc_callback_remove", NULL);
             return 0;
         }
     }
@@ -417,6 +456,10 @@ gc_callback_remove(GcHeap *gc, GcCallback cb, void *ctx)
 void
 gc_freeze(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_freeze");
+        return;
+    }
     gc_inc_abandon(gc); /* the pass set is generation 2's */
     /* generation 0's mark (internal.h) stays behind */
     gc_list_clear_young(&gc->gens[0].list);
@@ -427,21 +470,32 @@ gc_freeze(GcHeap *gc)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */
+        RCGC_ASSERT(gc_list_is_empty(&gc->gens[i].list));
     }
     gc_gen0_filter_reset(gc);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
+    GC_CHECKPOINT(gc, "gc_freeze", NULL);
 }
 
 void
 gc_unfreeze(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_unfreeze");
+        return;
+    }
     gc_list_merge(&gc->permanent, &gc->gens[GC_NGENERATIONS - 1].list);
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
+    GC_CHECKPOINT(gc, "gc_unfreeze", NULL);
 }
 
 size_t
 gc_get_freeze_count(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_freeze_count");
+        return 0;
+    }
     return gc_list_size((GcList *)(uintptr_t)&gc->permanent);
 }
 
@@ -462,6 +516,7 @@ gc_garbage_append(GcHeap *gc, RcObject *op)
         gc->garbage = p;
         gc->garbage_cap = cap;
     }
+    RCGC_ASSERT(gc->ngarbage < gc->garbage_cap);
     rc_incref(op);
     gc->garbage[gc->ngarbage++] = op;
     return 0;
@@ -470,18 +525,30 @@ gc_garbage_append(GcHeap *gc, RcObject *op)
 size_t
 gc_garbage_count(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_count");
+        return 0;
+    }
     return gc->ngarbage;
 }
 
 RcObject *
 gc_garbage_get(const GcHeap *gc, size_t i)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_get");
+        return NULL;
+    }
     return i < gc->ngarbage ? gc->garbage[i] : NULL;
 }
 
 void
 gc_garbage_clear(GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_garbage_clear");
+        return;
+    }
     /* Take the list first: the decrefs run user code, which may collect
      * and append to a fresh list. */
     RcObject **items = gc->garbage;
@@ -493,6 +560,7 @@ gc_garbage_clear(GcHeap *gc)
         rc_decref(items[i]);
     }
     oa_meta_free(gc->oa, items, cap * sizeof(RcObject *));
+    GC_CHECKPOINT(gc, "gc_garbage_clear", NULL);
 }
 
 /* ---- debug and events ----------------------------------------------- */
@@ -500,6 +568,10 @@ gc_garbage_clear(GcHeap *gc)
 void
 gc_set_debug(GcHeap *gc, int flags, FILE *stream)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_debug");
+        return;
+    }
     gc->debug = flags;
     gc->stream = stream;
 }
@@ -507,12 +579,20 @@ gc_set_debug(GcHeap *gc, int flags, FILE *stream)
 int
 gc_get_debug(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_debug");
+        return 0;
+    }
     return gc->debug;
 }
 
 size_t
 gc_events(const GcHeap *gc, GcEvent *buf, size_t cap)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_events");
+        return 0;
+    }
     size_t kept = gc->nevents < GC_EVENT_LOG ? (size_t)gc->nevents
                                              : (size_t)GC_EVENT_LOG;
     uint64_t first = gc->nevents - kept;

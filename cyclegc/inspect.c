@@ -34,6 +34,10 @@ collect_add(Collect *c, RcObject *op)
 size_t
 gc_get_objects(GcHeap *gc, int generation, RcObject **buf, size_t cap)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_objects");
+        return (size_t)-1;
+    }
     if (generation < -1 || generation >= GC_NGENERATIONS) {
         gc_set_error(gc, "gc_get_objects: invalid generation %d (-1..%d)",
                      generation, GC_NGENERATIONS - 1);
@@ -102,6 +106,10 @@ size_t
 gc_get_referrers(GcHeap *gc, RcObject *const *targets, size_t n,
                  RcObject **buf, size_t cap)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_referrers");
+        return (size_t)-1;
+    }
     Collect c = {buf, cap, 0};
     if (n == 0) {
         return 0;
@@ -209,6 +217,8 @@ gc_track(RcObject *op)
         return -1;
     }
     gc_gen0_join(gc, op);
+    RCGC_ASSERT(gc_is_tracked(op) && (op->flags & GC_OBJ_YOUNG));
+    GC_CHECKPOINT(gc, "gc_track", op);
     return 0;
 }
 
@@ -244,5 +254,6 @@ gc_untrack(RcObject *op)
     g->next = 0;
     g->prev = 0;
     op->flags &= ~GC_OBJ_BITS;
+    GC_CHECKPOINT(gc, "gc_untrack", NULL);
     return 0;
 }

@@ -225,6 +225,10 @@ struct GcHeap {
     int has_error;
     char error[256];
     GcInc inc;
+#if RCGC_EXPENSIVE
+    size_t check_calls;  /* calls since the last gc_check (base.h) */
+    size_t check_budget; /* calls between whole checks */
+#endif
 };
 
 /* ---- prefetch ring (reach.c, incremental.c) -------------------------
@@ -401,6 +405,18 @@ size_t gc_list_size(GcList *l);
 int gc_list_valid(const GcList *l, uint32_t unreachable);
 
 /* ---- cross-file functions ------------------------------------------- */
+
+/* check.c: the checkpoint that ends each mutating call in checked builds
+ * (base.h): op's list links (op may be NULL or untracked), then gc_check
+ * when due and neither a collection nor a deallocation loop of the heap
+ * runs; a failure names fn and aborts.  Other builds: nothing. */
+#if RCGC_EXPENSIVE
+void gc_checkpoint(GcHeap *gc, const char *fn, RcObject *op);
+#define GC_CHECKPOINT(gc, fn, op) gc_checkpoint((gc), (fn), (op))
+#else
+#define GC_CHECKPOINT(gc, fn, op)                                             \
+    ((void)sizeof(gc), (void)sizeof(fn), (void)sizeof(op))
+#endif
 
 /* heap.c: report "cyclegc: <fn>: heap is NULL" (RCGC_ERROR_MISUSE). */
 void gc_null_heap(const char *fn);

@@ -45,6 +45,10 @@
 int
 gc_set_pacing(GcHeap *gc, GcPacing mode)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_set_pacing");
+        return -1;
+    }
     if (mode != GC_PACING_FIXED && mode != GC_PACING_ADAPTIVE) {
         gc_set_error(gc,
                      "gc_set_pacing: unknown mode %d (0 fixed, 1 adaptive)",
@@ -55,12 +59,17 @@ gc_set_pacing(GcHeap *gc, GcPacing mode)
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc->gens[i].threshold = gc->gens[i].base;
     }
+    GC_CHECKPOINT(gc, "gc_set_pacing", NULL);
     return 0;
 }
 
 GcPacing
 gc_get_pacing(const GcHeap *gc)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_get_pacing");
+        return GC_PACING_FIXED;
+    }
     return gc->pacing;
 }
 
@@ -164,6 +173,7 @@ gc_bytes_acquire(RcObject *op, size_t nbytes)
     gc->bytes_carry %= GC_BYTES_PER_COUNT;
     long room = LONG_MAX - gc->gens[0].count;
     gc->gens[0].count += units < (size_t)room ? (long)units : room;
+    GC_CHECKPOINT(gc, "gc_bytes_acquire", op);
     return 0;
 }
 
@@ -188,5 +198,6 @@ gc_bytes_release(RcObject *op, size_t nbytes)
     size_t units = nbytes / GC_BYTES_PER_COUNT;
     long *count = &gc->gens[0].count;
     *count = units < (size_t)*count ? *count - (long)units : 0;
+    GC_CHECKPOINT(gc, "gc_bytes_release", op);
     return 0;
 }

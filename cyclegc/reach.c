@@ -10,44 +10,17 @@
  *
  *   1. update_refs:    gc_refs(op) = refcount(op) for op in young, and
  *                      mark op COLLECTING; note op's address window in
- *                      the young filter (below), which lets steps 2
- *                      and 3 pass over most references to old objects
- *                      without reading them.  (A tracked object with count
- *                      0 is being destroyed by refcount: treat it as held
- *                      from outside, so that we never touch it.)
+ *                      the young filter (below).  (A tracked object with
+ *                      count 0 is being destroyed by refcount: treat it as
+ *                      held from outside, so that we never touch it.)
  *   2. subtract_refs:  for each reference op -> r found by traverse with
- *                      r COLLECTING, gc_refs(r) -= 1.  Afterwards gc_refs
- *                      counts only references from outside young.
- *                      When young holds every tracked object of its heap
- *                      (`all`: a full collection, nothing frozen), step
- *                      1 is folded into this walk: "tracked" is enough
- *                      to be a member (every referent is of this heap:
- *                      refcount.h), so an object is counted (gc_refs =
- *                      refcount) when the walk or the first reference
- *                      reaches it, and the heap is walked once less.
- *                      A collection of generation 0 alone folds it the
- *                      same way (gc_reach_split_young): there the mark
- *                      of a member is GC_OBJ_YOUNG in its flags, set
- *                      when it joined generation 0 and cleared as it
- *                      leaves young (keep, partition), read in the
- *                      same header line as its count.  It goes without
- *                      the young filter (built by update_refs).
+ *                      r COLLECTING, gc_refs(r) -= 1; afterwards gc_refs
+ *                      counts only references from outside young (folded
+ *                      with step 1 when young is the whole heap or
+ *                      generation 0: see its section).
  *   3. mark:           everything reachable from an object with
- *                      gc_refs > 0 gets VISITED.  One scan in list order
- *                      (address order, most often) decides each object
- *                      as it passes it.  One whose fate is known (VISITED,
- *                      or gc_refs > 0) is traversed and *kept*: its prev
- *                      becomes a real link to the previous kept object,
- *                      which takes it out of the passes.  One with
- *                      gc_refs 0 is marked TENTATIVE.  A reference found
- *                      to an object the scan has not reached only flags
- *                      it VISITED: the scan traverses it when it gets
- *                      there, so a list in address order is traversed in
- *                      address order, whatever the shape of the graph;
- *                      one to a TENTATIVE object pushes it on a mark
- *                      stack threaded through the prev words (a VISITED
- *                      object no longer needs its gc_refs), so the extra
- *                      memory is O(1), the C stack depth is constant.
+ *                      gc_refs > 0 gets VISITED, in one scan in list
+ *                      order with an O(1)-memory mark stack (its section).
  *   4. partition:      if the scan kept every object, young is already
  *                      the reachable list with real links: it is merged
  *                      whole, and there is no fourth walk of the heap
@@ -60,21 +33,7 @@
  *                      unreachable will need (legacy finalizers,
  *                      weakrefs, finalize) so that the later phases that
  *                      are not needed skip their walk.
- *
- * Cache misses: in steps 2 and 3 the referents of an object are random
- * addresses.  Each referent is prefetched when traverse reports it and
- * parked in a small ring; it is handled RING visits later, when its
- * header has (likely) arrived, so that about RING misses are in flight
- * at once instead of one.  Step 2 and 3 are correct for any processing
- * order, so the delay changes nothing but speed.
- *
- * Invariant of step 3: an object the scan has passed is either kept
- * (real prev link, so collecting_head() ignores it) or TENTATIVE; one it
- * has not passed is neither; the stack holds only TENTATIVE objects;
- * young's next links are untouched.  The ring delays marking, so the
- * scan first takes from the ring a reference to the object it is at,
- * and advances the ring one step for each object it passes without a
- * traversal (else nothing would feed the ring until the end).
+ * Steps 2 and 3 prefetch referents through a ring (section 3).
  */
 #include "cyclegc/internal.h"
 
@@ -165,7 +124,20 @@ update_refs(GcList *young, uint64_t *filter, unsigned shift)
     }
 }
 
-/* ---- 2. subtract_refs ----------------------------------------------- */
+/* ---- 2. subtract_refs -----------------------------------------------
+ *
+ * 2. subtract_refs: for each reference op -> r found by traverse with r
+ * COLLECTING, gc_refs(r) -= 1. Afterwards gc_refs counts only references from
+ * outside young. When young holds every tracked object of its heap (`all`: a
+ * full collection, nothing frozen), step 1 is folded into this walk: "tracked"
+ * is enough to be a member (every referent is of this heap: refcount.h), so an
+ * object is counted (gc_refs = refcount) when the walk or the first reference
+ * reaches it, and the heap is walked once less. A collection of generation 0
+ * alone folds it the same way (gc_reach_split_young): there the mark of a
+ * member is GC_OBJ_YOUNG in its flags, set when it joined generation 0 and
+ * cleared as it leaves young (keep, partition), read in the same header line
+ * as its count. It goes without the young filter (built by update_refs).
+ */
 
 /* gc_refs(r) would go below 0: objects of young hold more references to
  * r than its count (a missing incref somewhere).  Debug builds stop with
@@ -307,7 +279,35 @@ subtract_refs(GcList *young, Pass *p)
     return n;
 }
 
-/* ---- 3. mark --------------------------------------------------------- */
+/* ---- 3. mark ---------------------------------------------------------
+ *
+ * 3. mark: everything reachable from an object with gc_refs > 0 gets VISITED.
+ * One scan in list order (address order, most often) decides each object as it
+ * passes it. One whose fate is known (VISITED, or gc_refs > 0) is traversed
+ * and *kept*: its prev becomes a real link to the previous kept object, which
+ * takes it out of the passes. One with gc_refs 0 is marked TENTATIVE. A
+ * reference found to an object the scan has not reached only flags it VISITED:
+ * the scan traverses it when it gets there, so a list in address order is
+ * traversed in address order, whatever the shape of the graph; one to a
+ * TENTATIVE object pushes it on a mark stack threaded through the prev words
+ * (a VISITED object no longer needs its gc_refs), so the extra memory is O(1),
+ * the C stack depth is constant.
+ *
+ * Cache misses: in steps 2 and 3 the referents of an object are random
+ * addresses. Each referent is prefetched when traverse reports it and parked
+ * in a small ring; it is handled RING visits later, when its header has
+ * (likely) arrived, so that about RING misses are in flight at once instead of
+ * one. Step 2 and 3 are correct for any processing order, so the delay changes
+ * nothing but speed.
+ *
+ * Invariant of step 3: an object the scan has passed is either kept (real prev
+ * link, so collecting_head() ignores it) or TENTATIVE; one it has not passed
+ * is neither; the stack holds only TENTATIVE objects; young's next links are
+ * untouched. The ring delays marking, so the scan first takes from the ring a
+ * reference to the object it is at, and advances the ring one step for each
+ * object it passes without a traversal (else nothing would feed the ring until
+ * the end).
+ */
 
 /* g is reachable and the scan is at it: give it a real prev link (the
  * previous object kept), which takes it out of the passes.  Its next

@@ -134,6 +134,10 @@ static size_t why_alive(GcHeap *gc, RcObject *target, RcObject **path,
 size_t
 gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path, size_t cap)
 {
+    if (gc == NULL) {
+        gc_null_heap("gc_why_alive");
+        return (size_t)-1;
+    }
     if (target == NULL || !gc_is_tracked(target)) {
         gc_set_error(gc, "gc_why_alive: object %p is not tracked",
                      (void *)target);

@@ -168,7 +168,8 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
 /* Step 1 for one arena: registered in the map, nfree against its free
  * list and uncarved tail, then each carved pool (step 2). */
 static int
-check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
+check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
+            size_t *work)
 {
     uintptr_t entry = (uintptr_t)a | (a->kind ? OA_MAP_MEDIUM : 0);
     if (a->heap != heap || a->kind >= OA_NKINDS ||
@@ -208,6 +209,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
             continue;
         }
         nheld++;
+        *work += 1 + carved_blocks(pool) * (pool->stride / OA_ALIGNMENT);
         if (check_pool(heap, a, pool, nused_pools) != 0) {
             return -1;
         }
@@ -250,7 +252,7 @@ check_buckets(const OaHeap *heap, unsigned kind, unsigned units)
 /* Step 1 over the heap: every arena, the buckets against nfree and the
  * mask, at most one all-free arena. */
 static int
-check_arenas(const OaHeap *heap, size_t *nused_pools)
+check_arenas(const OaHeap *heap, size_t *nused_pools, size_t *work)
 {
     size_t n = 0;
     size_t inbuckets = 0;
@@ -258,7 +260,7 @@ check_arenas(const OaHeap *heap, size_t *nused_pools)
         if (++n > heap->narenas) {
             return fail("arena list longer than %zu", heap->narenas);
         }
-        if (check_arena(heap, a, nused_pools) != 0) {
+        if (check_arena(heap, a, nused_pools, work) != 0) {
             return -1;
         }
         inbuckets += a->nfree > 0;
@@ -347,16 +349,24 @@ check_large(const OaHeap *heap)
 }
 
 int
-oa_heap_check(const OaHeap *heap)
+oa_heap_walk(const OaHeap *heap, size_t *work)
 {
     size_t nused_pools[OA_NCLASSES] = {0};
-    if (heap == NULL) {
-        oa_null_heap("oa_heap_check");
-        return -1;
-    }
-    if (check_arenas(heap, nused_pools) != 0 ||
+    *work += heap->narenas + heap->nlarge;
+    if (check_arenas(heap, nused_pools, work) != 0 ||
         check_classes(heap, nused_pools) != 0 || check_large(heap) != 0) {
         return -1;
     }
     return 0;
+}
+
+int
+oa_heap_check(const OaHeap *heap)
+{
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_check");
+        return -1;
+    }
+    size_t work = 0;
+    return oa_heap_walk(heap, &work);
 }

@@ -24,7 +24,8 @@
  *
  * Thread guard (debug): every call that touches a heap swaps its owner
  * word from 0 to a per-thread token and back; finding another thread's
- * token there means two threads use the heap at once.
+ * token there means two threads use the heap at once.  Checked builds end
+ * the outermost call there with the heap's checkpoint (base.h).
  */
 #include "objalloc/internal.h"
 
@@ -141,14 +142,52 @@ oa_block_bad_fill(const OaPool *pool, const char *b)
 #endif
 }
 
-/* A block leaves the free list for a request of n: (debug) its freed
- * fill must be intact, then fill, guard, trailer and checker hooks. */
+#if OA_DEBUG
+/* The O(1) part of the checkpoint (base.h) for the pool a block was just
+ * taken from: its header, its count, and the head of its free list, which
+ * the next allocation pops (a link written through a stale pointer is
+ * caught here, before it is followed). */
+static void
+check_pool_touched(const OaHeap *heap, const OaPool *pool)
+{
+    const char *fn = heap->fn != NULL ? heap->fn : "oa_malloc";
+    if (pool->heap != heap || pool->cls >= OA_NCLASSES ||
+        pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER ||
+        pool->bump < oa_pool_first(pool) ||
+        pool->bump > oa_pool_limit(pool) + pool->stride) {
+        oa_fatal_heap(fn, heap, "pool %p: header damaged", (void *)pool);
+    }
+    size_t carved = (size_t)(pool->bump - oa_pool_first(pool)) / pool->stride;
+    if (pool->nused > carved) {
+        oa_fatal_heap(fn, heap,
+                      "pool %p: header damaged (%u blocks in use, %zu "
+                      "carved)",
+                      (void *)pool, pool->nused, carved);
+    }
+    const char *next = (const char *)pool->free;
+    if (next != NULL &&
+        (next < oa_pool_first(pool) || next >= pool->bump ||
+         (size_t)(next - oa_pool_first(pool)) % pool->stride != 0 ||
+         !OA_IS_FREE_MARK(oa_block_trailer(pool, next)))) {
+        oa_fatal_heap(fn, heap,
+                      "pool %p: free list damaged: its head %p is not a "
+                      "free block of the pool (a freed block's link was "
+                      "overwritten)",
+                      (void *)pool, (const void *)next);
+    }
+}
+#endif
+
+/* A block leaves the free list for a request of n: (debug) its pool must
+ * be sane and its freed fill intact, then fill, guard, trailer and
+ * checker hooks. */
 void
 oa_block_handout(OaHeap *heap, OaPool *pool, char *b, size_t n)
 {
     (void)heap;
     size_t stride = pool->stride;
 #if OA_DEBUG
+    check_pool_touched(heap, pool);
     if (oa_block_trailer(pool, b) == OA_FREED_MARK) {
         long bad = oa_block_bad_fill(pool, b);
         if (bad >= 0) {
@@ -279,6 +318,7 @@ oa_guard_enter(OaHeap *heap, const char *fn)
     uintptr_t me = (uintptr_t)&thread_token;
     uintptr_t expected = 0;
     if (atomic_compare_exchange_strong(&heap->owner, &expected, me)) {
+        heap->fn = fn;
         return;
     }
     if (expected == me) {
@@ -290,13 +330,40 @@ oa_guard_enter(OaHeap *heap, const char *fn)
                   "thread at a time)");
 }
 
+#if RCGC_EXPENSIVE
+/* The whole check of the checkpoint (base.h), when due; the owner thread
+ * still holds the heap. */
+static void
+checkpoint(OaHeap *heap)
+{
+    if (!rcgc_check_due(&heap->check_calls, heap->check_budget)) {
+        return;
+    }
+    size_t work = 0;
+    if (oa_heap_walk(heap, &work) != 0) {
+        oa_fatal_heap(heap->fn, heap,
+                      "the heap is broken at the end of this call (checked "
+                      "build: oa_heap_check failed, the message before "
+                      "says what; memory was written through a stray or "
+                      "freed pointer)");
+    }
+    rcgc_check_done(&heap->check_calls, &heap->check_budget, work);
+}
+#endif
+
 void
 oa_guard_leave(OaHeap *heap)
 {
+    /* only the thread that entered leaves */
+    RCGC_ASSERT(atomic_load(&heap->owner) == (uintptr_t)&thread_token);
     if (heap->depth > 0) {
         heap->depth--;
         return;
     }
+#if RCGC_EXPENSIVE
+    checkpoint(heap);
+#endif
+    heap->fn = NULL;
     atomic_store(&heap->owner, 0);
 }
 

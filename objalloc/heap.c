@@ -103,18 +103,30 @@ oa_held_bytes(const OaHeap *heap)
 void
 oa_heap_set_limit(OaHeap *heap, size_t nbytes)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_set_limit");
+        return;
+    }
     heap->limit = nbytes;
 }
 
 size_t
 oa_heap_limit(const OaHeap *heap)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_limit");
+        return 0;
+    }
     return heap->limit;
 }
 
 void
 oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_set_pressure");
+        return;
+    }
     heap->pressure = fn;
     heap->pressure_ctx = ctx;
 }
@@ -122,6 +134,10 @@ oa_heap_set_pressure(OaHeap *heap, OaPressureFn fn, void *ctx)
 void
 oa_heap_fail_nth(OaHeap *heap, unsigned kinds, uint64_t k, int sticky)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_fail_nth");
+        return;
+    }
     heap->fail_kinds = kinds & OA_FAIL_ALL;
     heap->fail_k = k;
     heap->fail_sticky = sticky;
@@ -131,6 +147,10 @@ oa_heap_fail_nth(OaHeap *heap, unsigned kinds, uint64_t k, int sticky)
 uint64_t
 oa_heap_sys_requests(const OaHeap *heap)
 {
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_sys_requests");
+        return 0;
+    }
     return heap->sys_requests;
 }
 
@@ -188,6 +208,7 @@ run_pressure(OaHeap *heap, size_t nbytes)
 bool
 oa_make_room(OaHeap *heap, size_t nbytes, int *stage)
 {
+    RCGC_ASSERT(*stage >= 0 && *stage <= 2); /* each stage runs once */
     if (*stage == 0) {
         *stage = 1;
         if (oa_trim(heap)) {

@@ -260,6 +260,11 @@ struct OaHeap {
 #if OA_DEBUG
     _Atomic uintptr_t owner; /* thread token while inside a call */
     unsigned depth;          /* nested calls of the owner thread */
+    const char *fn;          /* the outermost call inside the heap */
+#endif
+#if RCGC_EXPENSIVE
+    size_t check_calls;  /* calls since the last whole check (base.h) */
+    size_t check_budget; /* calls between whole checks */
 #endif
 };
 
@@ -466,6 +471,18 @@ void oa_large_destroy_all(OaHeap *heap);
  * points inside a live or quarantined large block. */
 void oa_large_check_foreign(const char *fn, const void *p);
 #endif
+#if OA_DEBUG
+/* retired.c: freed mapped blocks' addresses, not handed out again (see
+ * its opening).  A mapped block of nbytes at base..len was freed: */
+void oa_retired_add(void *base, size_t len, size_t nbytes);
+/* Give our kept mapping at base up: reserved (PROT_NONE), not unmapped. */
+void oa_retired_release(void *base, size_t len);
+/* The kept mapping at base serves a new block: its pages moved to the
+ * address returned, base reserved. */
+void *oa_retired_move(void *base, size_t len);
+/* p lies in a freed mapping: abort naming a double or interior free. */
+void oa_retired_check(const char *fn, const void *p);
+#endif
 /* A large block of nbytes, zeroed (no page of a new mapping is written). */
 void *oa_large_calloc(OaHeap *heap, size_t nbytes);
 /* Unmap the freed mappings kept for reuse; true if there were any. */
@@ -516,8 +533,16 @@ long oa_block_bad_guard(const OaPool *pool, const char *b, size_t n);
 /* Every check on a pointer about to be freed (or resized). */
 void oa_debug_check_small(const char *fn, OaArena *arena, const void *p);
 #endif
+/* oa_heap_check, adding to *work what it visited (the checkpoint's
+ * budget, base.h): arenas, pools, large blocks, and each carved block by
+ * its 16-byte units (its fill and guard bytes are read). */
+int oa_heap_walk(const OaHeap *heap, size_t *work);
 
 /* ---- thread guard (debug builds) ------------------------------------ */
+
+/* The guard brackets every call that changes a heap (OA_ENTER ...
+ * OA_LEAVE); when the outermost one leaves, checked builds run the
+ * heap's checkpoint (base.h): oa_heap_check's walk when due. */
 
 #if OA_DEBUG
 void oa_guard_enter(OaHeap *heap, const char *fn);

@@ -9,42 +9,16 @@
  * The heap links every large block through its header (destroy releases
  * them all); the process-wide large set records p, so that an unsized
  * free finds out it is ours without reading in front of a foreign pointer.
+ * A block of OA_LARGE_MAP_MIN bytes or more (header included) is a mapping
+ * of its own, kept for reuse when freed (is_mapped and the cache below say
+ * why).
  *
  * Checked builds: the header and the guard are inaccessible to the program
  * (memcheck NOACCESS / ASan poison) and opened around our own accesses;
  * debug builds fill new bytes with 0xCD, freed ones with 0xDD, the guard
- * with 0xFD, and check the guard on free.
- *
- * A block whose total size is OA_LARGE_MAP_MIN or more is a mapping of
- * its own (mmap; munmap when freed; mremap when resized), not a malloc
- * chunk: its pages go back to the system the moment it is freed.  glibc
- * serves such a block from its heap once it has freed one of that size
- * (its mmap threshold rises), and a freed one then stays resident, under
- * the peak, while the program's other memory grows elsewhere: a CPython
- * json round trip of 9 MB strings peaked 4% higher for it.  A freed
- * mapping is kept for the next large block (up to OA_MCACHE_SLOTS of them
- * and 64 MiB, the oldest unmapped first) until the heap maps an arena or
- * is trimmed: a program that frees a big buffer and makes the next one
- * (bytes += ..., a file read in chunks) reuses its resident pages instead
- * of faulting in fresh ones each time (CPython growing a bytes object by
- * 100 bytes 12000 times, to 1.2 MB: 8.0 s, 11.0-12.4 s without the cache,
- * 10.7 s on pymalloc and glibc), while one whose other memory grows gets
- * the pages back before it does.  A mapping is advised
- * for transparent huge pages (the kernel's madvise mode), so that first
- * touching it costs a fault per 2 MiB instead of one per 4 KiB page (the
- * kernel uses them only for 2 MiB extents wholly inside it: the ends stay
- * on small pages).
- * Why 128 KiB (OA_LARGE_MAP_MIN) and not 1 MiB: a block that grows by
- * realloc across the threshold moves from a malloc chunk to a mapping by
- * a copy, the old and the new block both resident for a moment, where
- * glibc, whose threshold is 128 KiB, had it mapped already and moves it
- * with mremap.  The regex trace grows a list's array of 0.99 MB to 1.09
- * and 1.22 MB at its peak: with a 1 MiB threshold its peak RSS was 1.05x
- * pymalloc's, 0.99x with 128 KiB (rcgc-bench trace; json_docs 0.96 ->
- * 0.92, parse, compile and text lower too, testsuite 0.99 -> 1.00), at the
- * same time per call.  CPython on the heap (bench/pyworkloads, peak RSS
- * against pymalloc): json 0.967 -> 0.958, ast 1.000 -> 0.996, compileall
- * 0.993 -> 0.997, regex 1.004 -> 1.003.
+ * with 0xFD, check the guard on free, hold freed malloc'd blocks back
+ * (the quarantine below) and retire freed mappings' ranges (retired.c),
+ * so that double and interior frees are named.
  *
  * Invariants: p in large set iff p is a live large block of some heap;
  * heap->nlarge and heap->large_bytes are the count and the sum of n over
@@ -77,7 +51,25 @@ too_big(size_t nbytes)
            PTRDIFF_MAX - sizeof(OaLarge) - OA_LARGE_GUARD - OA_PAGE_SIZE;
 }
 
-/* A heap with an arena source (embedded use: no mmap) takes every large
+/* A block whose total size is OA_LARGE_MAP_MIN or more is a mapping of
+ * its own (mmap; munmap when freed; mremap when resized), not a malloc
+ * chunk: its pages go back to the system the moment it is freed.  glibc
+ * serves such a block from its heap once it has freed one of that size
+ * (its mmap threshold rises), and a freed one then stays resident, under
+ * the peak, while the program's other memory grows elsewhere: a CPython
+ * json round trip of 9 MB strings peaked 4% higher for it.
+ * Why 128 KiB (OA_LARGE_MAP_MIN) and not 1 MiB: a block that grows by
+ * realloc across the threshold moves from a malloc chunk to a mapping by
+ * a copy, the old and the new block both resident for a moment, where
+ * glibc, whose threshold is 128 KiB, had it mapped already and moves it
+ * with mremap.  The regex trace grows a list's array of 0.99 MB to 1.09
+ * and 1.22 MB at its peak: with a 1 MiB threshold its peak RSS was 1.05x
+ * pymalloc's, 0.99x with 128 KiB (rcgc-bench trace; json_docs 0.96 ->
+ * 0.92, parse, compile and text lower too, testsuite 0.99 -> 1.00), at the
+ * same time per call.  CPython on the heap (bench/pyworkloads, peak RSS
+ * against pymalloc): json 0.967 -> 0.958, ast 1.000 -> 0.996, compileall
+ * 0.993 -> 0.997, regex 1.004 -> 1.003.
+ * A heap with an arena source (embedded use: no mmap) takes every large
  * block from the system malloc. */
 static bool
 is_mapped(const OaHeap *heap, size_t nbytes)
@@ -118,20 +110,41 @@ oa_large_count_mapped(const OaHeap *heap)
     return n;
 }
 
-/* ---- freed mappings kept for reuse (OaHeap.mcache) ------------------ */
+/* ---- freed mappings kept for reuse (OaHeap.mcache) ------------------
+ *
+ * A freed mapping is kept for the next large block (up to OA_MCACHE_SLOTS
+ * of them and 64 MiB, the oldest unmapped first) until the heap maps an
+ * arena or is trimmed: a program that frees a big buffer and makes the
+ * next one (bytes += ..., a file read in chunks) reuses its resident
+ * pages instead of faulting in fresh ones each time (CPython growing a
+ * bytes object by 100 bytes 12000 times, to 1.2 MB: 8.0 s, 11.0-12.4 s
+ * without the cache, 10.7 s on pymalloc and glibc), while one whose other
+ * memory grows gets the pages back before it does.  A mapping is advised
+ * for transparent huge pages (the kernel's madvise mode), so that first
+ * touching it costs a fault per 2 MiB instead of one per 4 KiB page (the
+ * kernel uses them only for 2 MiB extents wholly inside it: the ends stay
+ * on small pages). */
 
 #define MCACHE_MAX_BYTES ((size_t)64 << 20)
 
+/* Give a kept mapping back (debug builds: keep its range reserved, so
+ * that its address names a double free; retired.c). */
 static void
 unmap(void *base, size_t len)
 {
     oa_mem_open(base, len); /* no poison left on addresses reused later */
+#if OA_DEBUG
+    oa_retired_release(base, len);
+#else
     munmap(base, len);
+#endif
 }
 
 static void
 mcache_drop(OaHeap *heap, unsigned i)
 {
+    RCGC_ASSERT(i < heap->nmcache &&
+                heap->mcache_bytes >= heap->mcache[i].len);
     heap->mcache_bytes -= heap->mcache[i].len;
     heap->nmcache--;
     memmove(&heap->mcache[i], &heap->mcache[i + 1],
@@ -158,6 +171,9 @@ mcache_put(OaHeap *heap, void *base, size_t len)
     heap->mcache[heap->nmcache].len = len;
     heap->nmcache++;
     heap->mcache_bytes += len;
+    /* the cache's bounds (file opening) */
+    RCGC_ASSERT(heap->nmcache <= OA_MCACHE_SLOTS &&
+                heap->mcache_bytes <= MCACHE_MAX_BYTES);
 }
 
 /* For a block of len bytes, is a kept mapping of `have` bytes better than
@@ -188,6 +204,10 @@ mcache_take(OaHeap *heap, size_t len)
     size_t have = heap->mcache[best].len;
     mcache_drop(heap, best);
     oa_mem_open(base, have);
+#if OA_DEBUG
+    base = oa_retired_move(base, have); /* a new address (retired.c) */
+    oa_mem_open(base, have);
+#endif
     if (have != len) {
         void *m = mremap(base, have, len, MREMAP_MAYMOVE);
         if (m == MAP_FAILED) {
@@ -346,7 +366,10 @@ oa_large_malloc(OaHeap *heap, size_t nbytes)
 void *
 oa_large_calloc(OaHeap *heap, size_t nbytes)
 {
-    return large_new(heap, nbytes, true);
+    OA_ENTER(heap, "oa_calloc"); /* oa_calloc's only way in here */
+    void *p = large_new(heap, nbytes, true);
+    OA_LEAVE(heap);
+    return p;
 }
 
 #if OA_DEBUG
@@ -357,9 +380,10 @@ oa_large_calloc(OaHeap *heap, size_t nbytes)
  * the last QUARANTINE_SLOTS blocks (at most QUARANTINE_BYTES), so that a
  * second free of its address is recognised for sure (the address cannot
  * have been reused by another block meanwhile) and a free of an address
- * inside it is named.  Mappings (OA_LARGE_MAP_MIN and up) are not held:
- * their reuse cache is part of the behaviour under test.  Process-wide,
- * under its own lock (base.h lists it). */
+ * inside it is named.  Mappings (OA_LARGE_MAP_MIN and up) are not held
+ * (their reuse cache is part of the behaviour under test): their
+ * addresses are retired instead (retired.c).  Process-wide, under its
+ * own lock (base.h lists it). */
 #define QUARANTINE_SLOTS 64
 #define QUARANTINE_BYTES ((size_t)64 << 20)
 
@@ -403,7 +427,12 @@ quarantine_put(OaLarge *h, size_t nbytes, size_t *out_nbytes)
 static void
 sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes)
 {
-    if (is_mapped(heap, nbytes) || nbytes > QUARANTINE_BYTES) {
+    if (is_mapped(heap, nbytes)) {
+        oa_retired_add(h, map_len(nbytes), nbytes); /* retired.c */
+        sys_put(heap, h, nbytes);
+        return;
+    }
+    if (nbytes > QUARANTINE_BYTES) {
         sys_put(heap, h, nbytes);
         return;
     }
@@ -435,6 +464,7 @@ oa_large_check_foreign(const char *fn, const void *p)
         }
     }
     pthread_mutex_unlock(&quarantine.lock);
+    oa_retired_check(fn, p); /* a freed mapping (retired.c) */
     if (freed == q) {
         oa_fatal(fn, p,
                  "double free: the large block of %zu bytes was already "
@@ -580,6 +610,7 @@ resize(OaHeap *heap, OaLarge *h, size_t nbytes)
     }
     n->nbytes = nbytes;
     link_large(heap, n);
+    RCGC_ASSERT(heap->large_bytes >= old); /* old is counted in it */
     heap->large_bytes += nbytes;
     heap->large_bytes -= old;
 #if OA_DEBUG

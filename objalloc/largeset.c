@@ -55,6 +55,7 @@ oa_largeset_add(const void *p)
     pthread_mutex_lock(&set.lock);
     int rc = reserve_one();
     if (rc == 0) {
+        RCGC_ASSERT(rcgc_map_get(&set.map, (uintptr_t)p) == 0); /* once */
         rcgc_map_put(&set.map, (uintptr_t)p, 1);
         atomic_store_explicit(&set.live, set.map.count, memory_order_relaxed);
     }

@@ -38,6 +38,7 @@ static void *
 region_get(void *ctx)
 {
     OaRegion *r = ctx;
+    RCGC_ASSERT(r->nfree <= r->narenas);
     return r->nfree > 0 ? r->free[--r->nfree] : NULL;
 }
 
@@ -45,6 +46,9 @@ static void
 region_put(void *ctx, void *arena)
 {
     OaRegion *r = ctx;
+    /* only arenas it gave out come back, each once */
+    RCGC_ASSERT(r->nfree < r->narenas &&
+                ((uintptr_t)arena & OA_ARENA_MASK) == 0);
     r->free[r->nfree++] = arena;
 }
 

@@ -51,6 +51,10 @@ void
 oa_heap_stats(const OaHeap *heap, OaStats *st)
 {
     memset(st, 0, sizeof *st);
+    if (heap == NULL) {
+        oa_null_heap("oa_heap_stats"); /* all zero */
+        return;
+    }
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         OaClassStats *cs = &st->classes[c];
         cs->block_size = OA_CLASS_SIZE(c);

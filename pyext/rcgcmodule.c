@@ -162,6 +162,9 @@ static struct PyModuleDef rcgc_module = {
     .m_size = -1,          .m_methods = module_methods,
 };
 
+/* The module's integer constants (gc debug flags, generations, the event
+ * log's size, node and allocator limits), from one table; 0, or -1 with
+ * an exception set. */
 static int
 add_constants(PyObject *m)
 {

@@ -18,6 +18,7 @@
  *      more decref than increfs).
  * Then the count changes as in release builds (saturating at
  * RC_IMMORTAL) and the heap's total of counts (rc_total_refs) follows.
+ Checked builds end both with the heap's checkpoint (base.h).
  *
  * Release builds do not call these (the inline forms are unchecked); they
  * stay exported so that a debug-built program can link a release
@@ -94,8 +95,11 @@ rc_incref_checked(RcObject *op)
     else {
         heap->total_refs++;
     }
-#endif
     op->refcnt = n + 1;
+    RC_CHECKPOINT(heap, "rc_incref");
+#else
+    op->refcnt = n + 1;
+#endif
 }
 
 void
@@ -111,10 +115,17 @@ rc_decref_checked(RcObject *op)
                  op->type->name);
     }
 #ifdef RCGC_DEBUG
-    rc_heap_fast(op)->total_refs--;
-#endif
+    RcHeap *heap = rc_heap_fast(op); /* outlives rc_zero: no destroy in it */
+    heap->total_refs--;
     op->refcnt = n - 1;
     if (n == 1) {
         rc_zero(op);
     }
+    RC_CHECKPOINT(heap, "rc_decref");
+#else
+    op->refcnt = n - 1;
+    if (n == 1) {
+        rc_zero(op);
+    }
+#endif
 }

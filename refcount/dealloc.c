@@ -23,21 +23,8 @@
  *   children that die and returns; the pending stack lives in the dead
  *   objects' own heads, so it needs no memory either.
  *
- *   destroy(op):
- *     1. PEP 442: if the type has finalize and op is not RC_OBJ_FINALIZED,
- *        set the flag, give op a temporary reference, call finalize, take
- *        the reference back; a count still above zero means finalize
- *        stored a new reference: op is resurrected, stays alive (tracked
- *        again if step 1 of rc_zero untracked it), and we stop;
- *     2. weak references are cleared, then their callbacks run (weakref.c);
- *     3. legacy_del (CPython's tp_del) as in step 1, each time the count
- *        reaches zero (CPython's subtype_dealloc order: finalize, clear
- *        weakrefs, tp_del);
- *     4. untrack op if it is tracked;
- *     5. the type's dealloc, or the default: decref every reference that
- *        traverse finds (those decrefs land in step 1 of rc_zero);
- *     6. counters, and the block goes back to objalloc with its size
- *        (oa_free_sized: no ownership lookup).
+ *   destroy(op): finalize (PEP 442, may resurrect), weakrefs, legacy_del,
+ *   untrack, dealloc, counters and the block (steps above destroy).
  *
  * Invariants: while deallocating is set, every object on the pending
  * stack has count 0, RC_OBJ_DEFERRED, and RcGcHead.next == 0; an object
@@ -104,6 +91,7 @@ rc_zero(RcObject *op)
     while (heap->pending != NULL) {
         destroy(heap, pop_pending(heap));
     }
+    RCGC_ASSERT(heap->deallocating && heap->pending == NULL);
     heap->deallocating = 0;
     RCGC_ASSERT_EXPENSIVE(rc_check_counters(heap) == 0);
 }
@@ -170,7 +158,21 @@ visit_release(RcObject *ref, void *arg)
     return 0;
 }
 
-/* Steps 1-6 of destroy (top of file); op's count is 0. */
+/* destroy(op), op's count being 0:
+ *   1. PEP 442: if the type has finalize and op is not RC_OBJ_FINALIZED,
+ *      set the flag, give op a temporary reference, call finalize, take
+ *      the reference back; a count still above zero means finalize
+ *      stored a new reference: op is resurrected, stays alive (tracked
+ *      again if step 1 of rc_zero untracked it), and we stop;
+ *   2. weak references are cleared, then their callbacks run (weakref.c);
+ *   3. legacy_del (CPython's tp_del) as in step 1, each time the count
+ *      reaches zero (CPython's subtype_dealloc order: finalize, clear
+ *      weakrefs, tp_del);
+ *   4. untrack op if it is tracked;
+ *   5. the type's dealloc, or the default: decref every reference that
+ *      traverse finds (those decrefs land in step 1 of rc_zero);
+ *   6. counters, and the block goes back to objalloc with its size
+ *      (oa_free_sized: no ownership lookup). */
 static void
 destroy(RcHeap *heap, RcObject *op)
 {

@@ -21,6 +21,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "refcount: <fn>: heap is NULL" (RCGC_ERROR_MISUSE): the calls that
+ * take a heap refuse NULL and return their error value. */
+static void
+null_heap(const char *fn)
+{
+    rcgc_report(RCGC_ERROR_MISUSE, "refcount: %s: heap is NULL", fn);
+}
+
 RcHeap *
 rc_heap_new(OaHeap *oa)
 {
@@ -69,6 +77,7 @@ rc_heap_destroy(RcHeap *heap)
     }
     OaHeap *oa = heap->oa;
     int own = heap->own_oa;
+    RCGC_ASSERT(heap->pending == NULL); /* outside rc_zero (internal.h) */
     rc_map_free(oa, &heap->weakrefs);
     rc_map_free(oa, &heap->typeidx);
     if (heap->stats != NULL) {
@@ -84,6 +93,10 @@ rc_heap_destroy(RcHeap *heap)
 OaHeap *
 rc_heap_oa(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_oa");
+        return NULL;
+    }
     return heap->oa;
 }
 
@@ -123,6 +136,10 @@ rc_set_error(RcHeap *heap, const char *fmt, ...)
 void
 rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_set_gc_hooks");
+        return;
+    }
     if (hooks == NULL) {
         memset(&heap->hooks, 0, sizeof(heap->hooks));
         heap->has_hooks = 0;
@@ -135,6 +152,10 @@ rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
 void *
 rc_heap_gc_ctx(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_heap_gc_ctx");
+        return NULL;
+    }
     return heap->has_hooks ? heap->hooks.ctx : NULL;
 }
 
@@ -147,6 +168,7 @@ rc_untrack(RcHeap *heap, RcObject *op)
     }
     if (heap->has_hooks && heap->hooks.untrack != NULL) {
         heap->hooks.untrack(heap->hooks.ctx, op);
+        RCGC_ASSERT(head->next == 0); /* the collector unlinked it */
     }
     /* Without a collector (detached while objects were tracked) there is
      * no list to unlink from: just mark the object untracked. */
@@ -191,6 +213,7 @@ rc_stats_add(RcHeap *heap, const RcType *type)
         heap->stats = bigger;
         heap->stats_cap = cap;
     }
+    RCGC_ASSERT(heap->nstats < heap->stats_cap);
     st = &heap->stats[heap->nstats++];
     memset(st, 0, sizeof(*st));
     st->type = type;
@@ -203,6 +226,10 @@ rc_stats_add(RcHeap *heap, const RcType *type)
 size_t
 rc_live_count(const RcHeap *heap, const RcType *type)
 {
+    if (heap == NULL) {
+        null_heap("rc_live_count");
+        return 0;
+    }
     uintptr_t idx = rc_map_get(&heap->typeidx, (uintptr_t)type);
     return idx == 0 ? 0 : heap->stats[idx - 1].live;
 }
@@ -210,12 +237,20 @@ rc_live_count(const RcHeap *heap, const RcType *type)
 size_t
 rc_live_total(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_live_total");
+        return 0;
+    }
     return heap->live_total;
 }
 
 size_t
 rc_type_stats(const RcHeap *heap, RcTypeStats *out, size_t max)
 {
+    if (heap == NULL) {
+        null_heap("rc_type_stats");
+        return 0;
+    }
     for (size_t i = 0; i < heap->nstats && i < max; i++) {
         out[i] = heap->stats[i];
     }
@@ -225,6 +260,10 @@ rc_type_stats(const RcHeap *heap, RcTypeStats *out, size_t max)
 int64_t
 rc_total_refs(const RcHeap *heap)
 {
+    if (heap == NULL) {
+        null_heap("rc_total_refs");
+        return -1;
+    }
 #ifdef RCGC_DEBUG
     return heap->total_refs;
 #else
@@ -267,6 +306,25 @@ rc_check_counters(const RcHeap *heap)
     }
     return 0;
 }
+
+#if RCGC_EXPENSIVE
+void
+rc_checkpoint(RcHeap *heap, const char *fn)
+{
+    if (!rcgc_check_due(&heap->check_calls, heap->check_budget) ||
+        heap->deallocating) {
+        return;
+    }
+    if (rc_check_counters(heap) != 0 || rc_weakrefs_check(heap) != 0) {
+        rcgc_fatal("refcount: %s: heap %p: the heap is broken at the end of "
+                   "this call (checked build: rc_heap_check failed, the "
+                   "message before says what)",
+                   fn, (void *)heap);
+    }
+    rcgc_check_done(&heap->check_calls, &heap->check_budget,
+                    heap->nstats + heap->typeidx.cap + heap->weakrefs.cap);
+}
+#endif
 
 int
 rc_heap_check(const RcHeap *heap)

@@ -61,6 +61,10 @@ struct RcHeap {
     int64_t total_refs; /* debug builds: sum of mortal counts */
     int has_error;
     char error[256]; /* last failure, for rc_heap_error */
+#if RCGC_EXPENSIVE
+    size_t check_calls;  /* calls since the last whole check (base.h) */
+    size_t check_budget; /* calls between whole checks */
+#endif
 };
 
 /* Internal object flag (one of the bits 0..15 that refcount owns): the
@@ -72,6 +76,17 @@ struct RcHeap {
  * and -1.  O(types): the expensive level runs it after each deallocation
  * loop. */
 int rc_check_counters(const RcHeap *heap);
+
+/* The checkpoint that ends each mutating call in checked builds
+ * (base.h): counted always, the counters and the weakref lists checked
+ * when due and no deallocation loop runs; a failure names fn and aborts.
+ * Other builds: nothing. */
+#if RCGC_EXPENSIVE
+void rc_checkpoint(RcHeap *heap, const char *fn);
+#define RC_CHECKPOINT(heap, fn) rc_checkpoint((heap), (fn))
+#else
+#define RC_CHECKPOINT(heap, fn) ((void)sizeof(heap), (void)sizeof(fn))
+#endif
 
 /* Counters of a type already seen by this heap (NULL when never seen). */
 RcTypeStats *rc_stats_find(RcHeap *heap, const RcType *type);

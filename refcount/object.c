@@ -176,6 +176,7 @@ new_object(RcHeap *heap, const RcType *type, size_t nitems, int var,
     RCGC_ASSERT(op->refcnt == 1 && op->flags == 0 &&
                 rc_block_size(op) == nbytes);
     announce(heap, op);
+    RC_CHECKPOINT(heap, fn);
     return op;
 }
 
@@ -195,9 +196,11 @@ void
 rc_set_immortal(RcObject *op)
 {
 #ifdef RCGC_DEBUG
+    rc_check_object("rc_set_immortal", op);
     if (op->refcnt != RC_IMMORTAL) {
         rc_heap_fast(op)->total_refs -= op->refcnt;
     }
 #endif
     op->refcnt = RC_IMMORTAL;
+    RC_CHECKPOINT(rc_heap_fast(op), "rc_set_immortal");
 }

@@ -29,7 +29,9 @@
  * a time.
  *
  * Checks in every build: type descriptors are validated by rc_new (magic,
- * size, flags) and bad ones are refused with a message (rc_heap_error).
+ * size, flags) and bad ones are refused with a message (rc_heap_error);
+ * a NULL heap is refused with a message (RCGC_ERROR_MISUSE, objalloc.h)
+ * and the call's error value (NULL, 0 or -1).
  * Debug builds (RCGC_DEBUG) also abort with a message naming the object
  * and the check on: decref of an object whose count is already zero,
  * incref/decref of a freed object (its fill pattern), an object whose type

@@ -190,6 +190,7 @@ rc_weakref_new(RcHeap *heap, RcObject *target, RcWeakCallback cb, void *ctx,
     /* the map names target's newest weakref, the list hangs from it */
     RCGC_ASSERT(rc_map_get(&heap->weakrefs, (uintptr_t)target) ==
                 (uintptr_t)wr);
+    RC_CHECKPOINT(heap, "rc_weakref_new");
     return wr;
 }
 
@@ -238,7 +239,9 @@ void
 rc_weakref_detach(RcObject *wr)
 {
     if (is_weakref(wr)) {
-        detach(rc_heap_fast(wr), wr);
+        RcHeap *heap = rc_heap_fast(wr);
+        detach(heap, wr);
+        RC_CHECKPOINT(heap, "rc_weakref_detach");
     }
 }
 
@@ -268,10 +271,12 @@ rc_weakref_call(RcObject *wr)
     if (!is_weakref(wr) || wref(wr)->cb == NULL || wr->refcnt == 0) {
         return;
     }
-    detach(rc_heap_fast(wr), wr);
+    RcHeap *heap = rc_heap_fast(wr);
+    detach(heap, wr);
     rc_incref(wr);
     call_back(wr);
     rc_decref(wr);
+    RC_CHECKPOINT(heap, "rc_weakref_call");
 }
 
 /* Detach every weakref of op first (targets cleared), then call the

@@ -118,6 +118,60 @@ Test(refused, destroy_from_a_weakref_callback_during_collect)
     gt_check();
 }
 
+/* Every other call that takes a GcHeap: the error value and one message
+ * naming it (cyclegc.h: a NULL heap is refused, never dereferenced). */
+Test(refused, every_call_refuses_a_null_heap)
+{
+    tc_record_errors();
+    long t[GC_NGENERATIONS] = {1, 2, 3};
+    GcGenStats st[GC_NGENERATIONS];
+    GcEvent ev[1];
+    RcObject *buf[1];
+    int n = 0;
+#define REFUSED(call, fn)                                                     \
+    do {                                                                      \
+        call;                                                                 \
+        n++;                                                                  \
+        cr_expect_eq(tc_err.n, n, "%s: no message", fn);                      \
+        cr_expect_str_eq(tc_err.text, "cyclegc: " fn ": heap is NULL");       \
+        cr_expect_eq(tc_err.kind, RCGC_ERROR_MISUSE);                         \
+    } while (0)
+    REFUSED(gc_enable(NULL), "gc_enable");
+    REFUSED(gc_disable(NULL), "gc_disable");
+    REFUSED(cr_expect_eq(gc_isenabled(NULL), 0), "gc_isenabled");
+    REFUSED(gc_get_threshold(NULL, t), "gc_get_threshold");
+    cr_expect_eq(t[0], 1, "left alone");
+    REFUSED(cr_expect_eq(gc_set_threshold(NULL, 1, 1, 1), -1),
+            "gc_set_threshold");
+    REFUSED(gc_get_stats(NULL, st), "gc_get_stats");
+    REFUSED(cr_expect_eq(gc_callback_add(NULL, NULL, NULL), -1),
+            "gc_callback_add");
+    REFUSED(cr_expect_eq(gc_callback_remove(NULL, NULL, NULL), -1),
+            "gc_callback_remove");
+    REFUSED(gc_freeze(NULL), "gc_freeze");
+    REFUSED(gc_unfreeze(NULL), "gc_unfreeze");
+    REFUSED(cr_expect_eq(gc_get_freeze_count(NULL), 0), "gc_get_freeze_count");
+    REFUSED(cr_expect_eq(gc_garbage_count(NULL), 0), "gc_garbage_count");
+    REFUSED(cr_expect_null(gc_garbage_get(NULL, 0)), "gc_garbage_get");
+    REFUSED(gc_garbage_clear(NULL), "gc_garbage_clear");
+    REFUSED(gc_set_debug(NULL, 0, NULL), "gc_set_debug");
+    REFUSED(cr_expect_eq(gc_get_debug(NULL), 0), "gc_get_debug");
+    REFUSED(cr_expect_eq(gc_events(NULL, ev, 1), 0), "gc_events");
+    REFUSED(cr_expect_eq(gc_get_objects(NULL, 0, buf, 1), (size_t)-1),
+            "gc_get_objects");
+    REFUSED(cr_expect_eq(gc_get_referrers(NULL, buf, 1, buf, 1), (size_t)-1),
+            "gc_get_referrers");
+    REFUSED(cr_expect_eq(gc_why_alive(NULL, NULL, buf, 1), (size_t)-1),
+            "gc_why_alive");
+    REFUSED(cr_expect_eq(gc_set_pacing(NULL, GC_PACING_FIXED), -1),
+            "gc_set_pacing");
+    REFUSED(cr_expect_eq(gc_get_pacing(NULL), GC_PACING_FIXED),
+            "gc_get_pacing");
+    REFUSED(cr_expect_eq(gc_check(NULL), -1), "gc_check");
+#undef REFUSED
+    rcgc_register_error(NULL, NULL);
+}
+
 Test(refused, null_heaps_are_refused_with_a_message)
 {
     tc_record_errors();

@@ -6,12 +6,24 @@
  *                    and a message, in every build;
  *   large_death      debug builds: a second free of a large block (also
  *                    after its address could have been reused: freed large
- *                    blocks are held in quarantine) and a free or realloc
- *                    of a pointer inside one abort with a message naming
- *                    the call, the pointer and the check;
+ *                    blocks are held in quarantine, freed mappings' ranges
+ *                    retired) and a free or realloc of a pointer inside
+ *                    one abort with a message naming the call, the
+ *                    pointer and the check;
  *   error_handler    messages go to the registered handler instead of
  *                    stderr; after a fatal one the library aborts, unless
- *                    the handler leaves by itself. */
+ *                    the handler leaves by itself.
+ *
+ * Double and interior frees by size range, debug builds (each aborts with
+ * its message):
+ *   small   1..512 B            death.c   double_free, interior_free
+ *   medium  513 B..32 KiB       death.c   medium_double_free,
+ *                                         medium_interior_free
+ *   large   32 KiB..128 KiB     here      large_double_free(_after_reuse),
+ *           (system malloc)               large_interior_free, ...
+ *   mapped  128 KiB and up      here      mapped_double_free(_after_reuse,
+ *                                         _after_unmap), mapped_interior_free,
+ *                                         freed_mapped_interior_free, ... */
 #include "oa_test.h"
 #include "common/errors.h"
 
@@ -43,6 +55,24 @@ Test(null_heap, every_call_refuses_a_null_heap_with_a_message)
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_check: heap is NULL");
     oa_heap_trim(NULL);
     expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_trim: heap is NULL");
+    oa_heap_set_limit(NULL, 10);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_set_limit: heap is NULL");
+    cr_expect_eq(oa_heap_limit(NULL), 0);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_limit: heap is NULL");
+    oa_heap_set_pressure(NULL, NULL, NULL);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_set_pressure: heap is NULL");
+    oa_heap_fail_nth(NULL, OA_FAIL_ALL, 1, 0);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_fail_nth: heap is NULL");
+    cr_expect_eq(oa_heap_sys_requests(NULL), 0);
+    expect_seen(RCGC_ERROR_MISUSE,
+                "objalloc: oa_heap_sys_requests: heap is NULL");
+    OaStats st;
+    st.arenas = 99;
+    oa_heap_stats(NULL, &st);
+    expect_seen(RCGC_ERROR_MISUSE, "objalloc: oa_heap_stats: heap is NULL");
+    cr_expect_eq(st.arenas, 0, "zeroed");
     rcgc_register_error(NULL, NULL);
 }
 
@@ -122,6 +152,84 @@ large_sized_double_free(void)
     oa_free_sized(p, 40000);
 }
 
+/* Mapped blocks (OA_LARGE_MAP_MIN and up, objalloc/retired.c). */
+#define MAPPED 200000
+
+static void
+mapped_double_free(void)
+{
+    void *p = oa_malloc(heap, MAPPED);
+    oa_free(p);
+    oa_free(p);
+}
+
+/* The next block of the size takes the freed mapping's pages (the
+ * heap's cache): at a new address, and p is still named. */
+static void
+mapped_double_free_after_reuse(void)
+{
+    void *p = oa_malloc(heap, MAPPED);
+    oa_free(p);
+    void *q = oa_malloc(heap, MAPPED);
+    if (q == p) {
+        return; /* no abort: the test fails on the missing signal */
+    }
+    oa_free(p);
+}
+
+/* The trim gives the freed mapping up and a fresh one is mapped: the old
+ * range stays reserved, so the new block cannot be at p. */
+static void
+mapped_double_free_after_unmap(void)
+{
+    void *p = oa_malloc(heap, MAPPED);
+    oa_free(p);
+    oa_heap_trim(heap);
+    void *q = oa_malloc(heap, MAPPED);
+    if (q == p) {
+        return;
+    }
+    oa_free(p);
+}
+
+static void
+mapped_interior_free(void)
+{
+    char *p = oa_malloc(heap, MAPPED);
+    oa_free(p + 64);
+}
+
+static void
+mapped_interior_realloc(void)
+{
+    char *p = oa_malloc(heap, MAPPED);
+    (void)oa_realloc(heap, p + 64, 2000);
+}
+
+static void
+freed_mapped_interior_free(void)
+{
+    char *p = oa_malloc(heap, MAPPED);
+    oa_free(p);
+    oa_free(p + 64);
+}
+
+static void
+mapped_sized_double_free(void)
+{
+    void *p = oa_malloc(heap, MAPPED);
+    oa_free_sized(p, MAPPED);
+    oa_free_sized(p, MAPPED);
+}
+
+static void
+mapped_realloc_after_free(void)
+{
+    void *p = oa_malloc(heap, MAPPED);
+    oa_free(p);
+    (void)oa_realloc(heap, p, 10);
+}
+
 #define DEATH(name, fn, fname, text)                                          \
     Test(large_death, name, .init = setup, .signal = SIGABRT)                 \
     {                                                                         \
@@ -145,6 +253,26 @@ DEATH(interior_free_of_freed_block_aborts, freed_large_interior_free,
       "oa_free", "interior pointer: 64 bytes into a freed large block")
 DEATH(sized_double_free_aborts, large_sized_double_free, "oa_free_sized",
       "double free: the large block of 40000 bytes was already freed")
+DEATH(mapped_double_free_aborts, mapped_double_free, "oa_free",
+      "double free: the large block of 200000 bytes was already freed")
+DEATH(mapped_double_free_after_reuse_aborts, mapped_double_free_after_reuse,
+      "oa_free",
+      "double free: the large block of 200000 bytes was already freed")
+DEATH(mapped_double_free_after_unmap_aborts, mapped_double_free_after_unmap,
+      "oa_free",
+      "double free: the large block of 200000 bytes was already freed")
+DEATH(mapped_interior_free_aborts, mapped_interior_free, "oa_free",
+      "interior pointer: 64 bytes into a large block of 200000 bytes at ")
+DEATH(mapped_interior_realloc_aborts, mapped_interior_realloc, "oa_realloc",
+      "interior pointer: 64 bytes into a large block of 200000 bytes at ")
+DEATH(interior_free_of_freed_mapping_aborts, freed_mapped_interior_free,
+      "oa_free", "interior pointer: 64 bytes into a freed large block at ")
+DEATH(mapped_sized_double_free_aborts, mapped_sized_double_free,
+      "oa_free_sized",
+      "double free: the large block of 200000 bytes was already freed")
+DEATH(mapped_realloc_after_free_aborts, mapped_realloc_after_free,
+      "oa_realloc",
+      "double free: the large block of 200000 bytes was already freed")
 
 /* ---- the handler sees fatal messages -------------------------------- */
 

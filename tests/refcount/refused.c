@@ -36,6 +36,23 @@ Test(refused, null_heap_is_refused_with_a_message)
     cr_expect_str_eq(tc_err.text, "refcount: rc_heap_check: heap is NULL");
     cr_expect_str_eq(rc_heap_error(NULL),
                      "refcount: rc_heap_error: heap is NULL");
+    int n = tc_err.n;
+    cr_expect_null(rc_heap_oa(NULL));
+    cr_expect_str_eq(tc_err.text, "refcount: rc_heap_oa: heap is NULL");
+    rc_heap_set_gc_hooks(NULL, NULL);
+    cr_expect_str_eq(tc_err.text,
+                     "refcount: rc_heap_set_gc_hooks: heap is NULL");
+    cr_expect_null(rc_heap_gc_ctx(NULL));
+    cr_expect_str_eq(tc_err.text, "refcount: rc_heap_gc_ctx: heap is NULL");
+    cr_expect_eq(rc_live_count(NULL, &pair_type), 0);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_live_count: heap is NULL");
+    cr_expect_eq(rc_live_total(NULL), 0);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_live_total: heap is NULL");
+    cr_expect_eq(rc_type_stats(NULL, NULL, 0), 0);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_type_stats: heap is NULL");
+    cr_expect_eq(rc_total_refs(NULL), -1);
+    cr_expect_str_eq(tc_err.text, "refcount: rc_total_refs: heap is NULL");
+    cr_expect_eq(tc_err.n, n + 7, "one message each");
     rc_decref(op);
     rcgc_register_error(NULL, NULL);
 }
