@@ -67,6 +67,9 @@
  * header has (likely) arrived, so that about RING misses are in flight
  * at once instead of one.  Step 2 and 3 are correct for any processing
  * order, so the delay changes nothing but speed.
+ * The walks themselves (steps 3 and 4, and 2 after an update_refs walk)
+ * read young's objects from an array that the first walk filled, when
+ * young fits it, instead of chasing the list's links ("the walks" below).
  *
  * Invariant of step 3: an object the scan has passed is either kept
  * (real prev link, so collecting_head() ignores it) or TENTATIVE; one it
@@ -167,13 +170,30 @@ order_note(Pass *p, size_t n, RcGcHead *g)
     }
 }
 
+/* Does order hold young's objects in list order?  (Checked builds, after
+ * the first walk: the array is the list.) */
+static inline int
+order_is_young(const Pass *p, GcList *young)
+{
+    size_t i = 0;
+    for (RcGcHead *g = gc_list_first(young); g != &young->head;
+         g = gc_next(g)) {
+        if (i == p->norder || p->order[i] != g) {
+            return 0;
+        }
+        i++;
+    }
+    return i == p->norder;
+}
+
 /* The first walk met n objects: the later ones read the array if they
  * all fit in it. */
 static inline void
-order_done(Pass *p, size_t n)
+order_done(Pass *p, GcList *young, size_t n)
 {
     p->norder = n;
     p->ordered = p->order != NULL && n <= p->order_cap;
+    RCGC_ASSERT_EXPENSIVE(!p->ordered || order_is_young(p, young));
 }
 
 /* ---- the young filter -------------------------------------------------
@@ -241,7 +261,7 @@ update_refs(GcList *young, Pass *p, uint64_t *filter, unsigned shift)
         }
         order_note(p, n++, g);
     }
-    order_done(p, n);
+    order_done(p, young, n);
 }
 
 /* ---- 2. subtract_refs ----------------------------------------------- */
@@ -383,7 +403,7 @@ subtract_refs(GcList *young, Pass *p)
         op->type->traverse(op, visit_subtract, p);
     }
     if (first) {
-        order_done(p, n);
+        order_done(p, young, n);
     }
     for (unsigned i = 0; i < RING; i++) {
         RcObject *old = gc_ring_swap(p->ring, &p->pos, NULL);
