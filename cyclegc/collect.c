@@ -168,7 +168,8 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     }
     else {
         gc_reach_split_filtered(&young, &reachable, &unreachable,
-                                all ? gc->rc : NULL, gc->young_filter, &split);
+                                all ? gc->rc : NULL, gc->young_filter,
+                                gc->young_order, &split);
         if (generation > 0) {
             gc->young_stale = 0; /* generation 1 was in young */
         }

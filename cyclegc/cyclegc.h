@@ -30,10 +30,11 @@
  * docs/collector-pacing.md).
  *
  * Memory: a collection allocates nothing in proportion to the heap (it
- * sorts a generation in place, with 24 KiB of bucket tables, and filters
- * young references with a 32 KiB bitmap, both allocated with the
- * GcHeap); only what it finds may need bookkeeping memory (the garbage
- * list, weak-reference callbacks).
+ * sorts a generation in place, with 24 KiB of bucket tables, filters
+ * young references with a 32 KiB bitmap and records the order of sets of
+ * up to 8192 objects in a 64 KiB array, all allocated with the GcHeap);
+ * only what it finds may need bookkeeping memory (the garbage list,
+ * weak-reference callbacks).
  *
  * Threads: a GcHeap is used by one thread at a time, like its RcHeap.
  * Errors: functions that can fail return -1 (or NULL) and leave a message

@@ -128,6 +128,10 @@ typedef struct GcList {
 #define GC_FILTER_LOG2  18
 #define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
 
+/* reach.c's walk order (young_order): collected sets of up to this many
+ * objects (generations 0 and 1 at the default thresholds). */
+#define GC_ORDER_MAX 8192
+
 /* The bucket tables of the in-place sort (sort.c): GC_SORT_LEVELS
  * tables of GC_SORT_BUCKETS buckets; a bucket is a chain through next
  * with its count and address bounds. */
@@ -215,6 +219,11 @@ struct GcHeap {
      * proportion to the heap. */
     GcSortBucket sort_buckets[GC_SORT_LEVELS][GC_SORT_BUCKETS];
     uint64_t young_filter[GC_FILTER_WORDS]; /* reach.c, 32 KiB */
+    /* reach.c: young's objects in list order, as its first walk met
+     * them, for collected sets of at most GC_ORDER_MAX objects (64 KiB):
+     * the later walks read addresses from here instead of chasing the
+     * list's links. */
+    RcGcHead *young_order[GC_ORDER_MAX];
     /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
      * young_filter have the bit of every object of generation 0 set
      * (gc_gen0_join), gen0_filter_n objects were noted since it was
@@ -474,7 +483,8 @@ void gc_list_sort_windows(GcList *l);
  * not NULL: young holds every tracked object of that heap, so "tracked
  * by it" is enough to be a member (saves the update_refs pass).
  * The _filtered form takes GC_FILTER_WORDS words of scratch for the
- * young filter (it changes no outcome, only which memory is read). */
+ * young filter and GC_ORDER_MAX entries for the walk order (either may
+ * be NULL; they change no outcome, only which memory is read). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -490,14 +500,15 @@ void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     const RcHeap *all, GcSplit *split);
 void gc_reach_split_filtered(GcList *young, GcList *reachable,
                              GcList *unreachable, const RcHeap *all,
-                             uint64_t *filter, GcSplit *split);
+                             uint64_t *filter, RcGcHead **order,
+                             GcSplit *split);
 /* The same for young = generation 0 of heap rc alone, when GC_OBJ_YOUNG
  * marks exactly its objects (!young_stale): the walk of update_refs is
  * folded into subtract_refs, and gc's generation-0 filter, if on, is the
  * young filter.  Clears GC_OBJ_YOUNG on all of them. */
 void gc_reach_split_young(GcList *young, GcList *reachable,
-                          GcList *unreachable, const RcHeap *rc,
-                          const GcHeap *gc, GcSplit *split);
+                          GcList *unreachable, const RcHeap *rc, GcHeap *gc,
+                          GcSplit *split);
 /* Clear GC_OBJ_YOUNG on the objects of l (before they leave generations
  * 0 and 1 other than through a collection). */
 void gc_list_clear_young(GcList *l);

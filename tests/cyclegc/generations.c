@@ -353,3 +353,72 @@ Test(generations, explicit_full_collection_ignores_the_brake)
     rc_decref(keep);
     gt_check();
 }
+
+/* A young set in which every way an object can be decided happens: per
+ * group, a held node h refers to e (made before it, so the scan of
+ * young passes e with no outside reference before it reaches h, and
+ * must take it back) and to l (made after it: flagged before the scan
+ * gets there); e -> l -> h closes a cycle through what is held; a
+ * 2-cycle of garbage g1 <-> g2 refers to h.  Collected as generation 0
+ * alone and with generation 1, at sizes below and above the array in
+ * which reach.c records a walk's order (GC_ORDER_MAX, 8192): the same
+ * objects are found either way. */
+static void
+young_groups_collect(int generation, int groups)
+{
+    gc_disable(gt_gc);
+    gc_collect(gt_gc, 2);
+    RcObject **held = malloc((size_t)groups * sizeof *held);
+    uint64_t(*ids)[5] = malloc((size_t)groups * sizeof *ids);
+    cr_assert(held != NULL && ids != NULL);
+    for (int i = 0; i < groups; i++) {
+        RcObject *e = gt_new(&gt_node_type);
+        RcObject *h = gt_new(&gt_node_type);
+        RcObject *l = gt_new(&gt_node_type);
+        RcObject *g1 = gt_new(&gt_node_type);
+        RcObject *g2 = gt_new(&gt_node_type);
+        gt_link(h, 0, e);
+        gt_link(h, 1, l);
+        gt_link(e, 0, l);
+        gt_link(l, 0, h);
+        gt_link(g1, 0, g2);
+        gt_link(g2, 0, g1);
+        gt_link(g1, 1, h);
+        RcObject *objs[5] = {e, h, l, g1, g2};
+        for (int k = 0; k < 5; k++) {
+            ids[i][k] = gt_node(objs[k])->id;
+        }
+        held[i] = h;
+        rc_decref(e);
+        rc_decref(l);
+        rc_decref(g1);
+        rc_decref(g2);
+    }
+    cr_expect_eq(gc_collect(gt_gc, generation), 2L * groups,
+                 "generation %d, %d groups", generation, groups);
+    for (int i = 0; i < groups; i++) {
+        for (int k = 0; k < 5; k++) {
+            cr_expect_eq(gt_dead[ids[i][k]], k >= 3,
+                         "group %d object %d: dead %d", i, k,
+                         gt_dead[ids[i][k]]);
+        }
+        cr_expect(gt_in_generation(generation + 1, held[i]));
+    }
+    gt_check();
+    for (int i = 0; i < groups; i++) {
+        rc_decref(held[i]);
+    }
+    cr_expect_eq(gc_collect(gt_gc, 2), 3L * groups);
+    gt_check();
+    free(held);
+    free(ids);
+}
+
+Test(generations,
+     young_collection_decides_alike_below_and_above_the_walk_order)
+{
+    young_groups_collect(0, 100);
+    young_groups_collect(0, 3000); /* 15000 objects */
+    young_groups_collect(1, 100);
+    young_groups_collect(1, 3000);
+}
