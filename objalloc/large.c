@@ -267,11 +267,43 @@ sys_put(OaHeap *heap, OaLarge *h, size_t nbytes)
     }
 }
 
+#if OA_DEBUG
+static void sys_put_debug(OaHeap *heap, OaLarge *h, size_t nbytes);
+
+/* Debug builds: a block that moves is copied into a new one and the old
+ * goes through sys_put_debug (quarantined, or retired when mapped), so
+ * that a free or realloc of the stale pointer is named as a double free;
+ * realloc and mremap would free the old block behind the checks' back.
+ * A block of the system allocator always moves (a stale pointer then
+ * fails at once, in every test); a mapping grows or shrinks in place
+ * when its neighbourhood allows. */
+static OaLarge *
+sys_resize_debug(OaHeap *heap, OaLarge *h, size_t old, size_t nbytes)
+{
+    if (is_mapped(heap, old) && is_mapped(heap, nbytes)) {
+        void *m = mremap(h, map_len(old), map_len(nbytes), 0);
+        if (m != MAP_FAILED) {
+            return m;
+        }
+    }
+    bool fresh;
+    OaLarge *n = sys_get(heap, nbytes, &fresh);
+    if (n != NULL) {
+        memcpy(n, h, total_size(old < nbytes ? old : nbytes));
+        sys_put_debug(heap, h, old);
+    }
+    return n;
+}
+#endif
+
 /* Resize h (its whole old extent open to checkers) from old to nbytes, as
  * realloc does: the new block, or NULL with h intact. */
 static OaLarge *
 sys_resize(OaHeap *heap, OaLarge *h, size_t old, size_t nbytes)
 {
+#if OA_DEBUG
+    return sys_resize_debug(heap, h, old, nbytes);
+#else
     if (!is_mapped(heap, old) && !is_mapped(heap, nbytes)) {
         return realloc(h, total_size(nbytes));
     }
@@ -286,6 +318,7 @@ sys_resize(OaHeap *heap, OaLarge *h, size_t old, size_t nbytes)
         sys_put(heap, h, old);
     }
     return n;
+#endif
 }
 
 OaLarge

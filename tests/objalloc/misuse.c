@@ -23,15 +23,24 @@
  *           (system malloc)               large_interior_free, ...
  *   mapped  128 KiB and up      here      mapped_double_free(_after_reuse,
  *                                         _after_unmap), mapped_interior_free,
- *                                         freed_mapped_interior_free, ... */
+ *                                         freed_mapped_interior_free, ...
+ * and, in both large ranges, a free of the stale pointer after a realloc
+ * moved the block (*_free_after_moving_realloc). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "oa_test.h"
 #include "common/errors.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; a hint before */
+#endif
 
 static void
 expect_seen(int kind, const char *text)
@@ -230,6 +239,37 @@ mapped_realloc_after_free(void)
     (void)oa_realloc(heap, p, 10);
 }
 
+/* A realloc that moves a block frees the old one: a free of the stale
+ * pointer is a double free.  Debug builds always move a block of the
+ * system allocator. */
+static void
+large_free_after_moving_realloc(void)
+{
+    void *p = oa_malloc(heap, 40000);
+    void *q = oa_realloc(heap, p, 80000);
+    if (q == p) {
+        return; /* no abort: the test fails on the missing signal */
+    }
+    oa_free(p);
+}
+
+/* A mapping grows in place when the addresses after it are free: a
+ * PROT_NONE page just past its end (at most one page beyond, whatever
+ * the header and guard) makes it move. */
+static void
+mapped_free_after_moving_realloc(void)
+{
+    char *p = oa_malloc(heap, MAPPED);
+    uintptr_t end = ((uintptr_t)p + MAPPED + 2 * 4096 - 1) & ~(uintptr_t)4095;
+    (void)mmap((void *)end, 4096, PROT_NONE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void *q = oa_realloc(heap, p, 4 * MAPPED);
+    if (q == p) {
+        return; /* no abort: the test fails on the missing signal */
+    }
+    oa_free(p);
+}
+
 #define DEATH(name, fn, fname, text)                                          \
     Test(large_death, name, .init = setup, .signal = SIGABRT)                 \
     {                                                                         \
@@ -272,6 +312,12 @@ DEATH(mapped_sized_double_free_aborts, mapped_sized_double_free,
       "double free: the large block of 200000 bytes was already freed")
 DEATH(mapped_realloc_after_free_aborts, mapped_realloc_after_free,
       "oa_realloc",
+      "double free: the large block of 200000 bytes was already freed")
+DEATH(free_after_moving_realloc_aborts, large_free_after_moving_realloc,
+      "oa_free",
+      "double free: the large block of 40000 bytes was already freed")
+DEATH(mapped_free_after_moving_realloc_aborts,
+      mapped_free_after_moving_realloc, "oa_free",
       "double free: the large block of 200000 bytes was already freed")
 
 /* ---- the handler sees fatal messages -------------------------------- */
