@@ -156,14 +156,38 @@ unmap_arena(char *base)
     atomic_store_explicit(&next_hint, (uintptr_t)base, memory_order_relaxed);
 }
 
-/* Memcheck/ASan view of a fresh arena: nothing is the program's to touch;
- * the pool headers are ours. */
+/* Memcheck/ASan view of a fresh arena: nothing is the program's to touch
+ * (the pools' metadata is in the OaArena, in system memory). */
 static void
 fresh_view(OaArena *a)
 {
     oa_mem_hide(a->base, OA_ARENA_SIZE);
+}
+
+/* The bookkeeping of an arena of this kind, zeroed, with its pools'
+ * metadata array (a 64-byte line per unit, 64-byte aligned), or NULL. */
+static OaArena *
+arena_meta_new(unsigned kind)
+{
+    unsigned units =
+        kind == OA_KIND_MEDIUM ? OA_SPANS_PER_ARENA : OA_POOLS_PER_ARENA;
+    size_t size = sizeof(OaArena) + units * sizeof(OaPool);
+    OaArena *a = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    if (a != NULL) {
+        memset(a, 0, size);
+        a->kind = kind;
+    }
+    return a;
+}
+
+/* Tie each unit's metadata to its memory (for the arena's life). */
+static void
+arena_meta_init(OaArena *a)
+{
+    size_t unit = oa_kind_unit(a->kind);
     for (unsigned i = 0; i < oa_arena_units(a); i++) {
-        oa_mem_open(a->base + i * oa_kind_unit(a->kind), OA_POOL_HDR);
+        a->pool[i].mem = a->base + i * unit;
+        a->pool[i].arena = a;
     }
 }
 
@@ -217,7 +241,7 @@ arena_new(OaHeap *heap, unsigned kind)
     if (!oa_sys_allow(heap, OA_FAIL_ARENA, OA_ARENA_SIZE)) {
         return NULL;
     }
-    OaArena *a = calloc(1, sizeof *a);
+    OaArena *a = arena_meta_new(kind);
     if (a == NULL) {
         oa_heap_set_error(heap, "no memory for an arena's bookkeeping");
         return NULL;
@@ -228,8 +252,8 @@ arena_new(OaHeap *heap, unsigned kind)
         return NULL;
     }
     a->heap = heap;
-    a->kind = kind;
     a->nfree = oa_arena_units(a);
+    arena_meta_init(a);
     if (oa_addrmap_insert(a) != 0) {
         oa_heap_set_error(heap, "no memory for the address map");
         arena_put(heap, a->base);
@@ -319,8 +343,7 @@ prefault(void *p, size_t n)
 static uint64_t
 pool_bit(const OaArena *a, const OaPool *pool)
 {
-    return (uint64_t)1 << (((const char *)pool - a->base) /
-                           oa_kind_unit(a->kind));
+    return (uint64_t)1 << (pool - a->pool);
 }
 
 /* Before carving [from, to) of a pool: populate the pages it starts on
@@ -354,13 +377,14 @@ arena_take_pool(OaHeap *heap, OaArena *a)
         if (a->released & bit) { /* its pages are untouched again */
             a->released &= ~bit;
             a->fresh |= bit;
+            prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
         }
     }
     else {
-        pool = (OaPool *)(a->base + a->ncarved * oa_kind_unit(a->kind));
+        pool = &a->pool[a->ncarved];
         a->ncarved++;
         a->fresh |= pool_bit(a, pool);
-        prefault(pool, OA_PAGE_SIZE); /* the header's page */
+        prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
     }
     bucket_unlink(heap, a);
     a->nfree--;
@@ -556,18 +580,18 @@ oa_pool_emptied(OaPool *pool)
 }
 
 /* Give the pages of an empty pool (or span) of a partly used arena back
- * to the system, all but the first, which holds its header (the arena's
- * free list runs through it).  The pool forgets its blocks (stride 0: the
- * next class to take it carves afresh) and is marked released until it is
- * taken (arena_take_pool).  Not for arenas from a caller's source: their
+ * to the system, all of them (its metadata is in the arena's array, so
+ * no page of it stays resident).  The pool forgets its blocks (stride 0:
+ * the next class to take it carves afresh) and is marked released until
+ * it is taken (arena_take_pool).  Not for arenas from a caller's source: their
  * memory is the caller's, whose kind madvise may not suit.  True when
  * pages were given back. */
 static bool
 decommit(OaArena *a, OaPool *pool)
 {
     uint64_t bit = pool_bit(a, pool);
-    size_t len = oa_kind_unit(a->kind) - OA_PAGE_SIZE;
-    char *lo = (char *)pool + OA_PAGE_SIZE;
+    size_t len = oa_kind_unit(a->kind);
+    char *lo = pool->mem;
     if ((a->released & bit) || a->heap->source != NULL) {
         return false;
     }

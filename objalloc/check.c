@@ -9,8 +9,9 @@
  *      bucket[kind][nfree - 1] (or in none when nfree == 0), and the
  *      bucket masks match the buckets; at most one arena of each kind is
  *      all free;
- *   2. pools: a used or full pool has a sane header (class of its arena's
- *      kind, stride, arena, bounds), its free list stays inside its carved blocks, is aligned
+ *   2. pools: every unit's metadata in its arena's array names its memory
+ *      and its arena (an uncarved one nothing else); a used or full pool
+ *      has sane metadata (class of its arena's kind, stride, bounds), its free list stays inside its carved blocks, is aligned
  *      to the stride and has no cycle, and nused + listed free == carved;
  *      in checked builds every listed block has the freed mark and every
  *      other carved block a request within its class and intact guards
@@ -132,7 +133,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         pool->cls >= OA_NCLASSES ||
         (pool->cls >= OA_NSMALL) != (a->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
-        return fail("pool %p: header damaged", (void *)pool);
+        return fail("pool %p: metadata damaged", (void *)pool);
     }
     if (pool->bump < oa_pool_first(pool) + pool->stride ||
         pool->bump > oa_pool_limit(pool) + pool->stride) {
@@ -181,12 +182,10 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
     uint64_t listed = 0;
     for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
         if (!oa_pool_in(p, a) || p->heap != NULL ||
-            ((uintptr_t)p & (unit - 1)) != 0 ||
-            (const char *)p >= a->base + a->ncarved * unit ||
-            ++nlisted > units) {
+            (size_t)(p - a->pool) >= a->ncarved || ++nlisted > units) {
             return fail("arena %p: free pool list damaged", (void *)a);
         }
-        size_t i = (size_t)((const char *)p - a->base) / unit;
+        size_t i = (size_t)(p - a->pool);
         listed |= (uint64_t)1 << i;
         if (((a->released >> i) & 1) && p->stride != 0) {
             return fail("arena %p: released pool %p kept its blocks",
@@ -201,9 +200,16 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools)
         return fail("arena %p: nfree %u != %zu listed + %u uncarved",
                     (void *)a, a->nfree, nlisted, units - a->ncarved);
     }
+    for (unsigned i = 0; i < units; i++) {
+        const OaPool *pool = &a->pool[i];
+        if (pool->mem != a->base + i * unit || pool->arena != a ||
+            (i >= a->ncarved && (pool->heap != NULL || pool->bump != NULL))) {
+            return fail("arena %p: metadata of pool %u damaged", (void *)a, i);
+        }
+    }
     size_t nheld = 0;
     for (unsigned i = 0; i < a->ncarved; i++) {
-        const OaPool *pool = (const OaPool *)(a->base + i * unit);
+        const OaPool *pool = &a->pool[i];
         if (pool->heap == NULL) {
             continue;
         }

@@ -19,7 +19,7 @@
 static size_t
 pool_capacity(const OaPool *pool)
 {
-    return (oa_pool_unit(pool) - OA_POOL_HDR) / pool->stride;
+    return (oa_pool_unit(pool) - OA_POOL_HEAD) / pool->stride;
 }
 
 static void
@@ -68,11 +68,10 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         st->arenas_medium += a->kind == OA_KIND_MEDIUM;
-        st->bytes_released += (size_t)__builtin_popcountll(a->released) *
-                              (oa_kind_unit(a->kind) - OA_PAGE_SIZE);
+        st->bytes_released +=
+            (size_t)__builtin_popcountll(a->released) * oa_kind_unit(a->kind);
         for (unsigned i = 0; i < a->ncarved; i++) {
-            const OaPool *pool =
-                (const OaPool *)(a->base + i * oa_kind_unit(a->kind));
+            const OaPool *pool = &a->pool[i];
             if (pool->heap != NULL) {
                 count_pool(pool, st);
             }
