@@ -52,7 +52,7 @@
  *             class list (kept against alloc/free thrash; oa_heap_trim
  *             releases it, and another class of its kind may take it).
  *   full      heap != NULL, on no list, free == NULL, bump > limit.
- *   empty     heap == NULL, on its arena's freepools list (reusable by any
+ *   empty     heap == NULL, its bit set in its arena's freemap (reusable by any
  *             class).
  *
  * Medium classes (32..55, requests of 513 B .. 32 KiB) are served the
@@ -166,6 +166,7 @@ typedef struct OaBlock {
 
 typedef struct OaArena OaArena;
 typedef struct OaPool OaPool;
+typedef struct OaMetaSlab OaMetaSlab;
 
 /* Pool metadata: one 64-byte line per pool (or span), in its arena's
  * pool[] array, never in the pool's own memory.
@@ -186,15 +187,18 @@ struct OaPool {
     OaArena *arena;  /* the arena whose pool[] holds this (for life) */
 };
 
-/* An arena's bookkeeping lives in system memory (so all 64 pools are
- * usable), with the metadata of its pools at its end.  nfree counts
- * pools that can serve a new class: freepools plus the uncarved tail.
+/* An arena's bookkeeping lives apart from the arena (so all 64 pools are
+ * usable), in a slot of a slab of the heap's (arenameta.c), with the
+ * metadata of its pools at its end.  nfree counts
+ * pools that can serve a new class: freemap's pools plus the uncarved
+ * tail.
  * Arenas with nfree in 1..units sit in the heap's bucket[kind][nfree - 1]
  * (fullest first = lowest bucket). */
 struct OaArena {
     char *base; /* 1 MiB aligned */
     OaHeap *heap;
-    OaPool *freepools; /* empty pools, linked through OaPool.next */
+    uint64_t freemap;  /* bit i: pool i is carved and empty; the lowest is
+                          taken first (blocks in address order) */
     uint32_t nfree;    /* empty + uncarved pools */
     uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
     uint32_t kind;     /* OA_KIND_SMALL: 64 pools; OA_KIND_MEDIUM: 16
@@ -207,6 +211,7 @@ struct OaArena {
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */
     OaArena *all_prev;
+    OaMetaSlab *slab;           /* the slab this bookkeeping lies in */
     _Alignas(64) OaPool pool[]; /* one per unit, 64-byte lines */
 };
 
@@ -235,6 +240,7 @@ struct OaHeap {
                                                        with nfree == k + 1 */
     uint64_t bucket_mask[OA_NKINDS]; /* bit k set: bucket[kind][k] used */
     OaArena *arenas;                 /* every arena (all_next list) */
+    OaMetaSlab *metaslabs; /* slabs of arena bookkeeping (arenameta.c) */
     struct {
         void *base;
         size_t len;
@@ -375,6 +381,20 @@ size_t oa_held_bytes(const OaHeap *heap);
 void oa_source_exhausted(OaHeap *heap);
 /* Free the region source's state (oa_heap_destroy, arenas gone). */
 void oa_region_free(OaHeap *heap);
+
+/* ---- arena bookkeeping (arenameta.c) -------------------------------- */
+
+/* Zeroed bookkeeping for an arena of this kind (its pools' metadata
+ * included), kind set; NULL when the system has no memory for it. */
+OaArena *oa_arena_meta_new(OaHeap *heap, unsigned kind);
+void oa_arena_meta_free(OaHeap *heap, OaArena *a);
+/* Does a's slab record a's slot as in use?  (oa_heap_check) */
+bool oa_arena_meta_holds(const OaArena *a);
+/* Slots in use over the heap's slabs, or (size_t)-1 when the slab list
+ * is damaged (links, an empty slab kept).  (oa_heap_check) */
+size_t oa_arena_meta_slots(const OaHeap *heap);
+/* Bytes of the slabs the heap holds for arena bookkeeping. */
+size_t oa_arena_meta_bytes(const OaHeap *heap);
 
 /* ---- arenas and pools (arena.c) ------------------------------------- */
 

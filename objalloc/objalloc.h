@@ -277,6 +277,9 @@ typedef struct OaStats {
     uint64_t arenas_allocated; /* mapped, ever */
     uint64_t arenas_released;  /* unmapped, ever */
     size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
+    size_t arena_meta_bytes;   /* the arenas' bookkeeping and their pools'
+                                  metadata (64 B a pool), in 64 KiB slabs
+                                  from the system */
     /* pools (and medium spans) by state */
     size_t pools_full;     /* every block in use */
     size_t pools_used;     /* partly used (or the empty pool a class keeps) */

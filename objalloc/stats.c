@@ -65,6 +65,7 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     st->arenas_allocated = heap->arenas_allocated;
     st->arenas_released = heap->arenas_released;
     st->bytes_mapped = heap->narenas * (size_t)OA_ARENA_SIZE;
+    st->arena_meta_bytes = oa_arena_meta_bytes(heap);
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         st->arenas_medium += a->kind == OA_KIND_MEDIUM;
@@ -117,6 +118,10 @@ oa_stats_print(const OaStats *st, FILE *out)
             "  pools and spans: %zu full, %zu partly used, %zu empty; %zu "
             "of the used ones are spans\n",
             st->pools_full, st->pools_used, st->pools_empty, st->spans);
+    fprintf(out,
+            "  arena bookkeeping and pool metadata: %zu bytes (64 KiB "
+            "slabs)\n",
+            st->arena_meta_bytes);
     fprintf(out,
             "  released: %zu bytes of empty pools' pages given back to the "
             "system\n",
