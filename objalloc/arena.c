@@ -231,6 +231,7 @@ arena_new(OaHeap *heap, unsigned kind)
         return NULL;
     }
     oa_large_cache_flush(heap); /* the heap grows: freed mappings go first */
+    heap->shrink_run = 0;
     if (!oa_sys_allow(heap, OA_FAIL_ARENA, OA_ARENA_SIZE)) {
         oa_arena_meta_free(heap, a);
         return NULL;
@@ -634,6 +635,39 @@ decommit(OaArena *a, OaPool *pool)
     return true;
 }
 
+/* Give back every page of the spare arena (all its pools empty) with one
+ * madvise, once OA_SHRINK_RUN arenas were unmapped since the heap last
+ * mapped one: the heap shrinks for good, it does not breathe across a few
+ * arenas' edge (refaulting the spare's pages each time).  The spare stays
+ * mapped (no mmap/munmap pair when the heap grows again) but holds no
+ * memory.  RSS kept after freeing the oldest 90% of 2M blocks
+ * (rcgc-bench alloc, memory table): 12.75% with the spare resident,
+ * 12.07% without it. */
+static void
+decommit_spare(OaArena *a)
+{
+    uint64_t todo = a->freemap & ~a->released;
+    size_t len = a->ncarved * oa_kind_unit(a->kind);
+    RCGC_ASSERT(a->nfree == oa_arena_units(a)); /* every pool empty */
+    if (todo == 0 || a->heap->source != NULL) {
+        return;
+    }
+#if defined(RCGC_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(a->base, len);
+#endif
+    int rc = madvise(a->base, len, MADV_DONTNEED);
+    oa_mem_hide(a->base, len);
+    if (rc != 0) {
+        return;
+    }
+    for (uint64_t m = todo; m != 0; m &= m - 1) {
+        OaPool *pool = &a->pool[__builtin_ctzll(m)];
+        pool->stride = 0;
+        pool->free = NULL;
+    }
+    a->released |= todo;
+}
+
 /* Decommit every empty pool of every partly used arena (a wholly empty
  * one is the spare, unmapped by the caller). */
 static bool
@@ -720,8 +754,12 @@ oa_pool_release(OaPool *pool)
     }
     a->nfree++;
     unsigned units = oa_arena_units(a);
-    if (a->nfree == units && heap->bucket[a->kind][units - 1] != NULL) {
+    OaArena *spare = heap->bucket[a->kind][units - 1];
+    if (a->nfree == units && spare != NULL) {
         arena_free(heap, a); /* a spare is already kept */
+        if (++heap->shrink_run >= OA_SHRINK_RUN) {
+            decommit_spare(spare); /* and the heap shrinks for good */
+        }
         return;
     }
     bucket_link(heap, a);

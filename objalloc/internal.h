@@ -116,6 +116,7 @@
 #define OA_CARVE_BYTES     512   /* carved per refill (at least a block) */
 #define OA_PAGE_SIZE       4096u /* prefault granule (arena.c) */
 #define OA_MCACHE_SLOTS    4     /* freed mappings kept (large.c) */
+#define OA_SHRINK_RUN      16    /* unmaps in a row: decommit the spare */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_SPANS_PER_ARENA (OA_ARENA_SIZE / OA_SPAN_SIZE) /* 16 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
@@ -249,8 +250,9 @@ struct OaHeap {
     size_t mcache_bytes;
     uint64_t kept_seen[OA_NCLASSES]; /* cls[k].nmalloc at the last
                                             steal_kept (arena.c) */
-    bool steal_credit; /* a fresh pool was carved since the last steal of
+    bool steal_credit;   /* a fresh pool was carved since the last steal of
                           an idle class's kept pool (arena.c) */
+    unsigned shrink_run; /* arenas unmapped since one was last mapped */
     size_t narenas;
     size_t narenas_high;
     uint64_t arenas_allocated;

@@ -135,3 +135,43 @@ Test(release, reaching_the_memory_limit_releases_empty_pools_first)
         oa_free(b[i]);
     }
 }
+
+/* Blocks filling `narenas` arenas of 64-byte blocks, then all freed in
+ * the order they were allocated; the stats after. */
+static OaStats
+grow_then_shrink(size_t narenas)
+{
+    size_t n = narenas * (OA_ARENA_SIZE / 64);
+    char **p = malloc(n * sizeof *p);
+    cr_assert_not_null(p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = oa_malloc(heap, 64);
+        cr_assert_not_null(p[i]);
+        p[i][0] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        oa_free(p[i]);
+    }
+    free(p);
+    CHECK_HEAP(heap);
+    OaStats st;
+    oa_heap_stats(heap, &st);
+    return st;
+}
+
+Test(release, a_heap_that_shrinks_for_good_gives_back_its_spare_arena)
+{
+    OaStats st = grow_then_shrink(24); /* 20 or more unmapped in a row */
+    cr_assert_leq(st.arenas, 2, "the spare and the kept pool's arena");
+    cr_assert_geq(st.bytes_released, OA_ARENA_SIZE - 2 * OA_POOL_SIZE,
+                  "the spare's pages are given back");
+    /* and it serves again like a fresh arena */
+    assert_all_back(heap);
+    grow_then_shrink(2);
+}
+
+Test(release, a_heap_that_breathes_keeps_its_spare_arena_resident)
+{
+    OaStats st = grow_then_shrink(4); /* a few unmapped: a breath */
+    cr_assert_eq(st.bytes_released, 0);
+}
