@@ -15,7 +15,6 @@ OA_HEAP_SUITE(locality);
 enum { N = 20000 };
 static char *b[N];
 
-
 /* How many times a block lies below the one allocated before it (a
  * descent), each at least `size` bytes from it.  Blocks in address order
  * descend only where the sequence moves to another arena (arenas are
