@@ -14,6 +14,10 @@
  *   realloc 20k lists grown by appends, interleaved, with CPython's
  *           list over-allocation (3.11 list_resize), then freed; ns per
  *           call (realloc or free);
+ *   walk    locality on a reused heap: 1M blocks of 48 B (one 16 B block
+ *           kept live per 256, so that arenas stay), freed in a random
+ *           order, then a list of 1M new 48 B nodes built in order and
+ *           walked once; ns per node of the walk;
  *   RSS     in a fresh process per allocator (alloc_rss.c).
  * Rounds: in every round each available allocator runs each workload
  * once, the starting allocator rotating from round to round; every
@@ -145,6 +149,57 @@ wl_churn(AllocFns fn, void **p, uint16_t *sz, size_t nlive, long steps,
     return ns;
 }
 
+typedef struct Node {
+    struct Node *next;
+    size_t val;
+    char payload[32]; /* 48 bytes: a small CPython object */
+} Node;
+
+static volatile size_t walk_sink;
+
+/* Free n blocks of 48 B in the order perm, with a 16 B block kept live
+ * for every 256 of them (pins[]), build a list of n fresh nodes in
+ * allocation order, and walk it; the walk's ns. */
+INLINE double
+wl_walk(AllocFns fn, void **p, void **pins, const uint32_t *perm, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = fn.malloc(sizeof(Node));
+        *(size_t *)p[i] = i;
+        if (i % 256 == 0) {
+            pins[i / 256] = fn.malloc(16);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        fn.free(p[perm[i]], sizeof(Node));
+    }
+    Node head = {0};
+    Node *tail = &head;
+    for (size_t i = 0; i < n; i++) {
+        Node *x = fn.malloc(sizeof(Node));
+        x->next = NULL;
+        x->val = i;
+        tail->next = x;
+        tail = x;
+    }
+    size_t sum = 0;
+    uint64_t t0 = bench_now();
+    for (const Node *x = head.next; x != NULL; x = x->next) {
+        sum += x->val;
+    }
+    double ns = (double)(bench_now() - t0);
+    walk_sink = sum; /* the walk is not dead code */
+    for (Node *x = head.next; x != NULL;) {
+        Node *next = x->next;
+        fn.free(x, sizeof(Node));
+        x = next;
+    }
+    for (size_t i = 0; i < n; i += 256) {
+        fn.free(pins[i / 256], 16);
+    }
+    return ns;
+}
+
 /* CPython 3.11's list over-allocation for a list growing to newsize. */
 static size_t
 list_capacity(size_t newsize, size_t oldsize)
@@ -229,13 +284,14 @@ wl_realloc(AllocFns fn, void ***items, uint32_t *cap, const uint8_t *len,
 
 /* ---- the rounds ----------------------------------------------------- */
 
-enum { W_LIFO, W_BUILD, W_FREE, W_CHURN, W_PYMIX, W_REALLOC, W_COUNT };
+enum { W_LIFO, W_BUILD, W_FREE, W_CHURN, W_PYMIX, W_REALLOC, W_WALK, W_COUNT };
 
 typedef struct Work {
     void **p;
     uint16_t *sz;
     uint32_t *perm;
     void ***items;
+    void **pins;
     uint32_t *cap;
     uint8_t *len;
     long lifo_calls, build_n, churn_steps, pymix_steps;
@@ -264,6 +320,7 @@ work_init(Work *w)
     w->sz = xcalloc(BUILD_N, sizeof(uint16_t));
     w->perm = xcalloc(BUILD_N, sizeof(uint32_t));
     w->items = xcalloc(REALLOC_LIST, sizeof(void **));
+    w->pins = xcalloc(BUILD_N / 256 + 1, sizeof(void *));
     w->cap = xcalloc(REALLOC_LIST, sizeof(uint32_t));
     w->len = xcalloc(REALLOC_LIST, 1);
     rng_seed(&r, 7);
@@ -314,6 +371,9 @@ run_one(Work *w, int id, Series res[W_COUNT], Series lifo[NCLASS])
     WITH_ALLOC(id, ns = wl_realloc(fn, w->items, w->cap, w->len, REALLOC_LIST,
                                    &calls));
     series_add(&res[W_REALLOC], ns / (double)calls);
+    WITH_ALLOC(id,
+               ns = wl_walk(fn, w->p, w->pins, w->perm, (size_t)w->build_n));
+    series_add(&res[W_WALK], ns / (double)w->build_n);
 }
 
 static const char *const comp_names[A_COUNT] = {
@@ -378,6 +438,10 @@ bench_alloc(void)
     add_row(t, name, "ns/step", res[W_PYMIX], 0);
     add_row(t, "realloc growth of 20k lists (CPython list_resize)", "ns/call",
             res[W_REALLOC], 0);
+    snprintf(name, sizeof name,
+             "walk %ldk new 48 B nodes, heap reused (random frees)",
+             w.build_n / 1000);
+    add_row(t, name, "ns/node", res[W_WALK], 1.0);
     for (int i = 0; i < A_COUNT; i++) {
         if (!anchors[i].available) {
             table_note(t, "%s skipped: %s", anchors[i].name, anchors[i].why);
@@ -392,7 +456,7 @@ bench_alloc(void)
                bench_page_fault_ns(false) / 1e3,
                bench_page_fault_ns(true) / 1e3);
     table_note(t, "objalloc-sized frees with oa_free_sized (size known "
-                  "from the type, no ownership lookup).");
+                  "from the type: no ownership tests).");
     table_finish(t);
 
     Table *lt =

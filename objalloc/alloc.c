@@ -12,15 +12,15 @@
  *   oa_malloc(n), n in 513..32768: the same (out of line) with the
  *   medium class of n (oa_medium_class: a count of leading zeros) and
  *   its 64 KiB spans.
- *   oa_free_sized(p, n), n <= 32768:
- *     1. pool = p rounded down to 16 KiB, or to 64 KiB for n > 512 (no
- *        ownership lookup);
+ *   oa_free(p), oa_free_sized(p, n <= 32768):
+ *     1. e = the address-map entry of p's arena (two loads); pool = the
+ *        arena's metadata line of p's pool, indexed by p's offset in the
+ *        arena (oa_pool_at: 16 KiB units, 64 KiB in a medium arena);
  *     2. push p on pool->free; a pool that was full goes back to the head
  *        of its class list; a pool whose count drops to 0 goes back to its
  *        arena.
- *   oa_free(p): the same after one address-map lookup, whose entry's
- *   medium bit widens the mask (oa_pool_at); a pointer outside our arenas
- *   is a large block of ours (large set) or foreign (system free).
+ *   A pointer outside our arenas is a large block of ours (large set) or
+ *   foreign (system free); the sized free takes that path by its size.
  *   oa_free_if_owned(heap, p): the same lookup, then p's pool must belong
  *   to heap; anything else is left to the caller (0), and a heap without
  *   large blocks answers for a pointer outside the arenas without the
@@ -408,17 +408,28 @@ oa_free_sized(void *p, size_t nbytes)
         return;
     }
     if (OA_LIKELY(nbytes <= OA_MEDIUM_MAX)) {
-        /* The size tells the pool: 16 KiB pools up to 512 bytes, 64 KiB
-         * spans beyond. */
-        OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_of(p) : oa_span_of(p);
+        /* The pool's metadata is in its arena's array: one map lookup
+         * (two loads of lines every free shares) finds it. */
+        uintptr_t e = oa_addrmap_entry(p);
 #if OA_DEBUG
-        OaArena *arena = oa_addrmap_lookup(p);
-        if (arena == NULL) {
+        if (e == 0) {
             oa_fatal("oa_free_sized", p,
                      "not a block of any heap (a small size was given for "
                      "a pointer outside every arena)");
         }
+        OaArena *arena = oa_entry_arena(e);
         oa_debug_check_small("oa_free_sized", arena, p);
+#else
+        if (OA_UNLIKELY(e == 0)) {
+            free_outside(p, "oa_free_sized"); /* not ours after all */
+            return;
+        }
+#endif
+        /* the size gives the unit (16 KiB pools, 64 KiB spans): a shift
+         * by a constant, known before the map entry is */
+        OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_in_arena(e, p, 0)
+                                              : oa_pool_in_arena(e, p, 2);
+#if OA_DEBUG
         size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
         if (asked != nbytes) {
             oa_fatal("oa_free_sized", p,

@@ -8,9 +8,13 @@
  *      list length plus its uncarved pools (or spans), it sits in
  *      bucket[kind][nfree - 1] (or in none when nfree == 0), and the
  *      bucket masks match the buckets; at most one arena of each kind is
- *      all free;
- *   2. pools: a used or full pool has a sane header (class of its arena's
- *      kind, stride, arena, bounds), its free list stays inside its carved blocks, is aligned
+ *      all free; the bookkeeping slabs hold one slot per arena, each
+ *      arena's marked in its slab, and no slab is empty;
+ *   2. pools: the free list of the empty pool a class keeps starts at
+ *      its first block (oa_pool_emptied relinks it in address order);
+ *      every unit's metadata in its arena's array names its memory
+ *      and its arena (an uncarved one nothing else); a used or full pool
+ *      has sane metadata (class of its arena's kind, stride, bounds), its free list stays inside its carved blocks, is aligned
  *      to the stride and has no cycle, and nused + listed free == carved;
  *      in checked builds every listed block has the freed mark and every
  *      other carved block a request within its class and intact guards
@@ -132,7 +136,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
         pool->cls >= OA_NCLASSES ||
         (pool->cls >= OA_NSMALL) != (a->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
-        return fail("pool %p: header damaged", (void *)pool);
+        return fail("pool %p: metadata damaged", (void *)pool);
     }
     if (pool->bump < oa_pool_first(pool) + pool->stride ||
         pool->bump > oa_pool_limit(pool) + pool->stride) {
@@ -150,6 +154,11 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
                              heap->cls[pool->cls].avail != pool)) {
         return fail("pool %p: empty but not the only pool of class %u",
                     (void *)pool, pool->cls);
+    }
+    if (pool->nused == 0 && (const char *)pool->free != oa_pool_first(pool)) {
+        return fail("pool %p: empty, but its free list does not start at "
+                    "its first block",
+                    (void *)pool);
     }
     if (pool->free == NULL && pool->bump <= oa_pool_limit(pool)) {
         return fail("pool %p: off its class list with blocks to carve",
@@ -176,18 +185,23 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
         oa_addrmap_entry(a->base) != entry) {
         return fail("arena %p: not registered to this heap", (void *)a);
     }
+    if (a->slab == NULL || !oa_arena_meta_holds(a)) {
+        return fail("arena %p: its bookkeeping slot is not marked in use",
+                    (void *)a);
+    }
     size_t unit = oa_kind_unit(a->kind);
     unsigned units = oa_arena_units(a);
     size_t nlisted = 0;
     uint64_t listed = 0;
-    for (const OaPool *p = a->freepools; p != NULL; p = p->next) {
-        if (!oa_pool_in(p, a) || p->heap != NULL ||
-            ((uintptr_t)p & (unit - 1)) != 0 ||
-            (const char *)p >= a->base + a->ncarved * unit ||
-            ++nlisted > units) {
-            return fail("arena %p: free pool list damaged", (void *)a);
+    for (uint64_t m = a->freemap; m != 0; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctzll(m);
+        const OaPool *p = &a->pool[i];
+        if (i >= a->ncarved || p->heap != NULL || p->next != NULL ||
+            p->prev != NULL) {
+            return fail("arena %p: empty pool %zu in use or uncarved",
+                        (void *)a, i);
         }
-        size_t i = (size_t)((const char *)p - a->base) / unit;
+        nlisted++;
         listed |= (uint64_t)1 << i;
         if (((a->released >> i) & 1) && p->stride != 0) {
             return fail("arena %p: released pool %p kept its blocks",
@@ -195,16 +209,23 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
         }
     }
     if ((a->released & ~listed) != 0) {
-        return fail("arena %p: a released pool is not on its free list",
+        return fail("arena %p: a released pool is not in its freemap",
                     (void *)a);
     }
     if (a->ncarved > units || a->nfree != nlisted + units - a->ncarved) {
         return fail("arena %p: nfree %u != %zu listed + %u uncarved",
                     (void *)a, a->nfree, nlisted, units - a->ncarved);
     }
+    for (unsigned i = 0; i < units; i++) {
+        const OaPool *pool = &a->pool[i];
+        if (pool->mem != a->base + i * unit || pool->arena != a ||
+            (i >= a->ncarved && (pool->heap != NULL || pool->bump != NULL))) {
+            return fail("arena %p: metadata of pool %u damaged", (void *)a, i);
+        }
+    }
     size_t nheld = 0;
     for (unsigned i = 0; i < a->ncarved; i++) {
-        const OaPool *pool = (const OaPool *)(a->base + i * unit);
+        const OaPool *pool = &a->pool[i];
         if (pool->heap == NULL) {
             continue;
         }
@@ -267,6 +288,14 @@ check_arenas(const OaHeap *heap, size_t *nused_pools, size_t *work)
     }
     if (n != heap->narenas) {
         return fail("%zu arenas listed, %zu counted", n, heap->narenas);
+    }
+    size_t slots = oa_arena_meta_slots(heap);
+    if (slots == (size_t)-1) {
+        return fail("bookkeeping slab list damaged");
+    }
+    if (slots != n) {
+        return fail("bookkeeping slabs: %zu slots in use for %zu arenas",
+                    slots, n);
     }
     size_t nb = 0;
     for (unsigned kind = 0; kind < OA_NKINDS; kind++) {

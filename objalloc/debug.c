@@ -14,7 +14,7 @@
  *
  * Checks on a pointer p given to oa_free/oa_free_sized/oa_realloc (debug):
  *   1. its pool serves a class (else it points into an empty pool);
- *   2. the pool header is sane (class, stride, arena);
+ *   2. the pool metadata is sane (class, stride, arena);
  *   3. p is at or after the first block and below the carved limit;
  *   4. p is the start of a block (else it is an interior pointer);
  *   5. the block is live (trailer is not the freed mark: double free);
@@ -272,10 +272,12 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
         pool->cls >= OA_NCLASSES ||
         (pool->cls >= OA_NSMALL) != (arena->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
-        oa_fatal(fn, p, "pool header at %p is damaged", (void *)pool);
+        oa_fatal(fn, p, "pool metadata at %p is damaged", (void *)pool);
     }
     if (q < oa_pool_first(pool)) {
-        oa_fatal(fn, p, "not a block: it points into a pool header");
+        oa_fatal(fn, p,
+                 "not a block: it points before the first block of its "
+                 "pool");
     }
     if (q >= pool->bump) {
         oa_fatal(fn, p,

@@ -7,14 +7,30 @@
  *   |      address map (addrmap.c) so "is p ours?" is two loads.
  *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
  *         |
- *         +-- OaPool header (48 B) | block | block | ... | uncarved ...
+ *         +-- head (48 B, unused) | block | block | ... | uncarved ...
  *
- *   48 bytes as pymalloc's: the first block of a pool starts 48 bytes
- *   into a cache line, so every block's PyObject (after CPython's 16-byte
- *   GC head) starts where pymalloc's would.  With a 64-byte header
- *   CPython's full collections over the same objects took 11-12% longer
- *   (ast trees, 720k objects; the object placement was otherwise the
- *   same); pools at +48 ran at pymalloc's speed.
+ *   OaArena (system memory, one per arena)
+ *   +-- base, lists, counts ... | OaPool[0] | OaPool[1] | ... | OaPool[63]
+ *                                 64 B each: pool i's metadata
+ *
+ * Pool metadata lives apart from the blocks, in a compact array at the
+ * end of its arena's OaArena: pool i of an arena is arena->pool[i],
+ * found from a block by the address map entry and the block's offset in
+ * its arena (oa_pool_at).  With the header at the start of each pool (as
+ * pymalloc has it), every header sat at a 16 KiB-aligned address: all of
+ * them fell into the same 16 of the 4096 sets of a 4 MiB L2 cache (and
+ * one set of L1), so a free into one of the ~1600 pools of a 100k-block
+ * churn missed the cache nearly every time (cachegrind: 0.83 L2 read
+ * misses per oa_free, mimalloc 0.1).  In the array the metadata of 64
+ * pools spans 64 lines that map to 64 different sets; a free touches the
+ * block and one line of metadata, no page that holds only a header.
+ *
+ *   The first block of a pool still starts 48 bytes into it, where it
+ *   lay behind pymalloc's 48-byte header: every block's PyObject (after
+ *   CPython's 16-byte GC head) then starts where pymalloc's would.  With
+ *   blocks at +64 CPython's full collections over the same objects took
+ *   11-12% longer (ast trees, 720k objects; the object placement was
+ *   otherwise the same); blocks at +48 ran at pymalloc's speed.
  *
  *   A block of class c (0..31) holds 16 * (c + 1) bytes.  In checked builds
  *   (OA_CHECKED: RCGC_DEBUG, RCGC_VALGRIND or RCGC_ASAN) every block is
@@ -29,22 +45,23 @@
  *   OA_FRESH_MARK for a block carved but never handed out.
  *
  * Pool states (a pool's state follows from its fields):
- *   uncarved  never initialised: beyond arena->ncarved; header all zero.
+ *   uncarved  never initialised: beyond arena->ncarved; its metadata zero
+ *             but for mem and arena.
  *   used      heap != NULL, on heap->cls[c].avail, free != NULL.  A used
  *             pool may be empty (nused == 0) only as the sole pool of its
  *             class list (kept against alloc/free thrash; oa_heap_trim
  *             releases it, and another class of its kind may take it).
  *   full      heap != NULL, on no list, free == NULL, bump > limit.
- *   empty     heap == NULL, on its arena's freepools list (reusable by any
+ *   empty     heap == NULL, its bit set in its arena's freemap (reusable by any
  *             class).
  *
  * Medium classes (32..55, requests of 513 B .. 32 KiB) are served the
  * same way from 64 KiB spans, 16 to an arena that holds only spans (its
  * address map entry carries OA_MAP_MEDIUM, so that a free finds the
- * span header of a block with one shift of the pool mask, no branch):
+ * span of a block with a shift two bits wider, no branch):
  *
  *   medium arena  1 MiB, 16 spans of 64 KiB, 64 KiB aligned
- *   +-- OaPool header (48 B) | block | block | ... | tail (never touched)
+ *   +-- head (48 B, unused) | block | block | ... | tail (never touched)
  *
  * Class sizes go eight per doubling (oa_class_size), so a request gets
  * less than 1.125x its size; a span holds (64 KiB - 48) / stride blocks
@@ -95,16 +112,18 @@
 /* ---- constants ------------------------------------------------------ */
 
 #define OA_ALIGN_SHIFT     4
-#define OA_POOL_HDR        48    /* sizeof(OaPool), checked in heap.c */
+#define OA_POOL_HEAD       48    /* bytes before a pool's first block */
 #define OA_CARVE_BYTES     512   /* carved per refill (at least a block) */
 #define OA_PAGE_SIZE       4096u /* prefault granule (arena.c) */
 #define OA_MCACHE_SLOTS    4     /* freed mappings kept (large.c) */
+#define OA_SHRINK_RUN      16    /* unmaps in a row: decommit the spare */
 #define OA_POOLS_PER_ARENA (OA_ARENA_SIZE / OA_POOL_SIZE) /* 64 */
 #define OA_SPANS_PER_ARENA (OA_ARENA_SIZE / OA_SPAN_SIZE) /* 16 */
 #define OA_TRAILER         (OA_CHECKED ? 16u : 0u)
 #define OA_FREED_MARK      ((size_t)-1) /* freed: filled with 0xDD */
 #define OA_FRESH_MARK      ((size_t)-2) /* carved, never handed out */
 #define OA_IS_FREE_MARK(v) ((v) >= OA_FRESH_MARK)
+#define OA_POOL_SHIFT      14
 #define OA_POOL_MASK       ((uintptr_t)OA_POOL_SIZE - 1)
 #define OA_SPAN_MASK       ((uintptr_t)OA_SPAN_SIZE - 1)
 #define OA_ARENA_MASK      ((uintptr_t)OA_ARENA_SIZE - 1)
@@ -148,11 +167,14 @@ typedef struct OaBlock {
 
 typedef struct OaArena OaArena;
 typedef struct OaPool OaPool;
+typedef struct OaMetaSlab OaMetaSlab;
 
-/* Pool header: the first 48 bytes of every 16 KiB pool.
+/* Pool metadata: one 64-byte line per pool (or span), in its arena's
+ * pool[] array, never in the pool's own memory.
  * Invariants: nused + (blocks on free) + (uncarved blocks) == capacity;
  * a used pool has free != NULL (alloc pops without testing); a full pool
- * has free == NULL and bump > limit. */
+ * has free == NULL and bump > limit; mem == arena->base + i * unit for
+ * arena->pool[i]. */
 struct OaPool {
     OaBlock *free;   /* free list head (freed or carved-not-handed blocks) */
     uint32_t nused;  /* blocks handed out and not freed */
@@ -162,28 +184,36 @@ struct OaPool {
     OaPool *next;    /* class list, or the arena's free-pool list */
     OaPool *prev;    /* class list only */
     OaHeap *heap;    /* owner while used or full; NULL while empty */
+    char *mem;       /* the pool's memory (unit aligned; set for life) */
+    OaArena *arena;  /* the arena whose pool[] holds this (for life) */
 };
 
-/* An arena's bookkeeping lives in system memory (so all 64 pools are
- * usable).  nfree counts pools that can serve a new class: freepools plus
- * the uncarved tail.  Arenas with nfree in 1..units sit in the heap's
- * bucket[kind][nfree - 1] (fullest first = lowest bucket). */
+/* An arena's bookkeeping lives apart from the arena (so all 64 pools are
+ * usable), in a slot of a slab of the heap's (arenameta.c), with the
+ * metadata of its pools at its end.  nfree counts
+ * pools that can serve a new class: freemap's pools plus the uncarved
+ * tail.
+ * Arenas with nfree in 1..units sit in the heap's bucket[kind][nfree - 1]
+ * (fullest first = lowest bucket). */
 struct OaArena {
     char *base; /* 1 MiB aligned */
     OaHeap *heap;
-    OaPool *freepools; /* empty pools, linked through OaPool.next */
+    uint64_t freemap;  /* bit i: pool i is carved and empty; the lowest is
+                          taken first (blocks in address order) */
     uint32_t nfree;    /* empty + uncarved pools */
     uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
     uint32_t kind;     /* OA_KIND_SMALL: 64 pools; OA_KIND_MEDIUM: 16
                           spans (its units: oa_arena_units) */
     uint64_t fresh;    /* bit i: pool i is in its first use, its pages
                           past the carved blocks never touched */
-    uint64_t released; /* bit i: pool i is empty and its pages past the
-                          first were given back (oa_trim: decommit) */
+    uint64_t released; /* bit i: pool i is empty and its pages were given
+                          back (oa_trim: decommit) */
     OaArena *next;     /* bucket list */
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */
     OaArena *all_prev;
+    OaMetaSlab *slab;           /* the slab this bookkeeping lies in */
+    _Alignas(64) OaPool pool[]; /* one per unit, 64-byte lines */
 };
 
 /* Header in front of a large block; 32 bytes keeps 16-byte alignment. */
@@ -211,6 +241,7 @@ struct OaHeap {
                                                        with nfree == k + 1 */
     uint64_t bucket_mask[OA_NKINDS]; /* bit k set: bucket[kind][k] used */
     OaArena *arenas;                 /* every arena (all_next list) */
+    OaMetaSlab *metaslabs; /* slabs of arena bookkeeping (arenameta.c) */
     struct {
         void *base;
         size_t len;
@@ -219,8 +250,9 @@ struct OaHeap {
     size_t mcache_bytes;
     uint64_t kept_seen[OA_NCLASSES]; /* cls[k].nmalloc at the last
                                             steal_kept (arena.c) */
-    bool steal_credit; /* a fresh pool was carved since the last steal of
+    bool steal_credit;   /* a fresh pool was carved since the last steal of
                           an idle class's kept pool (arena.c) */
+    unsigned shrink_run; /* arenas unmapped since one was last mapped */
     size_t narenas;
     size_t narenas_high;
     uint64_t arenas_allocated;
@@ -357,6 +389,20 @@ void oa_source_exhausted(OaHeap *heap);
 /* Free the region source's state (oa_heap_destroy, arenas gone). */
 void oa_region_free(OaHeap *heap);
 
+/* ---- arena bookkeeping (arenameta.c) -------------------------------- */
+
+/* Zeroed bookkeeping for an arena of this kind (its pools' metadata
+ * included), kind set; NULL when the system has no memory for it. */
+OaArena *oa_arena_meta_new(OaHeap *heap, unsigned kind);
+void oa_arena_meta_free(OaHeap *heap, OaArena *a);
+/* Does a's slab record a's slot as in use?  (oa_heap_check) */
+bool oa_arena_meta_holds(const OaArena *a);
+/* Slots in use over the heap's slabs, or (size_t)-1 when the slab list
+ * is damaged (links, an empty slab kept).  (oa_heap_check) */
+size_t oa_arena_meta_slots(const OaHeap *heap);
+/* Bytes of the slabs the heap holds for arena bookkeeping. */
+size_t oa_arena_meta_bytes(const OaHeap *heap);
+
 /* ---- arenas and pools (arena.c) ------------------------------------- */
 
 /* A fresh pool for class c at the head of heap->cls[c].avail, or NULL
@@ -378,35 +424,31 @@ void oa_pool_release(OaPool *pool);
 /* Unmap every arena of the heap. */
 void oa_arenas_destroy(OaHeap *heap);
 
-/* The pool of p, a block of a small class (no lookup). */
+/* The pool or span of p, inside the arena whose map entry is e: p's
+ * offset in the arena shifted by the unit's bits (wider: two more for a
+ * medium arena, 16 KiB -> 64 KiB) indexes the arena's metadata array. */
 static inline OaPool *
-oa_pool_of(const void *p)
+oa_pool_in_arena(uintptr_t e, const void *p, unsigned wider)
 {
-    return (OaPool *)((uintptr_t)p & ~OA_POOL_MASK);
+    unsigned shift = OA_POOL_SHIFT + wider;
+    return &oa_entry_arena(e)->pool[((uintptr_t)p & OA_ARENA_MASK) >> shift];
 }
 
-/* The span of p, a block of a medium class (no lookup). */
-static inline OaPool *
-oa_span_of(const void *p)
-{
-    return (OaPool *)((uintptr_t)p & ~OA_SPAN_MASK);
-}
-
-/* The pool or span of p, inside the arena whose map entry is e: the pool
- * mask, shifted two bits further for a medium arena (16 KiB -> 64 KiB). */
 static inline OaPool *
 oa_pool_at(uintptr_t e, const void *p)
 {
-    uintptr_t mask = ~OA_POOL_MASK << ((e & OA_MAP_MEDIUM) << 1);
-    return (OaPool *)((uintptr_t)p & mask);
+    return oa_pool_in_arena(e, p, (unsigned)((e & OA_MAP_MEDIUM) << 1));
 }
-_Static_assert((~OA_POOL_MASK << 2) == ~OA_SPAN_MASK, "span = 4 pools");
+_Static_assert((OA_POOL_SIZE << 2) == OA_SPAN_SIZE, "span = 4 pools");
+_Static_assert(((size_t)1 << OA_POOL_SHIFT) == OA_POOL_SIZE, "pool shift");
 
 /* The same from the arena itself. */
 static inline OaPool *
 oa_arena_pool(const OaArena *a, const void *p)
 {
-    return oa_pool_at(a->kind == OA_KIND_MEDIUM ? OA_MAP_MEDIUM : 0, p);
+    uintptr_t e =
+        (uintptr_t)a | (a->kind == OA_KIND_MEDIUM ? OA_MAP_MEDIUM : 0);
+    return oa_pool_at(e, p);
 }
 
 /* Bytes of one unit (pool or span) of an arena of this kind, and units
@@ -433,28 +475,30 @@ oa_pool_unit(const OaPool *pool)
 static inline char *
 oa_pool_first(const OaPool *pool)
 {
-    return (char *)pool + OA_POOL_HDR;
+    return pool->mem + OA_POOL_HEAD;
 }
 
 /* The highest address a block of the pool may start at. */
 static inline char *
 oa_pool_limit(const OaPool *pool)
 {
-    return (char *)pool + oa_pool_unit(pool) - pool->stride;
+    return pool->mem + oa_pool_unit(pool) - pool->stride;
 }
 
-/* The arena holding a pool (its 1 MiB-aligned base is in the map). */
+/* The arena holding a pool. */
 static inline OaArena *
 oa_pool_arena(const OaPool *pool)
 {
-    return oa_addrmap_lookup(pool);
+    return pool->arena;
 }
 
-/* Does the pool lie in arena a?  (No memory read.) */
+/* Is pool one of arena a's?  (Its metadata lies in a's array.) */
 static inline bool
 oa_pool_in(const OaPool *pool, const OaArena *a)
 {
-    return ((uintptr_t)pool & ~OA_ARENA_MASK) == (uintptr_t)a->base;
+    return pool >= a->pool && pool < a->pool + oa_arena_units(a) &&
+           pool->mem ==
+               a->base + (size_t)(pool - a->pool) * oa_kind_unit(a->kind);
 }
 
 /* ---- large blocks (large.c) ----------------------------------------- */

@@ -117,8 +117,8 @@ RCGC_API OaHeap *oa_heap_new_with_source(const OaArenaSource *src);
  * [base, base + nbytes): every OA_ARENA_SIZE-aligned MiB inside it (so a
  * region of n MiB + 1 MiB - 1 bytes holds n arenas wherever it starts).
  * The region must stay valid until oa_heap_destroy; the heap writes its
- * blocks and pool headers there and nothing else (its bookkeeping comes
- * from the system malloc).  NULL when the region holds no whole arena
+ * blocks there and nothing else (its bookkeeping, the pools' metadata
+ * included, comes from the system malloc).  NULL when the region holds no whole arena
  * (see oa_heap_error(NULL)) or out of memory.  When every arena is in use
  * an allocation that needs another fails (NULL), and oa_heap_error says
  * so. */
@@ -138,8 +138,8 @@ RCGC_API void oa_heap_destroy(OaHeap *heap);
  * a class keeps its last pool when it empties, and the heap keeps one
  * empty arena of each kind as a spare; and give the pages of the empty
  * pools inside partly used arenas back to the system (madvise
- * MADV_DONTNEED; all but each pool's first page, which holds its header;
- * not for arenas from a caller's source).  The same happens before an
+ * MADV_DONTNEED, every page of such a pool: its metadata lies outside
+ * it; not for arenas from a caller's source).  The same happens before an
  * allocation fails under the memory limit.  Live blocks are not
  * touched. */
 RCGC_API void oa_heap_trim(OaHeap *heap);
@@ -164,9 +164,9 @@ RCGC_API void *oa_realloc(OaHeap *heap, void *p, size_t nbytes);
 RCGC_API void oa_free(void *p);
 
 /* Free a block that the caller knows came from oa_malloc/oa_calloc with a
- * request of nbytes (or was last resized to nbytes): skips the ownership
- * lookup.  Passing a foreign pointer here is undefined (checked in debug
- * builds). */
+ * request of nbytes (or was last resized to nbytes): the size picks the
+ * path (pool, span or large block) without the ownership tests.  Passing
+ * a foreign pointer here is undefined (checked in debug builds). */
 RCGC_API void oa_free_sized(void *p, size_t nbytes);
 
 /* For a caller that serves some pointers from `heap` and forwards the
@@ -277,6 +277,9 @@ typedef struct OaStats {
     uint64_t arenas_allocated; /* mapped, ever */
     uint64_t arenas_released;  /* unmapped, ever */
     size_t bytes_mapped;       /* arenas * OA_ARENA_SIZE */
+    size_t arena_meta_bytes;   /* the arenas' bookkeeping and their pools'
+                                  metadata (64 B a pool), in 64 KiB slabs
+                                  from the system */
     /* pools (and medium spans) by state */
     size_t pools_full;     /* every block in use */
     size_t pools_used;     /* partly used (or the empty pool a class keeps) */

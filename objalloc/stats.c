@@ -19,7 +19,7 @@
 static size_t
 pool_capacity(const OaPool *pool)
 {
-    return (oa_pool_unit(pool) - OA_POOL_HDR) / pool->stride;
+    return (oa_pool_unit(pool) - OA_POOL_HEAD) / pool->stride;
 }
 
 static void
@@ -69,14 +69,14 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     st->arenas_allocated = heap->arenas_allocated;
     st->arenas_released = heap->arenas_released;
     st->bytes_mapped = heap->narenas * (size_t)OA_ARENA_SIZE;
+    st->arena_meta_bytes = oa_arena_meta_bytes(heap);
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         st->arenas_medium += a->kind == OA_KIND_MEDIUM;
-        st->bytes_released += (size_t)__builtin_popcountll(a->released) *
-                              (oa_kind_unit(a->kind) - OA_PAGE_SIZE);
+        st->bytes_released +=
+            (size_t)__builtin_popcountll(a->released) * oa_kind_unit(a->kind);
         for (unsigned i = 0; i < a->ncarved; i++) {
-            const OaPool *pool =
-                (const OaPool *)(a->base + i * oa_kind_unit(a->kind));
+            const OaPool *pool = &a->pool[i];
             if (pool->heap != NULL) {
                 count_pool(pool, st);
             }
@@ -122,6 +122,10 @@ oa_stats_print(const OaStats *st, FILE *out)
             "  pools and spans: %zu full, %zu partly used, %zu empty; %zu "
             "of the used ones are spans\n",
             st->pools_full, st->pools_used, st->pools_empty, st->spans);
+    fprintf(out,
+            "  arena bookkeeping and pool metadata: %zu bytes (64 KiB "
+            "slabs)\n",
+            st->arena_meta_bytes);
     fprintf(out,
             "  released: %zu bytes of empty pools' pages given back to the "
             "system\n",

@@ -6,6 +6,7 @@
  * Each check runs twice: directly, with .signal = SIGABRT, and in a forked
  * child whose stderr is captured, to match the message. */
 #include "oa_test.h"
+#include "objalloc/internal.h" /* the pool metadata a test damages */
 
 #include <criterion/redirect.h>
 #include <pthread.h>
@@ -67,7 +68,7 @@ empty_pool_free(void)
 }
 
 static void
-header_free(void)
+head_free(void)
 {
     char *p = oa_malloc(heap, 16);
     oa_free(ARENA_OF(p) + 16);
@@ -192,13 +193,14 @@ fresh_block_free(void)
     oa_free(p + 80); /* the next block: carved, never handed out */
 }
 
+/* The pool's metadata (in its arena's array, system memory) overwritten,
+ * as a stray write into the program's malloc'd memory could. */
 static void
-pool_header_damaged(void)
+pool_metadata_damaged(void)
 {
     char *p = oa_malloc(heap, 40);
-    /* p is in pool 0 of its arena: that pool starts at the arena base. */
-    uint16_t *stride = (uint16_t *)(ARENA_OF(p) + 14);
-    *stride = 3;
+    OaPool *pool = oa_pool_at(oa_addrmap_entry(p), p);
+    pool->stride = 3;
     oa_free(p);
 }
 
@@ -273,8 +275,8 @@ DEATH(never_allocated_pointer_aborts, never_allocated_free, "oa_free",
       "never allocated: it lies beyond the blocks carved")
 DEATH(pointer_into_empty_pool_aborts, empty_pool_free, "oa_free",
       "not allocated: it points into a pool that serves no size class")
-DEATH(pointer_into_pool_header_aborts, header_free, "oa_free",
-      "not a block: it points into a pool header")
+DEATH(pointer_before_first_block_aborts, head_free, "oa_free",
+      "not a block: it points before the first block of its pool")
 DEATH(damaged_small_guard_aborts, small_guard_damaged, "oa_free",
       "guard bytes after the requested 20 bytes are damaged (byte 20 is "
       "0x78)")
@@ -307,7 +309,8 @@ DEATH(write_after_free_is_caught_on_reuse, write_after_free, "oa_malloc",
       "the block was written after it was freed (byte 20 is no longer 0xdd)")
 DEATH(never_handed_out_block_aborts, fresh_block_free, "oa_free",
       "never allocated: the block was never handed out")
-DEATH(damaged_pool_header_aborts, pool_header_damaged, "oa_free", "is damaged")
+DEATH(damaged_pool_metadata_aborts, pool_metadata_damaged, "oa_free",
+      "pool metadata at")
 DEATH(two_threads_in_one_heap_abort, two_threads, "oa_malloc",
       "used by two threads at once")
 

@@ -176,6 +176,11 @@ Test(heaps, stats_print_writes_a_readable_dump)
     cr_assert_not_null(strstr(buf, "      6   112      1       1"), "%s", buf);
     cr_assert_not_null(strstr(buf, "     57  5120      1       1"), "%s", buf);
     cr_assert_not_null(strstr(buf, "1 of the used ones are spans"), "%s", buf);
+    /* two arenas' bookkeeping share one slab */
+    cr_assert_eq(st.arena_meta_bytes, 65536);
+    cr_assert_not_null(strstr(buf, "arena bookkeeping and pool metadata: "
+                                   "65536 bytes"),
+                       "%s", buf);
     oa_free(a);
     oa_free(b);
     oa_free(c);
