@@ -6,12 +6,13 @@
  *
  *   a freed block's free-list link    the next allocation from its pool
  *                                     (the O(1) check of the pool)
- *   a pool header of another class    the whole check, within the budget
+ *   a pool's metadata (other class)  the whole check, within the budget
  *                                     of calls (oa_heap_check's walk)
  *   a large block's header            the same
  * The suite ends in _death: it corrupts memory on purpose (Valgrind skips
  * it). */
 #include "oa_test.h"
+#include "objalloc/internal.h" /* the pool metadata a test damages */
 
 #include <signal.h>
 #include <stdint.h>
@@ -25,8 +26,6 @@
 #else
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
-
-#define POOL_OF(p) ((char *)((uintptr_t)(p) & ~((uintptr_t)OA_POOL_SIZE - 1)))
 
 /* More calls than any budget of the small heaps below (base.h: the
  * larger of 256 and the work of the last check). */
@@ -63,11 +62,10 @@ scribbled_free_link(void)
 }
 
 static void
-scribbled_pool_header(void)
+scribbled_pool_metadata(void)
 {
     char *p = oa_malloc(heap, 40);
-    uint32_t *nused = (uint32_t *)(POOL_OF(p) + 8); /* OaPool.nused */
-    *nused = 7;
+    oa_pool_at(oa_addrmap_entry(p), p)->nused = 7; /* its metadata line */
     churn();
 }
 
@@ -95,7 +93,7 @@ scribbled_large_header(void)
 
 DEATH(a_scribbled_free_link_stops_the_next_allocation, scribbled_free_link,
       "objalloc: oa_malloc: heap ", "free list damaged: its head 0x")
-DEATH(a_scribbled_pool_header_stops_a_later_call, scribbled_pool_header,
+DEATH(a_scribbled_pool_metadata_stops_a_later_call, scribbled_pool_metadata,
       "objalloc: oa_heap_check: pool ",
       "the heap is broken at the end of this call")
 DEATH(a_scribbled_large_header_stops_a_later_call, scribbled_large_header,
