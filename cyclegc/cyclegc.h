@@ -382,8 +382,8 @@ RCGC_API long gc_collect_increment(GcHeap *gc);
 typedef struct GcIncStats {
     uint64_t budget_us; /* the mode: 0 and work_limit 0 = stop-world */
     uint64_t work_limit;
-    int pass_running;   /* a pass is under way */
-    int phase;          /* 0 idle, 1 mark set, 2 count, 3 reach */
+    int pass_running; /* a pass is under way */
+    int phase; /* 0 idle, 1 mark set, 4 sort, 2 count, 3 reach, 5 sweep */
     uint64_t passes;    /* passes completed */
     uint64_t abandoned; /* passes given up for a full collection */
     uint64_t increments;

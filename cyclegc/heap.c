@@ -185,10 +185,7 @@ gc_heap_new(RcHeap *rc)
     }
     gc_list_init(&gc->permanent);
     gc_gen0_filter_reset(gc);
-    gc_list_init(&gc->inc.pass);
-    gc_list_init(&gc->inc.grey);
-    gc_list_init(&gc->inc.black);
-    gc_list_init(&gc->inc.doomed);
+    gc_inc_init(gc);
     gc->enabled = 1;
     gc_bytes_rearm(gc);
     RcGcHooks hooks = {.ctx = gc,

@@ -9,37 +9,51 @@
  *   begin     generation 2 becomes the pass set (`pass`, O(1) merge);
  *             objects promoted later go to the new generation 2 and join
  *             the next pass; references from them count as external.
- *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0.
+ *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0; when
+ *             `pass` is far from address order (collect.c's rule for
+ *             sorting), move each to one of GC_INC_BUCKETS bucket lists
+ *             by its address (the top radix digit).
+ *   SORT      (after a distributing INIT) the buckets in address order,
+ *             each sorted in place (sort.c; a bucket spans 1/256 of the
+ *             heap: this runs in cache) and appended to `pass`, which
+ *             ends in address order: the walks below stream through
+ *             memory instead of missing the cache on every object.
  *   SUBTRACT  walk `pass`: traverse each object; each reference to a
  *             WHITE object adds 1 to its count (saturating at
  *             GC_OBJ_CNT_MAX, which then reads as "referenced from
  *             outside").
  *   MARK      walk `pass`: an object with more references (its refcount
  *             now) than its count, or a saturated count, or reached
- *             before the walk got to it, moves to `grey`; one that is
- *             none of these is flagged PASSED.  Before the walk goes on,
- *             `grey` is drained: its head moves to `black`, and each
- *             WHITE object it refers to is reached: onto `grey` when
- *             PASSED, else only its flags are cleaned (the walk moves it
- *             when it gets there, which keeps `black` in the order of
- *             `pass`).  At the end of the walk with `grey` empty, `pass`
- *             holds the candidates U.
+ *             before the walk got to it, is traversed; one that is none
+ *             of these is flagged PASSED.  Each WHITE object a traversed
+ *             one refers to is reached (flags cleaned) and stays in its
+ *             place on `pass`: the walk traverses it when it gets there,
+ *             or, PASSED, it is traversed from a stack; what the stack
+ *             holds when an increment ends moves to `grey`, traversed
+ *             first by the next one and then appended to generation 2.
+ *   SWEEP     walk `pass`: the objects still WHITE are the candidates U
+ *             (onto `cand`); the rest joins generation 2 in its order.
  *   refine    while the candidates are many (REFINE_MIN) and a quarter
- *             fewer than the round before, `black` goes back to
- *             generation 2 and INIT, SUBTRACT, MARK run again on `pass`
- *             alone: mutation during the pass leaves stale counts (a
- *             reference counted in SUBTRACT and removed before MARK), so
- *             live objects end up in U; a short round on U finds most.
- *   confirm   (same increment) U's flags are cleaned, `black` goes back
- *             to generation 2, and exact trial deletion restricted to U
- *             (gc_reach_split, as a young collection does) splits it;
- *             the survivors join generation 2, the garbage takes the
- *             path of any collection (garbage.c) - unless it is large
- *             (over DOOM_MIN objects) and needs neither finalizers nor
- *             weakref work: then nothing can ever reach it again, and it
- *             goes to `doomed`, cleared within the budget by the next
- *             increments (the first thing each does; no pass begins
- *             before `doomed` is empty).
+ *             fewer than the round before, INIT, SUBTRACT, MARK, SWEEP
+ *             run again on U alone: mutation during the pass leaves
+ *             stale counts (a reference counted in SUBTRACT and removed
+ *             before MARK), so live objects end up in U; a short round
+ *             on U finds most.
+ *   confirm   (same increment) U's flags are cleaned and exact trial
+ *             deletion restricted to U (gc_reach_split, as a young
+ *             collection does) splits it; the survivors join
+ *             generation 2, the garbage takes the path of any collection
+ *             (garbage.c) - unless it is large (over DOOM_MIN objects)
+ *             and needs neither finalizers nor weakref work: then
+ *             nothing can ever reach it again, and it goes to `doomed`,
+ *             cleared within the budget by the next increments (the
+ *             first thing each does; no pass begins before `doomed` is
+ *             empty).
+ *
+ * Cost (rcgc-bench pause, graph): with `pass` in address order and up to
+ * RING referents in flight, a pass costs about what a full collection
+ * does: the walks of INIT and of the buckets' sorts miss the cache on
+ * each object as the full collection's sort does, the others stream.
  *
  * Soundness needs nothing from the walk: restricted trial deletion
  * frees only objects that nothing outside U refers to, at the moment of
@@ -69,6 +83,15 @@
 #define DOOM_MIN   1024
 #define REFINE_MIN 1024 /* candidates worth another search round */
 #define REFINE_MAX 8    /* search rounds of one pass at most */
+/* Distribute the pass set when it has more objects than this and runs in
+ * address order shorter than SORT_MIN_RUN on average (collect.c's rule
+ * for sorting a collected list). */
+#define SORT_MIN_SIZE 16384
+#define SORT_MIN_RUN  256
+/* A bucket larger than this is appended unsorted (its span is still
+ * 1/GC_INC_BUCKETS of the pass set's): sorting it is one atomic step,
+ * kept well under a millisecond. */
+#define SORT_MAX 65536
 
 static uint64_t
 now_ns(void)
@@ -78,7 +101,8 @@ now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-#define RING GC_RING
+#define RING  GC_RING
+#define STACK 1024 /* reached objects to traverse, within one increment */
 
 /* The work of one increment and its limits, and the ring that delays
  * the handling of each referent until its header has (likely) arrived
@@ -92,6 +116,8 @@ typedef struct Budget {
     GcInc *inc;
     RcObject *ring[RING];
     unsigned pos;
+    RcGcHead *stack[STACK]; /* MARK: empty between increments */
+    unsigned nstack;
 } Budget;
 
 static int
@@ -133,6 +159,20 @@ begin_pass(GcHeap *gc)
     inc->last_u = SIZE_MAX;
     inc->cursor = gc_list_first(&inc->pass);
     inc->phase = GC_INC_INIT;
+    GcList *p = &inc->pass;
+    inc->distribute = p->size_ub >= SORT_MIN_SIZE && p->descents != 0 &&
+                      p->descents * SORT_MIN_RUN > p->size_ub;
+    if (inc->distribute) {
+        /* the bucket of an object: the top 8 bits of its offset in the
+         * span [lo, hi] that holds every head of `pass` (GcList) */
+        unsigned bits = 0;
+        for (uintptr_t span = p->hi - p->lo; span != 0; span >>= 1) {
+            bits++;
+        }
+        inc->bucket_lo = p->lo;
+        inc->bucket_shift = bits > 8 ? bits - 8 : 0;
+        inc->bucket_next = 0;
+    }
 }
 
 /* Clear the pass bits of every object of l. */
@@ -166,9 +206,14 @@ gc_inc_abandon(GcHeap *gc)
     }
     GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
     clean_flags(&inc->pass);
-    gc_list_merge(&inc->black, old);
+    clean_flags(&inc->cand);
+    gc_list_merge(&inc->cand, old);
     gc_list_merge(&inc->grey, old);
     gc_list_merge(&inc->pass, old);
+    for (int i = 0; i < GC_INC_BUCKETS; i++) {
+        clean_flags(&inc->bucket[i]);
+        gc_list_merge(&inc->bucket[i], old);
+    }
     inc->cursor = NULL;
     inc->phase = GC_INC_IDLE;
     inc->stats.abandoned++;
@@ -179,13 +224,31 @@ gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS])
 {
     lists[0] = &gc->inc.pass;
     lists[1] = &gc->inc.grey;
-    lists[2] = &gc->inc.black;
+    lists[2] = &gc->inc.cand;
     lists[3] = &gc->inc.doomed;
+    for (int i = 0; i < GC_INC_BUCKETS; i++) {
+        lists[4 + i] = &gc->inc.bucket[i];
+    }
+}
+
+void
+gc_inc_init(GcHeap *gc)
+{
+    gc_list_init(&gc->inc.pass);
+    gc_list_init(&gc->inc.grey);
+    gc_list_init(&gc->inc.cand);
+    gc_list_init(&gc->inc.doomed);
+    for (int i = 0; i < GC_INC_BUCKETS; i++) {
+        gc_list_init(&gc->inc.bucket[i]);
+    }
 }
 
 /* ---- the three walks ------------------------------------------------ */
 
-/* INIT: flag WHITE, count 0.  1 when the walk is done. */
+/* INIT: flag WHITE, count 0, and when distributing move each object to
+ * its bucket.  Invariant: the objects before the cursor (on `pass`, or
+ * in the buckets) are WHITE with count 0 or were reached since.  1 when
+ * the walk is done. */
 static int
 walk_init(GcInc *inc, Budget *b)
 {
@@ -204,6 +267,36 @@ walk_init(GcInc *inc, Budget *b)
         inc->pass_objects += inc->rounds == 0;
         b->work++;
         inc->cursor = gc_next(g);
+        if (inc->distribute) {
+            uintptr_t k = ((uintptr_t)g - inc->bucket_lo) >> inc->bucket_shift;
+            RCGC_ASSERT((uintptr_t)g >= inc->bucket_lo && k < GC_INC_BUCKETS);
+            gc_list_move(g, &inc->bucket[k]);
+        }
+    }
+    return 1;
+}
+
+/* SORT: the buckets, in address order, each sorted (sort.c) unless it
+ * is very large, appended to `pass`.  Invariant: buckets before
+ * bucket_next are empty, and `pass` holds their objects in address
+ * order.  One bucket is one step (at most SORT_MAX objects sorted). */
+static int
+walk_sort(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
+    while (inc->bucket_next < GC_INC_BUCKETS) {
+        if (spent(b)) {
+            return 0;
+        }
+        GcList *k = &inc->bucket[inc->bucket_next++];
+        if (gc_list_is_empty(k)) {
+            continue;
+        }
+        b->work += k->size_ub;
+        if (k->size_ub <= SORT_MAX) {
+            gc_list_sort(gc, k);
+        }
+        gc_list_merge(k, &inc->pass);
     }
     return 1;
 }
@@ -273,25 +366,13 @@ walk_count(GcInc *inc, Budget *b)
     return 1;
 }
 
-/* g (on `pass`) is reached: clean flags, onto `grey`. */
-static void
-shade(GcInc *inc, RcGcHead *g)
-{
-    if (inc->cursor == g) {
-        inc->cursor = gc_next(g);
-    }
-    RcObject *op = gc_obj(g);
-    if (op->flags & GC_OBJ_WHITE) {
-        inc->nwhite--;
-    }
-    op->flags &= ~GC_OBJ_PASS_BITS;
-    gc_list_move(g, &inc->grey);
-}
-
-/* r is referred to by a reached object.  Passed by the mark walk: onto
- * `grey`; not yet: it stays where it is, reached (not WHITE), and the
- * walk moves it on when it gets there - so `black` keeps the order of
- * `pass` (address order, most often) for the next pass's walks. */
+/* r is referred to by a reached object: it is reached (flags clean,
+ * no longer a candidate) and stays where it is on `pass`, so that `pass`
+ * keeps its order (address order, most often) for the next pass's
+ * walks.  Not passed by the mark walk yet: the walk traverses it when it
+ * gets there.  Passed: traverse it from the increment's stack, or, when
+ * that is full, from `grey` (unlinked: this costs the cache misses of
+ * its neighbours, the stack none). */
 static void
 shade_one(Budget *b, RcObject *r)
 {
@@ -299,12 +380,17 @@ shade_one(Budget *b, RcObject *r)
     if (g == NULL) {
         return;
     }
-    if (r->flags & GC_OBJ_PASSED) {
-        shade(b->inc, g);
+    uint32_t passed = r->flags & GC_OBJ_PASSED;
+    r->flags &= ~GC_OBJ_PASS_BITS;
+    b->inc->nwhite--;
+    if (!passed) {
+        return;
+    }
+    if (b->nstack < STACK) {
+        b->stack[b->nstack++] = g;
     }
     else {
-        r->flags &= ~GC_OBJ_PASS_BITS;
-        b->inc->nwhite--;
+        gc_list_move(g, &b->inc->grey);
     }
 }
 
@@ -329,51 +415,103 @@ is_root(const RcObject *op)
     return cnt == GC_OBJ_CNT_MAX || op->refcnt == 0 || op->refcnt > cnt;
 }
 
-/* MARK.  Invariant: every object of `grey` and `black` has clean flags;
- * every object before the cursor still on `pass` is WHITE and PASSED
- * (not a root when the cursor passed it, not reached since); one after
- * it is WHITE, or reached (flags clean) and to be traversed when the
- * cursor gets there; `grey` and the ring are drained before the cursor
- * moves (and before the increment ends). */
-static int
-walk_mark(GcInc *inc, Budget *b)
+/* Before the increment ends: what the ring holds is shaded, and what is
+ * on the stack moves to `grey` (the stack does not outlive it). */
+static void
+mark_pause(Budget *b)
 {
+    ring_flush(b, shade_one);
+    while (b->nstack > 0) {
+        gc_list_move(b->stack[--b->nstack], &b->inc->grey);
+    }
+}
+
+/* MARK.  Invariant: every object of `grey` and of the stack is reached
+ * (flags clean) and not traversed yet; every object of `pass` before
+ * the cursor is WHITE and PASSED (not a root when the cursor passed
+ * it, not reached since), or reached and traversed, or on the stack;
+ * one after it is WHITE, or reached and to be traversed when the
+ * cursor gets there; a reference waiting in the ring is to an object
+ * in any of these states (shade_one handles each).  The stack and
+ * `grey` are drained before the cursor moves on; the ring is not (so
+ * that up to RING misses stay in flight), but before the walk ends, and
+ * with the stack before the increment ends.  An object of `grey`, once
+ * traversed, goes to generation 2. */
+static int
+walk_mark(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
     RcGcHead *end = &inc->pass.head;
     for (;;) {
         if (spent(b)) {
-            ring_flush(b, shade_one); /* shades onto grey, a real list */
+            mark_pause(b);
             return 0;
+        }
+        if (b->nstack > 0) {
+            RcObject *op = gc_obj(b->stack[--b->nstack]);
+            b->work++;
+            op->type->traverse(op, visit_shade, b);
+            continue;
         }
         if (!gc_list_is_empty(&inc->grey)) {
             RcGcHead *g = gc_list_first(&inc->grey);
-            gc_list_move(g, &inc->black);
+            gc_list_move(g, &gc->gens[GC_NGENERATIONS - 1].list);
             RcObject *op = gc_obj(g);
             b->work++;
             op->type->traverse(op, visit_shade, b);
             continue;
         }
-        int pending = 0;
-        for (unsigned i = 0; i < RING && !pending; i++) {
-            pending = b->ring[i] != NULL;
-        }
-        if (pending) {
+        if (inc->cursor == end) {
+            int pending = 0;
+            for (unsigned i = 0; i < RING && !pending; i++) {
+                pending = b->ring[i] != NULL;
+            }
+            if (!pending) {
+                return 1;
+            }
             ring_flush(b, shade_one);
             continue;
-        }
-        if (inc->cursor == end) {
-            return 1;
         }
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
         b->work++;
-        if (!(op->flags & GC_OBJ_WHITE) || is_root(op)) {
-            shade(inc, g); /* reached before the walk got here, or a root */
+        inc->cursor = gc_next(g);
+        if (op->flags & GC_OBJ_WHITE) {
+            if (!is_root(op)) {
+                op->flags |= GC_OBJ_PASSED; /* a candidate so far */
+                continue;
+            }
+            op->flags &= ~GC_OBJ_PASS_BITS; /* a root: reached */
+            inc->nwhite--;
         }
-        else {
-            op->flags |= GC_OBJ_PASSED;
-            inc->cursor = gc_next(g);
+        /* reached before the walk got here, or a root: traverse it */
+        op->type->traverse(op, visit_shade, b);
+    }
+}
+
+/* SWEEP: the candidates (still WHITE) move from `pass` to `cand`; what
+ * stays on `pass` was reached, and joins generation 2 at the end of the
+ * walk in its order.  Invariant: no object of `pass` before the cursor
+ * is WHITE. */
+static int
+walk_sweep(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        b->work++;
+        inc->cursor = gc_next(g);
+        if (gc_obj(g)->flags & GC_OBJ_WHITE) {
+            gc_list_move(g, &inc->cand);
         }
     }
+    gc_list_merge(&inc->pass, &gc->gens[GC_NGENERATIONS - 1].list);
+    gc_list_merge(&inc->cand, &inc->pass);
+    return 1;
 }
 
 /* ---- refine --------------------------------------------------------- */
@@ -390,11 +528,11 @@ refine(GcHeap *gc)
         u > inc->last_u - inc->last_u / 4) {
         return 0;
     }
-    gc_list_merge(&inc->black, &gc->gens[GC_NGENERATIONS - 1].list);
     inc->last_u = u;
     inc->rounds++;
     inc->stats.refinements++;
     inc->phase = GC_INC_INIT;
+    inc->distribute = 0; /* `pass` is in the order of the last round */
     inc->cursor = gc_list_first(&inc->pass);
     return 1;
 }
@@ -414,7 +552,6 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
     gc_list_merge(&inc->pass, &cand);
     clean_flags(&cand);
     size_t survivors = inc->pass_objects;
-    gc_list_merge(&inc->black, old);
     inc->cursor = NULL;
     inc->phase = GC_INC_IDLE;
     inc->stats.passes++;
@@ -507,7 +644,8 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                 .work = 0,
                 .next_clock = CLOCK_EVERY,
                 .inc = inc,
-                .pos = 0};
+                .pos = 0,
+                .nstack = 0};
     for (unsigned i = 0; i < RING; i++) {
         b.ring[i] = NULL;
     }
@@ -535,6 +673,20 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
         switch (inc->phase) {
             case GC_INC_INIT:
                 done = walk_init(inc, &b);
+                if (done && inc->distribute) {
+                    /* every object is in a bucket: `pass` restarts empty,
+                     * its recorded order and bounds with it */
+                    RCGC_ASSERT(gc_list_is_empty(&inc->pass));
+                    gc_list_init(&inc->pass);
+                    inc->phase = GC_INC_SORT;
+                }
+                else if (done) {
+                    inc->phase = GC_INC_SUBTRACT;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
+            case GC_INC_SORT:
+                done = walk_sort(gc, &b);
                 if (done) {
                     inc->phase = GC_INC_SUBTRACT;
                     inc->cursor = gc_list_first(&inc->pass);
@@ -547,8 +699,15 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                     inc->cursor = gc_list_first(&inc->pass);
                 }
                 break;
+            case GC_INC_MARK:
+                done = walk_mark(gc, &b);
+                if (done) {
+                    inc->phase = GC_INC_SWEEP;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
             default:
-                done = walk_mark(inc, &b);
+                done = walk_sweep(gc, &b);
                 if (done && !refine(gc)) {
                     oa_heap_release(gc->oa);
                     confirm(gc, out, examined);
