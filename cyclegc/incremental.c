@@ -14,7 +14,7 @@
  *             sorting), move each to one of GC_INC_BUCKETS bucket lists
  *             by its address (the top radix digit).
  *   SORT      (after a distributing INIT) the buckets in address order,
- *             each sorted in place (sort.c; a bucket spans 1/256 of the
+ *             each sorted in place (sort.c; a bucket spans 1/1024 of the
  *             heap: this runs in cache) and appended to `pass`, which
  *             ends in address order: the walks below stream through
  *             memory instead of missing the cache on every object.
@@ -88,10 +88,15 @@
  * for sorting a collected list). */
 #define SORT_MIN_SIZE 16384
 #define SORT_MIN_RUN  256
+#define BUCKET_BITS   10 /* GC_INC_BUCKETS == 1 << BUCKET_BITS */
+_Static_assert(GC_INC_BUCKETS == 1 << BUCKET_BITS, "bucket digit");
 /* A bucket larger than this is appended unsorted (its span is still
- * 1/GC_INC_BUCKETS of the pass set's): sorting it is one atomic step,
- * kept well under a millisecond. */
-#define SORT_MAX 65536
+ * 1/GC_INC_BUCKETS of the pass set's, a few hundred KiB that the caches
+ * hold): sorting a bucket is one atomic step, and its first walk misses
+ * the cache on each object (about 100 ns each, measured with
+ * rcgc-bench pause): this keeps it under a millisecond.  Pass sets of up
+ * to 8M objects are sorted whole. */
+#define SORT_MAX 8192
 
 static uint64_t
 now_ns(void)
@@ -163,14 +168,14 @@ begin_pass(GcHeap *gc)
     inc->distribute = p->size_ub >= SORT_MIN_SIZE && p->descents != 0 &&
                       p->descents * SORT_MIN_RUN > p->size_ub;
     if (inc->distribute) {
-        /* the bucket of an object: the top 8 bits of its offset in the
+        /* the bucket of an object: the top 10 bits of its offset in the
          * span [lo, hi] that holds every head of `pass` (GcList) */
         unsigned bits = 0;
         for (uintptr_t span = p->hi - p->lo; span != 0; span >>= 1) {
             bits++;
         }
         inc->bucket_lo = p->lo;
-        inc->bucket_shift = bits > 8 ? bits - 8 : 0;
+        inc->bucket_shift = bits > BUCKET_BITS ? bits - BUCKET_BITS : 0;
         inc->bucket_next = 0;
     }
 }

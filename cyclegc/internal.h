@@ -154,7 +154,7 @@ typedef struct GcCallbackEntry {
  * NULL.  The buckets hold the pass set between INIT, which distributes
  * it by address when it is far from address order, and SORT, which
  * sorts them one at a time back onto `pass` (GC_INC_BUCKETS lists of
- * 48 bytes: 12 KiB). */
+ * 48 bytes: 48 KiB). */
 /* (SORT comes between INIT and SUBTRACT, SWEEP after MARK; numbered
  * last, as the public GcIncStats.phase) */
 enum {
@@ -165,7 +165,7 @@ enum {
     GC_INC_SORT,
     GC_INC_SWEEP
 };
-#define GC_INC_BUCKETS 256
+#define GC_INC_BUCKETS 1024
 typedef struct GcInc {
     uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
     size_t work_limit;  /* work units per increment; 0: no limit */
