@@ -176,8 +176,11 @@ gc_check(const GcHeap *gc)
     gc_inc_lists((GcHeap *)(uintptr_t)gc, pass);
     static const char *pass_names[4] = {"pass set", "pass grey list",
                                         "pass candidates", "doomed list"};
+    /* doomed: flagged unreachable by a one-step confirmation, or still
+     * WHITE after a confirmation round (incremental.c: settle) */
     static const uint32_t pass_bits[4] = {
-        GC_OBJ_PASS_BITS, 0, GC_OBJ_PASS_BITS, GC_OBJ_UNREACHABLE};
+        GC_OBJ_PASS_BITS, 0, GC_OBJ_PASS_BITS,
+        GC_OBJ_UNREACHABLE | GC_OBJ_PASS_BITS};
     for (int i = 0; i < GC_INC_NLISTS; i++) {
         /* 4 and on: the buckets, which hold part of the pass set */
         const char *name = pass_names[i < 4 ? i : 0];

@@ -191,7 +191,8 @@ gc_heap_new(RcHeap *rc)
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,
                        .untrack = on_untrack,
-                       .track = on_track};
+                       .track = on_track,
+                       .watched = gc_inc_watched};
     rc_heap_set_gc_hooks(rc, &hooks);
     oa_heap_set_pressure(oa, on_pressure, gc);
     return gc;

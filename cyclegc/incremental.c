@@ -33,39 +33,55 @@
  *             first by the next one and then appended to generation 2.
  *   SWEEP     walk `pass`: the objects still WHITE are the candidates U
  *             (onto `cand`); the rest joins generation 2 in its order.
- *   refine    while the candidates are many (REFINE_MIN) and a quarter
- *             fewer than the round before, INIT, SUBTRACT, MARK, SWEEP
- *             run again on U alone: mutation during the pass leaves
- *             stale counts (a reference counted in SUBTRACT and removed
- *             before MARK), so live objects end up in U; a short round
- *             on U finds most.
- *   confirm   (same increment) U's flags are cleaned and exact trial
- *             deletion restricted to U (gc_reach_split, as a young
- *             collection does) splits it; the survivors join
- *             generation 2, the garbage takes the path of any collection
- *             (garbage.c) - unless it is large (over DOOM_MIN objects)
- *             and needs neither finalizers nor weakref work: then
- *             nothing can ever reach it again, and it goes to `doomed`,
- *             cleared within the budget by the next increments (the
- *             first thing each does; no pass begins before `doomed` is
- *             empty).
+ *   rounds    the search leaves stale counts (a reference counted in
+ *             SUBTRACT and moved before MARK), so live objects may be in
+ *             U.  Up to CONFIRM_MAX candidates are confirmed in one step
+ *             (below).  More run confirmation rounds: INIT, SUBTRACT,
+ *             MARK, SWEEP again on U alone, INIT watching each object
+ *             (RC_OBJ_WATCHED: rc_setref storing or dropping a
+ *             reference to it, rc_weakref_get returning it, or its death
+ *             makes the round dirty).  A clean round's U is exactly the
+ *             garbage (below): large and needing no finalizer or weakref
+ *             work, it goes to `doomed` in O(1) (settle), cleared within
+ *             the budget by the next increments (the first thing each
+ *             does; no pass begins before `doomed` is empty).  A dirty
+ *             round runs another, up to ROUNDS_MAX; then, or when the
+ *             garbage needs finalizers or weakref work, confirm.
+ *   confirm   (one step) exact trial deletion restricted to U
+ *             (gc_reach_split, as a young collection does): the
+ *             survivors join generation 2, the garbage takes the path of
+ *             any collection (garbage.c), or, large and needing nothing,
+ *             goes to `doomed`.
  *
  * Cost (rcgc-bench pause, graph): with `pass` in address order and up to
  * RING referents in flight, a pass costs about what a full collection
  * does: the walks of INIT and of the buckets' sorts miss the cache on
  * each object as the full collection's sort does, the others stream.
  *
- * Soundness needs nothing from the walk: restricted trial deletion
- * frees only objects that nothing outside U refers to, at the moment of
- * the (atomic) confirmation.  The walk gives completeness: members of a
- * garbage cycle that was in the pass set when the pass began are never
- * referred to by reached objects, and their counts are exact (garbage
- * does not change), so they stay WHITE and end in U.
+ * Soundness.  confirm needs nothing from the walks: restricted trial
+ * deletion frees only what nothing outside U refers to at that moment.
+ * A clean round: every slot write goes through rc_setref (the mode's
+ * rule, cyclegc.h), so from its SUBTRACT to its end no reference from an
+ * object of U to one of U appeared or went (that would have touched a
+ * watched object), and none of U died: each count is the references
+ * the object receives from U.  MARK reached everything a root of U (an
+ * object whose refcount exceeded its count when the walk passed it)
+ * refers to, and every object an object of U refers to once it is
+ * traversed.  An object x left WHITE had no reference from outside U
+ * when passed; a later one would have been stored with rc_setref or read
+ * from a weakref (watched), or copied from an object the program
+ * reached, itself of U' and reached the same way: none.  So U' is
+ * closed, and garbage.  Debug builds recount it (check_garbage).
+ * Completeness: members of a garbage cycle that was in the pass set when
+ * the pass began are never referred to by reached objects, and their
+ * counts are exact (garbage does not change), so they stay WHITE and end
+ * in U; nothing touches them, so no round is dirtied by them.
  *
  * Mutation between increments: an object freed by refcount is untracked
  * (gc_inc_forget advances the cursor past it; the lists shed it); no raw
  * pointer is kept across increments except the cursor.  Counts may go
- * stale; a live object may then end in U, where confirmation keeps it.
+ * stale; a live object may then end in U, where a round or confirm
+ * keeps it.
  *
  * Budget: an increment stops when its work cap is reached or, checked
  * every CLOCK_EVERY work units, its deadline has passed; it always
@@ -80,9 +96,11 @@
 #define CLOCK_EVERY 64 /* work units between two looks at the clock */
 /* Garbage sets larger than this, that need no finalizer or weakref work,
  * are cleared over the next increments. */
-#define DOOM_MIN   1024
-#define REFINE_MIN 1024 /* candidates worth another search round */
-#define REFINE_MAX 8    /* search rounds of one pass at most */
+#define DOOM_MIN 1024
+/* Candidates confirmed in one step (exact trial deletion restricted to
+ * them) when there are at most this many, or after this many rounds. */
+#define CONFIRM_MAX 1024
+#define ROUNDS_MAX  8
 /* Distribute the pass set when it has more objects than this and runs in
  * address order shorter than SORT_MIN_RUN on average (collect.c's rule
  * for sorting a collected list). */
@@ -161,7 +179,6 @@ begin_pass(GcHeap *gc)
     inc->pass_objects = 0;
     inc->nwhite = 0;
     inc->rounds = 0;
-    inc->last_u = SIZE_MAX;
     inc->cursor = gc_list_first(&inc->pass);
     inc->phase = GC_INC_INIT;
     GcList *p = &inc->pass;
@@ -180,12 +197,12 @@ begin_pass(GcHeap *gc)
     }
 }
 
-/* Clear the pass bits of every object of l. */
+/* Clear the pass bits and the watch of every object of l. */
 static void
 clean_flags(GcList *l)
 {
     for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
-        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
+        gc_obj(g)->flags &= ~(GC_OBJ_PASS_BITS | RC_OBJ_WATCHED);
     }
 }
 
@@ -196,7 +213,11 @@ undoom(GcHeap *gc)
 {
     GcList *d = &gc->inc.doomed;
     for (RcGcHead *g = gc_list_first(d); g != &d->head; g = gc_next(g)) {
-        gc_obj(g)->flags &= ~GC_OBJ_UNREACHABLE;
+        RcObject *op = gc_obj(g);
+        if (op->flags & GC_OBJ_WHITE) {
+            gc->inc.nwhite--; /* a confirmation round's garbage */
+        }
+        op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_PASS_BITS | RC_OBJ_WATCHED);
     }
     gc_list_merge(d, &gc->gens[GC_NGENERATIONS - 1].list);
 }
@@ -212,6 +233,7 @@ gc_inc_abandon(GcHeap *gc)
     GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
     clean_flags(&inc->pass);
     clean_flags(&inc->cand);
+    clean_flags(&inc->grey);
     gc_list_merge(&inc->cand, old);
     gc_list_merge(&inc->grey, old);
     gc_list_merge(&inc->pass, old);
@@ -258,6 +280,8 @@ static int
 walk_init(GcInc *inc, Budget *b)
 {
     RcGcHead *end = &inc->pass.head;
+    /* a confirmation round watches its objects (see confirm_round) */
+    uint32_t watch = inc->rounds > 0 ? RC_OBJ_WATCHED : 0;
     while (inc->cursor != end) {
         if (spent(b)) {
             return 0;
@@ -267,8 +291,8 @@ walk_init(GcInc *inc, Budget *b)
         if (!(op->flags & GC_OBJ_WHITE)) {
             inc->nwhite++; /* a refinement round finds them WHITE */
         }
-        op->flags =
-            (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) | GC_OBJ_WHITE;
+        op->flags = (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) |
+                    GC_OBJ_WHITE | watch;
         inc->pass_objects += inc->rounds == 0;
         b->work++;
         inc->cursor = gc_next(g);
@@ -464,6 +488,7 @@ walk_mark(GcHeap *gc, Budget *b)
             RcObject *op = gc_obj(g);
             b->work++;
             op->type->traverse(op, visit_shade, b);
+            op->flags &= ~RC_OBJ_WATCHED; /* traversed: see walk_sweep */
             continue;
         }
         if (inc->cursor == end) {
@@ -494,10 +519,26 @@ walk_mark(GcHeap *gc, Budget *b)
     }
 }
 
-/* SWEEP: the candidates (still WHITE) move from `pass` to `cand`; what
- * stays on `pass` was reached, and joins generation 2 at the end of the
- * walk in its order.  Invariant: no object of `pass` before the cursor
- * is WHITE. */
+/* What freeing op would need beyond clearing (reach.c's rule). */
+static unsigned
+need_of(const RcObject *op)
+{
+    const RcType *t = op->type;
+    unsigned need = t->legacy_del != NULL ? GC_NEED_LEGACY : 0;
+    if (t == &rc_weakref_type || (op->flags & RC_OBJ_HAS_WEAKREFS)) {
+        need |= GC_NEED_WEAKREFS;
+    }
+    if (t->finalize != NULL && !(op->flags & RC_OBJ_FINALIZED)) {
+        need |= GC_NEED_FINALIZE;
+    }
+    return need;
+}
+
+/* SWEEP: the candidates (still WHITE) move from `pass` to `cand`, and
+ * inc->need collects what they need; what stays on `pass` was reached
+ * (and traversed: it is watched no more), and joins generation 2 at the
+ * end of the walk in its order.  Invariant: no object of `pass` before
+ * the cursor is WHITE. */
 static int
 walk_sweep(GcHeap *gc, Budget *b)
 {
@@ -508,10 +549,15 @@ walk_sweep(GcHeap *gc, Budget *b)
             return 0;
         }
         RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
         b->work++;
         inc->cursor = gc_next(g);
-        if (gc_obj(g)->flags & GC_OBJ_WHITE) {
+        if (op->flags & GC_OBJ_WHITE) {
+            inc->need |= need_of(op);
             gc_list_move(g, &inc->cand);
+        }
+        else {
+            op->flags &= ~RC_OBJ_WATCHED;
         }
     }
     gc_list_merge(&inc->pass, &gc->gens[GC_NGENERATIONS - 1].list);
@@ -519,32 +565,60 @@ walk_sweep(GcHeap *gc, Budget *b)
     return 1;
 }
 
-/* ---- refine --------------------------------------------------------- */
+/* ---- confirmation rounds ------------------------------------------- */
 
-/* The search is over with nwhite candidates on `pass`.  When they are
- * many and fewer by a quarter than the round before, run the search
- * again on them alone (the reached go back to generation 2): 1 if so. */
-static int
-refine(GcHeap *gc)
+/* A round of INIT, SUBTRACT, MARK, SWEEP on the candidates alone, which
+ * INIT watches (RC_OBJ_WATCHED) until the round ends. */
+static void
+next_round(GcInc *inc)
 {
-    GcInc *inc = &gc->inc;
-    size_t u = inc->nwhite;
-    if (u <= REFINE_MIN || inc->rounds >= REFINE_MAX ||
-        u > inc->last_u - inc->last_u / 4) {
-        return 0;
-    }
-    inc->last_u = u;
     inc->rounds++;
     inc->stats.refinements++;
+    inc->need = 0;
     inc->phase = GC_INC_INIT;
     inc->distribute = 0; /* `pass` is in the order of the last round */
     inc->cursor = gc_list_first(&inc->pass);
-    return 1;
 }
 
 /* ---- confirm -------------------------------------------------------- */
 
-/* `pass` holds the candidates: trial deletion restricted to them. */
+/* The pass is over with `unreachable` of its `examined` candidates
+ * garbage: statistics, the long-lived brake and pacing. */
+static void
+end_pass(GcHeap *gc, size_t examined, size_t unreachable)
+{
+    GcInc *inc = &gc->inc;
+    inc->cursor = NULL;
+    inc->phase = GC_INC_IDLE;
+    inc->stats.passes++;
+    inc->stats.candidates += examined;
+    /* the pass set's survivors: what was in it minus what is garbage
+     * (objects freed by refcount meanwhile are counted: an estimate for
+     * the long-lived brake, as CPython's) */
+    size_t survivors = inc->pass_objects;
+    survivors -= survivors > unreachable ? unreachable : survivors;
+    gc->long_lived_total = survivors;
+    /* The brake counts from the end of a pass (as from a full
+     * collection): what was promoted during the pass waits for the next
+     * one like the promotions after it, so passes are as frequent as
+     * full collections would be. */
+    gc->long_lived_pending = 0;
+    /* adaptive pacing of generation 2, and the bytes rearmed, as after a
+     * full collection */
+    gc_pace(gc, GC_NGENERATIONS - 1, inc->pass_objects, unreachable);
+}
+
+static void
+count_outcome(GcHeap *gc, const GcOutcome *out)
+{
+    gc->inc.stats.collected += out->collected + out->uncollectable;
+    gc->stats[GC_NGENERATIONS - 1].collections++;
+    gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
+    gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
+}
+
+/* `pass` holds the candidates: trial deletion restricted to them, in
+ * one step. */
 static void
 confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
 {
@@ -556,30 +630,13 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
     gc_list_init(&unreachable);
     gc_list_merge(&inc->pass, &cand);
     clean_flags(&cand);
-    size_t survivors = inc->pass_objects;
-    inc->cursor = NULL;
-    inc->phase = GC_INC_IDLE;
-    inc->stats.passes++;
     oa_heap_claim(gc->oa, "gc_collect_increment");
     GcSplit split;
     gc_reach_split(&cand, &reachable, &unreachable, NULL, &split);
     gc_list_merge(&reachable, old);
     oa_heap_release(gc->oa);
     *examined += split.examined;
-    inc->stats.candidates += split.examined;
-    /* the pass set's survivors: what was in it minus what is garbage
-     * (objects freed by refcount meanwhile are counted: an estimate for
-     * the long-lived brake, as CPython's) */
-    survivors -= survivors > split.unreachable ? split.unreachable : survivors;
-    gc->long_lived_total = survivors;
-    /* The brake counts from the end of a pass (as from a full
-     * collection): what was promoted during the pass waits for the next
-     * one like the promotions after it, so passes are as frequent as
-     * full collections would be. */
-    gc->long_lived_pending = 0;
-    /* adaptive pacing of generation 2, and the bytes rearmed, as after a
-     * full collection */
-    gc_pace(gc, GC_NGENERATIONS - 1, inc->pass_objects, split.unreachable);
+    end_pass(gc, split.examined, split.unreachable);
     if (split.unreachable > DOOM_MIN && split.need == 0 &&
         !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
         /* Nothing can reach this garbage any more: no reference from
@@ -591,10 +648,102 @@ confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
     else {
         gc_handle_unreachable(gc, &unreachable, old, &split, out);
     }
-    inc->stats.collected += out->collected + out->uncollectable;
-    gc->stats[GC_NGENERATIONS - 1].collections++;
-    gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
-    gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
+    count_outcome(gc, out);
+}
+
+#if RCGC_ASSERTS
+static int
+visit_recount(RcObject *r, void *arg)
+{
+    (void)arg;
+    count_one(r);
+    return 0;
+}
+
+/* Debug builds: after a clean confirmation round, l is closed: each of
+ * its objects is referred to by objects of l alone (its refcount is the
+ * references it receives from l, counted again now).  A difference is a
+ * reference stored, dropped or taken past the write barrier. */
+static void
+check_garbage(const GcList *l)
+{
+    const RcGcHead *end = &l->head;
+    for (RcGcHead *g = gc_next(end); g != end; g = gc_next(g)) {
+        gc_obj(g)->flags &= ~GC_OBJ_CNT_MASK;
+    }
+    for (RcGcHead *g = gc_next(end); g != end; g = gc_next(g)) {
+        RcObject *op = gc_obj(g);
+        op->type->traverse(op, visit_recount, NULL);
+    }
+    for (RcGcHead *g = gc_next(end); g != end; g = gc_next(g)) {
+        const RcObject *op = gc_obj(g);
+        uint32_t cnt = (op->flags & GC_OBJ_CNT_MASK) >> GC_OBJ_CNT_SHIFT;
+        if (op->refcnt != cnt && cnt != GC_OBJ_CNT_MAX) {
+            rcgc_fatal(
+                "cyclegc: gc_collect_increment: object %p (type "
+                "'%s') was confirmed as garbage with reference count %u, but "
+                "the garbage holds %u references to it: a reference "
+                "was stored or dropped without rc_setref, or taken "
+                "from a weakref without rc_weakref_get, while a pass "
+                "ran (cyclegc.h: the pause-bounded mode's write "
+                "barrier)",
+                (const void *)op, op->type->name, (unsigned)op->refcnt,
+                (unsigned)cnt);
+        }
+    }
+}
+#endif
+
+/* A clean confirmation round: `pass` holds the garbage, exactly (see the
+ * top of this file).  Large and in no need of finalizers or weakref work,
+ * it goes to `doomed` as it is, in O(1) (clear_doomed cleans each
+ * object's bits); otherwise confirm() takes it in one step. */
+static void
+settle(GcHeap *gc, GcOutcome *out, uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    size_t n = inc->nwhite; /* every WHITE object is on `pass` */
+    if (n <= DOOM_MIN || inc->need != 0 ||
+        (gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
+        confirm(gc, out, examined);
+        return;
+    }
+    RCGC_ASSERT_EXPENSIVE(gc_list_size(&inc->pass) == n);
+#if RCGC_ASSERTS
+    check_garbage(&inc->pass);
+#endif
+    gc_list_merge(&inc->pass, &inc->doomed);
+    *examined += n;
+    end_pass(gc, n, n);
+    out->collected = n;
+    count_outcome(gc, out);
+}
+
+/* SWEEP is over with nwhite candidates on `pass`.  After a clean
+ * confirmation round they are the garbage (settle); few, or after
+ * ROUNDS_MAX rounds, they are confirmed in one step; otherwise (the
+ * search, or a round the program disturbed) another round runs. */
+static void
+after_sweep(GcHeap *gc, GcOutcome *out, uint64_t *examined)
+{
+    GcInc *inc = &gc->inc;
+    if (inc->rounds > 0 && !inc->dirty) {
+        settle(gc, out, examined);
+    }
+    else if (inc->nwhite <= CONFIRM_MAX || inc->rounds >= ROUNDS_MAX) {
+        confirm(gc, out, examined);
+    }
+    else {
+        next_round(inc);
+    }
+}
+
+void
+gc_inc_watched(void *ctx, RcObject *op)
+{
+    (void)op;
+    GcHeap *gc = ctx;
+    gc->inc.dirty = 1;
 }
 
 /* ---- clearing the doomed --------------------------------------------- */
@@ -616,6 +765,10 @@ clear_doomed(GcHeap *gc, Budget *b)
         /* a clear and, most often, a deallocation (a clear that frees a
          * long chain by refcount costs its length, as any decref) */
         b->work += 4;
+        if (op->flags & GC_OBJ_WHITE) {
+            gc->inc.nwhite--; /* from a confirmation round (settle) */
+        }
+        op->flags &= ~(GC_OBJ_PASS_BITS | RC_OBJ_WATCHED);
         if (op->type->clear != NULL) {
             rc_incref(op);
             op->type->clear(op);
@@ -688,6 +841,9 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                 else if (done) {
                     inc->phase = GC_INC_SUBTRACT;
                     inc->cursor = gc_list_first(&inc->pass);
+                    /* a confirmation round watches from here on: what
+                     * happened before SUBTRACT it counts as it is */
+                    inc->dirty = 0;
                 }
                 break;
             case GC_INC_SORT:
@@ -713,9 +869,9 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                 break;
             default:
                 done = walk_sweep(gc, &b);
-                if (done && !refine(gc)) {
+                if (done) {
                     oa_heap_release(gc->oa);
-                    confirm(gc, out, examined);
+                    after_sweep(gc, out, examined);
                     oa_heap_claim(gc->oa, "gc_collect_increment");
                 }
                 break;

@@ -180,8 +180,12 @@ typedef struct GcInc {
                          pass's sentinel at its end */
     size_t pass_objects;   /* in the pass set when it began */
     size_t nwhite;         /* objects WHITE now (on `pass`) */
-    size_t last_u;         /* candidates at the end of the last round */
-    int rounds;            /* refinement rounds of this pass */
+    int rounds;            /* confirmation rounds of this pass (0: the
+                              search) */
+    int dirty;             /* the round's SUBTRACT began and a watched
+                              object was written, read from a weakref or
+                              died since */
+    unsigned need;         /* GC_NEED_* of the candidates SWEEP found */
     int deferred;          /* the last trigger ran no increment */
     int distribute;        /* this pass's INIT moves objects to the buckets */
     unsigned bucket_shift; /* bucket of g: (g - bucket_lo) >> shift */
@@ -522,11 +526,19 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
     if (gc->inc.cursor == g) {
         gc->inc.cursor = gc_next(g);
     }
+    if (gc_obj(g)->flags & RC_OBJ_WATCHED) {
+        gc->inc.dirty = 1; /* a member of a confirmation round died */
+        gc_obj(g)->flags &= ~RC_OBJ_WATCHED;
+    }
     if (gc_obj(g)->flags & GC_OBJ_WHITE) {
         gc->inc.nwhite--; /* only objects of `pass` are WHITE */
         gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
+
+/* refcount's watched hook (a write to or from an object of a
+ * confirmation round, or a weakref read of one): the round is dirty. */
+void gc_inc_watched(void *ctx, RcObject *op);
 
 /* Give the pass's objects back to generation 2 with clean flags (a full
  * collection, freeze, why_alive).  No-op when no pass runs. */
