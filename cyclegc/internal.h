@@ -16,6 +16,9 @@
  *   inspect.c  get_objects / referrers / referents, track / untrack
  *   why.c      gc_why_alive
  *   check.c    gc_check
+ *   incremental.c  the pause-bounded mode: a pass's walks, one increment
+ *   incpass.c  a pass begun, given up, ended (confirmation rounds), the
+ *              mode's trigger and settings
  *
  * ---- the two header words (RcGcHead) of a tracked object ------------
  *
@@ -535,6 +538,15 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
         gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
+
+/* incpass.c: begin a pass (phase IDLE, doomed empty): generation 2
+ * becomes the pass set, INIT next. */
+void gc_inc_begin(GcHeap *gc);
+
+/* incpass.c: SWEEP ended with the candidates on `pass`: hand a clean
+ * round's garbage over, confirm in one step, or start another round.
+ * Runs user code (finalizers, callbacks) when it confirms. */
+void gc_inc_after_sweep(GcHeap *gc, GcOutcome *out, uint64_t *examined);
 
 /* refcount's watched hook (a write to or from an object of a
  * confirmation round, or a weakref read of one): the round is dirty. */
