@@ -22,9 +22,16 @@
  * are cleared over the next increments. */
 #define DOOM_MIN 1024
 /* Candidates confirmed in one step (exact trial deletion restricted to
- * them) when there are at most this many, or after this many rounds. */
+ * them) when there are at most this many, or after this many rounds.
+ * Builds with asserts run rounds from a few candidates up, so that the
+ * oracle test and the fuzzer drive them (check_garbage verifies what
+ * each clean round proves). */
+#if RCGC_ASSERTS
+#define CONFIRM_MAX 8
+#else
 #define CONFIRM_MAX 1024
-#define ROUNDS_MAX  8
+#endif
+#define ROUNDS_MAX 8
 /* Distribute the pass set when it has more objects than this and runs in
  * address order shorter than SORT_MIN_RUN on average (collect.c's rule
  * for sorting a collected list). */
@@ -287,15 +294,15 @@ settle(GcHeap *gc, GcOutcome *out, uint64_t *examined)
 {
     GcInc *inc = &gc->inc;
     size_t n = inc->nwhite; /* every WHITE object is on `pass` */
+#if RCGC_ASSERTS
+    check_garbage(&inc->pass);
+#endif
     if (n <= DOOM_MIN || inc->need != 0 ||
         (gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
         confirm(gc, out, examined);
         return;
     }
     RCGC_ASSERT_EXPENSIVE(gc_list_size(&inc->pass) == n);
-#if RCGC_ASSERTS
-    check_garbage(&inc->pass);
-#endif
     gc_list_merge(&inc->pass, &inc->doomed);
     *examined += n;
     end_pass(gc, n, n);
