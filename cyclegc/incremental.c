@@ -163,7 +163,7 @@ static int
 walk_init(GcInc *inc, Budget *b)
 {
     RcGcHead *end = &inc->pass.head;
-    /* a confirmation round watches its objects (see confirm_round) */
+    /* a confirmation round watches its objects (incpass.c) */
     uint32_t watch = inc->rounds > 0 ? RC_OBJ_WATCHED : 0;
     while (inc->cursor != end) {
         if (spent(b)) {
@@ -172,7 +172,7 @@ walk_init(GcInc *inc, Budget *b)
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
         if (!(op->flags & GC_OBJ_WHITE)) {
-            inc->nwhite++; /* a refinement round finds them WHITE */
+            inc->nwhite++; /* a confirmation round finds them WHITE */
         }
         op->flags = (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) |
                     GC_OBJ_WHITE | watch;
