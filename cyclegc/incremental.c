@@ -101,6 +101,9 @@
  * rcgc-bench pause): this keeps it under a millisecond.  Pass sets of up
  * to 8M objects are sorted whole. */
 #define SORT_MAX 8192
+/* A bucket whose span is larger is not prefetched (the L2 cache is a few
+ * MiB on the machines measured). */
+#define PREFETCH_MAX ((uintptr_t)2 << 20)
 
 static uint64_t
 now_ns(void)
@@ -188,6 +191,23 @@ walk_init(GcInc *inc, Budget *b)
     return 1;
 }
 
+/* Bring [lo, hi] into the cache, a line at a time in address order, when
+ * it is small enough to stay there (a bucket spans 1/GC_INC_BUCKETS of
+ * the pass set's span: a few hundred KiB).  The sort's first walk, in
+ * list order, would miss the cache on each object, one at a time; a
+ * walk in address order keeps many misses in flight and lets the
+ * hardware prefetcher run ahead.  Prefetching never faults. */
+static void
+prefetch_span(uintptr_t lo, uintptr_t hi)
+{
+    if (hi < lo || hi - lo > PREFETCH_MAX) {
+        return;
+    }
+    for (uintptr_t a = lo & ~(uintptr_t)63; a <= hi + 63; a += 64) {
+        __builtin_prefetch((const void *)a, 1, 3);
+    }
+}
+
 /* SORT: the buckets, in address order, each sorted (sort.c) unless it
  * is very large, appended to `pass`.  Invariant: buckets before
  * bucket_next are empty, and `pass` holds their objects in address
@@ -206,6 +226,7 @@ walk_sort(GcHeap *gc, Budget *b)
         }
         b->work += k->size_ub;
         if (k->size_ub <= SORT_MAX) {
+            prefetch_span(k->lo, k->hi);
             gc_list_sort(gc, k);
         }
         gc_list_merge(k, &inc->pass);
