@@ -153,17 +153,19 @@ gc_inc_init(GcHeap *gc)
 
 /* ---- confirmation rounds ------------------------------------------- */
 
-/* A round of INIT, SUBTRACT, MARK, SWEEP on the candidates alone, which
- * INIT watches (RC_OBJ_WATCHED) until the round ends. */
+/* A round of SUBTRACT, MARK, SWEEP on the candidates alone: the SWEEP
+ * that found them did what an INIT would (count 0) and watches them
+ * (RC_OBJ_WATCHED) until the round ends; the round counts what happens
+ * to them from its SUBTRACT on. */
 static void
 next_round(GcInc *inc)
 {
     inc->rounds++;
     inc->stats.refinements++;
     inc->need = 0;
-    inc->phase = GC_INC_INIT;
-    inc->distribute = 0; /* `pass` is in the order of the last round */
+    inc->phase = GC_INC_SUBTRACT;
     inc->cursor = gc_list_first(&inc->pass);
+    inc->dirty = 0;
 }
 
 /* ---- confirm -------------------------------------------------------- */

@@ -36,9 +36,10 @@
  *   rounds    the search leaves stale counts (a reference counted in
  *             SUBTRACT and moved before MARK), so live objects may be in
  *             U.  Up to CONFIRM_MAX candidates are confirmed in one step
- *             (below).  More run confirmation rounds: INIT, SUBTRACT,
- *             MARK, SWEEP again on U alone, INIT watching each object
- *             (RC_OBJ_WATCHED: rc_setref storing or dropping a
+ *             (below).  More run confirmation rounds: SUBTRACT, MARK,
+ *             SWEEP again on U alone, the SWEEP that found U having
+ *             zeroed each count and set RC_OBJ_WATCHED on each object
+ *             (rc_setref storing or dropping a
  *             reference to it, rc_weakref_get returning it, or its death
  *             makes the round dirty).  A clean round's U is exactly the
  *             garbage (below): large and needing no finalizer or weakref
@@ -166,8 +167,6 @@ static int
 walk_init(GcInc *inc, Budget *b)
 {
     RcGcHead *end = &inc->pass.head;
-    /* a confirmation round watches its objects (incpass.c) */
-    uint32_t watch = inc->rounds > 0 ? RC_OBJ_WATCHED : 0;
     while (inc->cursor != end) {
         if (spent(b)) {
             return 0;
@@ -175,11 +174,11 @@ walk_init(GcInc *inc, Budget *b)
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
         if (!(op->flags & GC_OBJ_WHITE)) {
-            inc->nwhite++; /* a confirmation round finds them WHITE */
+            inc->nwhite++; /* (every one: INIT runs as a pass begins) */
         }
-        op->flags = (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) |
-                    GC_OBJ_WHITE | watch;
-        inc->pass_objects += inc->rounds == 0;
+        op->flags =
+            (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) | GC_OBJ_WHITE;
+        inc->pass_objects++;
         b->work++;
         inc->cursor = gc_next(g);
         if (inc->distribute) {
@@ -458,6 +457,9 @@ walk_sweep(GcHeap *gc, Budget *b)
         inc->cursor = gc_next(g);
         if (op->flags & GC_OBJ_WHITE) {
             inc->need |= need_of(op);
+            /* ready for a confirmation round: count 0, watched */
+            op->flags = (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) |
+                        RC_OBJ_WATCHED;
             gc_list_move(g, &inc->cand);
         }
         else {
