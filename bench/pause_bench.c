@@ -308,6 +308,23 @@ pause_child(int argc, char **argv)
            "pauses=%zu collections=%zu\n",
            mx, p99, p50, (unsigned long long)total, peak, base, r.npause,
            r.log.n);
+    /* collector time per generation (increments count as generation 2):
+     * where the difference between the modes lies */
+    uint64_t gtot[3] = {0, 0, 0}, gmax[3] = {0, 0, 0};
+    size_t gn[3] = {0, 0, 0};
+    for (size_t i = 0; i < r.log.n; i++) {
+        int g = r.log.gen[i] < 3 ? r.log.gen[i] : 2;
+        gtot[g] += r.log.ns[i];
+        gmax[g] = r.log.ns[i] > gmax[g] ? r.log.ns[i] : gmax[g];
+        gn[g]++;
+    }
+    fprintf(stderr,
+            "  collector time (longest) by generation: 0: %.0f ms (%.2f), "
+            "1: %.0f ms (%.2f), 2: %.0f ms (%.2f), collections %zu, %zu, "
+            "%zu\n",
+            (double)gtot[0] / 1e6, (double)gmax[0] / 1e6,
+            (double)gtot[1] / 1e6, (double)gmax[1] / 1e6,
+            (double)gtot[2] / 1e6, (double)gmax[2] / 1e6, gn[0], gn[1], gn[2]);
     if (b.describe != NULL) {
         char line[400];
         b.describe(line, sizeof line);

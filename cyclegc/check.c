@@ -184,18 +184,23 @@ check_all(const GcHeap *gc, size_t *work)
      * reached yet carry the pass bits; a pass runs or all are empty. */
     GcList *pass[GC_INC_NLISTS];
     gc_inc_lists((GcHeap *)(uintptr_t)gc, pass);
-    static const char *pass_names[GC_INC_NLISTS] = {
-        "pass set", "pass grey list", "pass black list", "doomed list"};
-    static const uint32_t pass_bits[GC_INC_NLISTS] = {GC_OBJ_PASS_BITS, 0, 0,
-                                                      GC_OBJ_UNREACHABLE};
+    static const char *pass_names[4] = {"pass set", "pass grey list",
+                                        "pass candidates", "doomed list"};
+    /* doomed: flagged unreachable by a one-step confirmation, or still
+     * WHITE after a confirmation round (incremental.c: settle) */
+    static const uint32_t pass_bits[4] = {
+        GC_OBJ_PASS_BITS, 0, GC_OBJ_PASS_BITS,
+        GC_OBJ_UNREACHABLE | GC_OBJ_PASS_BITS};
     for (int i = 0; i < GC_INC_NLISTS; i++) {
-        if (check_list(gc, pass[i], pass_names[i], 0, pass_bits[i], work) !=
-            0) {
+        /* 4 and on: the buckets, which hold part of the pass set */
+        const char *name = pass_names[i < 4 ? i : 0];
+        uint32_t bits = pass_bits[i < 4 ? i : 0];
+        if (check_list(gc, pass[i], name, 0, bits, work) != 0) {
             return -1;
         }
-        if (i < 3 && gc->inc.phase == GC_INC_IDLE &&
+        if (i != 3 && gc->inc.phase == GC_INC_IDLE &&
             !gc_list_is_empty(pass[i])) {
-            return fail("%s: not empty with no pass running", pass_names[i]);
+            return fail("%s: not empty with no pass running", name);
         }
     }
     for (size_t i = 0; i < gc->ngarbage; i++) {

@@ -332,25 +332,39 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * as do gc_freeze, gc_why_alive and the pressure callback).
  *
  * A pass, in increments of bounded work, with the program running in
- * between: it marks the pass set (generation 2 when it began), counts the
- * references each member receives from the others, then propagates
- * reachability from the members that have more references than that;
- * what was never reached is a candidate set U.  While U is large and
- * shrank by a quarter or more, the same search reruns on U alone (in
- * increments too): counts go stale when the program rewrites references
- * during a pass, which leaves live objects in U.  No write barrier is
- * needed: the last step confirms U atomically with exact trial deletion
+ * between: it marks the pass set (generation 2 when it began; sorted by
+ * address over a few increments when it is far from address order, so
+ * that the next walks stream through memory), counts the references
+ * each member receives from the others, then propagates reachability
+ * from the members that have more references than that; what was never
+ * reached is a candidate set U.  Counts go stale when the program
+ * rewrites references during a pass, which leaves live objects in U, so
+ * a large U is searched again in confirmation rounds (in increments
+ * too) during which the collector watches U's objects; a round the
+ * program left alone proves U is garbage.  Few candidates (up to 1024),
+ * a round disturbed eight times, or garbage that needs finalizers or
+ * weakref work are confirmed in one step with exact trial deletion
  * restricted to U (sound for any U: it frees only what nothing outside U
- * refers to), then finalizes, clears weakrefs and frees the garbage on
- * the path of a full collection (same order, same callbacks).
+ * refers to), then finalized, weakrefs cleared and freed on the path of
+ * a full collection (same order, same callbacks).
+ *
+ * The write barrier (the rule of this mode): every reference stored in
+ * or removed from a slot of a tracked object goes through rc_setref
+ * (refcount.h), and weak references are read with rc_weakref_get; those
+ * tell the collector when the object is one it watches.  Debug builds
+ * recount what a round confirmed and stop with a message naming an
+ * object whose reference was stored past the barrier.
  *
  * Guarantees.  Pause: each increment stops when its budget is used
- * (checked every few dozen objects), except the confirming step, which
- * costs O(|U| + references from U) - the garbage found and the objects
- * the program changed during the pass - plus, when the garbage needs
- * finalizers or weakref work (or is small), its finalizers and freeing;
- * a large garbage set that needs neither is freed by the next increments
- * within their budget, before the next pass begins.
+ * (checked every 64 work units; sorting one bucket of at most 8192
+ * objects is one step), except a one-step confirmation, which costs
+ * O(|U| + references from U) plus the finalizers it runs: at most 1024
+ * candidates, or garbage that needs finalizers or weakref work, or a
+ * set the program disturbed in eight rounds in a row.  Large garbage
+ * confirmed by a round is handed over in O(1) and freed by the next
+ * increments within their budget, before the next pass begins.  The
+ * young collections the trigger runs are not split: the pause the
+ * program sees is a young collection plus an increment.
  * Freed: a garbage cycle whose objects are all in generation 2 when a
  * pass begins is found by the end of that pass (and freed then, or by
  * the increments that follow it before the next pass), provided none of its
@@ -359,7 +373,8 @@ RCGC_API size_t gc_why_alive(GcHeap *gc, RcObject *target, RcObject **path,
  * frees it); a cycle that becomes garbage during a pass, or whose objects
  * reach generation 2 later, is freed by the next pass.  Passes start as
  * full collections would (thresholds and the long-lived brake).
- * Memory: none beyond the object headers. */
+ * Memory: none beyond the object headers and 48 KiB of bucket lists in
+ * the heap. */
 
 /* The pause budget in microseconds (0: stop-the-world mode, the default).
  * -1 (gc_error) for more than 10 s. */
@@ -383,8 +398,8 @@ RCGC_API long gc_collect_increment(GcHeap *gc);
 typedef struct GcIncStats {
     uint64_t budget_us; /* the mode: 0 and work_limit 0 = stop-world */
     uint64_t work_limit;
-    int pass_running;   /* a pass is under way */
-    int phase;          /* 0 idle, 1 mark set, 2 count, 3 reach */
+    int pass_running; /* a pass is under way */
+    int phase; /* 0 idle, 1 mark set, 4 sort, 2 count, 3 reach, 5 sweep */
     uint64_t passes;    /* passes completed */
     uint64_t abandoned; /* passes given up for a full collection */
     uint64_t increments;
@@ -392,7 +407,8 @@ typedef struct GcIncStats {
     uint64_t max_pause_ns; /* longest increment */
     uint64_t candidates;   /* objects confirmed (all passes) */
     uint64_t collected;    /* of them, unreachable */
-    uint64_t refinements;  /* searches rerun on a pass's candidates */
+    uint64_t refinements;  /* confirmation rounds (searches rerun on a
+                              pass's candidates) */
 } GcIncStats;
 RCGC_API void gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st);
 

@@ -191,16 +191,14 @@ gc_heap_new(RcHeap *rc)
     }
     gc_list_init(&gc->permanent);
     gc_gen0_filter_reset(gc);
-    gc_list_init(&gc->inc.pass);
-    gc_list_init(&gc->inc.grey);
-    gc_list_init(&gc->inc.black);
-    gc_list_init(&gc->inc.doomed);
+    gc_inc_init(gc);
     gc->enabled = 1;
     gc_bytes_rearm(gc);
     RcGcHooks hooks = {.ctx = gc,
                        .created = on_created,
                        .untrack = on_untrack,
-                       .track = on_track};
+                       .track = on_track,
+                       .watched = gc_inc_watched};
     rc_heap_set_gc_hooks(rc, &hooks);
     oa_heap_set_pressure(oa, on_pressure, gc);
     return gc;

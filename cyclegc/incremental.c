@@ -4,54 +4,85 @@
  *
  * A pass (state in GcHeap.inc, lists with real links at every moment, so
  * that untrack, young collections and user code need not know a pass
- * runs):
+ * runs; incpass.c begins, gives up and ends it):
  *
  *   begin     generation 2 becomes the pass set (`pass`, O(1) merge);
  *             objects promoted later go to the new generation 2 and join
  *             the next pass; references from them count as external.
- *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0.
+ *   INIT      walk `pass`: flag each object GC_OBJ_WHITE, count 0; when
+ *             `pass` is far from address order (collect.c's rule for
+ *             sorting), move each to one of GC_INC_BUCKETS bucket lists
+ *             by its address (the top radix digit).
+ *   SORT      (after a distributing INIT) the buckets in address order,
+ *             each sorted in place (sort.c; a bucket spans 1/1024 of the
+ *             heap: this runs in cache) and appended to `pass`, which
+ *             ends in address order: the walks below stream through
+ *             memory instead of missing the cache on every object.
  *   SUBTRACT  walk `pass`: traverse each object; each reference to a
  *             WHITE object adds 1 to its count (saturating at
  *             GC_OBJ_CNT_MAX, which then reads as "referenced from
  *             outside").
  *   MARK      walk `pass`: an object with more references (its refcount
  *             now) than its count, or a saturated count, or reached
- *             before the walk got to it, moves to `grey`; one that is
- *             none of these is flagged PASSED.  Before the walk goes on,
- *             `grey` is drained: its head moves to `black`, and each
- *             WHITE object it refers to is reached: onto `grey` when
- *             PASSED, else only its flags are cleaned (the walk moves it
- *             when it gets there, which keeps `black` in the order of
- *             `pass`).  At the end of the walk with `grey` empty, `pass`
- *             holds the candidates U.
- *   refine    while the candidates are many (REFINE_MIN) and a quarter
- *             fewer than the round before, `black` goes back to
- *             generation 2 and INIT, SUBTRACT, MARK run again on `pass`
- *             alone: mutation during the pass leaves stale counts (a
- *             reference counted in SUBTRACT and removed before MARK), so
- *             live objects end up in U; a short round on U finds most.
- *   confirm   (same increment) U's flags are cleaned, `black` goes back
- *             to generation 2, and exact trial deletion restricted to U
- *             (gc_reach_split, as a young collection does) splits it;
- *             the survivors join generation 2, the garbage takes the
- *             path of any collection (garbage.c) - unless it is large
- *             (over DOOM_MIN objects) and needs neither finalizers nor
- *             weakref work: then nothing can ever reach it again, and it
- *             goes to `doomed`, cleared within the budget by the next
- *             increments (the first thing each does; no pass begins
- *             before `doomed` is empty).
+ *             before the walk got to it, is traversed; one that is none
+ *             of these is flagged PASSED.  Each WHITE object a traversed
+ *             one refers to is reached (flags cleaned) and stays in its
+ *             place on `pass`: the walk traverses it when it gets there,
+ *             or, PASSED, it is traversed from a stack; what the stack
+ *             holds when an increment ends moves to `grey`, traversed
+ *             first by the next one and then appended to generation 2.
+ *   SWEEP     walk `pass`: the objects still WHITE are the candidates U
+ *             (onto `cand`); the rest joins generation 2 in its order.
+ *   rounds    the search leaves stale counts (a reference counted in
+ *             SUBTRACT and moved before MARK), so live objects may be in
+ *             U.  Up to CONFIRM_MAX candidates are confirmed in one step
+ *             (below).  More run confirmation rounds: SUBTRACT, MARK,
+ *             SWEEP again on U alone, the SWEEP that found U having
+ *             zeroed each count and set RC_OBJ_WATCHED on each object
+ *             (rc_setref storing or dropping a
+ *             reference to it, rc_weakref_get returning it, or its death
+ *             makes the round dirty).  A clean round's U is exactly the
+ *             garbage (below): large and needing no finalizer or weakref
+ *             work, it goes to `doomed` in O(1) (settle), cleared within
+ *             the budget by the next increments (the first thing each
+ *             does; no pass begins before `doomed` is empty).  A dirty
+ *             round runs another, up to ROUNDS_MAX; then, or when the
+ *             garbage needs finalizers or weakref work, confirm.
+ *   confirm   (one step) exact trial deletion restricted to U
+ *             (gc_reach_split, as a young collection does): the
+ *             survivors join generation 2, the garbage takes the path of
+ *             any collection (garbage.c), or, large and needing nothing,
+ *             goes to `doomed`.
  *
- * Soundness needs nothing from the walk: restricted trial deletion
- * frees only objects that nothing outside U refers to, at the moment of
- * the (atomic) confirmation.  The walk gives completeness: members of a
- * garbage cycle that was in the pass set when the pass began are never
- * referred to by reached objects, and their counts are exact (garbage
- * does not change), so they stay WHITE and end in U.
+ * Cost (rcgc-bench pause, graph): with `pass` in address order and up to
+ * RING referents in flight, a pass costs about what a full collection
+ * does: the walks of INIT and of the buckets' sorts miss the cache on
+ * each object as the full collection's sort does, the others stream.
+ *
+ * Soundness.  confirm needs nothing from the walks: restricted trial
+ * deletion frees only what nothing outside U refers to at that moment.
+ * A clean round: every slot write goes through rc_setref (the mode's
+ * rule, cyclegc.h), so from its SUBTRACT to its end no reference from an
+ * object of U to one of U appeared or went (that would have touched a
+ * watched object), and none of U died: each count is the references
+ * the object receives from U.  MARK reached everything a root of U (an
+ * object whose refcount exceeded its count when the walk passed it)
+ * refers to, and every object an object of U refers to once it is
+ * traversed.  An object x left WHITE had no reference from outside U
+ * when passed; a later one would have been stored with rc_setref or read
+ * from a weakref (watched), or copied from an object the program
+ * reached, itself of U' and reached the same way: none.  So U' is
+ * closed, and garbage.  Debug builds recount it (check_garbage).
+ * Completeness: members of a garbage cycle that was in the pass set when
+ * the pass began are never referred to by reached objects, and their
+ * counts are exact (garbage does not change), so they stay WHITE and end
+ * in U; nothing touches them, so no round is dirtied by them.
  *
  * Mutation between increments: an object freed by refcount is untracked
  * (gc_inc_forget advances the cursor past it; the lists shed it); no raw
  * pointer is kept across increments except the cursor.  Counts may go
- * stale; a live object may then end in U, where confirmation keeps it.
+ * stale; a live object may then end in U, where a round or confirm
+ * keeps it.
  *
  * Budget: an increment stops when its work cap is reached or, checked
  * every CLOCK_EVERY work units, its deadline has passed; it always
@@ -64,11 +95,16 @@
 #include <time.h>
 
 #define CLOCK_EVERY 64 /* work units between two looks at the clock */
-/* Garbage sets larger than this, that need no finalizer or weakref work,
- * are cleared over the next increments. */
-#define DOOM_MIN   1024
-#define REFINE_MIN 1024 /* candidates worth another search round */
-#define REFINE_MAX 8    /* search rounds of one pass at most */
+/* A bucket larger than this is appended unsorted (its span is still
+ * 1/GC_INC_BUCKETS of the pass set's, a few hundred KiB that the caches
+ * hold): sorting a bucket is one atomic step, and its first walk misses
+ * the cache on each object (about 100 ns each, measured with
+ * rcgc-bench pause): this keeps it under a millisecond.  Pass sets of up
+ * to 8M objects are sorted whole. */
+#define SORT_MAX 8192
+/* A bucket whose span is larger is not prefetched (the L2 cache is a few
+ * MiB on the machines measured). */
+#define PREFETCH_MAX ((uintptr_t)2 << 20)
 
 static uint64_t
 now_ns(void)
@@ -78,7 +114,8 @@ now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-#define RING GC_RING
+#define RING  GC_RING
+#define STACK 1024 /* reached objects to traverse, within one increment */
 
 /* The work of one increment and its limits, and the ring that delays
  * the handling of each referent until its header has (likely) arrived
@@ -92,6 +129,8 @@ typedef struct Budget {
     GcInc *inc;
     RcObject *ring[RING];
     unsigned pos;
+    RcGcHead *stack[STACK]; /* MARK: empty between increments */
+    unsigned nstack;
 } Budget;
 
 static int
@@ -118,74 +157,12 @@ white_head(RcObject *r)
     return g->next != 0 ? g : NULL;
 }
 
-/* ---- begin, abandon ------------------------------------------------- */
+/* ---- the walks ----------------------------------------------------- */
 
-static void
-begin_pass(GcHeap *gc)
-{
-    GcInc *inc = &gc->inc;
-    RCGC_ASSERT(inc->phase == GC_INC_IDLE);
-    gc_list_merge(&gc->gens[GC_NGENERATIONS - 1].list, &inc->pass);
-    gc->gens[GC_NGENERATIONS - 1].count = 0;
-    inc->pass_objects = 0;
-    inc->nwhite = 0;
-    inc->rounds = 0;
-    inc->last_u = SIZE_MAX;
-    inc->cursor = gc_list_first(&inc->pass);
-    inc->phase = GC_INC_INIT;
-}
-
-/* Clear the pass bits of every object of l. */
-static void
-clean_flags(GcList *l)
-{
-    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
-        gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
-    }
-}
-
-/* The doomed garbage back into generation 2 (it is still garbage: the
- * next collection finds it again). */
-static void
-undoom(GcHeap *gc)
-{
-    GcList *d = &gc->inc.doomed;
-    for (RcGcHead *g = gc_list_first(d); g != &d->head; g = gc_next(g)) {
-        gc_obj(g)->flags &= ~GC_OBJ_UNREACHABLE;
-    }
-    gc_list_merge(d, &gc->gens[GC_NGENERATIONS - 1].list);
-}
-
-void
-gc_inc_abandon(GcHeap *gc)
-{
-    GcInc *inc = &gc->inc;
-    undoom(gc);
-    if (inc->phase == GC_INC_IDLE) {
-        return;
-    }
-    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
-    clean_flags(&inc->pass);
-    gc_list_merge(&inc->black, old);
-    gc_list_merge(&inc->grey, old);
-    gc_list_merge(&inc->pass, old);
-    inc->cursor = NULL;
-    inc->phase = GC_INC_IDLE;
-    inc->stats.abandoned++;
-}
-
-void
-gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS])
-{
-    lists[0] = &gc->inc.pass;
-    lists[1] = &gc->inc.grey;
-    lists[2] = &gc->inc.black;
-    lists[3] = &gc->inc.doomed;
-}
-
-/* ---- the three walks ------------------------------------------------ */
-
-/* INIT: flag WHITE, count 0.  1 when the walk is done. */
+/* INIT: flag WHITE, count 0, and when distributing move each object to
+ * its bucket.  Invariant: the objects before the cursor (on `pass`, or
+ * in the buckets) are WHITE with count 0 or were reached since.  1 when
+ * the walk is done. */
 static int
 walk_init(GcInc *inc, Budget *b)
 {
@@ -197,13 +174,61 @@ walk_init(GcInc *inc, Budget *b)
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
         if (!(op->flags & GC_OBJ_WHITE)) {
-            inc->nwhite++; /* a refinement round finds them WHITE */
+            inc->nwhite++; /* (every one: INIT runs as a pass begins) */
         }
         op->flags =
             (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) | GC_OBJ_WHITE;
-        inc->pass_objects += inc->rounds == 0;
+        inc->pass_objects++;
         b->work++;
         inc->cursor = gc_next(g);
+        if (inc->distribute) {
+            uintptr_t k = ((uintptr_t)g - inc->bucket_lo) >> inc->bucket_shift;
+            RCGC_ASSERT((uintptr_t)g >= inc->bucket_lo && k < GC_INC_BUCKETS);
+            gc_list_move(g, &inc->bucket[k]);
+        }
+    }
+    return 1;
+}
+
+/* Bring [lo, hi] into the cache, a line at a time in address order, when
+ * it is small enough to stay there (a bucket spans 1/GC_INC_BUCKETS of
+ * the pass set's span: a few hundred KiB).  The sort's first walk, in
+ * list order, would miss the cache on each object, one at a time; a
+ * walk in address order keeps many misses in flight and lets the
+ * hardware prefetcher run ahead.  Prefetching never faults. */
+static void
+prefetch_span(uintptr_t lo, uintptr_t hi)
+{
+    if (hi < lo || hi - lo > PREFETCH_MAX) {
+        return;
+    }
+    for (uintptr_t a = lo & ~(uintptr_t)63; a <= hi + 63; a += 64) {
+        __builtin_prefetch((const void *)a, 1, 3);
+    }
+}
+
+/* SORT: the buckets, in address order, each sorted (sort.c) unless it
+ * is very large, appended to `pass`.  Invariant: buckets before
+ * bucket_next are empty, and `pass` holds their objects in address
+ * order.  One bucket is one step (at most SORT_MAX objects sorted). */
+static int
+walk_sort(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
+    while (inc->bucket_next < GC_INC_BUCKETS) {
+        if (spent(b)) {
+            return 0;
+        }
+        GcList *k = &inc->bucket[inc->bucket_next++];
+        if (gc_list_is_empty(k)) {
+            continue;
+        }
+        b->work += k->size_ub;
+        if (k->size_ub <= SORT_MAX) {
+            prefetch_span(k->lo, k->hi);
+            gc_list_sort(gc, k);
+        }
+        gc_list_merge(k, &inc->pass);
     }
     return 1;
 }
@@ -273,25 +298,13 @@ walk_count(GcInc *inc, Budget *b)
     return 1;
 }
 
-/* g (on `pass`) is reached: clean flags, onto `grey`. */
-static void
-shade(GcInc *inc, RcGcHead *g)
-{
-    if (inc->cursor == g) {
-        inc->cursor = gc_next(g);
-    }
-    RcObject *op = gc_obj(g);
-    if (op->flags & GC_OBJ_WHITE) {
-        inc->nwhite--;
-    }
-    op->flags &= ~GC_OBJ_PASS_BITS;
-    gc_list_move(g, &inc->grey);
-}
-
-/* r is referred to by a reached object.  Passed by the mark walk: onto
- * `grey`; not yet: it stays where it is, reached (not WHITE), and the
- * walk moves it on when it gets there - so `black` keeps the order of
- * `pass` (address order, most often) for the next pass's walks. */
+/* r is referred to by a reached object: it is reached (flags clean,
+ * no longer a candidate) and stays where it is on `pass`, so that `pass`
+ * keeps its order (address order, most often) for the next pass's
+ * walks.  Not passed by the mark walk yet: the walk traverses it when it
+ * gets there.  Passed: traverse it from the increment's stack, or, when
+ * that is full, from `grey` (unlinked: this costs the cache misses of
+ * its neighbours, the stack none). */
 static void
 shade_one(Budget *b, RcObject *r)
 {
@@ -299,12 +312,17 @@ shade_one(Budget *b, RcObject *r)
     if (g == NULL) {
         return;
     }
-    if (r->flags & GC_OBJ_PASSED) {
-        shade(b->inc, g);
+    uint32_t passed = r->flags & GC_OBJ_PASSED;
+    r->flags &= ~GC_OBJ_PASS_BITS;
+    b->inc->nwhite--;
+    if (!passed) {
+        return;
+    }
+    if (b->nstack < STACK) {
+        b->stack[b->nstack++] = g;
     }
     else {
-        r->flags &= ~GC_OBJ_PASS_BITS;
-        b->inc->nwhite--;
+        gc_list_move(g, &b->inc->grey);
     }
 }
 
@@ -329,130 +347,128 @@ is_root(const RcObject *op)
     return cnt == GC_OBJ_CNT_MAX || op->refcnt == 0 || op->refcnt > cnt;
 }
 
-/* MARK.  Invariant: every object of `grey` and `black` has clean flags;
- * every object before the cursor still on `pass` is WHITE and PASSED
- * (not a root when the cursor passed it, not reached since); one after
- * it is WHITE, or reached (flags clean) and to be traversed when the
- * cursor gets there; `grey` and the ring are drained before the cursor
- * moves (and before the increment ends). */
-static int
-walk_mark(GcInc *inc, Budget *b)
+/* Before the increment ends: what the ring holds is shaded, and what is
+ * on the stack moves to `grey` (the stack does not outlive it). */
+static void
+mark_pause(Budget *b)
 {
+    ring_flush(b, shade_one);
+    while (b->nstack > 0) {
+        gc_list_move(b->stack[--b->nstack], &b->inc->grey);
+    }
+}
+
+/* MARK.  Invariant: every object of `grey` and of the stack is reached
+ * (flags clean) and not traversed yet; every object of `pass` before
+ * the cursor is WHITE and PASSED (not a root when the cursor passed
+ * it, not reached since), or reached and traversed, or on the stack;
+ * one after it is WHITE, or reached and to be traversed when the
+ * cursor gets there; a reference waiting in the ring is to an object
+ * in any of these states (shade_one handles each).  The stack and
+ * `grey` are drained before the cursor moves on; the ring is not (so
+ * that up to RING misses stay in flight), but before the walk ends, and
+ * with the stack before the increment ends.  An object of `grey`, once
+ * traversed, goes to generation 2. */
+static int
+walk_mark(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
     RcGcHead *end = &inc->pass.head;
     for (;;) {
         if (spent(b)) {
-            ring_flush(b, shade_one); /* shades onto grey, a real list */
+            mark_pause(b);
             return 0;
         }
-        if (!gc_list_is_empty(&inc->grey)) {
-            RcGcHead *g = gc_list_first(&inc->grey);
-            gc_list_move(g, &inc->black);
-            RcObject *op = gc_obj(g);
+        if (b->nstack > 0) {
+            RcObject *op = gc_obj(b->stack[--b->nstack]);
             b->work++;
             op->type->traverse(op, visit_shade, b);
             continue;
         }
-        int pending = 0;
-        for (unsigned i = 0; i < RING && !pending; i++) {
-            pending = b->ring[i] != NULL;
-        }
-        if (pending) {
-            ring_flush(b, shade_one);
+        if (!gc_list_is_empty(&inc->grey)) {
+            RcGcHead *g = gc_list_first(&inc->grey);
+            gc_list_move(g, &gc->gens[GC_NGENERATIONS - 1].list);
+            RcObject *op = gc_obj(g);
+            b->work++;
+            op->type->traverse(op, visit_shade, b);
+            op->flags &= ~RC_OBJ_WATCHED; /* traversed: see walk_sweep */
             continue;
         }
         if (inc->cursor == end) {
-            return 1;
+            int pending = 0;
+            for (unsigned i = 0; i < RING && !pending; i++) {
+                pending = b->ring[i] != NULL;
+            }
+            if (!pending) {
+                return 1;
+            }
+            ring_flush(b, shade_one);
+            continue;
         }
         RcGcHead *g = inc->cursor;
         RcObject *op = gc_obj(g);
         b->work++;
-        if (!(op->flags & GC_OBJ_WHITE) || is_root(op)) {
-            shade(inc, g); /* reached before the walk got here, or a root */
+        inc->cursor = gc_next(g);
+        if (op->flags & GC_OBJ_WHITE) {
+            if (!is_root(op)) {
+                op->flags |= GC_OBJ_PASSED; /* a candidate so far */
+                continue;
+            }
+            op->flags &= ~GC_OBJ_PASS_BITS; /* a root: reached */
+            inc->nwhite--;
+        }
+        /* reached before the walk got here, or a root: traverse it */
+        op->type->traverse(op, visit_shade, b);
+    }
+}
+
+/* What freeing op would need beyond clearing (reach.c's rule). */
+static unsigned
+need_of(const RcObject *op)
+{
+    const RcType *t = op->type;
+    unsigned need = t->legacy_del != NULL ? GC_NEED_LEGACY : 0;
+    if (t == &rc_weakref_type || (op->flags & RC_OBJ_HAS_WEAKREFS)) {
+        need |= GC_NEED_WEAKREFS;
+    }
+    if (t->finalize != NULL && !(op->flags & RC_OBJ_FINALIZED)) {
+        need |= GC_NEED_FINALIZE;
+    }
+    return need;
+}
+
+/* SWEEP: the candidates (still WHITE) move from `pass` to `cand`, and
+ * inc->need collects what they need; what stays on `pass` was reached
+ * (and traversed: it is watched no more), and joins generation 2 at the
+ * end of the walk in its order.  Invariant: no object of `pass` before
+ * the cursor is WHITE. */
+static int
+walk_sweep(GcHeap *gc, Budget *b)
+{
+    GcInc *inc = &gc->inc;
+    RcGcHead *end = &inc->pass.head;
+    while (inc->cursor != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = inc->cursor;
+        RcObject *op = gc_obj(g);
+        b->work++;
+        inc->cursor = gc_next(g);
+        if (op->flags & GC_OBJ_WHITE) {
+            inc->need |= need_of(op);
+            /* ready for a confirmation round: count 0, watched */
+            op->flags = (op->flags & ~(GC_OBJ_CNT_MASK | GC_OBJ_PASSED)) |
+                        RC_OBJ_WATCHED;
+            gc_list_move(g, &inc->cand);
         }
         else {
-            op->flags |= GC_OBJ_PASSED;
-            inc->cursor = gc_next(g);
+            op->flags &= ~RC_OBJ_WATCHED;
         }
     }
-}
-
-/* ---- refine --------------------------------------------------------- */
-
-/* The search is over with nwhite candidates on `pass`.  When they are
- * many and fewer by a quarter than the round before, run the search
- * again on them alone (the reached go back to generation 2): 1 if so. */
-static int
-refine(GcHeap *gc)
-{
-    GcInc *inc = &gc->inc;
-    size_t u = inc->nwhite;
-    if (u <= REFINE_MIN || inc->rounds >= REFINE_MAX ||
-        u > inc->last_u - inc->last_u / 4) {
-        return 0;
-    }
-    gc_list_merge(&inc->black, &gc->gens[GC_NGENERATIONS - 1].list);
-    inc->last_u = u;
-    inc->rounds++;
-    inc->stats.refinements++;
-    inc->phase = GC_INC_INIT;
-    inc->cursor = gc_list_first(&inc->pass);
+    gc_list_merge(&inc->pass, &gc->gens[GC_NGENERATIONS - 1].list);
+    gc_list_merge(&inc->cand, &inc->pass);
     return 1;
-}
-
-/* ---- confirm -------------------------------------------------------- */
-
-/* `pass` holds the candidates: trial deletion restricted to them. */
-static void
-confirm(GcHeap *gc, GcOutcome *out, uint64_t *examined)
-{
-    GcInc *inc = &gc->inc;
-    GcList *old = &gc->gens[GC_NGENERATIONS - 1].list;
-    GcList cand, reachable, unreachable;
-    gc_list_init(&cand);
-    gc_list_init(&reachable);
-    gc_list_init(&unreachable);
-    gc_list_merge(&inc->pass, &cand);
-    clean_flags(&cand);
-    size_t survivors = inc->pass_objects;
-    gc_list_merge(&inc->black, old);
-    inc->cursor = NULL;
-    inc->phase = GC_INC_IDLE;
-    inc->stats.passes++;
-    oa_heap_claim(gc->oa, "gc_collect_increment");
-    GcSplit split;
-    gc_reach_split(&cand, &reachable, &unreachable, NULL, &split);
-    gc_list_merge(&reachable, old);
-    oa_heap_release(gc->oa);
-    *examined += split.examined;
-    inc->stats.candidates += split.examined;
-    /* the pass set's survivors: what was in it minus what is garbage
-     * (objects freed by refcount meanwhile are counted: an estimate for
-     * the long-lived brake, as CPython's) */
-    survivors -= survivors > split.unreachable ? split.unreachable : survivors;
-    gc->long_lived_total = survivors;
-    /* The brake counts from the end of a pass (as from a full
-     * collection): what was promoted during the pass waits for the next
-     * one like the promotions after it, so passes are as frequent as
-     * full collections would be. */
-    gc->long_lived_pending = 0;
-    /* adaptive pacing of generation 2, and the bytes rearmed, as after a
-     * full collection */
-    gc_pace(gc, GC_NGENERATIONS - 1, inc->pass_objects, split.unreachable);
-    if (split.unreachable > DOOM_MIN && split.need == 0 &&
-        !(gc->debug & (GC_DEBUG_SAVEALL | GC_DEBUG_COLLECTABLE))) {
-        /* Nothing can reach this garbage any more: no reference from
-         * outside it, no weakref to it, no finalizer to run.  Clearing it
-         * is the rest of the work: spread over the next increments. */
-        gc_list_merge(&unreachable, &inc->doomed);
-        out->collected = split.unreachable;
-    }
-    else {
-        gc_handle_unreachable(gc, &unreachable, old, &split, out);
-    }
-    inc->stats.collected += out->collected + out->uncollectable;
-    gc->stats[GC_NGENERATIONS - 1].collections++;
-    gc->stats[GC_NGENERATIONS - 1].collected += out->collected;
-    gc->stats[GC_NGENERATIONS - 1].uncollectable += out->uncollectable;
 }
 
 /* ---- clearing the doomed --------------------------------------------- */
@@ -474,6 +490,10 @@ clear_doomed(GcHeap *gc, Budget *b)
         /* a clear and, most often, a deallocation (a clear that frees a
          * long chain by refcount costs its length, as any decref) */
         b->work += 4;
+        if (op->flags & GC_OBJ_WHITE) {
+            gc->inc.nwhite--; /* from a confirmation round (settle) */
+        }
+        op->flags &= ~(GC_OBJ_PASS_BITS | RC_OBJ_WATCHED);
         if (op->type->clear != NULL) {
             rc_incref(op);
             op->type->clear(op);
@@ -507,7 +527,8 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                 .work = 0,
                 .next_clock = CLOCK_EVERY,
                 .inc = inc,
-                .pos = 0};
+                .pos = 0,
+                .nstack = 0};
     for (unsigned i = 0; i < RING; i++) {
         b.ring[i] = NULL;
     }
@@ -523,7 +544,7 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
         return;
     }
     if (inc->phase == GC_INC_IDLE) {
-        begin_pass(gc);
+        gc_inc_begin(gc);
     }
     /* Walks pack nothing, but no other thread may relink meanwhile. */
     oa_heap_claim(gc->oa, "gc_collect_increment");
@@ -535,6 +556,23 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
         switch (inc->phase) {
             case GC_INC_INIT:
                 done = walk_init(inc, &b);
+                if (done && inc->distribute) {
+                    /* every object is in a bucket: `pass` restarts empty,
+                     * its recorded order and bounds with it */
+                    RCGC_ASSERT(gc_list_is_empty(&inc->pass));
+                    gc_list_init(&inc->pass);
+                    inc->phase = GC_INC_SORT;
+                }
+                else if (done) {
+                    inc->phase = GC_INC_SUBTRACT;
+                    inc->cursor = gc_list_first(&inc->pass);
+                    /* a confirmation round watches from here on: what
+                     * happened before SUBTRACT it counts as it is */
+                    inc->dirty = 0;
+                }
+                break;
+            case GC_INC_SORT:
+                done = walk_sort(gc, &b);
                 if (done) {
                     inc->phase = GC_INC_SUBTRACT;
                     inc->cursor = gc_list_first(&inc->pass);
@@ -547,11 +585,18 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                     inc->cursor = gc_list_first(&inc->pass);
                 }
                 break;
+            case GC_INC_MARK:
+                done = walk_mark(gc, &b);
+                if (done) {
+                    inc->phase = GC_INC_SWEEP;
+                    inc->cursor = gc_list_first(&inc->pass);
+                }
+                break;
             default:
-                done = walk_mark(inc, &b);
-                if (done && !refine(gc)) {
+                done = walk_sweep(gc, &b);
+                if (done) {
                     oa_heap_release(gc->oa);
-                    confirm(gc, out, examined);
+                    gc_inc_after_sweep(gc, out, examined);
                     oa_heap_claim(gc->oa, "gc_collect_increment");
                 }
                 break;
@@ -561,125 +606,4 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
     *work = b.work;
     inc->stats.increments++;
     inc->stats.work += b.work;
-}
-
-/* ---- the automatic trigger ------------------------------------------ */
-
-/* Called when generation 0 passed its threshold, mode on.  A young
- * collection as usual (generation 1 when a pass is due, so that the pass
- * set holds every tracked object), then one increment of the running
- * pass with what is left of the budget - none when less than a quarter
- * is left, unless the last trigger had none either (then, and when a
- * pass begins, a quarter). */
-void
-gc_inc_maybe_collect(GcHeap *gc)
-{
-    GcInc *inc = &gc->inc;
-    uint64_t t0 = now_ns();
-    int top = GC_NGENERATIONS - 1;
-    int idle = inc->phase == GC_INC_IDLE && gc_list_is_empty(&inc->doomed);
-    /* A full collection would be due: by the thresholds and the
-     * long-lived brake, or by the accounted bytes (pacing.c). */
-    int start =
-        idle && ((gc->gens[top].count > gc->gens[top].threshold &&
-                  gc->long_lived_pending >= gc->long_lived_total / 4) ||
-                 gc_bytes_due(gc));
-    if (!start && gc->gens[0].count <= gc->gens[0].threshold) {
-        return; /* called for the bytes, which the running pass serves */
-    }
-    int young = start || gc->gens[1].count > gc->gens[1].threshold;
-    if (young || !gc_pace_skip_young(gc)) {
-        gc_collect_auto(gc, young);
-    }
-    if (!start && inc->phase == GC_INC_IDLE &&
-        gc_list_is_empty(&inc->doomed)) {
-        return;
-    }
-    uint64_t budget = inc->budget_us * 1000u;
-    uint64_t used = now_ns() - t0;
-    uint64_t left = used < budget ? budget - used : 0;
-    if (left < budget / 4) {
-        if (!start && !inc->deferred) {
-            /* the young collection used the budget: next time (once in
-             * a row at most, so that a pass always progresses) */
-            inc->deferred = 1;
-            return;
-        }
-        left = budget / 4;
-    }
-    inc->deferred = 0;
-    gc_run_increment(gc, left, start);
-}
-
-/* ---- API ------------------------------------------------------------ */
-
-int
-gc_set_pause_budget(GcHeap *gc, uint64_t budget_us)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_set_pause_budget");
-        return -1;
-    }
-    if (budget_us > 10000000u) {
-        gc_set_error(gc,
-                     "gc_set_pause_budget: budget %llu us is more than 10 s",
-                     (unsigned long long)budget_us);
-        return -1;
-    }
-    gc->inc.budget_us = budget_us;
-    return 0;
-}
-
-uint64_t
-gc_get_pause_budget(const GcHeap *gc)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_get_pause_budget");
-        return 0;
-    }
-    return gc->inc.budget_us;
-}
-
-void
-gc_set_increment_work(GcHeap *gc, size_t work)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_set_increment_work");
-        return;
-    }
-    gc->inc.work_limit = work;
-}
-
-size_t
-gc_get_increment_work(const GcHeap *gc)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_get_increment_work");
-        return 0;
-    }
-    return gc->inc.work_limit;
-}
-
-long
-gc_collect_increment(GcHeap *gc)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_collect_increment");
-        return -1;
-    }
-    return gc_run_increment(gc, gc->inc.budget_us * 1000u, 1);
-}
-
-void
-gc_get_incremental_stats(const GcHeap *gc, GcIncStats *st)
-{
-    if (gc == NULL) {
-        gc_null_heap("gc_get_incremental_stats");
-        return;
-    }
-    *st = gc->inc.stats;
-    st->budget_us = gc->inc.budget_us;
-    st->work_limit = gc->inc.work_limit;
-    st->phase = gc->inc.phase;
-    st->pass_running = gc->inc.phase != GC_INC_IDLE;
 }

@@ -16,6 +16,9 @@
  *   inspect.c  get_objects / referrers / referents, track / untrack
  *   why.c      gc_why_alive
  *   check.c    gc_check
+ *   incremental.c  the pause-bounded mode: a pass's walks, one increment
+ *   incpass.c  a pass begun, given up, ended (confirmation rounds), the
+ *              mode's trigger and settings
  *
  * ---- the two header words (RcGcHead) of a tracked object ------------
  *
@@ -158,25 +161,48 @@ typedef struct GcCallbackEntry {
 } GcCallbackEntry;
 
 /* The pause-bounded mode's state (incremental.c).  phase IDLE: the
- * three lists are empty and cursor is NULL. */
-enum { GC_INC_IDLE, GC_INC_INIT, GC_INC_SUBTRACT, GC_INC_MARK };
+ * pass's lists (pass, grey, cand, the buckets) are empty and cursor is
+ * NULL.  The buckets hold the pass set between INIT, which distributes
+ * it by address when it is far from address order, and SORT, which
+ * sorts them one at a time back onto `pass` (GC_INC_BUCKETS lists of
+ * 48 bytes: 48 KiB). */
+/* (SORT comes between INIT and SUBTRACT, SWEEP after MARK; numbered
+ * last, as the public GcIncStats.phase) */
+enum {
+    GC_INC_IDLE,
+    GC_INC_INIT,
+    GC_INC_SUBTRACT,
+    GC_INC_MARK,
+    GC_INC_SORT,
+    GC_INC_SWEEP
+};
+#define GC_INC_BUCKETS 1024
 typedef struct GcInc {
     uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
     size_t work_limit;  /* work units per increment; 0: no limit */
     int phase;
-    GcList pass;         /* the pass set not reached yet (GC_OBJ_WHITE) */
-    GcList grey;         /* reached, referents not looked at yet */
-    GcList black;        /* reached, referents looked at */
-    GcList doomed;       /* confirmed garbage cleared over the next
+    GcList pass;           /* the pass set not reached yet (GC_OBJ_WHITE) */
+    GcList grey;           /* reached, referents not looked at yet */
+    GcList cand;           /* SWEEP: the candidates found so far */
+    GcList doomed;         /* confirmed garbage cleared over the next
                          increments (GC_OBJ_UNREACHABLE; see
                          incremental.c) */
-    RcGcHead *cursor;    /* next object of `pass` for the running walk, or
+    RcGcHead *cursor;      /* next object of `pass` for the running walk, or
                          pass's sentinel at its end */
-    size_t pass_objects; /* in the pass set when it began */
-    size_t nwhite;       /* objects WHITE now (on `pass`) */
-    size_t last_u;       /* candidates at the end of the last round */
-    int rounds;          /* refinement rounds of this pass */
-    int deferred;        /* the last trigger ran no increment */
+    size_t pass_objects;   /* in the pass set when it began */
+    size_t nwhite;         /* objects WHITE now (on `pass`) */
+    int rounds;            /* confirmation rounds of this pass (0: the
+                              search) */
+    int dirty;             /* the round's SUBTRACT began and a watched
+                              object was written, read from a weakref or
+                              died since */
+    unsigned need;         /* GC_NEED_* of the candidates SWEEP found */
+    int deferred;          /* the last trigger ran no increment */
+    int distribute;        /* this pass's INIT moves objects to the buckets */
+    unsigned bucket_shift; /* bucket of g: (g - bucket_lo) >> shift */
+    uintptr_t bucket_lo;
+    unsigned bucket_next; /* SORT: the next bucket to sort onto pass */
+    GcList bucket[GC_INC_BUCKETS];
     GcIncStats stats;
 } GcInc;
 
@@ -542,19 +568,40 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
     if (gc->inc.cursor == g) {
         gc->inc.cursor = gc_next(g);
     }
+    if (gc_obj(g)->flags & RC_OBJ_WATCHED) {
+        gc->inc.dirty = 1; /* a member of a confirmation round died */
+        gc_obj(g)->flags &= ~RC_OBJ_WATCHED;
+    }
     if (gc_obj(g)->flags & GC_OBJ_WHITE) {
         gc->inc.nwhite--; /* only objects of `pass` are WHITE */
         gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
 
+/* incpass.c: begin a pass (phase IDLE, doomed empty): generation 2
+ * becomes the pass set, INIT next. */
+void gc_inc_begin(GcHeap *gc);
+
+/* incpass.c: SWEEP ended with the candidates on `pass`: hand a clean
+ * round's garbage over, confirm in one step, or start another round.
+ * Runs user code (finalizers, callbacks) when it confirms. */
+void gc_inc_after_sweep(GcHeap *gc, GcOutcome *out, uint64_t *examined);
+
+/* refcount's watched hook (a write to or from an object of a
+ * confirmation round, or a weakref read of one): the round is dirty. */
+void gc_inc_watched(void *ctx, RcObject *op);
+
 /* Give the pass's objects back to generation 2 with clean flags (a full
  * collection, freeze, why_alive).  No-op when no pass runs. */
 void gc_inc_abandon(GcHeap *gc);
 
-/* The lists of a running pass and the doomed list (possibly empty). */
-#define GC_INC_NLISTS 4
+/* The lists of a running pass and the doomed list (possibly empty):
+ * pass, grey, cand, doomed, then the buckets. */
+#define GC_INC_NLISTS (4 + GC_INC_BUCKETS)
 void gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS]);
+
+/* heap.c: the pause-bounded mode's lists empty (a new heap). */
+void gc_inc_init(GcHeap *gc);
 
 /* The automatic trigger in the pause-bounded mode (collect.c). */
 void gc_inc_maybe_collect(GcHeap *gc);

@@ -149,6 +149,26 @@ rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks)
     heap->has_hooks = 1;
 }
 
+static void
+tell_watched(RcObject *op)
+{
+    RcHeap *heap = rc_heap_fast(op);
+    if (heap->has_hooks && heap->hooks.watched != NULL) {
+        heap->hooks.watched(heap->hooks.ctx, op);
+    }
+}
+
+void
+rc_write_watched(RcObject *old, RcObject *value)
+{
+    if (old != NULL && (old->flags & RC_OBJ_WATCHED)) {
+        tell_watched(old);
+    }
+    if (value != NULL && (value->flags & RC_OBJ_WATCHED)) {
+        tell_watched(value);
+    }
+}
+
 void *
 rc_heap_gc_ctx(const RcHeap *heap)
 {

@@ -65,7 +65,12 @@ typedef struct RcObject {
 #define RC_OBJ_FINALIZED    (1u << 0) /* finalize has run (it never reruns) */
 #define RC_OBJ_HAS_WEAKREFS (1u << 1) /* weak references point at it */
 #define RC_OBJ_DEFERRED     (1u << 2) /* dead, queued for deallocation */
-/* Bits 3..15 are refcount's own (internal). */
+/* Watched by the collector (which sets and clears it: cyclegc's
+ * pause-bounded mode, while it confirms garbage over several steps):
+ * rc_setref storing or overwriting a reference to it, and
+ * rc_weakref_get returning it, tell the collector (RcGcHooks.watched). */
+#define RC_OBJ_WATCHED (1u << 4)
+/* Bits 3 and 5..15 are refcount's own (internal). */
 #define RC_OBJ_GC_SHIFT 16
 
 /* Two words before each object of an RC_TYPE_GC type.  The collector
@@ -270,12 +275,22 @@ rc_xnewref(RcObject *op)
     return op;
 }
 
+/* The write barrier of rc_setref: old or value (either may be NULL) is
+ * RC_OBJ_WATCHED; calls the watched hook of its heap for each that is. */
+RCGC_API void rc_write_watched(RcObject *old, RcObject *value);
+
 /* Replace *slot with value (a new reference, may be NULL) and release the
- * old one after the store, so that dealloc never sees a stale slot. */
+ * old one after the store, so that dealloc never sees a stale slot.  This
+ * is the write barrier of cyclegc's pause-bounded mode: in that mode every
+ * slot of a tracked object is written with it (cyclegc.h). */
 static inline void
 rc_setref(RcObject **slot, RcObject *value)
 {
     RcObject *old = *slot;
+    if ((old != NULL && (old->flags & RC_OBJ_WATCHED)) ||
+        (value != NULL && (value->flags & RC_OBJ_WATCHED))) {
+        rc_write_watched(old, value);
+    }
     *slot = value;
     rc_xdecref(old);
 }
@@ -347,12 +362,16 @@ RCGC_API void rc_weakref_call(RcObject *wr);
  * track:   an object on its way to deallocation was resurrected by its
  *          finalizer (or legacy_del); refcount untracked it (if it was
  *          still tracked) and the collector tracks it again in its
- *          youngest generation, whatever generation held it before. */
+ *          youngest generation, whatever generation held it before.
+ * watched: (optional) a reference to op, which has RC_OBJ_WATCHED, was
+ *          stored or overwritten by rc_setref, or returned by
+ *          rc_weakref_get; the hook runs no user code. */
 typedef struct RcGcHooks {
     void *ctx;
     void (*created)(void *ctx, RcObject *op);
     void (*untrack)(void *ctx, RcObject *op);
     void (*track)(void *ctx, RcObject *op);
+    void (*watched)(void *ctx, RcObject *op);
 } RcGcHooks;
 
 RCGC_API void rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks);

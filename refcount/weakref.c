@@ -205,6 +205,9 @@ rc_weakref_get(const RcObject *wr)
     if (target == NULL || target->refcnt == 0) {
         return NULL;
     }
+    if (target->flags & RC_OBJ_WATCHED) {
+        rc_write_watched(NULL, target); /* the collector's barrier */
+    }
     return target;
 }
 

@@ -123,7 +123,7 @@ fake_track(void *ctx, RcObject *op)
 void
 attach_fake_gc(void)
 {
-    RcGcHooks hooks = {&fake_gc, fake_created, fake_untrack, fake_track};
+    RcGcHooks hooks = {&fake_gc, fake_created, fake_untrack, fake_track, NULL};
     rc_heap_set_gc_hooks(heap, &hooks);
 }
 
