@@ -129,6 +129,7 @@ order_note(Pass *p, size_t n, RcGcHead *g)
     }
 }
 
+#if RCGC_EXPENSIVE
 /* Does order hold young's objects in list order?  (Checked builds, after
  * the first walk: the array is the list.) */
 static inline int
@@ -144,6 +145,7 @@ order_is_young(const Pass *p, GcList *young)
     }
     return i == p->norder;
 }
+#endif
 
 /* The first walk met n objects: the later ones read the array if they
  * all fit in it. */
@@ -152,7 +154,11 @@ order_done(Pass *p, GcList *young, size_t n)
 {
     p->norder = n;
     p->ordered = p->order != NULL && n <= p->order_cap;
-    RCGC_ASSERT_EXPENSIVE(!p->ordered || order_is_young(p, young));
+#if RCGC_EXPENSIVE
+    RCGC_ASSERT(!p->ordered || order_is_young(p, young)); /* expensive */
+#else
+    (void)young;
+#endif
 }
 
 /* ---- the young filter -------------------------------------------------

@@ -13,7 +13,8 @@
  * threads it onto one bucket (a singly linked list); `prev` is
  * rebuilt at the end.
  *
- *   1. distribute: walk the segment once (in its old order), put each
+ *   1. distribute: walk the segment once (in its old order; the whole
+ *      list from both ends at once, two cache misses in flight), put each
  *      object on bucket (address - lo) >> shift of up to 256 (about 4
  *      objects a bucket), where shift makes the segment's span [lo, hi]
  *      fit them; note each bucket's count and real bounds;
@@ -41,7 +42,9 @@
 
 #include <string.h>
 
-#define SMALL 16 /* insertion sort up to this many objects */
+#define SMALL           16 /* insertion sort up to this many objects */
+#define PREFETCH_SPAN   (64 * 1024) /* bytes: see prefetch_span */
+#define PREFETCH_SPARSE 4           /* lines an object, at most */
 
 /* A sorted run: first..last linked through next, last->next unset. */
 typedef struct Run {
@@ -170,31 +173,78 @@ digit_for(size_t n)
     return bits < 2 ? 2 : bits > GC_SORT_DIGIT ? GC_SORT_DIGIT : bits;
 }
 
-/* Distribute the chain first..end (end excluded; n objects, or up to
- * end when n is SIZE_MAX), whose addresses lie in [lo, hi], on the
- * first 2^digit buckets of table b: (address - lo) >> shift < 2^digit. */
-static void
-distribute(GcSortBucket *b, unsigned digit, RcGcHead *first,
-           const RcGcHead *end, size_t n, uintptr_t lo, uintptr_t hi)
+/* Put g on its bucket: (address - lo) >> shift; g->next now threads
+ * the bucket, g->prev is left alone. */
+static inline void
+put(GcSortBucket *b, unsigned shift, uintptr_t lo, RcGcHead *g)
+{
+    uintptr_t a = (uintptr_t)g;
+    GcSortBucket *k = &b[(a - lo) >> shift];
+    if (k->n == 0 || a < k->lo) {
+        k->lo = a;
+    }
+    if (a > k->hi) {
+        k->hi = a;
+    }
+    g->next = (uintptr_t)k->head;
+    k->head = g;
+    k->n++;
+}
+
+/* Clear the first 2^digit buckets of table b; the shift that makes
+ * [lo, hi] fit them. */
+static unsigned
+buckets_reset(GcSortBucket *b, unsigned digit, uintptr_t lo, uintptr_t hi)
 {
     memset(b, 0, ((size_t)1 << digit) * sizeof(*b));
     unsigned bits = bit_length(hi - lo);
-    unsigned shift = bits > digit ? bits - digit : 0;
+    return bits > digit ? bits - digit : 0;
+}
+
+/* Distribute the n objects of the chain at first, whose addresses lie in
+ * [lo, hi], on the first 2^digit buckets of table b:
+ * (address - lo) >> shift < 2^digit. */
+static void
+distribute(GcSortBucket *b, unsigned digit, RcGcHead *first, size_t n,
+           uintptr_t lo, uintptr_t hi)
+{
+    unsigned shift = buckets_reset(b, digit, lo, hi);
     RcGcHead *g = first;
-    for (size_t i = 0; i < n && g != end; i++) {
-        RcGcHead *next = nx(g);
-        uintptr_t a = (uintptr_t)g;
-        GcSortBucket *k = &b[(a - lo) >> shift];
-        if (k->n == 0 || a < k->lo) {
-            k->lo = a;
-        }
-        if (a > k->hi) {
-            k->hi = a;
-        }
-        g->next = (uintptr_t)k->head;
-        k->head = g;
-        k->n++;
+    for (size_t i = 0; i < n; i++) {
+        RcGcHead *next = nx(g); /* read before put rewrites it */
+        put(b, shift, lo, g);
         g = next;
+    }
+}
+
+/* Distribute the whole of the (non-empty, doubly linked) list l, as
+ * distribute does.  In an order far from address order each step of a
+ * walk waits for a cache miss to learn the next address; walking from
+ * both ends at once (next from the front, prev from the back: put
+ * rewrites only next) keeps two misses in flight instead of one.
+ * Invariant of the loop: the objects before f and after b are put, those
+ * from f to b (list order, at least one) are not. */
+static void
+distribute_list(GcSortBucket *b, unsigned digit, GcList *l, uintptr_t lo,
+                uintptr_t hi)
+{
+    unsigned shift = buckets_reset(b, digit, lo, hi);
+    RcGcHead *f = gc_list_first(l);
+    RcGcHead *k = (RcGcHead *)l->head.prev;
+    for (;;) {
+        if (f == k) {
+            put(b, shift, lo, f);
+            return;
+        }
+        RcGcHead *fn = nx(f); /* before put rewrites it */
+        RcGcHead *kp = (RcGcHead *)k->prev;
+        put(b, shift, lo, f);
+        put(b, shift, lo, k);
+        if (fn == k) {
+            return; /* f and k were neighbours */
+        }
+        f = fn;
+        k = kp;
     }
 }
 
@@ -202,6 +252,24 @@ distribute(GcSortBucket *b, unsigned digit, RcGcHead *first,
  * addresses lie in [lo, hi], with the bucket tables from `level` on. */
 static Run sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo,
                         uintptr_t hi, int level);
+
+/* A bucket's chain is in the order the walk above met its objects: out
+ * of address order, each step of the next level's walk would wait for a
+ * miss again.  Its objects lie in [lo, hi] though: when that span is
+ * short and dense (at most PREFETCH_SPAN bytes, at most PREFETCH_SPARSE
+ * lines an object), load its lines in address order first, as many at
+ * once as the core allows; the walk then finds them in cache. */
+static void
+prefetch_span(uintptr_t lo, uintptr_t hi, size_t n)
+{
+    uintptr_t end = hi + sizeof(RcGcHead);
+    if (end - lo > PREFETCH_SPAN || (end - lo) / 64 > n * PREFETCH_SPARSE) {
+        return;
+    }
+    for (uintptr_t a = lo & ~(uintptr_t)63; a < end; a += 64) {
+        __builtin_prefetch((const void *)a, 1);
+    }
+}
 
 /* 2. the first 2^digit buckets of table `level` in address order, each
  * sorted one level down (which reuses the next table: copy each bucket
@@ -213,6 +281,9 @@ gather(GcHeap *gc, int level, unsigned digit)
     Run out = {NULL, NULL};
     for (size_t i = 0; i < ((size_t)1 << digit); i++) {
         GcSortBucket k = b[i];
+        if (k.n > SMALL) {
+            prefetch_span(k.lo, k.hi, k.n);
+        }
         if (k.n != 0) {
             run_append(&out,
                        sort_segment(gc, k.head, k.n, k.lo, k.hi, level + 1));
@@ -233,7 +304,7 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
     }
     /* 1. */
     unsigned digit = digit_for(n);
-    distribute(gc->sort_buckets[level], digit, first, NULL, n, lo, hi);
+    distribute(gc->sort_buckets[level], digit, first, n, lo, hi);
     return gather(gc, level, digit);
 }
 
@@ -252,8 +323,7 @@ gc_list_sort(GcHeap *gc, GcList *l)
      * the real ones (no walk to find them). */
     size_t size_ub = l->size_ub;
     unsigned digit = digit_for(size_ub);
-    distribute(gc->sort_buckets[0], digit, gc_list_first(l), &l->head,
-               SIZE_MAX, l->lo, l->hi);
+    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
     Run r = gather(gc, 0, digit);
     /* 3. relink: real prev links, in address order (each object above the
      * one before it: the runs came out of gather sorted). */

@@ -158,6 +158,23 @@ visit_release(RcObject *ref, void *arg)
     return 0;
 }
 
+/* Step 4 of destroy: rc_untrack's work without its call, once per
+ * object freed (most of them freed by a collection, still tracked on its
+ * garbage list): the collector's hook unlinks op, else only the mark. */
+static inline void
+untrack_dying(RcHeap *heap, RcObject *op)
+{
+    RcGcHead *head = rc_gc_head(op);
+    if (head->next == 0) {
+        return;
+    }
+    if (heap->has_hooks && heap->hooks.untrack != NULL) {
+        heap->hooks.untrack(heap->hooks.ctx, op);
+        RCGC_ASSERT(head->next == 0); /* the collector unlinked it */
+    }
+    head->next = 0;
+}
+
 /* destroy(op), op's count being 0:
  *   1. PEP 442: if the type has finalize and op is not RC_OBJ_FINALIZED,
  *      set the flag, give op a temporary reference, call finalize, take
@@ -205,9 +222,7 @@ destroy(RcHeap *heap, RcObject *op)
     }
     size_t nbytes = rc_block_size(op);
     if (type->flags & RC_TYPE_GC) {
-        if (rc_gc_head(op)->next != 0) {
-            rc_untrack(heap, op);
-        }
+        untrack_dying(heap, op);
         if (type->dealloc != NULL) {
             type->dealloc(op);
         }

@@ -91,6 +91,32 @@ Test(impl_sort, shuffled_heads_come_out_in_address_order)
     free(block);
 }
 
+/* The first walk takes objects from both ends of the list until they
+ * meet: lists of odd and even lengths, down to one object, each lose
+ * none and take none twice. */
+Test(impl_sort, every_length_from_both_ends_comes_out_whole)
+{
+    enum { MAXN = 1001 };
+    static const size_t lengths[] = {1, 2, 3, 4, 5, 16, 17, 18, 1000, 1001};
+    RcGcHead *block = aligned_alloc(16, MAXN * 3 * sizeof(RcGcHead));
+    RcGcHead *heads[MAXN];
+    size_t order[MAXN];
+    for (size_t i = 0; i < MAXN; i++) {
+        heads[i] = &block[3 * i];
+    }
+    for (size_t t = 0; t < sizeof(lengths) / sizeof(lengths[0]); t++) {
+        size_t n = lengths[t];
+        shuffle(order, n, (unsigned)(7 + n));
+        GcList l;
+        fill(&l, heads, order, n);
+        gc_list_sort(gc, &l);
+        assert_sorted(&l, n);
+        cr_assert_eq(l.lo, (uintptr_t)heads[0], "length %zu", n);
+        cr_assert_eq(l.hi, (uintptr_t)heads[n - 1], "length %zu", n);
+    }
+    free(block);
+}
+
 /* A dense cluster of 40 heads with lone heads 2^16, 2^24 and 2^32 bytes
  * away: each bucket table splits off one lone head and keeps the
  * cluster whole, so after the last table the cluster is sorted by the
