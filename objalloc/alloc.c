@@ -13,9 +13,11 @@
  *   medium class of n (oa_medium_class: a count of leading zeros) and
  *   its 64 KiB spans.
  *   oa_free(p), oa_free_sized(p, n <= 32768):
- *     1. e = the address-map entry of p's arena (two loads); pool = the
- *        arena's metadata line of p's pool, indexed by p's offset in the
- *        arena (oa_pool_at: 16 KiB units, 64 KiB in a medium arena);
+ *     1. e = the address-map entry of p's arena (two loads; the sized
+ *        free, whose p is ours or NULL by contract, tests only NULL);
+ *        pool = the arena's metadata line of p's pool, indexed by p's
+ *        offset in the arena (oa_pool_at: 16 KiB units, 64 KiB in a
+ *        medium arena: a branch on the entry's kind bit);
  *     2. push p on pool->free; a pool that was full goes back to the head
  *        of its class list; a pool whose count drops to 0 goes back to its
  *        arena.
