@@ -95,6 +95,9 @@ Test(basic, free_null_does_nothing)
 {
     oa_free(NULL);
     oa_free_sized(NULL, 16);
+    oa_free_sized(NULL, 0);
+    oa_free_sized(NULL, 4000);            /* a medium size */
+    oa_free_sized(NULL, (size_t)1 << 20); /* a large one */
     cr_assert_eq(oa_usable_size(NULL), 0);
     cr_assert_null(oa_owner(NULL));
 }
