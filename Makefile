@@ -48,7 +48,7 @@ DEPS_ALL    = $(sort $(DEPS_CHECK) $(DEPS_DEMO) $(DEPS_BENCH) $(DEPS_DOCS) \
               $(DEPS_EXPERIMENTS))
 
 .PHONY: all deps deps-build deps-check deps-demo deps-bench deps-docs \
-        deps-experiments release debug asan demo check check-c \
+        deps-experiments release debug asan demo check check-c check-release \
         check-valgrind check-asan check-bad check-python check-fuzz \
         check-cpython check-consumers check-package check-meta fuzz experiments \
         bench bench-publish traces python-check install docs format \
@@ -98,8 +98,9 @@ demo: deps-demo
 	PYTHONPATH=pyext $(PYTHON) examples/demo.py
 
 # --- tests --------------------------------------------------------------
-CHECKS = check-meta check-c check-valgrind check-asan check-bad \
-         check-python check-fuzz check-cpython check-consumers check-package
+CHECKS = check-meta check-c check-release check-valgrind check-asan \
+         check-bad check-python check-fuzz check-cpython check-consumers \
+         check-package
 
 check: deps-check deps-bench
 	@$(MAKE) --no-print-directory $(CHECKS)
@@ -107,6 +108,15 @@ check: deps-check deps-bench
 
 check-c: debug
 	cd $(BUILD)/debug && ctest --output-on-failure
+
+# The same suites against the release build users get (no debug checks,
+# no trailers, release-only fast paths): tests that assume a debug build
+# must say so.
+check-release:
+	$(CMAKE) -S . -B $(BUILD)/reltest -DCMAKE_BUILD_TYPE=Release \
+	    -DRCGC_TESTS=ON -DRCGC_WERROR=$(DEV_WERROR) >/dev/null
+	$(CMAKE) --build $(BUILD)/reltest -j $(JOBS)
+	cd $(BUILD)/reltest && ctest --output-on-failure
 
 check-valgrind: debug
 	scripts/valgrind-tests.sh $(BUILD)/debug
