@@ -337,21 +337,6 @@ oa_addrmap_entry(const void *p)
         memory_order_acquire);
 }
 
-/* The map entry of p, a block in one of our arenas (never NULL nor a
- * foreign pointer: oa_free_sized's contract), so that its range, its
- * leaf and its entry need no test: two dependent loads and nothing
- * else. */
-static inline uintptr_t
-oa_addrmap_entry_ours(const void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    OaMapLeaf *leaf = atomic_load_explicit(
-        &oa_map_root[a >> (20 + OA_MAP_LEAF_BITS)], memory_order_acquire);
-    return atomic_load_explicit(
-        &leaf->e[(a >> 20) & ((1u << OA_MAP_LEAF_BITS) - 1)],
-        memory_order_acquire);
-}
-
 static inline OaArena *
 oa_entry_arena(uintptr_t e)
 {
