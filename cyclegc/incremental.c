@@ -157,6 +157,14 @@ white_head(RcObject *r)
     return g->next != 0 ? g : NULL;
 }
 
+/* Begin a walk of the pass list: the phase and a cursor at its start. */
+static void
+enter(GcInc *inc, int phase)
+{
+    inc->phase = phase;
+    inc->cursor = gc_list_first(&inc->pass);
+}
+
 /* ---- the walks ----------------------------------------------------- */
 
 /* INIT: flag WHITE, count 0, and when distributing move each object to
@@ -564,8 +572,7 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
                     inc->phase = GC_INC_SORT;
                 }
                 else if (done) {
-                    inc->phase = GC_INC_SUBTRACT;
-                    inc->cursor = gc_list_first(&inc->pass);
+                    enter(inc, GC_INC_SUBTRACT);
                     /* a confirmation round watches from here on: what
                      * happened before SUBTRACT it counts as it is */
                     inc->dirty = 0;
@@ -574,22 +581,19 @@ gc_inc_step(GcHeap *gc, uint64_t budget_ns, int may_begin, GcOutcome *out,
             case GC_INC_SORT:
                 done = walk_sort(gc, &b);
                 if (done) {
-                    inc->phase = GC_INC_SUBTRACT;
-                    inc->cursor = gc_list_first(&inc->pass);
+                    enter(inc, GC_INC_SUBTRACT);
                 }
                 break;
             case GC_INC_SUBTRACT:
                 done = walk_count(inc, &b);
                 if (done) {
-                    inc->phase = GC_INC_MARK;
-                    inc->cursor = gc_list_first(&inc->pass);
+                    enter(inc, GC_INC_MARK);
                 }
                 break;
             case GC_INC_MARK:
                 done = walk_mark(gc, &b);
                 if (done) {
-                    inc->phase = GC_INC_SWEEP;
-                    inc->cursor = gc_list_first(&inc->pass);
+                    enter(inc, GC_INC_SWEEP);
                 }
                 break;
             default:

@@ -322,6 +322,47 @@ Test(impl_stress, allocation_at_the_limit_collects_cyclic_garbage_first)
 
 /* ---- a big list far from address order gets sorted, in place -------- */
 
+/* Drop the references v[1..n) (v[0], the chain's head, stays held),
+ * collect with every bookkeeping allocation
+ * failing and none counted (the sort works in place: no memory in
+ * proportion to the heap), then check that the n / 2 survivors are in
+ * address order and still chained by tag.  Returns the chain's head
+ * (the caller's reference). */
+static RcObject *
+collect_in_place_and_check_chain(RcObject **v, int n)
+{
+    for (int i = 1; i < n; i++) {
+        rc_decref(v[i]);
+    }
+    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
+    cr_assert_eq(gc_collect(impl_gc, 2), n / 2);
+    cr_assert_eq(oa_heap_sys_requests(oa), 0);
+    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    size_t kept = gc_get_objects(impl_gc, 2, v, (size_t)n);
+    cr_assert_eq(kept, (size_t)n / 2);
+    for (size_t i = 1; i < kept; i++) {
+        cr_assert_lt((uintptr_t)v[i - 1], (uintptr_t)v[i],
+                     "survivors not in address order at %zu", i);
+    }
+    /* The chain is intact: walk it from its head (tag 0). */
+    RcObject *head = NULL;
+    for (size_t i = 0; i < kept; i++) {
+        if (impl_node(v[i])->tag == 0) {
+            head = v[i];
+        }
+    }
+    cr_assert_not_null(head);
+    long expect = 0;
+    for (RcObject *q = head; q != NULL; q = impl_node(q)->slot[0]) {
+        cr_assert_eq(impl_node(q)->tag, expect);
+        expect += 2;
+    }
+    cr_assert_eq(expect, n);
+    return head;
+}
+
 Test(impl_stress,
      big_shuffled_generation_is_collected_and_left_in_address_order)
 {
@@ -347,37 +388,7 @@ Test(impl_stress,
         gc_untrack(v[j]);
         gc_track(v[j]);
     }
-    for (int i = 1; i < N; i++) {
-        rc_decref(v[i]);
-    }
-    /* Every bookkeeping allocation fails and none is counted: the sort
-     * works in place (issue 17: no memory in proportion to the heap). */
-    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
-    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
-    cr_assert_eq(gc_collect(impl_gc, 2), N / 2);
-    cr_assert_eq(oa_heap_sys_requests(oa), 0);
-    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
-    cr_assert_eq(gc_check(impl_gc), 0);
-    size_t n = gc_get_objects(impl_gc, 2, v, N);
-    cr_assert_eq(n, N / 2);
-    for (size_t i = 1; i < n; i++) {
-        cr_assert_lt((uintptr_t)v[i - 1], (uintptr_t)v[i],
-                     "survivors not in address order at %zu", i);
-    }
-    /* The chain is intact: walk it from its head (tag 0). */
-    RcObject *head = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (impl_node(v[i])->tag == 0) {
-            head = v[i];
-        }
-    }
-    cr_assert_not_null(head);
-    long expect = 0;
-    for (RcObject *q = head; q != NULL; q = impl_node(q)->slot[0]) {
-        cr_assert_eq(impl_node(q)->tag, expect);
-        expect += 2;
-    }
-    cr_assert_eq(expect, N);
+    RcObject *head = collect_in_place_and_check_chain(v, N);
     free(v);
     rc_decref(head);
     gc_enable(impl_gc);
@@ -443,34 +454,7 @@ Test(impl_stress, generation_shuffled_inside_windows_is_left_in_order)
         }
         lo = hi;
     }
-    for (int i = 1; i < N; i++) {
-        rc_decref(v[i]);
-    }
-    OaHeap *oa = rc_heap_oa(gc_heap_rc(impl_gc));
-    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
-    cr_assert_eq(gc_collect(impl_gc, 2), N / 2);
-    cr_assert_eq(oa_heap_sys_requests(oa), 0);
-    oa_heap_fail_nth(oa, OA_FAIL_ALL, 0, 0);
-    cr_assert_eq(gc_check(impl_gc), 0);
-    size_t n = gc_get_objects(impl_gc, 2, v, N);
-    cr_assert_eq(n, N / 2);
-    for (size_t i = 1; i < n; i++) {
-        cr_assert_lt((uintptr_t)v[i - 1], (uintptr_t)v[i],
-                     "survivors not in address order at %zu", i);
-    }
-    RcObject *head = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (impl_node(v[i])->tag == 0) {
-            head = v[i];
-        }
-    }
-    cr_assert_not_null(head);
-    long expect = 0;
-    for (RcObject *q = head; q != NULL; q = impl_node(q)->slot[0]) {
-        cr_assert_eq(impl_node(q)->tag, expect);
-        expect += 2;
-    }
-    cr_assert_eq(expect, N);
+    RcObject *head = collect_in_place_and_check_chain(v, N);
     free(by_addr);
     free(v);
     rc_decref(head);
