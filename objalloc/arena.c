@@ -294,6 +294,7 @@ oa_arenas_destroy(OaHeap *heap)
     memset(heap->bucket_mask, 0, sizeof heap->bucket_mask);
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         heap->cls[c].avail = NULL;
+        heap->avail_tail[c] = NULL;
     }
 }
 
@@ -454,6 +455,7 @@ steal_kept(OaHeap *heap, unsigned lo, unsigned hi, bool idle_only)
         if (found == NULL && p != NULL && p->nused == 0 && p->next == NULL &&
             (idle || !idle_only)) {
             heap->cls[k].avail = NULL;
+            heap->avail_tail[k] = NULL;
             OaArena *a = oa_pool_arena(p);
             a->fresh &= ~pool_bit(a, p); /* carved before: maybe resident */
             found = p;
@@ -549,6 +551,9 @@ oa_pool_new(OaHeap *heap, size_t c)
     if (pool->next != NULL) {
         pool->next->prev = pool;
     }
+    else {
+        heap->avail_tail[c] = pool;
+    }
     heap->cls[c].avail = pool;
     return pool;
 }
@@ -568,25 +573,46 @@ oa_pool_refill(OaPool *pool)
     if (pool->next != NULL) {
         pool->next->prev = NULL;
     }
+    else {
+        heap->avail_tail[pool->cls] = NULL;
+    }
     pool->next = pool->prev = NULL;
 }
 
+/* A full pool that gets a block back joins the tail of its class list,
+ * not the head (pymalloc's usable_pools order): allocation works through
+ * the list from the head, so a pool comes up again only after the pools
+ * before it, with every block freed into it meanwhile.  With the head,
+ * under churn (a free at random, then a malloc) nearly every free found
+ * its pool full and nearly every malloc emptied the head's one free block:
+ * a relink and an unlink per step, each writing a neighbour's metadata
+ * line (callgrind: 0.80 relinks and 0.87 unlinks per step, 36 of the 129
+ * instructions of a step; rcgc-bench alloc's 1..512 B churn 0.80x
+ * pymalloc's time, mimalloc 0.56x).  At the tail each relink and unlink
+ * serves the several blocks a pool gathers while it waits: 0.25 relinks
+ * and 0.31 unlinks per step, 97 instructions; the churn 0.55x, mimalloc
+ * 0.57x (mimalloc's page queues work the same way). */
 void
 oa_pool_relink(OaPool *pool)
 {
-    OaClass *k = &pool->heap->cls[pool->cls];
+    OaHeap *heap = pool->heap;
+    OaClass *k = &heap->cls[pool->cls];
     /* it was full: on no list, its one free block just pushed */
     RCGC_ASSERT(pool->free != NULL && pool->prev == NULL &&
                 pool->next == NULL && k->avail != pool);
     if (k->avail != NULL && k->avail->nused == 0) {
         oa_pool_release(k->avail); /* a kept empty pool is no longer alone */
     }
-    pool->prev = NULL;
-    pool->next = k->avail;
-    if (pool->next != NULL) {
-        pool->next->prev = pool;
+    OaPool *tail = heap->avail_tail[pool->cls];
+    pool->next = NULL;
+    pool->prev = tail;
+    if (tail != NULL) {
+        tail->next = pool;
     }
-    k->avail = pool;
+    else {
+        k->avail = pool;
+    }
+    heap->avail_tail[pool->cls] = pool;
 }
 
 /* Relink the free list of the empty pool a class keeps in address order,
@@ -763,6 +789,9 @@ oa_pool_release(OaPool *pool)
     }
     if (pool->next != NULL) {
         pool->next->prev = pool->prev;
+    }
+    else {
+        heap->avail_tail[pool->cls] = pool->prev;
     }
     pool->heap = NULL; /* free list, class and bump stay for reuse */
     a->fresh &= ~pool_bit(a, pool);
