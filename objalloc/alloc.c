@@ -17,7 +17,7 @@
  *        pool = the arena's metadata line of p's pool, indexed by p's
  *        offset in the arena (oa_pool_at: 16 KiB units, 64 KiB in a
  *        medium arena: a branch on the entry's kind bit);
- *     2. push p on pool->free; a pool that was full goes back to the head
+ *     2. push p on pool->free; a pool that was full goes back to the tail
  *        of its class list; a pool whose count drops to 0 goes back to its
  *        arena.
  *   A pointer outside our arenas is a large block of ours (large set) or

@@ -334,6 +334,10 @@ check_classes(const OaHeap *heap, const size_t *nused_pools)
             return fail("class %u: %zu pools listed, %zu used pools", c, n,
                         nused_pools[c]);
         }
+        if (heap->avail_tail[c] != prev) {
+            return fail("class %u: list tail %p, last pool %p", c,
+                        (void *)heap->avail_tail[c], (void *)prev);
+        }
     }
     return 0;
 }

@@ -248,6 +248,9 @@ struct OaHeap {
     } mcache[OA_MCACHE_SLOTS]; /* freed mappings, oldest first (large.c) */
     unsigned nmcache;
     size_t mcache_bytes;
+    OaPool *avail_tail[OA_NCLASSES]; /* the last pool of cls[c].avail (a
+                                        full pool that gets a block back
+                                        joins there: oa_pool_relink) */
     uint64_t kept_seen[OA_NCLASSES]; /* cls[k].nmalloc at the last
                                             steal_kept (arena.c) */
     bool steal_credit;   /* a fresh pool was carved since the last steal of
@@ -412,7 +415,7 @@ OaPool *oa_pool_new(OaHeap *heap, size_t c);
  * blocks or, when none is left, take the now full pool off its class
  * list. */
 void oa_pool_refill(OaPool *pool);
-/* A full pool got a block back: put it at the head of its class list. */
+/* A full pool got a block back: put it at the tail of its class list. */
 void oa_pool_relink(OaPool *pool);
 /* A pool's last block came back: return it to its arena, unless it is
  * the only pool of its class (kept, so that one block allocated and freed

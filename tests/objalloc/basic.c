@@ -113,6 +113,45 @@ Test(basic, freed_block_is_reused_first)
     oa_free(c);
 }
 
+/* The 16 KiB pool a block lies in. */
+static uintptr_t
+pool_of(const void *p)
+{
+    return (uintptr_t)p & ~(uintptr_t)(OA_POOL_SIZE - 1);
+}
+
+Test(basic, a_full_pool_given_a_block_back_waits_behind_the_other_pools)
+{
+    enum { MAX = 256 };
+    void *b[MAX];
+    size_t n = 0;
+    /* fill pool A; the first block outside it opens pool B */
+    do {
+        cr_assert_lt(n, MAX);
+        b[n] = oa_malloc(heap, 512);
+        cr_assert_not_null(b[n]);
+        n++;
+    } while (n < 2 || pool_of(b[n - 1]) == pool_of(b[0]));
+    void *x = b[0];
+    oa_free(x); /* A is usable again: it joins the list behind B */
+    CHECK_HEAP(heap);
+    size_t k = 0;
+    void *p;
+    while ((p = oa_malloc(heap, 512)) != x) {
+        cr_assert_eq(pool_of(p), pool_of(b[n - 1]),
+                     "a block neither from B nor A's freed one");
+        cr_assert_lt(n, MAX);
+        b[n++] = p;
+        k++;
+    }
+    cr_assert_gt(k, 0, "A's freed block came before B's free blocks");
+    CHECK_HEAP(heap);
+    for (size_t i = 1; i < n; i++) {
+        oa_free(b[i]);
+    }
+    oa_free(x);
+}
+
 Test(basic, sized_free_returns_small_and_large_blocks)
 {
     for (size_t n = 0; n <= 2048; n += 7) {

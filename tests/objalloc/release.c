@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* release.c - the pages of empty pools inside partly used arenas go back
- * to the system on trim and under the memory limit, and such pools serve
- * again like fresh ones. */
+ * to the system on trim, under the memory limit and when the heap shrinks
+ * for good, and such pools serve again like fresh ones. */
 #define _DEFAULT_SOURCE /* mincore */
 #include "oa_test.h"
 
@@ -177,4 +177,42 @@ Test(release, a_heap_that_breathes_keeps_its_spare_arena_resident)
 {
     OaStats st = grow_then_shrink(4); /* a few unmapped: a breath */
     cr_assert_eq(st.bytes_released, 0);
+}
+
+#define ARENA(p) ((uintptr_t)(p) & ~((uintptr_t)OA_ARENA_SIZE - 1))
+
+Test(release,
+     a_heap_that_shrinks_for_good_gives_back_empty_pools_of_arenas_that_stay)
+{
+    /* arena A: 64-byte blocks until the first one outside it */
+    size_t cap = OA_ARENA_SIZE / 64 + 1;
+    char **a = malloc(cap * sizeof *a);
+    cr_assert_not_null(a);
+    size_t na = 0;
+    do {
+        cr_assert_lt(na, cap);
+        a[na] = oa_malloc(heap, 64);
+        cr_assert_not_null(a[na]);
+        a[na][0] = 1;
+        na++;
+    } while (na < 2 || ARENA(a[na - 1]) == ARENA(a[0]));
+    /* half of A's pools emptied (every other one): A stays, half used */
+    uintptr_t emptied = 0;
+    for (size_t i = 0; i + 1 < na; i++) {
+        if ((POOL(a[i]) / OA_POOL_SIZE) % 2 == 1) {
+            emptied = POOL(a[i]);
+            oa_free(a[i]);
+            a[i] = NULL;
+        }
+    }
+    cr_assert_neq(emptied, 0);
+    cr_assert_gt(resident_pages(emptied, OA_POOL_SIZE), 0);
+    OaStats st = grow_then_shrink(24); /* 20 or more unmapped in a row */
+    cr_assert_eq(resident_pages(emptied, OA_POOL_SIZE), 0,
+                 "an empty pool of an arena that stays keeps its pages");
+    cr_assert_geq(st.bytes_released, 16 * OA_POOL_SIZE);
+    for (size_t i = 0; i < na; i++) {
+        oa_free(a[i]);
+    }
+    free(a);
 }
