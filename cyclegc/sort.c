@@ -308,6 +308,19 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
     return gather(gc, level, digit);
 }
 
+/* Steps 1 and 2 on the (non-empty) list l: its objects in one run in
+ * address order, chained by next (r.last's next stale); every prev word
+ * is as it was. */
+static Run
+sort_run(GcHeap *gc, GcList *l)
+{
+    /* 1. at the first level the list's recorded bounds stand in for
+     * the real ones (no walk to find them). */
+    unsigned digit = digit_for(l->size_ub);
+    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
+    return gather(gc, 0, digit);
+}
+
 /* Sorts l in address order: steps 1-3 of the list at the top of this file
  * (distribute by the top digit, gather the buckets recursively into one
  * run, relink).  After: every prev link is real, size_ub is exact, lo and
@@ -319,12 +332,8 @@ gc_list_sort(GcHeap *gc, GcList *l)
     if (gc_list_is_empty(l)) {
         return;
     }
-    /* 1. at the first level the list's recorded bounds stand in for
-     * the real ones (no walk to find them). */
     size_t size_ub = l->size_ub;
-    unsigned digit = digit_for(size_ub);
-    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
-    Run r = gather(gc, 0, digit);
+    Run r = sort_run(gc, l);
     /* 3. relink: real prev links, in address order (each object above the
      * one before it: the runs came out of gather sorted). */
     size_t n = 0;
@@ -464,4 +473,30 @@ gc_list_sort_windows(GcList *l)
     prev->next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)prev;
     l->backsteps = l->descents;
+}
+
+/* Steps 1 and 2 without step 3, for a list the reachability passes take
+ * at once (collect.c): they follow next and write every object's prev
+ * word before they read it as anything but "not counted yet" (a real
+ * link has GC_PREV_COLLECTING clear), so the relink walk in address
+ * order would only write prev links that the passes overwrite.  After:
+ * the next links run through l in address order and l's sentinel links
+ * both ends; each object's prev is still the real link it had before
+ * the sort (to its old neighbour: stale, the only thing that is); lo
+ * and hi are the first and last objects, descents and backsteps 0 and
+ * size_ub stays a bound. */
+void
+gc_list_sort_next(GcHeap *gc, GcList *l)
+{
+    if (gc_list_is_empty(l)) {
+        return;
+    }
+    Run r = sort_run(gc, l);
+    l->head.next = (uintptr_t)r.first;
+    r.last->next = (uintptr_t)&l->head;
+    l->head.prev = (uintptr_t)r.last;
+    l->descents = 0;
+    l->backsteps = 0;
+    l->lo = (uintptr_t)r.first;
+    l->hi = (uintptr_t)r.last;
 }
