@@ -22,14 +22,18 @@
  *      down (its span is at most 1/256 of the segment's: after the
  *      first level a bucket of a heap of a few hundred MB is a few
  *      hundred KB, and the next levels run in cache), and append it;
- *      a bucket of up to SMALL objects is sorted by insertion, and one
- *      still wide at the last level by a merge sort (unusual address
- *      layouts only: at most 64 list heads of side state);
- *   3. relink: one walk in address order gives every object its prev.
+ *      a bucket of up to SMALL objects is sorted by insertion, one whose
+ *      span is under BITMAP_SPAN (64 KiB) by a bitmap of its 16-byte
+ *      slots, and one still wide at the last level by a merge sort
+ *      (unusual address layouts only: at most 64 list heads of side
+ *      state);
+ *   3. relink: one walk in address order gives every object its prev
+ *      (gc_list_sort_next, for the collection's passes, leaves it out).
  *
  * Memory: no allocation.  The bucket tables are GC_SORT_LEVELS tables of
  * 256 buckets in the GcHeap (GC_SORT_SCRATCH bytes, 24 KiB, allocated
- * with the heap), whatever the size of the list; the sort cannot fail.
+ * with the heap), whatever the size of the list, and a bucket's bitmap
+ * takes 512 bytes of stack; the sort cannot fail.
  * Cost: one walk of the list in its old order, a few walks of cache-sized
  * buckets, one walk in address order.
  *
@@ -45,6 +49,8 @@
 #define SMALL           16 /* insertion sort up to this many objects */
 #define PREFETCH_SPAN   (64 * 1024) /* bytes: see prefetch_span */
 #define PREFETCH_SPARSE 4           /* lines an object, at most */
+#define BITMAP_SPAN     (64 * 1024) /* bytes: see bitmap_sort */
+#define BITMAP_WORDS    (BITMAP_SPAN / sizeof(RcGcHead) / 64)
 
 /* A sorted run: first..last linked through next, last->next unset. */
 typedef struct Run {
@@ -271,9 +277,42 @@ prefetch_span(uintptr_t lo, uintptr_t hi, size_t n)
     }
 }
 
+/* Sort the n objects of the chain at first, whose heads lie in [lo, hi]
+ * with hi - lo < BITMAP_SPAN, by a bitmap of the span's 16-byte slots:
+ * one walk of the chain sets each head's bit, one scan of the bitmap
+ * chains the heads in address order (a head's address is lo plus its
+ * bit's offset; a list holds an object once).  Two cheap steps an object
+ * and one a 1 KiB of span, where sorting the bucket one level down
+ * clears and scans a table of up to 256 buckets and sorts each by
+ * insertion.  BITMAP_WORDS words (512 bytes) of stack. */
+static Run
+bitmap_sort(RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi)
+{
+    uint64_t bits[BITMAP_WORDS];
+    size_t nwords = (hi - lo) / sizeof(RcGcHead) / 64 + 1;
+    RCGC_ASSERT(hi - lo < BITMAP_SPAN && nwords <= BITMAP_WORDS);
+    memset(bits, 0, nwords * sizeof(uint64_t));
+    RcGcHead *g = first;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = ((uintptr_t)g - lo) / sizeof(RcGcHead);
+        bits[slot / 64] |= (uint64_t)1 << (slot % 64);
+        g = nx(g);
+    }
+    Run out = {NULL, NULL};
+    for (size_t w = 0; w < nwords; w++) {
+        /* the heads of the words before w are chained from out.first */
+        for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
+            size_t slot = w * 64 + (size_t)__builtin_ctzll(m);
+            RcGcHead *h = (RcGcHead *)(lo + slot * sizeof(RcGcHead));
+            run_append(&out, (Run){h, h});
+        }
+    }
+    return out;
+}
+
 /* 2. the first 2^digit buckets of table `level` in address order, each
  * sorted one level down (which reuses the next table: copy each bucket
- * first). */
+ * first), or by a bitmap when its span is short. */
 static Run
 gather(GcHeap *gc, int level, unsigned digit)
 {
@@ -284,7 +323,10 @@ gather(GcHeap *gc, int level, unsigned digit)
         if (k.n > SMALL) {
             prefetch_span(k.lo, k.hi, k.n);
         }
-        if (k.n != 0) {
+        if (k.n > SMALL && k.hi - k.lo < BITMAP_SPAN) {
+            run_append(&out, bitmap_sort(k.head, k.n, k.lo, k.hi));
+        }
+        else if (k.n != 0) {
             run_append(&out,
                        sort_segment(gc, k.head, k.n, k.lo, k.hi, level + 1));
         }

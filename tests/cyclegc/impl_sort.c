@@ -155,10 +155,11 @@ Test(impl_sort, sort_next_orders_the_next_links_and_leaves_prev_alone)
     free(block);
 }
 
-/* A dense cluster of 40 heads with lone heads 2^16, 2^24 and 2^32 bytes
- * away: each bucket table splits off one lone head and keeps the
- * cluster whole, so after the last table the cluster is sorted by the
- * merge sort.  Only the pages holding heads are touched. */
+/* A sparse cluster of 40 heads, 4 KiB apart (160 KiB: too wide for a
+ * bucket's bitmap), with lone heads 2^24, 2^28 and 2^32 bytes away:
+ * each bucket table splits off one lone head and keeps the cluster
+ * whole, so after the last table the cluster is sorted by the merge
+ * sort.  Only the pages holding heads are touched. */
 Test(impl_sort, wide_bucket_after_the_last_table_is_merge_sorted)
 {
     enum { CLUSTER = 40, N = CLUSTER + 3 };
@@ -169,10 +170,10 @@ Test(impl_sort, wide_bucket_after_the_last_table_is_merge_sorted)
     RcGcHead *heads[N];
     size_t order[N];
     for (size_t i = 0; i < CLUSTER; i++) {
-        heads[i] = (RcGcHead *)(void *)(base + 16 * i);
+        heads[i] = (RcGcHead *)(void *)(base + 4096 * i);
     }
-    heads[CLUSTER] = (RcGcHead *)(void *)(base + ((size_t)1 << 16));
-    heads[CLUSTER + 1] = (RcGcHead *)(void *)(base + ((size_t)1 << 24));
+    heads[CLUSTER] = (RcGcHead *)(void *)(base + ((size_t)1 << 24));
+    heads[CLUSTER + 1] = (RcGcHead *)(void *)(base + ((size_t)1 << 28));
     heads[CLUSTER + 2] = (RcGcHead *)(void *)(base + ((size_t)1 << 32));
     for (unsigned seed = 1; seed <= 8; seed++) {
         shuffle(order, N, seed);
