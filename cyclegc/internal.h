@@ -495,6 +495,11 @@ gc_bytes_due(const GcHeap *gc)
 /* sort.c: relink l in address order (descents and backsteps become
  * 0), in place: it allocates nothing and cannot fail. */
 void gc_list_sort(GcHeap *gc, GcList *l);
+/* sort.c: gc_list_sort for a list handed to reach.c's passes at once:
+ * only the next links are put in address order (the sentinel's prev is
+ * the last object); each object's prev word keeps its old, stale link,
+ * which the passes overwrite before they read it as a link. */
+void gc_list_sort_next(GcHeap *gc, GcList *l);
 
 /* sort.c: relink each stretch of l that lies in one GC_NEAR window in
  * address order (the order of the windows is kept, so descents stays;
