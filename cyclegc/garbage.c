@@ -269,26 +269,6 @@ prefetch_ahead(GcList *l, RcGcHead *g)
     op->type->traverse(op, visit_prefetch, NULL);
 }
 
-/* op, cleared and still on final (its type's clear untracked nothing),
- * holds no reference but ours, and its deallocation runs no user code
- * before the untrack: no weak reference (its callback could resurrect
- * op), no legacy_del, no finalize left to run (step 3 ran them all; a
- * finalize that runs in the deallocation may resurrect op).  Then the
- * collector unlinks op itself and drops its reference with the heap
- * known: refcount's deallocation skips the untrack hook and the look-up
- * of the heap from the block (about 45 of 200 instructions an object,
- * for the half of a young collection's garbage that dies here; the
- * other half dies inside clear, by a decref of its own). */
-static inline int
-dies_quietly(RcObject *op)
-{
-    const RcType *type = op->type;
-    uint32_t flags = op->flags;
-    return op->refcnt == 1 && gc_head(op)->next != 0 &&
-           !(flags & RC_OBJ_HAS_WEAKREFS) && type->legacy_del == NULL &&
-           (type->finalize == NULL || (flags & RC_OBJ_FINALIZED));
-}
-
 /* Clear each object of final (n of them), holding a temporary reference;
  * one still alive afterwards moves to old.  A set of AHEAD_MIN objects
  * or more is prefetched AHEAD objects ahead of the one cleared (its
@@ -315,13 +295,6 @@ delete_garbage(GcHeap *gc, GcList *final, GcList *old, size_t n)
         else if (op->type->clear != NULL) {
             rc_incref(op);
             op->type->clear(op);
-            if (dies_quietly(op)) {
-                /* Our reference is the last: op dies at the decref,
-                 * and no user code runs before its untrack. */
-                gc_forget(gc, g);
-                rc_decref_in(gc->rc, op);
-                continue;
-            }
             rc_decref(op);
         }
         if (gc_list_first(final) == g) {

@@ -119,7 +119,13 @@ on_untrack(void *ctx, RcObject *op)
     HOOK_ENTER(gc, "rc_decref (untrack)");
     RcGcHead *g = gc_head(op);
     RCGC_ASSERT(g->next != 0); /* rc_untrack calls only for tracked ones */
-    gc_forget(gc, g);
+    gc_inc_forget(gc, g);
+    gc_list_remove(g);
+    g->next = 0;
+    g->prev = 0;
+    if (gc->gens[0].count > 0) {
+        gc->gens[0].count--;
+    }
     HOOK_LEAVE(gc);
 }
 

@@ -583,21 +583,6 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
     }
 }
 
-/* g leaves its list for good (its object dies or is untracked): what
- * refcount's untrack hook does, and the clearing of the garbage for an
- * object it is about to free (garbage.c). */
-static inline void
-gc_forget(GcHeap *gc, RcGcHead *g)
-{
-    gc_inc_forget(gc, g);
-    gc_list_remove(g);
-    g->next = 0;
-    g->prev = 0;
-    if (gc->gens[0].count > 0) {
-        gc->gens[0].count--;
-    }
-}
-
 /* incpass.c: begin a pass (phase IDLE, doomed empty): generation 2
  * becomes the pass set, INIT next. */
 void gc_inc_begin(GcHeap *gc);

@@ -76,10 +76,10 @@ defer(RcHeap *heap, RcObject *op)
     }
 }
 
-/* rc_zero with op's heap known (rc_zero and rc_decref_in). */
-static inline void
-zero_in(RcHeap *heap, RcObject *op)
+void
+rc_zero(RcObject *op)
 {
+    RcHeap *heap = rc_heap_fast(op);
     if (heap->deallocating) {
         defer(heap, op);
         return;
@@ -94,29 +94,6 @@ zero_in(RcHeap *heap, RcObject *op)
     RCGC_ASSERT(heap->deallocating && heap->pending == NULL);
     heap->deallocating = 0;
     RCGC_ASSERT_EXPENSIVE(rc_check_counters(heap) == 0);
-}
-
-void
-rc_zero(RcObject *op)
-{
-    zero_in(rc_heap_fast(op), op);
-}
-
-void
-rc_decref_in(RcHeap *heap, RcObject *op)
-{
-#ifdef RCGC_DEBUG
-    rc_check_object("rc_decref_in", op);
-    if (rc_heap_fast(op) != heap) {
-        rc_fatal("rc_decref_in", op, "not an object of this heap (type '%s')",
-                 op->type->name);
-    }
-    rc_decref_checked(op);
-#else
-    if (op->refcnt != RC_IMMORTAL && --op->refcnt == 0) {
-        zero_in(heap, op);
-    }
-#endif
 }
 
 /* A resurrected GC object goes to the collector's youngest generation,

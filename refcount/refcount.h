@@ -375,15 +375,6 @@ typedef struct RcGcHooks {
 } RcGcHooks;
 
 RCGC_API void rc_heap_set_gc_hooks(RcHeap *heap, const RcGcHooks *hooks);
-/* For the collector: rc_decref(op) for an object of heap, without
- * looking its heap up from its block (rc_zero's first step).  The
- * collector drops its temporary reference to each garbage object it
- * cleared with it; when it unlinked op first (op's count is 1, op has no
- * weak references, no legacy_del and no finalize left to run), the
- * deallocation runs no user code before the untrack, and skips the
- * untrack hook.  Debug builds check that op lives in heap. */
-RCGC_API void rc_decref_in(RcHeap *heap, RcObject *op);
-
 RCGC_API void *rc_heap_gc_ctx(const RcHeap *heap);
 
 /* ---- counters ------------------------------------------------------- */

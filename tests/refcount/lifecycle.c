@@ -93,28 +93,6 @@ Test(lifecycle, dealloc_runs_exactly_once_at_zero)
     cr_expect_eq(st[0].freed, 1);
 }
 
-Test(lifecycle, decref_in_counts_and_deallocates_as_decref)
-{
-    deallocs = 0;
-    RcObject *op = rc_new(heap, &counted_type);
-    rc_incref(op);
-    rc_decref_in(heap, op);
-    cr_expect_eq(rc_refcnt(op), 1);
-    cr_expect_eq(deallocs, 0);
-    rc_decref_in(heap, op);
-    cr_expect_eq(deallocs, 1);
-    cr_expect_eq(last_dealloc, op);
-    cr_expect_eq(rc_live_count(heap, &counted_type), 0);
-    /* children die as with rc_decref */
-    RcObject *leaf = rc_new(heap, &leaf_type);
-    RcObject *p = new_pair(leaf, NULL);
-    rc_decref_in(heap, p);
-    cr_expect_eq(rc_live_total(heap), 0);
-#ifdef RCGC_DEBUG
-    cr_expect_eq(rc_total_refs(heap), 0);
-#endif
-}
-
 Test(lifecycle, freed_block_is_reused)
 {
     RcObject *a = rc_new(heap, &leaf_type);

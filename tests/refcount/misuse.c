@@ -97,13 +97,6 @@ Test(misuse_death, reference_into_another_heap_aborts, .signal = SIGABRT)
     rc_decref(p); /* the default dealloc finds a child of another heap */
 }
 
-Test(misuse_death, decref_in_of_another_heaps_object_aborts, .signal = SIGABRT)
-{
-    RcHeap *other = rc_heap_new(NULL);
-    RcObject *foreign = rc_new(other, &leaf_type);
-    rc_decref_in(heap, foreign);
-}
-
 #ifndef RCGC_ASAN
 Test(misuse_death, decref_of_freed_object_aborts, .signal = SIGABRT)
 {
