@@ -3,7 +3,7 @@
  *
  * Answers "is this pointer inside one of our arenas?" in O(1) without
  * reading any memory the library does not own, for every heap of the
- * process (CPython's radix tree over address bits, specialised to aligned
+ * process (what CPython's radix tree over address bits answers, for aligned
  * arenas).
  *
  * Data structure: a flat array of one entry per MiB of the 48 significant

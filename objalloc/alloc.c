@@ -13,7 +13,8 @@
  *   medium class of n (oa_medium_class: a count of leading zeros) and
  *   its 64 KiB spans.
  *   oa_free(p), oa_free_sized(p, n <= 32768):
- *     1. e = the address-map entry of p's arena (two loads);
+ *     1. e = the address-map entry of p's arena (one load of the flat
+ *        map, after a compare with its limit);
  *        pool = the arena's metadata line of p's pool, indexed by p's
  *        offset in the arena (oa_pool_at: 16 KiB units, 64 KiB in a
  *        medium arena: a branch on the entry's kind bit);
@@ -456,7 +457,7 @@ oa_free_sized(void *p, size_t nbytes)
 {
     if (OA_LIKELY(nbytes <= OA_MEDIUM_MAX)) {
         /* The pool's metadata is in its arena's array: one map lookup
-         * (two loads of lines every free shares) finds it.  NULL is in no
+         * (one load, of a line every free shares) finds it.  NULL is in no
          * arena: it is tested only on the way out, as in oa_free. */
         uintptr_t e = oa_addrmap_entry(p);
         if (OA_UNLIKELY(e == 0)) {

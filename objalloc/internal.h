@@ -4,7 +4,7 @@
  * Layers of memory (64-bit constants):
  *
  *   arena  1 MiB, mmap'd, aligned to 1 MiB, registered in the process-wide
- *   |      address map (addrmap.c) so "is p ours?" is two loads.
+ *   |      address map (addrmap.c) so "is p ours?" is one load.
  *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
  *         |
  *         +-- head (48 B, unused) | block | block | ... | uncarved ...
