@@ -74,8 +74,8 @@ pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
     oa_mem_open(b, sizeof(OaBlock));
     OaBlock *next = b->next;
     pool->nused++;
-    heap->nmalloc[c]++;
-    heap->requested[c] += nbytes;
+    heap->cls[c].nmalloc++;
+    heap->cls[c].requested += nbytes;
     pool->free = next;
     if (OA_UNLIKELY(next == NULL)) {
         return refill_and_hand(heap, pool, b, nbytes);

@@ -449,8 +449,8 @@ steal_kept(OaHeap *heap, unsigned lo, unsigned hi, bool idle_only)
     OaPool *found = NULL;
     for (unsigned k = lo; k < hi; k++) {
         OaPool *p = heap->cls[k].avail;
-        bool idle = heap->nmalloc[k] == heap->kept_seen[k];
-        heap->kept_seen[k] = heap->nmalloc[k];
+        bool idle = heap->cls[k].nmalloc == heap->kept_seen[k];
+        heap->kept_seen[k] = heap->cls[k].nmalloc;
         if (found == NULL && p != NULL && p->nused == 0 && p->next == NULL &&
             (idle || !idle_only)) {
             heap->cls[k].avail = NULL;

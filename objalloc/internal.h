@@ -226,20 +226,15 @@ typedef struct OaLarge {
 
 #define OA_LARGE_GUARD (OA_DEBUG ? 16u : 0u)
 
-/* Per class: the head of the list of used pools. */
+/* Per class: the head of the list of used pools, and cheap counters. */
 typedef struct OaClass {
-    OaPool *avail; /* used pools; allocation takes from the head */
-} OaClass;
+    uint64_t nmalloc;   /* blocks handed out, ever */
+    OaPool *avail;      /* used pools; allocation takes from the head */
+    uint64_t requested; /* bytes requested by those, ever */
+} OaClass; /* (avail between the counters: no vectorised update of both) */
 
-/* The class slots and the per-class counters are three arrays of 8-byte
- * entries, not one array of 24-byte structs: the fast path addresses
- * each as heap + 8 c + offset (one scaled index), where a 24-byte slot
- * took two more instructions (c * 3, then * 8) on every malloc. */
 struct OaHeap {
-    OaClass cls[OA_NCLASSES];        /* hot: malloc reads only this... */
-    uint64_t nmalloc[OA_NCLASSES];   /* ...and counts here: blocks handed
-                                        out, ever */
-    uint64_t requested[OA_NCLASSES]; /* bytes requested by those, ever */
+    OaClass cls[OA_NCLASSES]; /* hot: the fast path reads only this */
 
     /* arenas, by kind */
     OaArena *bucket[OA_NKINDS][OA_POOLS_PER_ARENA]; /* [kind][k]: arenas
@@ -253,7 +248,7 @@ struct OaHeap {
     } mcache[OA_MCACHE_SLOTS]; /* freed mappings, oldest first (large.c) */
     unsigned nmcache;
     size_t mcache_bytes;
-    uint64_t kept_seen[OA_NCLASSES]; /* nmalloc[k] at the last
+    uint64_t kept_seen[OA_NCLASSES]; /* cls[k].nmalloc at the last
                                             steal_kept (arena.c) */
     bool steal_credit;   /* a fresh pool was carved since the last steal of
                           an idle class's kept pool (arena.c) */

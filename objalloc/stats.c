@@ -58,8 +58,8 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
         OaClassStats *cs = &st->classes[c];
         cs->block_size = OA_CLASS_SIZE(c);
-        cs->nmalloc = heap->nmalloc[c];
-        cs->requested = heap->requested[c];
+        cs->nmalloc = heap->cls[c].nmalloc;
+        cs->requested = heap->cls[c].requested;
         st->nmalloc += cs->nmalloc;
         st->bytes_requested += cs->requested;
         st->bytes_handed += cs->nmalloc * cs->block_size;
