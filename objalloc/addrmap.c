@@ -52,6 +52,15 @@ _Atomic size_t oa_map_limit;
 _Atomic uintptr_t *oa_map;
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Where the flat map is asked for: 16 TiB, below where Linux puts
+ * executables (0x55...) and mappings (0x7f..., top-down), so that the
+ * reservation leaves the holes between the program's mappings, where the
+ * kernel also places arenas, as they were.  Placed among them, it had
+ * heaps whose arenas lay on both sides of it spread over 2 GiB, which
+ * the pause-bounded pass's address buckets sort poorly.  A hint only: a
+ * range in use (ASan's shadow is there) lets the kernel choose. */
+#define MAP_HINT ((uintptr_t)1 << 44)
+
 /* -1 before the first arena, 1 flat map, 0 tree (under map_lock). */
 static int map_mode = -1;
 static _Atomic bool tree_used; /* map_mode == 0, for lock-free readers */
@@ -76,8 +85,9 @@ choose_map(void)
     }
     void *m = MAP_FAILED;
     if (!refuse_flat) {
-        m = mmap(NULL, OA_MAP_ENTRIES * sizeof(uintptr_t), PROT_READ,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        m = mmap((void *)MAP_HINT, OA_MAP_ENTRIES * sizeof(uintptr_t),
+                 PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                 0);
     }
     if (m == MAP_FAILED) {
         map_mode = 0;
@@ -183,6 +193,18 @@ oa_addrmap_remove(OaArena *arena)
     RCGC_ASSERT((atomic_load_explicit(slot, memory_order_relaxed) &
                  ~(uintptr_t)OA_MAP_MEDIUM) == (uintptr_t)arena);
     atomic_store_explicit(slot, 0, memory_order_release);
+    pthread_mutex_unlock(&map_lock);
+}
+
+void
+oa_addrmap_prepare(void)
+{
+    if (atomic_load_explicit(&oa_map_limit, memory_order_acquire) != 0 ||
+        atomic_load_explicit(&tree_used, memory_order_acquire)) {
+        return;
+    }
+    pthread_mutex_lock(&map_lock);
+    choose_map();
     pthread_mutex_unlock(&map_lock);
 }
 

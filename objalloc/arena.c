@@ -116,6 +116,7 @@ static char *
 map_aligned(void)
 {
     const size_t sz = OA_ARENA_SIZE;
+    oa_addrmap_prepare(); /* the map's reservation first */
     char *hint =
         (char *)atomic_load_explicit(&next_hint, memory_order_relaxed);
     char *p = mmap(hint, sz, PROT_READ | PROT_WRITE,

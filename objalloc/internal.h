@@ -349,6 +349,12 @@ oa_addrmap_lookup(const void *p)
     return oa_entry_arena(oa_addrmap_entry(p));
 }
 int oa_addrmap_insert(OaArena *arena);
+/* Choose the map (reserve the flat one) before the first arena is
+ * mapped, so that the 2 GiB reservation does not land between a heap's
+ * first arena and the next ones (the kernel maps top-down): a heap whose
+ * arenas spanned that gap would spread its address range over 2 GiB,
+ * which the collector's address buckets assume it does not. */
+void oa_addrmap_prepare(void);
 void oa_addrmap_remove(OaArena *arena);
 /* 1 when the process uses the flat map, 0 when the tree (the flat map's
  * reservation failed), -1 before its first arena (tests). */
