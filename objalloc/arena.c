@@ -170,8 +170,8 @@ arena_meta_init(OaArena *a)
 {
     size_t unit = oa_kind_unit(a->kind);
     for (unsigned i = 0; i < oa_arena_units(a); i++) {
-        a->pool[i].mem = a->base + i * unit;
-        a->pool[i].arena = a;
+        a->cold[i].mem = a->base + i * unit;
+        a->cold[i].arena = a;
     }
 }
 
@@ -371,14 +371,16 @@ arena_take_pool(OaHeap *heap, OaArena *a)
         if (a->released & bit) { /* its pages are untouched again */
             a->released &= ~bit;
             a->fresh |= bit;
-            prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
+            prefault(oa_cold(pool)->mem,
+                     OA_PAGE_SIZE); /* the first blocks' page */
         }
     }
     else {
         pool = &a->pool[a->ncarved];
         a->ncarved++;
         a->fresh |= pool_bit(a, pool);
-        prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
+        prefault(oa_cold(pool)->mem,
+                 OA_PAGE_SIZE); /* the first blocks' page */
     }
     bucket_unlink(heap, a);
     a->nfree--;
@@ -398,7 +400,8 @@ static void
 carve(OaPool *pool)
 {
     size_t stride = pool->stride;
-    char *first = pool->bump;
+    OaPoolCold *cold = oa_cold(pool);
+    char *first = cold->bump;
     RCGC_ASSERT(first <= oa_pool_limit(pool)); /* a block left to carve */
     size_t room = (size_t)(oa_pool_limit(pool) - first) / stride + 1;
     size_t n = OA_CARVE_BYTES / stride;
@@ -418,7 +421,10 @@ carve(OaPool *pool)
         oa_block_set_trailer(pool, b, OA_FRESH_MARK);
 #endif
     }
-    pool->bump = b;
+    cold->bump = b;
+    if (n == room) { /* the last block carved: bump > limit */
+        pool->flags |= OA_POOL_CARVED;
+    }
     pool->free = (OaBlock *)first;
 }
 
@@ -529,7 +535,8 @@ oa_pool_new(OaHeap *heap, size_t c)
     }
     size_t stride = OA_CLASS_SIZE(c) + OA_TRAILER;
     pool->nused = 0;
-    pool->heap = heap;
+    oa_cold(pool)->heap = heap;
+    pool->flags |= OA_POOL_LIVE;
     /* A pool that last served the same class keeps its free list when
      * the list starts in address order (list_in_order: blocks freed in
      * the reverse order of their allocation leave it so): no carving
@@ -541,9 +548,10 @@ oa_pool_new(OaHeap *heap, size_t c)
      * heap: 1.24x pymalloc's time with the old list, 0.52x carved
      * afresh). */
     if (pool->stride != stride || !list_in_order(pool)) {
-        pool->cls = (uint16_t)c;
+        pool->cls = (uint8_t)c;
         pool->stride = (uint16_t)stride;
-        pool->bump = oa_pool_first(pool);
+        pool->flags &= (uint8_t)~OA_POOL_CARVED;
+        oa_cold(pool)->bump = oa_pool_first(pool);
         carve(pool);
     }
     pool->prev = NULL;
@@ -559,14 +567,14 @@ oa_pool_new(OaHeap *heap, size_t c)
 }
 
 void
-oa_pool_refill(OaPool *pool)
+oa_pool_refill(OaHeap *heap, OaPool *pool)
 {
-    if (pool->bump <= oa_pool_limit(pool)) {
+    if (!(pool->flags & OA_POOL_CARVED)) {
         carve(pool);
         return;
     }
     /* Full: it is the head of its class list (allocation takes the head). */
-    OaHeap *heap = pool->heap;
+    RCGC_ASSERT(oa_cold(pool)->heap == heap);
     RCGC_ASSERT(heap->cls[pool->cls].avail == pool && pool->prev == NULL);
     pool->free = NULL;
     heap->cls[pool->cls].avail = pool->next;
@@ -593,9 +601,9 @@ oa_pool_refill(OaPool *pool)
  * and 0.31 unlinks per step, 97 instructions; the churn 0.55x, mimalloc
  * 0.57x (mimalloc's page queues work the same way). */
 void
-oa_pool_relink(OaPool *pool)
+oa_pool_relink(OaHeap *heap, OaPool *pool)
 {
-    OaHeap *heap = pool->heap;
+    RCGC_ASSERT(oa_cold(pool)->heap == heap);
     OaClass *k = &heap->cls[pool->cls];
     /* it was full: on no list, its one free block just pushed */
     RCGC_ASSERT(pool->free != NULL && pool->prev == NULL &&
@@ -631,8 +639,9 @@ relink_in_order(OaPool *pool)
         return;
     }
     size_t stride = pool->stride;
-    for (char *b = first; b < pool->bump; b += stride) {
-        char *next = b + stride < pool->bump ? b + stride : NULL;
+    char *bump = oa_cold(pool)->bump;
+    for (char *b = first; b < bump; b += stride) {
+        char *next = b + stride < bump ? b + stride : NULL;
         oa_mem_open(b, sizeof(OaBlock));
         ((OaBlock *)b)->next = (OaBlock *)next;
         oa_mem_hide(b, sizeof(OaBlock));
@@ -679,6 +688,7 @@ decommit_run(OaArena *a, unsigned lo, unsigned n)
     for (unsigned i = lo; i < lo + n; i++) {
         a->pool[i].stride = 0;
         a->pool[i].free = NULL;
+        a->pool[i].flags = 0;
         a->released |= (uint64_t)1 << i;
     }
     return true;
@@ -713,6 +723,7 @@ decommit_spare(OaArena *a)
         OaPool *pool = &a->pool[__builtin_ctzll(m)];
         pool->stride = 0;
         pool->free = NULL;
+        pool->flags = 0;
     }
     a->released |= todo;
 }
@@ -801,7 +812,7 @@ oa_heap_trim(OaHeap *heap)
 void
 oa_pool_release(OaPool *pool)
 {
-    OaHeap *heap = pool->heap;
+    OaHeap *heap = oa_cold(pool)->heap;
     OaArena *a = oa_pool_arena(pool);
     RCGC_ASSERT(pool->nused == 0 && heap != NULL && a != NULL);
     /* Off the class list (an empty pool is never full, so it is on it). */
@@ -817,7 +828,8 @@ oa_pool_release(OaPool *pool)
     else {
         heap->avail_tail[pool->cls] = pool->prev;
     }
-    pool->heap = NULL; /* free list, class and bump stay for reuse */
+    oa_cold(pool)->heap = NULL; /* free list, class and bump stay for reuse */
+    pool->flags &= (uint8_t)~OA_POOL_LIVE;
     a->fresh &= ~pool_bit(a, pool);
     pool->prev = pool->next = NULL;
     a->freemap |= pool_bit(a, pool);
