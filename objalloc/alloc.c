@@ -57,7 +57,7 @@ refill_and_hand(OaHeap *heap, OaPool *pool, OaBlock *b, size_t nbytes)
 {
     (void)heap;
     (void)nbytes;
-    oa_pool_refill(heap, pool);
+    oa_pool_refill(pool);
 #if OA_CHECKED
     oa_block_handout(heap, pool, (char *)b, nbytes);
 #endif
@@ -69,7 +69,7 @@ pool_alloc(OaHeap *heap, OaPool *pool, size_t c, size_t nbytes)
 {
     OaBlock *b = pool->free;
     /* a used pool: of class c, owned, with a block to give (internal.h) */
-    RCGC_ASSERT(pool->cls == c && oa_cold(pool)->heap == heap && b != NULL);
+    RCGC_ASSERT(pool->cls == c && pool->heap == heap && b != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     OaBlock *next = b->next;
     pool->nused++;
@@ -117,14 +117,11 @@ small_malloc(OaHeap *heap, size_t c, size_t nbytes)
 
 /* A free changed the pool's state (out of line, tail calls): it was full
  * (back on its class list; and empty too when it holds one block, as a
- * span of 32 KiB blocks does), or it is now empty (back to its arena).
- * The heap comes from the pool's arena (e: its map entry), whose line
- * every free of the arena shares, not from the pool's cold record; the
- * arena's address is taken from e only here, off the fast path. */
+ * span of 32 KiB blocks does), or it is now empty (back to its arena). */
 static __attribute__((noinline)) void
-pool_was_full(uintptr_t e, OaPool *pool)
+pool_was_full(OaPool *pool)
 {
-    oa_pool_relink(oa_entry_arena(e)->heap, pool);
+    oa_pool_relink(pool);
     if (pool->nused == 0) {
         oa_pool_emptied(pool);
     }
@@ -137,21 +134,20 @@ pool_now_empty(OaPool *pool)
 }
 
 static inline void
-pool_free(uintptr_t e, OaPool *pool, OaBlock *b)
+pool_free(OaPool *pool, OaBlock *b)
 {
 #if OA_CHECKED
-    oa_block_takeback(oa_entry_arena(e)->heap, pool, (char *)b);
+    oa_block_takeback(pool->heap, pool, (char *)b);
 #endif
     OaBlock *old = pool->free;
-    RCGC_ASSERT(pool->nused > 0 && (pool->flags & OA_POOL_LIVE) &&
-                oa_cold(pool)->heap == oa_entry_arena(e)->heap);
+    RCGC_ASSERT(pool->nused > 0 && pool->heap != NULL);
     oa_mem_open(b, sizeof(OaBlock));
     b->next = old;
     oa_mem_hide(b, sizeof(OaBlock));
     pool->free = b;
     uint32_t nused = --pool->nused;
     if (OA_UNLIKELY(old == NULL)) {
-        pool_was_full(e, pool);
+        pool_was_full(pool);
     }
     else if (OA_UNLIKELY(nused == 0)) {
         pool_now_empty(pool);
@@ -272,19 +268,18 @@ free_outside(void *p, const char *fn)
     }
 }
 
-/* Push p, a live block of `pool` in the arena of map entry e, back (no
- * checks). */
+/* Push p, a live block of `pool`, back (no checks). */
 static inline void
-free_small(uintptr_t e, OaPool *pool, void *p, const char *fn)
+free_small(OaPool *pool, void *p, const char *fn)
 {
     (void)fn;
-    OA_ENTER(oa_entry_arena(e)->heap, fn);
+    OA_ENTER(pool->heap, fn);
 #if OA_DEBUG
-    OaHeap *heap = oa_entry_arena(e)->heap;
-    pool_free(e, pool, p);
+    OaHeap *heap = pool->heap;
+    pool_free(pool, p);
     OA_LEAVE(heap);
 #else
-    pool_free(e, pool, p);
+    pool_free(pool, p);
 #endif
 }
 
@@ -295,7 +290,7 @@ free_in_arena(uintptr_t e, void *p, const char *fn)
 #if OA_DEBUG
     oa_debug_check_small(fn, oa_entry_arena(e), p);
 #endif
-    free_small(e, oa_pool_at(e, p), p, fn);
+    free_small(oa_pool_at(e, p), p, fn);
 }
 
 /* NULL is in no arena (no arena starts at address 0): it is tested on
@@ -312,9 +307,8 @@ oa_free(void *p)
 }
 
 /* Is p, inside the arena of map entry e, a block of `heap`?  Release
- * builds read the arena's owner (an arena serves one heap for life) and
- * whether p's pool serves a class (OA_POOL_LIVE: a pool that serves no
- * class has no owner), both lines the free writes or shares; debug builds
+ * builds read the owner of p's pool only (an arena serves one heap for
+ * life, and a pool that serves no class has no owner); debug builds
  * verify p completely (and abort on misuse) when the arena is the
  * heap's. */
 static inline bool
@@ -329,8 +323,7 @@ small_owned(const OaHeap *heap, uintptr_t e, const void *p, const char *fn)
     oa_debug_check_small(fn, arena, p);
     return true;
 #else
-    return oa_entry_arena(e)->heap == heap &&
-           (oa_pool_at(e, p)->flags & OA_POOL_LIVE) != 0;
+    return oa_pool_at(e, p)->heap == heap;
 #endif
 }
 
@@ -369,7 +362,7 @@ free_small_if_owned(OaHeap *heap, void *p, const char *fn)
         if (OA_UNLIKELY(!small_owned(heap, e, p, fn))) {
             return 0;
         }
-        free_small(e, oa_pool_at(e, p), p, fn);
+        free_small(oa_pool_at(e, p), p, fn);
         return 1;
     }
     if (p == NULL) {
@@ -449,13 +442,13 @@ oa_free_sized(void *p, size_t nbytes)
                      nbytes, asked);
         }
 #endif
-        OA_ENTER(oa_entry_arena(e)->heap, "oa_free_sized");
+        OA_ENTER(pool->heap, "oa_free_sized");
 #if OA_DEBUG
-        OaHeap *heap = oa_entry_arena(e)->heap;
-        pool_free(e, pool, p);
+        OaHeap *heap = pool->heap;
+        pool_free(pool, p);
         OA_LEAVE(heap);
 #else
-        pool_free(e, pool, p);
+        pool_free(pool, p);
 #endif
         return;
     }
@@ -512,11 +505,10 @@ oa_owner(const void *p)
     if (e != 0) {
         OaPool *pool = oa_pool_at(e, p);
         const char *q = p;
-        const OaPoolCold *cold = oa_cold(pool);
-        if (cold->heap == NULL || q < oa_pool_first(pool) || q >= cold->bump) {
+        if (pool->heap == NULL || q < oa_pool_first(pool) || q >= pool->bump) {
             return NULL;
         }
-        return cold->heap;
+        return pool->heap;
     }
     if (oa_largeset_has(p)) {
         return oa_large_read(p).heap;
@@ -529,9 +521,7 @@ oa_block_heap(const void *p)
 {
     uintptr_t e = oa_addrmap_entry(p);
     if (OA_LIKELY(e != 0)) {
-        return (oa_pool_at(e, p)->flags & OA_POOL_LIVE) != 0
-                   ? oa_entry_arena(e)->heap
-                   : NULL;
+        return oa_pool_at(e, p)->heap;
     }
     return oa_large_read(p).heap;
 }
@@ -568,7 +558,7 @@ move_block(OaHeap *heap, void *p, size_t old_nbytes, size_t nbytes)
 static void *
 realloc_small(OaPool *pool, void *p, size_t nbytes)
 {
-    OaHeap *owner = oa_cold(pool)->heap;
+    OaHeap *owner = pool->heap;
     owner->nrealloc++;
     if (fits_in_place(pool->cls, nbytes)) {
 #if OA_CHECKED

@@ -170,8 +170,8 @@ arena_meta_init(OaArena *a)
 {
     size_t unit = oa_kind_unit(a->kind);
     for (unsigned i = 0; i < oa_arena_units(a); i++) {
-        a->cold[i].mem = a->base + i * unit;
-        a->cold[i].arena = a;
+        a->pool[i].mem = a->base + i * unit;
+        a->pool[i].arena = a;
     }
 }
 
@@ -371,16 +371,14 @@ arena_take_pool(OaHeap *heap, OaArena *a)
         if (a->released & bit) { /* its pages are untouched again */
             a->released &= ~bit;
             a->fresh |= bit;
-            prefault(oa_cold(pool)->mem,
-                     OA_PAGE_SIZE); /* the first blocks' page */
+            prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
         }
     }
     else {
         pool = &a->pool[a->ncarved];
         a->ncarved++;
         a->fresh |= pool_bit(a, pool);
-        prefault(oa_cold(pool)->mem,
-                 OA_PAGE_SIZE); /* the first blocks' page */
+        prefault(pool->mem, OA_PAGE_SIZE); /* the first blocks' page */
     }
     bucket_unlink(heap, a);
     a->nfree--;
@@ -400,8 +398,7 @@ static void
 carve(OaPool *pool)
 {
     size_t stride = pool->stride;
-    OaPoolCold *cold = oa_cold(pool);
-    char *first = cold->bump;
+    char *first = pool->bump;
     RCGC_ASSERT(first <= oa_pool_limit(pool)); /* a block left to carve */
     size_t room = (size_t)(oa_pool_limit(pool) - first) / stride + 1;
     size_t n = OA_CARVE_BYTES / stride;
@@ -421,10 +418,7 @@ carve(OaPool *pool)
         oa_block_set_trailer(pool, b, OA_FRESH_MARK);
 #endif
     }
-    cold->bump = b;
-    if (n == room) { /* the last block carved: bump > limit */
-        pool->flags |= OA_POOL_CARVED;
-    }
+    pool->bump = b;
     pool->free = (OaBlock *)first;
 }
 
@@ -535,8 +529,7 @@ oa_pool_new(OaHeap *heap, size_t c)
     }
     size_t stride = OA_CLASS_SIZE(c) + OA_TRAILER;
     pool->nused = 0;
-    oa_cold(pool)->heap = heap;
-    pool->flags |= OA_POOL_LIVE;
+    pool->heap = heap;
     /* A pool that last served the same class keeps its free list when
      * the list starts in address order (list_in_order: blocks freed in
      * the reverse order of their allocation leave it so): no carving
@@ -548,10 +541,9 @@ oa_pool_new(OaHeap *heap, size_t c)
      * heap: 1.24x pymalloc's time with the old list, 0.52x carved
      * afresh). */
     if (pool->stride != stride || !list_in_order(pool)) {
-        pool->cls = (uint8_t)c;
+        pool->cls = (uint16_t)c;
         pool->stride = (uint16_t)stride;
-        pool->flags &= (uint8_t)~OA_POOL_CARVED;
-        oa_cold(pool)->bump = oa_pool_first(pool);
+        pool->bump = oa_pool_first(pool);
         carve(pool);
     }
     pool->prev = NULL;
@@ -567,14 +559,14 @@ oa_pool_new(OaHeap *heap, size_t c)
 }
 
 void
-oa_pool_refill(OaHeap *heap, OaPool *pool)
+oa_pool_refill(OaPool *pool)
 {
-    if (!(pool->flags & OA_POOL_CARVED)) {
+    if (pool->bump <= oa_pool_limit(pool)) {
         carve(pool);
         return;
     }
     /* Full: it is the head of its class list (allocation takes the head). */
-    RCGC_ASSERT(oa_cold(pool)->heap == heap);
+    OaHeap *heap = pool->heap;
     RCGC_ASSERT(heap->cls[pool->cls].avail == pool && pool->prev == NULL);
     pool->free = NULL;
     heap->cls[pool->cls].avail = pool->next;
@@ -601,9 +593,9 @@ oa_pool_refill(OaHeap *heap, OaPool *pool)
  * and 0.31 unlinks per step, 97 instructions; the churn 0.55x, mimalloc
  * 0.57x (mimalloc's page queues work the same way). */
 void
-oa_pool_relink(OaHeap *heap, OaPool *pool)
+oa_pool_relink(OaPool *pool)
 {
-    RCGC_ASSERT(oa_cold(pool)->heap == heap);
+    OaHeap *heap = pool->heap;
     OaClass *k = &heap->cls[pool->cls];
     /* it was full: on no list, its one free block just pushed */
     RCGC_ASSERT(pool->free != NULL && pool->prev == NULL &&
@@ -639,9 +631,8 @@ relink_in_order(OaPool *pool)
         return;
     }
     size_t stride = pool->stride;
-    char *bump = oa_cold(pool)->bump;
-    for (char *b = first; b < bump; b += stride) {
-        char *next = b + stride < bump ? b + stride : NULL;
+    for (char *b = first; b < pool->bump; b += stride) {
+        char *next = b + stride < pool->bump ? b + stride : NULL;
         oa_mem_open(b, sizeof(OaBlock));
         ((OaBlock *)b)->next = (OaBlock *)next;
         oa_mem_hide(b, sizeof(OaBlock));
@@ -688,7 +679,6 @@ decommit_run(OaArena *a, unsigned lo, unsigned n)
     for (unsigned i = lo; i < lo + n; i++) {
         a->pool[i].stride = 0;
         a->pool[i].free = NULL;
-        a->pool[i].flags = 0;
         a->released |= (uint64_t)1 << i;
     }
     return true;
@@ -723,7 +713,6 @@ decommit_spare(OaArena *a)
         OaPool *pool = &a->pool[__builtin_ctzll(m)];
         pool->stride = 0;
         pool->free = NULL;
-        pool->flags = 0;
     }
     a->released |= todo;
 }
@@ -812,7 +801,7 @@ oa_heap_trim(OaHeap *heap)
 void
 oa_pool_release(OaPool *pool)
 {
-    OaHeap *heap = oa_cold(pool)->heap;
+    OaHeap *heap = pool->heap;
     OaArena *a = oa_pool_arena(pool);
     RCGC_ASSERT(pool->nused == 0 && heap != NULL && a != NULL);
     /* Off the class list (an empty pool is never full, so it is on it). */
@@ -828,8 +817,7 @@ oa_pool_release(OaPool *pool)
     else {
         heap->avail_tail[pool->cls] = pool->prev;
     }
-    oa_cold(pool)->heap = NULL; /* free list, class and bump stay for reuse */
-    pool->flags &= (uint8_t)~OA_POOL_LIVE;
+    pool->heap = NULL; /* free list, class and bump stay for reuse */
     a->fresh &= ~pool_bit(a, pool);
     pool->prev = pool->next = NULL;
     a->freemap |= pool_bit(a, pool);

@@ -32,8 +32,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define OA_META_SLAB  65536u
-#define OA_META_SLOT  ((sizeof(OaArena) + 63) & ~(size_t)63)
+#define OA_META_SLAB 65536u
+#define OA_META_SLOT                                                          \
+    ((sizeof(OaArena) + OA_POOLS_PER_ARENA * sizeof(OaPool) + 63) &           \
+     ~(size_t)63)
 #define OA_META_SLOTS ((OA_META_SLAB - 64) / OA_META_SLOT)
 
 struct OaMetaSlab {
@@ -112,10 +114,9 @@ oa_arena_meta_new(OaHeap *heap, unsigned kind)
     OaArena *a = (OaArena *)slot_at(s, i);
     unsigned units =
         kind == OA_KIND_MEDIUM ? OA_SPANS_PER_ARENA : OA_POOLS_PER_ARENA;
-    /* only the records a medium arena uses: the rest of its two arrays
-     * stays untouched */
-    memset(a, 0, offsetof(OaArena, pool) + units * sizeof(OaPool));
-    memset(a->cold, 0, units * sizeof(OaPoolCold));
+    /* only the lines a medium arena uses: its slot's tail stays untouched
+     * (not resident) in a fresh slab */
+    memset(a, 0, sizeof(OaArena) + units * sizeof(OaPool));
     a->kind = kind;
     a->slab = s;
     return a;

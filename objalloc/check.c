@@ -50,7 +50,7 @@ fail(const char *fmt, ...)
 static size_t
 carved_blocks(const OaPool *pool)
 {
-    return (size_t)(oa_cold(pool)->bump - oa_pool_first(pool)) / pool->stride;
+    return (size_t)(pool->bump - oa_pool_first(pool)) / pool->stride;
 }
 
 /* Walk the free list of a used/full pool; count its blocks into *nlisted. */
@@ -62,7 +62,7 @@ check_free_list(const OaPool *pool, size_t *nlisted)
     const OaBlock *b = pool->free;
     while (b != NULL) {
         const char *q = (const char *)b;
-        if (q < oa_pool_first(pool) || q >= oa_cold(pool)->bump ||
+        if (q < oa_pool_first(pool) || q >= pool->bump ||
             (size_t)(q - oa_pool_first(pool)) % pool->stride != 0) {
             return fail("pool %p: free list entry %p is not a carved block",
                         (void *)pool, (void *)b);
@@ -132,14 +132,14 @@ static int
 check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
            size_t *nused_pools)
 {
-    if (!oa_pool_in(pool, a) || oa_cold(pool)->heap != heap ||
+    if (!oa_pool_in(pool, a) || pool->heap != heap ||
         pool->cls >= OA_NCLASSES ||
         (pool->cls >= OA_NSMALL) != (a->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         return fail("pool %p: metadata damaged", (void *)pool);
     }
-    if (oa_cold(pool)->bump < oa_pool_first(pool) + pool->stride ||
-        oa_cold(pool)->bump > oa_pool_limit(pool) + pool->stride) {
+    if (pool->bump < oa_pool_first(pool) + pool->stride ||
+        pool->bump > oa_pool_limit(pool) + pool->stride) {
         return fail("pool %p: carving bounds damaged", (void *)pool);
     }
     size_t nlisted = 0;
@@ -160,7 +160,7 @@ check_pool(const OaHeap *heap, const OaArena *a, const OaPool *pool,
                     "its first block",
                     (void *)pool);
     }
-    if (pool->free == NULL && oa_cold(pool)->bump <= oa_pool_limit(pool)) {
+    if (pool->free == NULL && pool->bump <= oa_pool_limit(pool)) {
         return fail("pool %p: off its class list with blocks to carve",
                     (void *)pool);
     }
@@ -196,7 +196,7 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
     for (uint64_t m = a->freemap; m != 0; m &= m - 1) {
         size_t i = (size_t)__builtin_ctzll(m);
         const OaPool *p = &a->pool[i];
-        if (i >= a->ncarved || oa_cold(p)->heap != NULL || p->next != NULL ||
+        if (i >= a->ncarved || p->heap != NULL || p->next != NULL ||
             p->prev != NULL) {
             return fail("arena %p: empty pool %zu in use or uncarved",
                         (void *)a, i);
@@ -218,23 +218,15 @@ check_arena(const OaHeap *heap, const OaArena *a, size_t *nused_pools,
     }
     for (unsigned i = 0; i < units; i++) {
         const OaPool *pool = &a->pool[i];
-        const OaPoolCold *cold = &a->cold[i];
-        bool live = (pool->flags & OA_POOL_LIVE) != 0;
-        bool carved = pool->stride != 0 && i < a->ncarved &&
-                      cold->bump > oa_pool_limit(pool);
-        if (oa_cold(pool) != cold || cold->mem != a->base + i * unit ||
-            cold->arena != a || live != (cold->heap != NULL) ||
-            carved != ((pool->flags & OA_POOL_CARVED) != 0) ||
-            (pool->flags & ~(OA_POOL_LIVE | OA_POOL_CARVED)) != 0 ||
-            (i >= a->ncarved &&
-             (oa_cold(pool)->heap != NULL || oa_cold(pool)->bump != NULL))) {
+        if (pool->mem != a->base + i * unit || pool->arena != a ||
+            (i >= a->ncarved && (pool->heap != NULL || pool->bump != NULL))) {
             return fail("arena %p: metadata of pool %u damaged", (void *)a, i);
         }
     }
     size_t nheld = 0;
     for (unsigned i = 0; i < a->ncarved; i++) {
         const OaPool *pool = &a->pool[i];
-        if (oa_cold(pool)->heap == NULL) {
+        if (pool->heap == NULL) {
             continue;
         }
         nheld++;
@@ -331,7 +323,7 @@ check_classes(const OaHeap *heap, const size_t *nused_pools)
         size_t n = 0;
         const OaPool *prev = NULL;
         for (const OaPool *p = heap->cls[c].avail; p != NULL; p = p->next) {
-            if (oa_cold(p)->heap != heap || p->cls != c || p->free == NULL ||
+            if (p->heap != heap || p->cls != c || p->free == NULL ||
                 p->prev != prev || ++n > nused_pools[c]) {
                 return fail("class %u: used pool list damaged at %p", c,
                             (void *)p);

@@ -151,15 +151,13 @@ static void
 check_pool_touched(const OaHeap *heap, const OaPool *pool)
 {
     const char *fn = heap->fn != NULL ? heap->fn : "oa_malloc";
-    if (oa_cold(pool)->heap != heap || !(pool->flags & OA_POOL_LIVE) ||
-        pool->cls >= OA_NCLASSES ||
+    if (pool->heap != heap || pool->cls >= OA_NCLASSES ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER ||
-        oa_cold(pool)->bump < oa_pool_first(pool) ||
-        oa_cold(pool)->bump > oa_pool_limit(pool) + pool->stride) {
+        pool->bump < oa_pool_first(pool) ||
+        pool->bump > oa_pool_limit(pool) + pool->stride) {
         oa_fatal_heap(fn, heap, "pool %p: header damaged", (void *)pool);
     }
-    size_t carved =
-        (size_t)(oa_cold(pool)->bump - oa_pool_first(pool)) / pool->stride;
+    size_t carved = (size_t)(pool->bump - oa_pool_first(pool)) / pool->stride;
     if (pool->nused > carved) {
         oa_fatal_heap(fn, heap,
                       "pool %p: header damaged (%u blocks in use, %zu "
@@ -168,7 +166,7 @@ check_pool_touched(const OaHeap *heap, const OaPool *pool)
     }
     const char *next = (const char *)pool->free;
     if (next != NULL &&
-        (next < oa_pool_first(pool) || next >= oa_cold(pool)->bump ||
+        (next < oa_pool_first(pool) || next >= pool->bump ||
          (size_t)(next - oa_pool_first(pool)) % pool->stride != 0 ||
          !OA_IS_FREE_MARK(oa_block_trailer(pool, next)))) {
         oa_fatal_heap(fn, heap,
@@ -265,13 +263,13 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
 {
     OaPool *pool = oa_arena_pool(arena, p);
     const char *q = p;
-    if (oa_cold(pool)->heap == NULL) {
+    if (pool->heap == NULL) {
         oa_fatal(fn, p,
                  "not allocated: it points into a pool that serves no size "
                  "class");
     }
-    if (!oa_pool_in(pool, arena) || oa_cold(pool)->heap != arena->heap ||
-        !(pool->flags & OA_POOL_LIVE) || pool->cls >= OA_NCLASSES ||
+    if (!oa_pool_in(pool, arena) || pool->heap != arena->heap ||
+        pool->cls >= OA_NCLASSES ||
         (pool->cls >= OA_NSMALL) != (arena->kind == OA_KIND_MEDIUM) ||
         pool->stride != OA_CLASS_SIZE(pool->cls) + OA_TRAILER) {
         oa_fatal(fn, p, "pool metadata at %p is damaged", (void *)pool);
@@ -281,7 +279,7 @@ oa_debug_check_small(const char *fn, OaArena *arena, const void *p)
                  "not a block: it points before the first block of its "
                  "pool");
     }
-    if (q >= oa_cold(pool)->bump) {
+    if (q >= pool->bump) {
         oa_fatal(fn, p,
                  "never allocated: it lies beyond the blocks carved from "
                  "its pool");

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(64 % sizeof(OaPool) == 0, "hot pool records share lines");
+_Static_assert(sizeof(OaPool) == 64, "pool metadata is one cache line");
 _Static_assert(sizeof(OaLarge) % OA_ALIGNMENT == 0,
                "large header keeps 16-byte alignment");
 _Static_assert(OA_POOLS_PER_ARENA == 64, "bucket mask has 64 bits");

@@ -10,26 +10,20 @@
  *         +-- head (48 B, unused) | block | block | ... | uncarved ...
  *
  *   OaArena (system memory, one per arena)
- *   +-- base, lists ... | pool[0..63], 32 B each | cold[0..63], 32 B each
- *                         hot: free, links,        heap, bump, mem,
- *                         nused, class, stride     arena
+ *   +-- base, lists, counts ... | OaPool[0] | OaPool[1] | ... | OaPool[63]
+ *                                 64 B each: pool i's metadata
  *
- * Pool metadata lives apart from the blocks, in two compact arrays at the
- * end of its arena's OaArena: pool i of an arena is arena->pool[i] (its
- * hot record, what malloc and free touch, two pools to a 64-byte line)
- * and arena->cold[i], found from a block by the address map entry and the
- * block's offset in its arena (oa_pool_at).  With the header at the
- * start of each pool (as pymalloc has it), every header sat at a 16
- * KiB-aligned address: all of them fell into the same 16 of the 4096
- * sets of a 4 MiB L2 cache (and one set of L1), so a free into one of
- * the ~1600 pools of a 100k-block churn missed the cache nearly every
- * time (cachegrind: 0.83 L2 read
+ * Pool metadata lives apart from the blocks, in a compact array at the
+ * end of its arena's OaArena: pool i of an arena is arena->pool[i],
+ * found from a block by the address map entry and the block's offset in
+ * its arena (oa_pool_at).  With the header at the start of each pool (as
+ * pymalloc has it), every header sat at a 16 KiB-aligned address: all of
+ * them fell into the same 16 of the 4096 sets of a 4 MiB L2 cache (and
+ * one set of L1), so a free into one of the ~1600 pools of a 100k-block
+ * churn missed the cache nearly every time (cachegrind: 0.83 L2 read
  * misses per oa_free, mimalloc 0.1).  In the array the metadata of 64
- * pools spans lines that map to different sets; a free touches the block
- * and one hot record, no page that holds only a header.  (One 64-byte
- * record a pool missed L1 0.52 times an oa_free on the CPython-like
- * churn, cachegrind with a 48 KiB L1; the 32-byte hot record 0.39,
- * mimalloc's free 0.18.)
+ * pools spans 64 lines that map to 64 different sets; a free touches the
+ * block and one line of metadata, no page that holds only a header.
  *
  *   The first block of a pool still starts 48 bytes into it, where it
  *   lay behind pymalloc's 48-byte header: every block's PyObject (after
@@ -175,39 +169,24 @@ typedef struct OaArena OaArena;
 typedef struct OaPool OaPool;
 typedef struct OaMetaSlab OaMetaSlab;
 
-/* Pool metadata, split in two records of 32 bytes, each in an array of
- * its arena's OaArena (never in the pool's own memory).  The hot record
- * (OaPool) holds what malloc, free and the class lists read, two pools to
- * a cache line; the cold one (OaPoolCold, oa_cold: OA_COLD_OFFSET bytes
- * after its hot record) what only carving, taking and releasing pools
- * read.  A free of a pool that was full relinks it with its heap from
- * the arena (an arena serves one heap for life), and the ownership frees
- * test the arena's heap and the hot record's OA_POOL_LIVE, so that no
- * fast path reads a cold record.
+/* Pool metadata: one 64-byte line per pool (or span), in its arena's
+ * pool[] array, never in the pool's own memory.
  * Invariants: nused + (blocks on free) + (uncarved blocks) == capacity;
  * a used pool has free != NULL (alloc pops without testing); a full pool
  * has free == NULL and bump > limit; mem == arena->base + i * unit for
- * arena->pool[i]; flags has OA_POOL_LIVE iff heap != NULL, and
- * OA_POOL_CARVED iff the pool serves a class (stride != 0) with bump >
- * limit. */
-enum { OA_POOL_LIVE = 1, OA_POOL_CARVED = 2 };
-
+ * arena->pool[i]. */
 struct OaPool {
     OaBlock *free;   /* free list head (freed or carved-not-handed blocks) */
-    OaPool *next;    /* class list */
-    OaPool *prev;    /* class list only */
     uint32_t nused;  /* blocks handed out and not freed */
-    uint8_t cls;     /* size class index */
-    uint8_t flags;   /* OA_POOL_LIVE, OA_POOL_CARVED */
-    uint16_t stride; /* class size + OA_TRAILER (0: no blocks kept) */
+    uint16_t cls;    /* size class index */
+    uint16_t stride; /* class size + OA_TRAILER */
+    char *bump;      /* next uncarved block; blocks below it are carved */
+    OaPool *next;    /* class list, or the arena's free-pool list */
+    OaPool *prev;    /* class list only */
+    OaHeap *heap;    /* owner while used or full; NULL while empty */
+    char *mem;       /* the pool's memory (unit aligned; set for life) */
+    OaArena *arena;  /* the arena whose pool[] holds this (for life) */
 };
-
-typedef struct OaPoolCold {
-    OaHeap *heap;   /* owner while used or full; NULL while empty */
-    char *bump;     /* next uncarved block; blocks below it are carved */
-    char *mem;      /* the pool's memory (unit aligned; set for life) */
-    OaArena *arena; /* the arena whose pool[] holds this (for life) */
-} OaPoolCold;
 
 /* An arena's bookkeeping lives apart from the arena (so all 64 pools are
  * usable), in a slot of a slab of the heap's (arenameta.c), with the
@@ -233,22 +212,9 @@ struct OaArena {
     OaArena *prev;
     OaArena *all_next; /* every arena of the heap */
     OaArena *all_prev;
-    OaMetaSlab *slab; /* the slab this bookkeeping lies in */
-    /* one hot and one cold record per unit (a medium arena uses the
-     * first 16 of each) */
-    _Alignas(64) OaPool pool[OA_POOLS_PER_ARENA];
-    OaPoolCold cold[OA_POOLS_PER_ARENA];
+    OaMetaSlab *slab;           /* the slab this bookkeeping lies in */
+    _Alignas(64) OaPool pool[]; /* one per unit, 64-byte lines */
 };
-
-/* Bytes from a pool's hot record to its cold one. */
-#define OA_COLD_OFFSET (offsetof(OaArena, cold) - offsetof(OaArena, pool))
-
-/* The cold record of a pool. */
-static inline OaPoolCold *
-oa_cold(const OaPool *pool)
-{
-    return (OaPoolCold *)((uintptr_t)pool + OA_COLD_OFFSET);
-}
 
 /* Header in front of a large block; 32 bytes keeps 16-byte alignment. */
 typedef struct OaLarge {
@@ -448,9 +414,9 @@ OaPool *oa_pool_new(OaHeap *heap, size_t c);
 /* The pool's free list ran dry on an allocation: carve the next few
  * blocks or, when none is left, take the now full pool off its class
  * list. */
-void oa_pool_refill(OaHeap *heap, OaPool *pool);
+void oa_pool_refill(OaPool *pool);
 /* A full pool got a block back: put it at the tail of its class list. */
-void oa_pool_relink(OaHeap *heap, OaPool *pool);
+void oa_pool_relink(OaPool *pool);
 /* A pool's last block came back: return it to its arena, unless it is
  * the only pool of its class (kept, so that one block allocated and freed
  * in a loop does not move a pool to its arena and back every time). */
@@ -472,18 +438,16 @@ oa_pool_in_arena(uintptr_t e, const void *p, unsigned wider)
 }
 
 /* The same in an arena of pools (e has no OA_MAP_MEDIUM): the byte
- * offset of p's record in the array is p's pool index (bits 19..14) times
- * 32, written as one shift and one mask of p. */
+ * offset of p's line in the array is p's pool index (bits 19..14) times
+ * 64, written as one shift and one mask of p. */
 static inline OaPool *
 oa_pool_small(uintptr_t e, const void *p)
 {
-    uintptr_t off = ((uintptr_t)p >> (OA_POOL_SHIFT - 5)) &
-                    ((uintptr_t)(OA_POOLS_PER_ARENA - 1) << 5);
-    return (OaPool *)((char *)((OaArena *)e)->pool + off);
+    uintptr_t line = ((uintptr_t)p >> (OA_POOL_SHIFT - 6)) &
+                     ((uintptr_t)(OA_POOLS_PER_ARENA - 1) << 6);
+    return (OaPool *)((char *)((OaArena *)e)->pool + line);
 }
-_Static_assert(sizeof(OaPool) == 32, "hot pool metadata: half a line");
-_Static_assert(OA_NCLASSES <= 256, "cls fits 8 bits");
-_Static_assert(sizeof(OaPoolCold) == 32, "cold pool metadata: half a line");
+_Static_assert(sizeof(OaPool) == 64, "pool metadata is one 64-byte line");
 
 /* A branch on the entry's kind, not a shift by it: a shift by a variable
  * took seven instructions (the count moved to %cl) on every free, the
@@ -532,21 +496,21 @@ oa_pool_unit(const OaPool *pool)
 static inline char *
 oa_pool_first(const OaPool *pool)
 {
-    return oa_cold(pool)->mem + OA_POOL_HEAD;
+    return pool->mem + OA_POOL_HEAD;
 }
 
 /* The highest address a block of the pool may start at. */
 static inline char *
 oa_pool_limit(const OaPool *pool)
 {
-    return oa_cold(pool)->mem + oa_pool_unit(pool) - pool->stride;
+    return pool->mem + oa_pool_unit(pool) - pool->stride;
 }
 
 /* The arena holding a pool. */
 static inline OaArena *
 oa_pool_arena(const OaPool *pool)
 {
-    return oa_cold(pool)->arena;
+    return pool->arena;
 }
 
 /* Is pool one of arena a's?  (Its metadata lies in a's array.) */
@@ -554,7 +518,7 @@ static inline bool
 oa_pool_in(const OaPool *pool, const OaArena *a)
 {
     return pool >= a->pool && pool < a->pool + oa_arena_units(a) &&
-           oa_cold(pool)->mem ==
+           pool->mem ==
                a->base + (size_t)(pool - a->pool) * oa_kind_unit(a->kind);
 }
 

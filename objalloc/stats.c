@@ -77,7 +77,7 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
             (size_t)__builtin_popcountll(a->released) * oa_kind_unit(a->kind);
         for (unsigned i = 0; i < a->ncarved; i++) {
             const OaPool *pool = &a->pool[i];
-            if (oa_cold(pool)->heap != NULL) {
+            if (pool->heap != NULL) {
                 count_pool(pool, st);
             }
         }
