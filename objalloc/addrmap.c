@@ -3,68 +3,76 @@
  *
  * Answers "is this pointer inside one of our arenas?" in O(1) without
  * reading any memory the library does not own, for every heap of the
- * process (CPython's radix tree over address bits, specialised to aligned
+ * process (what CPython's radix tree over address bits answers, for aligned
  * arenas).
  *
- * Data structure: a two-level radix tree over the 48 significant address
- * bits of x86-64/arm64 user space.  Bits 47..34 index the static root
- * (16384 pointers), bits 33..20 index a leaf (16384 arena pointers, 128
- * KiB, mmap'd on first use and never freed).  Bits 19..0 are the offset
+ * Data structure: a flat array of one entry per MiB of the 48 significant
+ * address bits of x86-64/arm64 user space (2^28 entries of 8 bytes, 2 GiB
+ * of address space), reserved by the first arena of the process and never
+ * freed.  Bits 47..20 of a pointer index it; bits 19..0 are the offset
  * inside the 1 MiB arena, which is aligned to 1 MiB, so one entry names
  * exactly one arena.  An entry's bit 0 (OA_MAP_MEDIUM) says the arena
- * holds medium spans (internal.h: oa_pool_at).
+ * holds medium spans (internal.h: oa_pool_at).  A lookup is one shift, a
+ * compare with oa_map_limit and one load; the two-level radix tree this
+ * replaced (a static root, 128 KiB leaves) took two dependent loads and
+ * six more instructions on every free.
+ *
+ * Memory: the reservation is read-only, so it costs no commit charge even
+ * under strict overcommit, and a read of an entry no arena ever had lands
+ * on the kernel's shared zero page.  Publishing an arena makes the page of
+ * its entry writable (mprotect): one page of map per 512 MiB of address
+ * space that held arenas (4 KiB pages).  When the reservation fails (an
+ * address-space limit), the limit stays 0: every lookup answers "not
+ * ours" and no arena can be published, so the heap reports the failure as
+ * it reports any mapping that fails.
  *
  * Concurrency: readers use atomic acquire loads and take no lock; writers
- * (arena map and unmap, rare) hold one mutex.  An entry is published after
- * the arena is initialised, and cleared before it is unmapped.
+ * (arena map and unmap, rare) hold one mutex.  oa_map is set before
+ * oa_map_limit is published; an entry is published after the arena is
+ * initialised, and cleared before it is unmapped.
  *
- * Invariant: oa_map_root[i]->e[j] == arena | (arena is medium) iff
- * arena->base has those index bits, for every mapped arena of every live
- * heap.
+ * Invariant: oa_map[i] == arena | (arena is medium) iff arena->base >> 20
+ * == i, for every mapped arena of every live heap.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "objalloc/internal.h"
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-_Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
+_Atomic size_t oa_map_limit;
+_Atomic uintptr_t *oa_map;
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static size_t
-root_index(uintptr_t a)
+/* Reserve the map on first use.  Caller holds map_lock. */
+static bool
+map_reserved(void)
 {
-    return a >> (20 + OA_MAP_LEAF_BITS);
-}
-
-static size_t
-leaf_index(uintptr_t a)
-{
-    return (a >> 20) & ((1u << OA_MAP_LEAF_BITS) - 1);
-}
-
-/* The leaf for address a, mapped on first use.  Caller holds map_lock. */
-static OaMapLeaf *
-leaf_for(uintptr_t a)
-{
-    OaMapLeaf *leaf = atomic_load_explicit(&oa_map_root[root_index(a)],
-                                           memory_order_relaxed);
-    if (leaf != NULL) {
-        return leaf;
+    if (oa_map != NULL) {
+        return true;
     }
-    void *m = mmap(NULL, sizeof(OaMapLeaf), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, OA_MAP_ENTRIES * sizeof(uintptr_t), PROT_READ,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) {
-        return NULL;
+        return false;
     }
-    leaf = m; /* mmap memory is zero: every entry NULL */
-    atomic_store_explicit(&oa_map_root[root_index(a)], leaf,
-                          memory_order_release);
-    return leaf;
+    oa_map = m; /* zero: every entry 0 */
+    atomic_store_explicit(&oa_map_limit, OA_MAP_ENTRIES, memory_order_release);
+    return true;
 }
 
-/* Publish an arena.  0, or -1 when its address is out of range or no leaf
- * could be mapped. */
+/* Make the map page holding entry i writable.  Caller holds map_lock. */
+static bool
+entry_writable(size_t i)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t at = (uintptr_t)&oa_map[i] & ~(page - 1);
+    return mprotect((void *)at, page, PROT_READ | PROT_WRITE) == 0;
+}
+
+/* Publish an arena.  0, or -1 when its address is out of range or the
+ * map could not be reserved or written. */
 int
 oa_addrmap_insert(OaArena *arena)
 {
@@ -73,34 +81,31 @@ oa_addrmap_insert(OaArena *arena)
         return -1;
     }
     RCGC_ASSERT((a & OA_ARENA_MASK) == 0); /* one entry names one arena */
+    size_t i = a >> 20;
+    int r = -1;
     pthread_mutex_lock(&map_lock);
-    OaMapLeaf *leaf = leaf_for(a);
-    if (leaf != NULL) {
-        RCGC_ASSERT(atomic_load_explicit(&leaf->e[leaf_index(a)],
-                                         memory_order_relaxed) == 0);
+    if (map_reserved() && entry_writable(i)) {
+        RCGC_ASSERT(atomic_load_explicit(&oa_map[i], memory_order_relaxed) ==
+                    0);
         uintptr_t e = (uintptr_t)arena |
                       (arena->kind == OA_KIND_MEDIUM ? OA_MAP_MEDIUM : 0);
-        atomic_store_explicit(&leaf->e[leaf_index(a)], e,
-                              memory_order_release);
+        atomic_store_explicit(&oa_map[i], e, memory_order_release);
+        r = 0;
     }
     pthread_mutex_unlock(&map_lock);
-    return leaf != NULL ? 0 : -1;
+    return r;
 }
 
-/* Withdraw an arena before it is unmapped. */
+/* Withdraw an arena before it is unmapped (its entry's page is writable:
+ * the arena was published). */
 void
 oa_addrmap_remove(OaArena *arena)
 {
-    uintptr_t a = (uintptr_t)arena->base;
+    size_t i = (uintptr_t)arena->base >> 20;
     pthread_mutex_lock(&map_lock);
-    OaMapLeaf *leaf = atomic_load_explicit(&oa_map_root[root_index(a)],
-                                           memory_order_relaxed);
-    if (leaf != NULL) {
-        RCGC_ASSERT((atomic_load_explicit(&leaf->e[leaf_index(a)],
-                                          memory_order_relaxed) &
-                     ~(uintptr_t)OA_MAP_MEDIUM) == (uintptr_t)arena);
-        atomic_store_explicit(&leaf->e[leaf_index(a)], 0,
-                              memory_order_release);
-    }
+    RCGC_ASSERT(i < oa_map_limit &&
+                (atomic_load_explicit(&oa_map[i], memory_order_relaxed) &
+                 ~(uintptr_t)OA_MAP_MEDIUM) == (uintptr_t)arena);
+    atomic_store_explicit(&oa_map[i], 0, memory_order_release);
     pthread_mutex_unlock(&map_lock);
 }

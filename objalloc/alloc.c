@@ -13,7 +13,8 @@
  *   medium class of n (oa_medium_class: a count of leading zeros) and
  *   its 64 KiB spans.
  *   oa_free(p), oa_free_sized(p, n <= 32768):
- *     1. e = the address-map entry of p's arena (two loads);
+ *     1. e = the address-map entry of p's arena (one load of the flat
+ *        map, after a compare with its limit);
  *        pool = the arena's metadata line of p's pool, indexed by p's
  *        offset in the arena (oa_pool_at: 16 KiB units, 64 KiB in a
  *        medium arena: a branch on the entry's kind bit);
@@ -400,56 +401,30 @@ oa_free_or(OaHeap *heap, void *p, OaFreeFn other, void *ctx)
     other(ctx, p);
 }
 
-/* Frees p given its requested size, which picks the path without a map
- * lookup: a pool or span block goes back to its pool; a large block leaves
- * the large set and is freed; a pointer not in it is passed to free() in
- * release builds.  Debug builds abort with a message when p is not a live
- * block whose request was nbytes (or a large block for a large size). */
-void
-oa_free_sized(void *p, size_t nbytes)
+/* oa_free_sized of p, given a small or medium size, outside every arena:
+ * NULL (a no-op), or not ours after all (release builds pass it on as
+ * oa_free does; debug builds abort). */
+static __attribute__((noinline, cold)) void
+sized_outside(void *p)
 {
-    if (p == NULL) {
-        return;
+#if OA_DEBUG
+    if (p != NULL) {
+        oa_fatal("oa_free_sized", p,
+                 "not a block of any heap (a small size was given for "
+                 "a pointer outside every arena)");
     }
-    if (OA_LIKELY(nbytes <= OA_MEDIUM_MAX)) {
-        /* The pool's metadata is in its arena's array: one map lookup
-         * (two loads of lines every free shares) finds it. */
-        uintptr_t e = oa_addrmap_entry(p);
-#if OA_DEBUG
-        if (e == 0) {
-            oa_fatal("oa_free_sized", p,
-                     "not a block of any heap (a small size was given for "
-                     "a pointer outside every arena)");
-        }
-        OaArena *arena = oa_entry_arena(e);
-        oa_debug_check_small("oa_free_sized", arena, p);
 #else
-        if (OA_UNLIKELY(e == 0)) {
-            free_outside(p, "oa_free_sized"); /* not ours after all */
-            return;
-        }
+    free_outside(p, "oa_free_sized");
 #endif
-        /* the size gives the unit (16 KiB pools, 64 KiB spans): a shift
-         * by a constant, known before the map entry is */
-        OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_in_arena(e, p, 0)
-                                              : oa_pool_in_arena(e, p, 2);
-#if OA_DEBUG
-        size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
-        if (asked != nbytes) {
-            oa_fatal("oa_free_sized", p,
-                     "size %zu does not match the block's request of %zu "
-                     "bytes",
-                     nbytes, asked);
-        }
-#endif
-        OA_ENTER(pool->heap, "oa_free_sized");
-#if OA_DEBUG
-        OaHeap *heap = pool->heap;
-        pool_free(pool, p);
-        OA_LEAVE(heap);
-#else
-        pool_free(pool, p);
-#endif
+}
+
+/* oa_free_sized of p given a large size (out of line: the fast path
+ * then saves no register for this one's calls). */
+static __attribute__((noinline)) void
+sized_large(void *p, size_t nbytes)
+{
+    (void)nbytes;
+    if (p == NULL) {
         return;
     }
 #if OA_DEBUG
@@ -470,6 +445,54 @@ oa_free_sized(void *p, size_t nbytes)
 #endif
     }
     oa_large_free(oa_large_hdr(p), "oa_free_sized");
+}
+
+/* Frees p given its requested size, which picks the path without a map
+ * lookup: a pool or span block goes back to its pool; a large block leaves
+ * the large set and is freed; a pointer not in it is passed to free() in
+ * release builds.  Debug builds abort with a message when p is not a live
+ * block whose request was nbytes (or a large block for a large size). */
+void
+oa_free_sized(void *p, size_t nbytes)
+{
+    if (OA_LIKELY(nbytes <= OA_MEDIUM_MAX)) {
+        /* The pool's metadata is in its arena's array: one map lookup
+         * (one load, of a line every free shares) finds it.  NULL is in no
+         * arena: it is tested only on the way out, as in oa_free. */
+        uintptr_t e = oa_addrmap_entry(p);
+        if (OA_UNLIKELY(e == 0)) {
+            sized_outside(p);
+            return;
+        }
+#if OA_DEBUG
+        OaArena *arena = oa_entry_arena(e);
+        oa_debug_check_small("oa_free_sized", arena, p);
+#endif
+        /* the size gives the unit (16 KiB pools, 64 KiB spans): a shift
+         * by a constant, known before the map entry is (a small size
+         * names an arena of pools, whose entry has no kind bit to mask) */
+        OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_small(e, p)
+                                              : oa_pool_in_arena(e, p, 2);
+#if OA_DEBUG
+        size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
+        if (asked != nbytes) {
+            oa_fatal("oa_free_sized", p,
+                     "size %zu does not match the block's request of %zu "
+                     "bytes",
+                     nbytes, asked);
+        }
+#endif
+        OA_ENTER(pool->heap, "oa_free_sized");
+#if OA_DEBUG
+        OaHeap *heap = pool->heap;
+        pool_free(pool, p);
+        OA_LEAVE(heap);
+#else
+        pool_free(pool, p);
+#endif
+        return;
+    }
+    sized_large(p, nbytes);
 }
 
 /* ---- sizes and owners ----------------------------------------------- */

@@ -4,7 +4,7 @@
  * Layers of memory (64-bit constants):
  *
  *   arena  1 MiB, mmap'd, aligned to 1 MiB, registered in the process-wide
- *   |      address map (addrmap.c) so "is p ours?" is two loads.
+ *   |      address map (addrmap.c) so "is p ours?" is one load.
  *   +-- pool 0 | pool 1 | ... | pool 63        16 KiB each, 16 KiB aligned
  *         |
  *         +-- head (48 B, unused) | block | block | ... | uncarved ...
@@ -305,39 +305,30 @@ struct OaHeap {
 
 /* ---- process-wide address map (addrmap.c) --------------------------- */
 
-#define OA_MAP_LEAF_BITS 14
-#define OA_MAP_ROOT_BITS 14
-#define OA_MAP_ADDR_BITS (20 + OA_MAP_LEAF_BITS + OA_MAP_ROOT_BITS) /* 48 */
+#define OA_MAP_ADDR_BITS 48 /* user space of x86-64 and arm64 */
+#define OA_MAP_ENTRIES   ((size_t)1 << (OA_MAP_ADDR_BITS - 20)) /* 2^28 */
 
 /* An entry: the OaArena's address, | OA_MAP_MEDIUM for an arena of
  * medium spans; 0 for none. */
 #define OA_MAP_MEDIUM ((uintptr_t)1)
 
-typedef struct OaMapLeaf {
-    _Atomic uintptr_t e[1u << OA_MAP_LEAF_BITS];
-} OaMapLeaf;
+/* The map: one entry per MiB of address space (addrmap.c).  oa_map_limit
+ * is 0 until the map is reserved (by the first arena), OA_MAP_ENTRIES
+ * after; oa_map is set before the limit is published. */
+extern __attribute__((visibility("hidden"))) _Atomic size_t oa_map_limit;
+extern __attribute__((visibility("hidden"))) _Atomic uintptr_t *oa_map;
 
-extern __attribute__((visibility(
-    "hidden"))) _Atomic(OaMapLeaf *) oa_map_root[1u << OA_MAP_ROOT_BITS];
-
-/* The map entry of the arena holding p, or 0: two loads, reads no foreign
- * memory. */
+/* The map entry of the arena holding p, or 0: one load of the map (after
+ * the limit's, a line every lookup shares), reads no foreign memory. */
 static inline uintptr_t
 oa_addrmap_entry(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    uintptr_t top = a >> (20 + OA_MAP_LEAF_BITS); /* < root size: 48 bits */
-    if (OA_UNLIKELY(top >= (1u << OA_MAP_ROOT_BITS))) {
+    uintptr_t i = (uintptr_t)p >> 20;
+    if (OA_UNLIKELY(
+            i >= atomic_load_explicit(&oa_map_limit, memory_order_acquire))) {
         return 0;
     }
-    OaMapLeaf *leaf =
-        atomic_load_explicit(&oa_map_root[top], memory_order_acquire);
-    if (leaf == NULL) {
-        return 0;
-    }
-    return atomic_load_explicit(
-        &leaf->e[(a >> 20) & ((1u << OA_MAP_LEAF_BITS) - 1)],
-        memory_order_acquire);
+    return atomic_load_explicit(&oa_map[i], memory_order_acquire);
 }
 
 static inline OaArena *
