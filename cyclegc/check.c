@@ -187,7 +187,7 @@ check_all(const GcHeap *gc, size_t *work)
     static const char *pass_names[4] = {"pass set", "pass grey list",
                                         "pass candidates", "doomed list"};
     /* doomed: flagged unreachable by a one-step confirmation, or still
-     * WHITE after a confirmation round (incremental.c: settle) */
+     * WHITE after a confirmation round (incpass.c: settle) */
     static const uint32_t pass_bits[4] = {
         GC_OBJ_PASS_BITS, 0, GC_OBJ_PASS_BITS,
         GC_OBJ_UNREACHABLE | GC_OBJ_PASS_BITS};

@@ -12,7 +12,8 @@
  *   2. merge gens 0..g into a private list `young` (objects created
  *      meanwhile go to the now empty gen 0 and stay there);
  *   3. if young is far from address order, sort it in place (sort.c),
- *      whole or (a reused heap's shuffle) inside each address window;
+ *      whole (its next links only: step 4 rewrites every prev) or (a
+ *      reused heap's shuffle) inside each address window;
  *   4. split it into reachable / unreachable (reach.c);
  *   5. survivors go to `old` (gen g+1, or gen 2 for a full collection);
  *      long-lived counters as CPython;
@@ -98,7 +99,8 @@ maybe_sort(GcHeap *gc, GcList *young)
         return;
     }
     if (young->descents * SORT_MIN_RUN > young->size_ub) {
-        gc_list_sort(gc, young); /* short runs */
+        gc_list_sort_next(gc, young); /* short runs; reach.c's passes
+                                         write every prev */
     }
     else if (young->backsteps * SHUFFLE_MIN > young->size_ub) {
         /* Long runs, shuffled inside their windows: sorting the windows

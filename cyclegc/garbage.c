@@ -39,7 +39,9 @@
  */
 #include "cyclegc/internal.h"
 
-#define AHEAD     6 /* objects between the one cleared and the one prefetched */
+#define AHEAD 6 /* objects between the one cleared and the one prefetched */
+/* Garbage sets smaller than this go without the prefetch (delete_garbage) */
+#define AHEAD_MIN 8192
 #define WR_INLINE 32
 
 static void
@@ -267,13 +269,26 @@ prefetch_ahead(GcList *l, RcGcHead *g)
     op->type->traverse(op, visit_prefetch, NULL);
 }
 
+/* Clear each object of final (n of them), holding a temporary reference;
+ * one still alive afterwards moves to old.  A set of AHEAD_MIN objects
+ * or more is prefetched AHEAD objects ahead of the one cleared (its
+ * links are a chain of misses once it outgrows the caches: a dropped
+ * random graph of 1M nodes collected 5-8 % faster with it).  A smaller
+ * set is in cache, and the prefetch was only work: the decrefs that
+ * clear makes of referents outside the set do not wait for their miss
+ * (the branch on the count is predicted; bench young's driver, with
+ * 50k and 1M long-lived nodes, generation-0 collections took 1-3 ns an
+ * iteration less without it). */
 static void
-delete_garbage(GcHeap *gc, GcList *final, GcList *old)
+delete_garbage(GcHeap *gc, GcList *final, GcList *old, size_t n)
 {
+    int ahead = n >= AHEAD_MIN;
     while (!gc_list_is_empty(final)) {
         RcGcHead *g = gc_list_first(final);
         RcObject *op = gc_obj(g);
-        prefetch_ahead(final, g);
+        if (ahead) {
+            prefetch_ahead(final, g);
+        }
         if (gc->debug & GC_DEBUG_SAVEALL) {
             (void)gc_garbage_append(gc, op);
         }
@@ -390,5 +405,5 @@ gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
         clear_weakrefs(&final);
     }
     /* 6. */
-    delete_garbage(gc, &final, old);
+    delete_garbage(gc, &final, old, out->collected);
 }

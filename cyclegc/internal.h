@@ -9,7 +9,7 @@
  *   collect.c  one collection, phase by phase, and the automatic trigger
  *   pacing.c   thresholds that follow the yield; accounted bytes
  *   reach.c    the reachability passes: update_refs, subtract_refs,
- *              mark and partition (prefetching, O(1) memory), settle
+ *              mark and partition (prefetching, O(1) memory)
  *   sort.c     sort a generation list by address (in-place radix sort)
  *   garbage.c  what happens to the unreachable: legacy finalizers,
  *              weakrefs, finalize, resurrection, clear
@@ -41,12 +41,12 @@
  *     prev = link | GC_PREV_COLLECTING | GC_PREV_VISITED       (marked)
  *
  * where `link` is the next object of the mark stack (or 0); the mark
- * scan adds GC_PREV_TENTATIVE to an object it passes with gc_refs 0 and
- * chains those through `next` (ended by young's sentinel, never 0), and
- * links an object it passes that is reachable on the reachable list
- * with real links.  A tracked object outside `young` has a real prev
- * link, so GC_PREV_COLLECTING is clear and the passes leave it alone.
- * settle() gives the tentative ones real links again.
+ * scan adds GC_PREV_TENTATIVE to an object it passes with gc_refs 0
+ * (left in place, `next` intact) and gives an object it passes that is
+ * reachable a real prev link (kept).  A tracked object outside `young`
+ * has a real prev link, so GC_PREV_COLLECTING is clear and the passes
+ * leave it alone.  partition() then walks young once more and links
+ * every object, with real links, on the reachable or unreachable list.
  *
  * ---- collector bits in RcObject.flags (16..31 belong to us) ----------
  *
@@ -495,6 +495,11 @@ gc_bytes_due(const GcHeap *gc)
 /* sort.c: relink l in address order (descents and backsteps become
  * 0), in place: it allocates nothing and cannot fail. */
 void gc_list_sort(GcHeap *gc, GcList *l);
+/* sort.c: gc_list_sort for a list handed to reach.c's passes at once:
+ * only the next links are put in address order (the sentinel's prev is
+ * the last object); each object's prev word keeps its old, stale link,
+ * which the passes overwrite before they read it as a link. */
+void gc_list_sort_next(GcHeap *gc, GcList *l);
 
 /* sort.c: relink each stretch of l that lies in one GC_NEAR window in
  * address order (the order of the windows is kept, so descents stays;

@@ -210,20 +210,69 @@ initial_refs(const RcObject *op)
     return rc != 0 ? rc : 1;
 }
 
+/* Count g: prev = gc_refs << SHIFT | COLLECTING, and its filter bit. */
+static inline void
+count_one(RcGcHead *g, uint64_t *filter, unsigned shift)
+{
+    g->prev = initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
+    if (filter != NULL) {
+        unsigned b = gc_filter_bit(gc_obj(g), shift);
+        filter[b / 64] |= (uint64_t)1 << (b % 64);
+    }
+}
+
+/* update_refs of a young that the walk order holds whole (size_ub <=
+ * order_cap): from both ends at once, as sort.c's first walk (next from
+ * the front, prev from the back, read before count_one rewrites it), so
+ * that two chains of misses are in flight instead of one (a generation-1
+ * collection: generation 1's objects were promoted over ten collections,
+ * scattered).  The back's objects are noted from the array's end down,
+ * then moved after the front's.  Invariant of the loop: the objects
+ * before f and after k are counted and noted, those from f to k (at
+ * least one) are not. */
+static void
+update_refs_both_ends(GcList *young, Pass *p, uint64_t *filter, unsigned shift)
+{
+    RcGcHead **order = p->order;
+    size_t cap = p->order_cap, nf = 0, nb = 0;
+    RcGcHead *f = gc_list_first(young);
+    RcGcHead *k = gc_prev(&young->head);
+    for (;;) {
+        if (f == k) {
+            count_one(f, filter, shift);
+            order[nf++] = f;
+            break;
+        }
+        RcGcHead *fn = gc_next(f);
+        RcGcHead *kp = gc_prev(k);
+        count_one(f, filter, shift);
+        order[nf++] = f;
+        count_one(k, filter, shift);
+        order[cap - 1 - nb++] = k;
+        if (fn == k) {
+            break;
+        }
+        f = fn;
+        k = kp;
+    }
+    memmove(order + nf, order + cap - nb, nb * sizeof(*order));
+    order_done(p, young, nf + nb);
+}
+
 /* Before: young is a list with real links.
  * After:  prev = gc_refs << SHIFT | COLLECTING, gc_refs = refcount. */
 static void
 update_refs(GcList *young, Pass *p, uint64_t *filter, unsigned shift)
 {
+    if (p->order != NULL && !gc_list_is_empty(young) &&
+        young->size_ub <= p->order_cap) {
+        update_refs_both_ends(young, p, filter, shift);
+        return;
+    }
     size_t n = 0;
     for (RcGcHead *g = gc_list_first(young); g != &young->head;
          g = gc_next(g)) {
-        g->prev =
-            initial_refs(gc_obj(g)) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
-        if (filter != NULL) {
-            unsigned b = gc_filter_bit(gc_obj(g), shift);
-            filter[b / 64] |= (uint64_t)1 << (b % 64);
-        }
+        count_one(g, filter, shift);
         order_note(p, n++, g);
     }
     order_done(p, young, n);

@@ -22,14 +22,18 @@
  *      down (its span is at most 1/256 of the segment's: after the
  *      first level a bucket of a heap of a few hundred MB is a few
  *      hundred KB, and the next levels run in cache), and append it;
- *      a bucket of up to SMALL objects is sorted by insertion, and one
- *      still wide at the last level by a merge sort (unusual address
- *      layouts only: at most 64 list heads of side state);
- *   3. relink: one walk in address order gives every object its prev.
+ *      a bucket of up to SMALL objects is sorted by insertion, one whose
+ *      span is under BITMAP_SPAN (64 KiB) by a bitmap of its 16-byte
+ *      slots, and one still wide at the last level by a merge sort
+ *      (unusual address layouts only: at most 64 list heads of side
+ *      state);
+ *   3. relink: one walk in address order gives every object its prev
+ *      (gc_list_sort_next, for the collection's passes, leaves it out).
  *
  * Memory: no allocation.  The bucket tables are GC_SORT_LEVELS tables of
  * 256 buckets in the GcHeap (GC_SORT_SCRATCH bytes, 24 KiB, allocated
- * with the heap), whatever the size of the list; the sort cannot fail.
+ * with the heap), whatever the size of the list, and a bucket's bitmap
+ * takes 512 bytes of stack; the sort cannot fail.
  * Cost: one walk of the list in its old order, a few walks of cache-sized
  * buckets, one walk in address order.
  *
@@ -45,6 +49,8 @@
 #define SMALL           16 /* insertion sort up to this many objects */
 #define PREFETCH_SPAN   (64 * 1024) /* bytes: see prefetch_span */
 #define PREFETCH_SPARSE 4           /* lines an object, at most */
+#define BITMAP_SPAN     (64 * 1024) /* bytes: see bitmap_sort */
+#define BITMAP_WORDS    (BITMAP_SPAN / sizeof(RcGcHead) / 64)
 
 /* A sorted run: first..last linked through next, last->next unset. */
 typedef struct Run {
@@ -271,9 +277,42 @@ prefetch_span(uintptr_t lo, uintptr_t hi, size_t n)
     }
 }
 
+/* Sort the n objects of the chain at first, whose heads lie in [lo, hi]
+ * with hi - lo < BITMAP_SPAN, by a bitmap of the span's 16-byte slots:
+ * one walk of the chain sets each head's bit, one scan of the bitmap
+ * chains the heads in address order (a head's address is lo plus its
+ * bit's offset; a list holds an object once).  Two cheap steps an object
+ * and one a 1 KiB of span, where sorting the bucket one level down
+ * clears and scans a table of up to 256 buckets and sorts each by
+ * insertion.  BITMAP_WORDS words (512 bytes) of stack. */
+static Run
+bitmap_sort(RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi)
+{
+    uint64_t bits[BITMAP_WORDS];
+    size_t nwords = (hi - lo) / sizeof(RcGcHead) / 64 + 1;
+    RCGC_ASSERT(hi - lo < BITMAP_SPAN && nwords <= BITMAP_WORDS);
+    memset(bits, 0, nwords * sizeof(uint64_t));
+    RcGcHead *g = first;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = ((uintptr_t)g - lo) / sizeof(RcGcHead);
+        bits[slot / 64] |= (uint64_t)1 << (slot % 64);
+        g = nx(g);
+    }
+    Run out = {NULL, NULL};
+    for (size_t w = 0; w < nwords; w++) {
+        /* the heads of the words before w are chained from out.first */
+        for (uint64_t m = bits[w]; m != 0; m &= m - 1) {
+            size_t slot = w * 64 + (size_t)__builtin_ctzll(m);
+            RcGcHead *h = (RcGcHead *)(lo + slot * sizeof(RcGcHead));
+            run_append(&out, (Run){h, h});
+        }
+    }
+    return out;
+}
+
 /* 2. the first 2^digit buckets of table `level` in address order, each
  * sorted one level down (which reuses the next table: copy each bucket
- * first). */
+ * first), or by a bitmap when its span is short. */
 static Run
 gather(GcHeap *gc, int level, unsigned digit)
 {
@@ -284,7 +323,10 @@ gather(GcHeap *gc, int level, unsigned digit)
         if (k.n > SMALL) {
             prefetch_span(k.lo, k.hi, k.n);
         }
-        if (k.n != 0) {
+        if (k.n > SMALL && k.hi - k.lo < BITMAP_SPAN) {
+            run_append(&out, bitmap_sort(k.head, k.n, k.lo, k.hi));
+        }
+        else if (k.n != 0) {
             run_append(&out,
                        sort_segment(gc, k.head, k.n, k.lo, k.hi, level + 1));
         }
@@ -308,6 +350,19 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
     return gather(gc, level, digit);
 }
 
+/* Steps 1 and 2 on the (non-empty) list l: its objects in one run in
+ * address order, chained by next (r.last's next stale); every prev word
+ * is as it was. */
+static Run
+sort_run(GcHeap *gc, GcList *l)
+{
+    /* 1. at the first level the list's recorded bounds stand in for
+     * the real ones (no walk to find them). */
+    unsigned digit = digit_for(l->size_ub);
+    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
+    return gather(gc, 0, digit);
+}
+
 /* Sorts l in address order: steps 1-3 of the list at the top of this file
  * (distribute by the top digit, gather the buckets recursively into one
  * run, relink).  After: every prev link is real, size_ub is exact, lo and
@@ -319,12 +374,8 @@ gc_list_sort(GcHeap *gc, GcList *l)
     if (gc_list_is_empty(l)) {
         return;
     }
-    /* 1. at the first level the list's recorded bounds stand in for
-     * the real ones (no walk to find them). */
     size_t size_ub = l->size_ub;
-    unsigned digit = digit_for(size_ub);
-    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
-    Run r = gather(gc, 0, digit);
+    Run r = sort_run(gc, l);
     /* 3. relink: real prev links, in address order (each object above the
      * one before it: the runs came out of gather sorted). */
     size_t n = 0;
@@ -464,4 +515,30 @@ gc_list_sort_windows(GcList *l)
     prev->next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)prev;
     l->backsteps = l->descents;
+}
+
+/* Steps 1 and 2 without step 3, for a list the reachability passes take
+ * at once (collect.c): they follow next and write every object's prev
+ * word before they read it as anything but "not counted yet" (a real
+ * link has GC_PREV_COLLECTING clear), so the relink walk in address
+ * order would only write prev links that the passes overwrite.  After:
+ * the next links run through l in address order and l's sentinel links
+ * both ends; each object's prev is still the real link it had before
+ * the sort (to its old neighbour: stale, the only thing that is); lo
+ * and hi are the first and last objects, descents and backsteps 0 and
+ * size_ub stays a bound. */
+void
+gc_list_sort_next(GcHeap *gc, GcList *l)
+{
+    if (gc_list_is_empty(l)) {
+        return;
+    }
+    Run r = sort_run(gc, l);
+    l->head.next = (uintptr_t)r.first;
+    r.last->next = (uintptr_t)&l->head;
+    l->head.prev = (uintptr_t)r.last;
+    l->descents = 0;
+    l->backsteps = 0;
+    l->lo = (uintptr_t)r.first;
+    l->hi = (uintptr_t)r.last;
 }

@@ -318,6 +318,11 @@ struct OaHeap {
 extern __attribute__((visibility("hidden"))) _Atomic size_t oa_map_limit;
 extern __attribute__((visibility("hidden"))) _Atomic uintptr_t *oa_map;
 
+/* The entry of p when the flat map is not in use (addrmap.c: the
+ * process could not reserve it and keeps a two-level tree instead); 0
+ * when it is (p is then past the map's range). */
+uintptr_t oa_addrmap_entry_slow(const void *p);
+
 /* The map entry of the arena holding p, or 0: one load of the map (after
  * the limit's, a line every lookup shares), reads no foreign memory. */
 static inline uintptr_t
@@ -326,7 +331,7 @@ oa_addrmap_entry(const void *p)
     uintptr_t i = (uintptr_t)p >> 20;
     if (OA_UNLIKELY(
             i >= atomic_load_explicit(&oa_map_limit, memory_order_acquire))) {
-        return 0;
+        return oa_addrmap_entry_slow(p);
     }
     return atomic_load_explicit(&oa_map[i], memory_order_acquire);
 }
@@ -345,6 +350,12 @@ oa_addrmap_lookup(const void *p)
 }
 int oa_addrmap_insert(OaArena *arena);
 void oa_addrmap_remove(OaArena *arena);
+/* 1 when the process uses the flat map, 0 when the tree (the flat map's
+ * reservation failed), -1 before its first arena (tests). */
+int oa_addrmap_mode(void);
+/* Tests: make the first arena's reservation of the flat map fail, as an
+ * address-space limit would (no effect once an arena exists). */
+void oa_addrmap_refuse_flat(void);
 
 /* ---- process-wide set of large block addresses (largeset.c) --------- */
 

@@ -117,10 +117,49 @@ Test(impl_sort, every_length_from_both_ends_comes_out_whole)
     free(block);
 }
 
-/* A dense cluster of 40 heads with lone heads 2^16, 2^24 and 2^32 bytes
- * away: each bucket table splits off one lone head and keeps the
- * cluster whole, so after the last table the cluster is sorted by the
- * merge sort.  Only the pages holding heads are touched. */
+/* The sort for the reachability passes: the next links run through every
+ * object once in address order, the sentinel links both ends, the
+ * bounds are reset, and each prev word is left as it was (a real link
+ * to the old neighbour, which the passes overwrite). */
+Test(impl_sort, sort_next_orders_the_next_links_and_leaves_prev_alone)
+{
+    enum { N = 3000 };
+    RcGcHead *block = aligned_alloc(16, N * 3 * sizeof(RcGcHead));
+    RcGcHead *heads[N];
+    uintptr_t before[N];
+    size_t order[N];
+    for (size_t i = 0; i < N; i++) {
+        heads[i] = &block[3 * i];
+    }
+    shuffle(order, N, 5);
+    GcList l;
+    fill(&l, heads, order, N);
+    for (size_t i = 0; i < N; i++) {
+        before[i] = heads[i]->prev;
+    }
+    gc_list_sort_next(gc, &l);
+    size_t k = 0;
+    for (RcGcHead *g = gc_list_first(&l); g != &l.head; g = gc_next(g)) {
+        cr_assert_lt(k, N, "the next links run past the objects");
+        cr_assert_eq(g, heads[k], "object %zu in address order", k);
+        cr_assert_eq(g->prev, before[k], "prev word of object %zu", k);
+        k++;
+    }
+    cr_assert_eq(k, N);
+    cr_assert_eq(gc_prev(&l.head), heads[N - 1]);
+    cr_assert_eq(l.descents, 0);
+    cr_assert_eq(l.backsteps, 0);
+    cr_assert_geq(l.size_ub, N);
+    cr_assert_eq(l.lo, (uintptr_t)heads[0]);
+    cr_assert_eq(l.hi, (uintptr_t)heads[N - 1]);
+    free(block);
+}
+
+/* A sparse cluster of 40 heads, 4 KiB apart (160 KiB: too wide for a
+ * bucket's bitmap), with lone heads 2^24, 2^28 and 2^32 bytes away:
+ * each bucket table splits off one lone head and keeps the cluster
+ * whole, so after the last table the cluster is sorted by the merge
+ * sort.  Only the pages holding heads are touched. */
 Test(impl_sort, wide_bucket_after_the_last_table_is_merge_sorted)
 {
     enum { CLUSTER = 40, N = CLUSTER + 3 };
@@ -131,10 +170,10 @@ Test(impl_sort, wide_bucket_after_the_last_table_is_merge_sorted)
     RcGcHead *heads[N];
     size_t order[N];
     for (size_t i = 0; i < CLUSTER; i++) {
-        heads[i] = (RcGcHead *)(void *)(base + 16 * i);
+        heads[i] = (RcGcHead *)(void *)(base + 4096 * i);
     }
-    heads[CLUSTER] = (RcGcHead *)(void *)(base + ((size_t)1 << 16));
-    heads[CLUSTER + 1] = (RcGcHead *)(void *)(base + ((size_t)1 << 24));
+    heads[CLUSTER] = (RcGcHead *)(void *)(base + ((size_t)1 << 24));
+    heads[CLUSTER + 1] = (RcGcHead *)(void *)(base + ((size_t)1 << 28));
     heads[CLUSTER + 2] = (RcGcHead *)(void *)(base + ((size_t)1 << 32));
     for (unsigned seed = 1; seed <= 8; seed++) {
         shuffle(order, N, seed);
