@@ -192,9 +192,12 @@ def target_table(names, results, runs):
     pairs = [p for p in TARGET_PAIRS if p[1] in names and p[2] in names]
     wls = [w for w, _, _ in WORKLOADS if (w, names[0]) in results]
     lines = [
-        "Target, faster than pymalloc at no more peak RSS: "
+        "Target: objalloc faster than pymalloc on every workload and "
+        "<= 0.90x wall on their geometric mean, peak RSS <= 1.00x on each: "
         "objalloc / pymalloc in the same binary (medians of the same "
-        f"{runs} alternating runs; below 1 is better).",
+        f"{runs} alternating runs; below 1 is better). So few runs show a "
+        "direction only: bench/pyworkloads/pairs.py runs 24 alternating "
+        "pairs with a pymalloc-against-pymalloc control and a sign test.",
         "",
         "| binary | " + " | ".join(wls) + " | geometric mean | target |",
         "|---|" + "---|" * (len(wls) + 2),
@@ -209,9 +212,9 @@ def target_table(names, results, runs):
             cells.append(f"{walls[-1]:.3f}x wall, {rsss[-1]:.3f}x RSS")
         gw = statistics.geometric_mean(walls)
         gr = statistics.geometric_mean(rsss)
-        met = gw < 1.0 and gr <= 1.0
+        met = gw <= 0.90 and max(walls) < 1.0 and max(rsss) <= 1.0
         verdict = ("met" if met else "missed") + \
-            f" (worst RSS {max(rsss):.3f}x)"
+            f" (worst wall {max(walls):.3f}x, worst RSS {max(rsss):.3f}x)"
         lines.append(f"| {label}: {oa} / {pm} | " + " | ".join(cells) +
                      f" | {gw:.3f}x wall, {gr:.3f}x RSS | {verdict} |")
     return "\n".join(lines)
