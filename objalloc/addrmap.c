@@ -52,14 +52,15 @@ _Atomic size_t oa_map_limit;
 _Atomic uintptr_t *oa_map;
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Where the flat map is asked for: 16 TiB, below where Linux puts
- * executables (0x55...) and mappings (0x7f..., top-down), so that the
- * reservation leaves the holes between the program's mappings, where the
- * kernel also places arenas, as they were.  Placed among them, it had
- * heaps whose arenas lay on both sides of it spread over 2 GiB, which
- * the pause-bounded pass's address buckets sort poorly.  A hint only: a
- * range in use (ASan's shadow is there) lets the kernel choose. */
-#define MAP_HINT ((uintptr_t)1 << 44)
+/* Where the flat map is asked for: 32 TiB, below where Linux puts
+ * executables (0x55...) and mappings (0x7f..., top-down) and above
+ * ASan's shadow (which ends near 17.6 TiB), so that the reservation
+ * leaves the holes between the program's mappings, where the kernel also
+ * places arenas, as they were.  Placed among them, it had heaps whose
+ * arenas lay on both sides of it spread over 2 GiB, which the
+ * pause-bounded pass's address buckets sort poorly.  A hint only: a range
+ * in use lets the kernel choose. */
+#define MAP_HINT ((uintptr_t)1 << 45)
 
 /* -1 before the first arena, 1 flat map, 0 tree (under map_lock). */
 static int map_mode = -1;
