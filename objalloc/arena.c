@@ -176,22 +176,13 @@ arena_meta_init(OaArena *a)
     }
 }
 
-/* OA_ARENA_SIZE bytes aligned to their size for arena a: from the heap's
- * source, or mapped (a half of a huge chunk, a->huge set, once the heap
- * has OA_HUGE_FROM arenas: huge.c).  NULL (the reason in heap->error)
- * when there are none. */
+/* OA_ARENA_SIZE bytes aligned to their size: from the heap's source, or
+ * mapped.  NULL (the reason in heap->error) when there are none. */
 static char *
-arena_get(OaHeap *heap, OaArena *a)
+arena_get(OaHeap *heap)
 {
     if (heap->source == NULL) {
-        char *p = NULL;
-        if (heap->narenas >= OA_HUGE_FROM) {
-            p = oa_huge_take(heap);
-            a->huge = p != NULL;
-        }
-        if (p == NULL) {
-            p = map_aligned();
-        }
+        char *p = map_aligned();
         if (p == NULL) {
             oa_heap_set_error(heap, "the system refused to map an arena");
         }
@@ -211,16 +202,10 @@ arena_get(OaHeap *heap, OaArena *a)
     return p;
 }
 
-/* Give arena a's memory back: to its source, to its chunk (huge.c), or
- * unmapped. */
+/* Give an arena back: to its source, or unmapped. */
 static void
-arena_put(OaHeap *heap, OaArena *a)
+arena_put(OaHeap *heap, char *base)
 {
-    char *base = a->base;
-    if (a->huge) {
-        oa_huge_put(heap, base);
-        return;
-    }
     if (heap->source == NULL) {
         unmap_arena(base);
         return;
@@ -252,7 +237,7 @@ arena_new(OaHeap *heap, unsigned kind)
         oa_arena_meta_free(heap, a);
         return NULL;
     }
-    a->base = arena_get(heap, a);
+    a->base = arena_get(heap);
     if (a->base == NULL) {
         oa_arena_meta_free(heap, a);
         return NULL;
@@ -262,7 +247,7 @@ arena_new(OaHeap *heap, unsigned kind)
     arena_meta_init(a);
     if (oa_addrmap_insert(a) != 0) {
         oa_heap_set_error(heap, "no memory for the address map");
-        arena_put(heap, a);
+        arena_put(heap, a->base);
         oa_arena_meta_free(heap, a);
         return NULL;
     }
@@ -294,7 +279,7 @@ arena_free(OaHeap *heap, OaArena *a)
     if (a->all_next != NULL) {
         a->all_next->all_prev = a->all_prev;
     }
-    arena_put(heap, a);
+    arena_put(heap, a->base);
     heap->narenas--;
     heap->arenas_released++;
     oa_arena_meta_free(heap, a);
@@ -306,7 +291,6 @@ oa_arenas_destroy(OaHeap *heap)
     while (heap->arenas != NULL) {
         arena_free(heap, heap->arenas);
     }
-    RCGC_ASSERT(heap->idle == NULL && heap->nchunks == 0);
     memset(heap->bucket, 0, sizeof heap->bucket);
     memset(heap->bucket_mask, 0, sizeof heap->bucket_mask);
     for (unsigned c = 0; c < OA_NCLASSES; c++) {
@@ -794,7 +778,6 @@ oa_trim(OaHeap *heap)
             any = true;
         }
     }
-    any |= oa_huge_trim(heap);
     any |= decommit_empty_pools(heap, true);
     return any;
 }
@@ -851,7 +834,6 @@ oa_pool_release(OaPool *pool)
             /* the heap shrinks for good: what it keeps empty goes back */
             decommit_spare(spare);
             decommit_empty_pools(heap, false);
-            oa_huge_shrink(heap);
         }
         return;
     }

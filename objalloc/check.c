@@ -9,8 +9,7 @@
  *      bucket[kind][nfree - 1] (or in none when nfree == 0), and the
  *      bucket masks match the buckets; at most one arena of each kind is
  *      all free; the bookkeeping slabs hold one slot per arena, each
- *      arena's marked in its slab, and no slab is empty; the idle halves
- *      of huge chunks each have a live buddy (huge.c: oa_huge_check);
+ *      arena's marked in its slab, and no slab is empty;
  *   2. pools: the free list of the empty pool a class keeps starts at
  *      its first block (oa_pool_emptied relinks it in address order);
  *      every unit's metadata in its arena's array names its memory
@@ -289,10 +288,6 @@ check_arenas(const OaHeap *heap, size_t *nused_pools, size_t *work)
     }
     if (n != heap->narenas) {
         return fail("%zu arenas listed, %zu counted", n, heap->narenas);
-    }
-    char why[160];
-    if (oa_huge_check(heap, why, sizeof why) != 0) {
-        return fail("huge chunks: %s", why);
     }
     size_t slots = oa_arena_meta_slots(heap);
     if (slots == (size_t)-1) {

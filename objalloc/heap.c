@@ -16,8 +16,8 @@
  * arena), then the pressure callback runs once; when it says it freed
  * something, the heap is trimmed again and the request retried.
  *
- * Invariant: oa_held_bytes() == (arenas + idle halves of huge chunks) *
- * OA_ARENA_SIZE + large_bytes + meta_bytes, and it stays <= limit when a limit is set (a limit lowered
+ * Invariant: oa_held_bytes() == arenas * OA_ARENA_SIZE + large_bytes +
+ * meta_bytes, and it stays <= limit when a limit is set (a limit lowered
  * below what is held only blocks further growth).
  */
 #include "objalloc/internal.h"
@@ -96,8 +96,8 @@ oa_heap_user(const OaHeap *heap)
 size_t
 oa_held_bytes(const OaHeap *heap)
 {
-    return (heap->narenas + heap->nidle) * (size_t)OA_ARENA_SIZE +
-           heap->large_bytes + heap->meta_bytes;
+    return heap->narenas * (size_t)OA_ARENA_SIZE + heap->large_bytes +
+           heap->meta_bytes;
 }
 
 void

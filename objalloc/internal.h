@@ -204,10 +204,6 @@ struct OaArena {
     uint32_t ncarved;  /* pools 0 .. ncarved-1 have been initialised */
     uint32_t kind;     /* OA_KIND_SMALL: 64 pools; OA_KIND_MEDIUM: 16
                           spans (its units: oa_arena_units) */
-    uint32_t huge;     /* 1: a half of a 2 MiB chunk whose other half is
-                          this heap's too (huge.c) */
-    uint32_t tail_out; /* 1: the pages of its uncarved pools were given
-                          back (a huge page had made them resident) */
     uint64_t fresh;    /* bit i: pool i is in its first use, its pages
                           past the carved blocks never touched */
     uint64_t released; /* bit i: pool i is empty and its pages were given
@@ -262,10 +258,6 @@ struct OaHeap {
     unsigned shrink_run; /* arenas unmapped since one was last mapped */
     size_t narenas;
     size_t narenas_high;
-    struct OaHalf *idle; /* halves of chunks holding no arena (huge.c) */
-    size_t nidle;
-    size_t nchunks;         /* 2 MiB chunks mapped now (huge.c) */
-    uint64_t chunks_mapped; /* ever */
     uint64_t arenas_allocated;
     uint64_t arenas_released;
 
@@ -537,24 +529,6 @@ oa_pool_in(const OaPool *pool, const OaArena *a)
            pool->mem ==
                a->base + (size_t)(pool - a->pool) * oa_kind_unit(a->kind);
 }
-
-/* ---- huge chunks (huge.c) ------------------------------------------ */
-
-/* 1 MiB for a new arena of a heap past OA_HUGE_FROM arenas: an idle half,
- * or the lower half of a chunk mapped now; NULL when no chunk could be
- * mapped (or the limit has no room for one; map a lone arena then). */
-char *oa_huge_take(OaHeap *heap);
-/* The arena at base (a half, huge set) was freed and left the address
- * map: it becomes idle, or its chunk is unmapped when its buddy is. */
-void oa_huge_put(OaHeap *heap, char *base);
-/* The heap shrinks for good: give back the pages of the idle halves whose
- * buddy is well used. */
-void oa_huge_shrink(OaHeap *heap);
-/* Unmap every idle half; true if there was one. */
-bool oa_huge_trim(OaHeap *heap);
-/* The idle list and the chunk count agree with the arenas (0), or -1 with
- * the reason in why. */
-int oa_huge_check(const OaHeap *heap, char *why, size_t len);
 
 /* ---- large blocks (large.c) ----------------------------------------- */
 

@@ -61,10 +61,6 @@ extern "C" {
 #define OA_POOL_SIZE  (16u << 10) /* 16 KiB: a small class's pool */
 #define OA_SPAN_SIZE  (64u << 10) /* 64 KiB: a medium class's span */
 #define OA_ARENA_SIZE (1u << 20)  /* 1 MiB */
-/* A heap with this many arenas mapped (by objalloc, not from a source)
- * maps the next ones two at a time, in 2 MiB chunks advised
- * MADV_HUGEPAGE, so that the system may back them with huge pages. */
-#define OA_HUGE_FROM 32
 /* Large blocks this big (their 32-byte header included) are mappings
  * (128 KiB, glibc's default mmap threshold: objalloc/large.c says why). */
 #define OA_LARGE_MAP_MIN (128u << 10)
@@ -284,14 +280,6 @@ typedef struct OaStats {
     size_t arena_meta_bytes;   /* the arenas' bookkeeping and their pools'
                                   metadata (64 B a pool), in 64 KiB slabs
                                   from the system */
-    size_t huge_chunks;        /* 2 MiB chunks (aligned to 2 MiB, advised
-                                  MADV_HUGEPAGE) mapped now, each holding
-                                  two arenas or an arena and an idle half;
-                                  0 below OA_HUGE_FROM arenas */
-    size_t huge_idle;          /* idle halves: mapped, no arena, kept until
-                                  the other half empties (not in bytes_mapped;
-                                  oa_heap_trim unmaps them) */
-    uint64_t huge_allocated;   /* chunks mapped, ever */
     /* pools (and medium spans) by state */
     size_t pools_full;     /* every block in use */
     size_t pools_used;     /* partly used (or the empty pool a class keeps) */

@@ -70,9 +70,6 @@ oa_heap_stats(const OaHeap *heap, OaStats *st)
     st->arenas_released = heap->arenas_released;
     st->bytes_mapped = heap->narenas * (size_t)OA_ARENA_SIZE;
     st->arena_meta_bytes = oa_arena_meta_bytes(heap);
-    st->huge_chunks = heap->nchunks;
-    st->huge_idle = heap->nidle;
-    st->huge_allocated = heap->chunks_mapped;
     for (const OaArena *a = heap->arenas; a != NULL; a = a->all_next) {
         st->pools_empty += a->nfree;
         st->arenas_medium += a->kind == OA_KIND_MEDIUM;
@@ -121,11 +118,6 @@ oa_stats_print(const OaStats *st, FILE *out)
             st->arenas, st->arenas_medium, st->bytes_mapped,
             st->arenas_highwater, (unsigned long long)st->arenas_allocated,
             (unsigned long long)st->arenas_released);
-    fprintf(out,
-            "  huge chunks (2 MiB, advised huge): %zu mapped, %zu idle "
-            "halves, %llu allocated\n",
-            st->huge_chunks, st->huge_idle,
-            (unsigned long long)st->huge_allocated);
     fprintf(out,
             "  pools and spans: %zu full, %zu partly used, %zu empty; %zu "
             "of the used ones are spans\n",
