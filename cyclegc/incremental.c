@@ -101,8 +101,10 @@
 /* A bucket larger than this is split (walk_sort): sorting a bucket is
  * one atomic step, and its first walk misses the cache on each object
  * (about 100 ns each, measured with rcgc-bench pause): this keeps it
- * under a millisecond.  Buckets this large come from pass sets of over
- * 8M objects, or from a pass set whose span is mostly a gap between its
+ * under a millisecond.  Buckets this large come from dense heaps (a
+ * bucket spans a power of two, up to 1/512 of the pass set's span: in
+ * rcgc-bench pause's 4M-node graph, 512 KiB of 48-byte objects, some
+ * 10900), and from a pass set whose span is mostly a gap between its
  * objects (arenas far apart: most objects then share a few buckets). */
 #define SORT_MAX 8192
 /* A bucket whose span is larger is not prefetched (the L2 cache is a few
