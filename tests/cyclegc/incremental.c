@@ -591,9 +591,9 @@ Test(incremental_far, pass_sorts_a_generation_across_a_gap)
  * its top, filled (and a sixth begun): the pass set spans over 2^35
  * bytes, so the bucket of the bottom three spans 64 MiB; it is split
  * into 1 MiB sub-buckets, each holding one arena of over 8192 objects,
- * which is split again.  SORT leaves the
- * pass set in address order; every list stays consistent along the
- * way. */
+ * which is split again.  SORT leaves the pass set in address order;
+ * every list stays consistent along the way (gt_check every 16
+ * increments, in the middle of both levels of splits). */
 Test(incremental_far, pass_splits_a_sub_bucket_again)
 {
     enum { MAX = 100000, G = FAR_SPAN };
