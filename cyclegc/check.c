@@ -144,6 +144,124 @@ gc_list_valid(const GcList *l, uint32_t unreachable)
     return gc_prev(head) == prev;
 }
 
+int
+gc_list_ascending(const GcList *l)
+{
+    const RcGcHead *head = &l->head;
+    for (const RcGcHead *g = gc_next(head); g != head && gc_next(g) != head;
+         g = gc_next(g)) {
+        if ((uintptr_t)gc_next(g) <= (uintptr_t)g) {
+            return fail("list %p: object %p follows %p, out of address "
+                        "order",
+                        (const void *)l, (void *)gc_obj(gc_next(g)),
+                        (void *)gc_obj((RcGcHead *)(uintptr_t)g)) == 0;
+        }
+    }
+    return 1;
+}
+
+/* Every object of l above `floor` and in cell `cell` of the span from lo
+ * by 2^shift bytes; *work gains them. */
+static int
+check_cell(const GcList *l, const char *name, int cell, uintptr_t floor,
+           uintptr_t lo, unsigned shift, size_t *work)
+{
+    const RcGcHead *head = &l->head;
+    for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
+        uintptr_t a = (uintptr_t)g;
+        if (a <= floor || a < lo || ((a - lo) >> shift) != (uintptr_t)cell) {
+            return fail("%s %d: object %p outside its address range, or "
+                        "below the sorted part of the pass set",
+                        name, cell, (void *)gc_obj((RcGcHead *)a));
+        }
+        (*work)++;
+    }
+    return 0;
+}
+
+/* A pass's buckets (incremental.c: walk_sort).  In SORT: `pass` in
+ * address order; every object of a bucket or sub-bucket above the last
+ * of `pass` and in its list's address range; the buckets before
+ * bucket_next empty but the one split[0] splits, the last taken; at
+ * each split level, the sub-buckets before next empty but the one the
+ * level below splits, the last taken, and next 0 until src is empty.
+ * Outside INIT and SORT, no split, and every bucket empty with its
+ * counters reset (size_ub 0: internal.h's bound on the split depth
+ * needs a bucket's recorded span to be its objects'). */
+static int
+check_sort(const GcHeap *gc, size_t *work)
+{
+    const GcInc *inc = &gc->inc;
+    if (inc->phase != GC_INC_SORT) {
+        for (int i = 0; inc->phase != GC_INC_INIT && i < GC_INC_BUCKETS; i++) {
+            if (inc->bucket[i].size_ub != 0) {
+                return fail("pass bucket %d: counters not reset outside "
+                            "INIT and SORT (size_ub %zu)",
+                            i, inc->bucket[i].size_ub);
+            }
+        }
+        if (inc->split_depth != 0) {
+            return fail("pass: %u bucket splits outside SORT",
+                        inc->split_depth);
+        }
+        return 0;
+    }
+    if (!gc_list_ascending(&inc->pass)) {
+        return -1;
+    }
+    *work += inc->pass.size_ub;
+    uintptr_t floor =
+        gc_list_is_empty(&inc->pass) ? 0 : (uintptr_t)gc_prev(&inc->pass.head);
+    unsigned depth = inc->split_depth;
+    if (depth > GC_INC_SPLIT_LEVELS || inc->bucket_next > GC_INC_BUCKETS ||
+        (depth > 0 &&
+         (inc->bucket_next == 0 ||
+          inc->split[0].src != &inc->bucket[inc->bucket_next - 1]))) {
+        return fail("pass: %u bucket splits, the first not of the last "
+                    "bucket taken (%u)",
+                    depth, inc->bucket_next);
+    }
+    for (unsigned i = 0; i < GC_INC_BUCKETS; i++) {
+        const GcList *l = &inc->bucket[i];
+        if (i < inc->bucket_next && !gc_list_is_empty(l) &&
+            (depth == 0 || l != inc->split[0].src)) {
+            return fail("pass bucket %u: not empty, before the next (%u)", i,
+                        inc->bucket_next);
+        }
+        if (check_cell(l, "pass bucket", (int)i, floor, inc->bucket_lo,
+                       inc->bucket_shift, work) != 0) {
+            return -1;
+        }
+    }
+    for (unsigned d = 0; d < depth; d++) {
+        const GcIncSplit *sp = &inc->split[d];
+        const GcList *below = d + 1 < depth ? inc->split[d + 1].src : NULL;
+        if (sp->next > GC_INC_SPLIT ||
+            (sp->next > 0 && !gc_list_is_empty(sp->src)) ||
+            (below != NULL &&
+             (sp->next == 0 || below != &sp->sub[sp->next - 1]))) {
+            return fail("pass split %u: at sub-bucket %u, its list %s, the "
+                        "next level %s",
+                        d, sp->next,
+                        gc_list_is_empty(sp->src) ? "empty" : "not empty",
+                        below == NULL ? "none" : "splitting another");
+        }
+        for (unsigned i = 0; i < GC_INC_SPLIT; i++) {
+            const GcList *l = &sp->sub[i];
+            if (i < sp->next && !gc_list_is_empty(l) && l != below) {
+                return fail("pass split %u: sub-bucket %u not empty, before "
+                            "the next (%u)",
+                            d, i, sp->next);
+            }
+            if (check_cell(l, "pass sub-bucket", (int)i, floor, sp->lo,
+                           sp->shift, work) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Every list (gens, permanent), the generation counters, the garbage
  * list: the invariants of internal.h, first violation reported; *work
  * gains the objects walked. */
@@ -202,6 +320,9 @@ check_all(const GcHeap *gc, size_t *work)
             !gc_list_is_empty(pass[i])) {
             return fail("%s: not empty with no pass running", name);
         }
+    }
+    if (check_sort(gc, work) != 0) {
+        return -1;
     }
     for (size_t i = 0; i < gc->ngarbage; i++) {
         const RcObject *op = gc->garbage[i];

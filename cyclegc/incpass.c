@@ -75,6 +75,7 @@ gc_inc_begin(GcHeap *gc)
         inc->bucket_lo = p->lo;
         inc->bucket_shift = bits > BUCKET_BITS ? bits - BUCKET_BITS : 0;
         inc->bucket_next = 0;
+        inc->split_depth = 0;
     }
 }
 
@@ -121,7 +122,18 @@ gc_inc_abandon(GcHeap *gc)
     for (int i = 0; i < GC_INC_BUCKETS; i++) {
         clean_flags(&inc->bucket[i]);
         gc_list_merge(&inc->bucket[i], old);
+        /* (a bucket a split emptied keeps its counters: reset them, as
+         * the next pass's INIT expects) */
+        gc_list_init(&inc->bucket[i]);
     }
+    for (int d = 0; d < GC_INC_SPLIT_LEVELS; d++) {
+        for (int i = 0; i < GC_INC_SPLIT; i++) {
+            GcList *l = &inc->split[d].sub[i];
+            clean_flags(l);
+            gc_list_merge(l, old);
+        }
+    }
+    inc->split_depth = 0;
     inc->cursor = NULL;
     inc->phase = GC_INC_IDLE;
     inc->stats.abandoned++;
@@ -137,6 +149,12 @@ gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS])
     for (int i = 0; i < GC_INC_BUCKETS; i++) {
         lists[4 + i] = &gc->inc.bucket[i];
     }
+    GcList **sub = lists + 4 + GC_INC_BUCKETS;
+    for (int d = 0; d < GC_INC_SPLIT_LEVELS; d++) {
+        for (int i = 0; i < GC_INC_SPLIT; i++) {
+            *sub++ = &gc->inc.split[d].sub[i];
+        }
+    }
 }
 
 void
@@ -149,6 +167,12 @@ gc_inc_init(GcHeap *gc)
     for (int i = 0; i < GC_INC_BUCKETS; i++) {
         gc_list_init(&gc->inc.bucket[i]);
     }
+    for (int d = 0; d < GC_INC_SPLIT_LEVELS; d++) {
+        for (int i = 0; i < GC_INC_SPLIT; i++) {
+            gc_list_init(&gc->inc.split[d].sub[i]);
+        }
+    }
+    gc->inc.split_depth = 0;
 }
 
 /* ---- confirmation rounds ------------------------------------------- */

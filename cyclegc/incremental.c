@@ -17,7 +17,10 @@
  *             each sorted in place (sort.c; a bucket spans 1/1024 of the
  *             heap: this runs in cache) and appended to `pass`, which
  *             ends in address order: the walks below stream through
- *             memory instead of missing the cache on every object.
+ *             memory instead of missing the cache on every object.  A
+ *             bucket too large to sort in one step (arenas far apart put
+ *             most objects in a few buckets) is split over its own
+ *             address range into sub-buckets, taken the same way.
  *   SUBTRACT  walk `pass`: traverse each object; each reference to a
  *             WHITE object adds 1 to its count (saturating at
  *             GC_OBJ_CNT_MAX, which then reads as "referenced from
@@ -95,12 +98,14 @@
 #include <time.h>
 
 #define CLOCK_EVERY 64 /* work units between two looks at the clock */
-/* A bucket larger than this is appended unsorted (its span is still
- * 1/GC_INC_BUCKETS of the pass set's, a few hundred KiB that the caches
- * hold): sorting a bucket is one atomic step, and its first walk misses
- * the cache on each object (about 100 ns each, measured with
- * rcgc-bench pause): this keeps it under a millisecond.  Pass sets of up
- * to 8M objects are sorted whole. */
+/* A bucket larger than this is split (walk_sort): sorting a bucket is
+ * one atomic step, and its first walk misses the cache on each object
+ * (about 100 ns each, measured with rcgc-bench pause): this keeps it
+ * under a millisecond.  Buckets this large come from dense heaps (a
+ * bucket spans a power of two, up to 1/512 of the pass set's span: in
+ * rcgc-bench pause's 4M-node graph, 512 KiB of 48-byte objects, some
+ * 10900), and from a pass set whose span is mostly a gap between its
+ * objects (arenas far apart: most objects then share a few buckets). */
 #define SORT_MAX 8192
 /* A bucket whose span is larger is not prefetched (the L2 cache is a few
  * MiB on the machines measured). */
@@ -215,30 +220,118 @@ prefetch_span(uintptr_t lo, uintptr_t hi)
     }
 }
 
-/* SORT: the buckets, in address order, each sorted (sort.c) unless it
- * is very large, appended to `pass`.  Invariant: buckets before
- * bucket_next are empty, and `pass` holds their objects in address
- * order.  One bucket is one step (at most SORT_MAX objects sorted). */
+/* Sort k (sort.c) and append it to `pass`: one step, of k->size_ub
+ * work units. */
+static void
+sort_onto_pass(GcHeap *gc, GcList *k, Budget *b)
+{
+    b->work += k->size_ub;
+    prefetch_span(k->lo, k->hi);
+    gc_list_sort(gc, k);
+    gc_list_merge(k, &gc->inc.pass);
+}
+
+/* Begin a split of k (too large to sort in one step): the next level's
+ * sub-buckets, emptied, share k's recorded span [lo, hi] by the top
+ * GC_INC_SPLIT_BITS bits of an object's offset in it. */
+static void
+split_begin(GcInc *inc, GcList *k)
+{
+    GcIncSplit *s = &inc->split[inc->split_depth++];
+    unsigned bits = 0;
+    for (uintptr_t span = k->hi - k->lo; span != 0; span >>= 1) {
+        bits++;
+    }
+    s->src = k;
+    s->lo = k->lo;
+    s->shift = bits > GC_INC_SPLIT_BITS ? bits - GC_INC_SPLIT_BITS : 0;
+    s->next = 0;
+    for (int i = 0; i < GC_INC_SPLIT; i++) {
+        gc_list_init(&s->sub[i]);
+    }
+}
+
+/* Move the objects of s->src to their sub-buckets, one a work unit,
+ * within the budget (the lists stay real: an object that dies between
+ * two increments leaves src or its sub-bucket as from any list); 1 when
+ * src is empty. */
+static int
+split_walk(GcIncSplit *s, Budget *b)
+{
+    RcGcHead *end = &s->src->head;
+    while (gc_next(end) != end) {
+        if (spent(b)) {
+            return 0;
+        }
+        RcGcHead *g = gc_next(end);
+        uintptr_t k = ((uintptr_t)g - s->lo) >> s->shift;
+        RCGC_ASSERT((uintptr_t)g >= s->lo && (uintptr_t)g <= s->src->hi &&
+                    k < GC_INC_SPLIT);
+        gc_list_move(g, &s->sub[k]);
+        b->work++;
+    }
+    return 1;
+}
+
+/* SORT: the buckets, in address order, each sorted (sort.c) and appended
+ * to `pass`; a bucket of more than SORT_MAX objects is split over its own
+ * address range (split_begin), its sub-buckets handled the same way in
+ * address order, a sub-bucket too large split in turn, up to
+ * GC_INC_SPLIT_LEVELS deep (internal.h: enough for any heap).
+ * Invariant: the buckets before bucket_next and, at each level of split,
+ * the sub-buckets before its next are empty but the list being split at
+ * the level below; `pass` holds the objects they had, in address order,
+ * all below those still in buckets.  A step: a bucket sorted (at most
+ * SORT_MAX objects), an object moved to its sub-bucket, or an empty
+ * list passed. */
 static int
 walk_sort(GcHeap *gc, Budget *b)
 {
     GcInc *inc = &gc->inc;
-    while (inc->bucket_next < GC_INC_BUCKETS) {
+    for (;;) {
         if (spent(b)) {
             return 0;
         }
-        GcList *k = &inc->bucket[inc->bucket_next++];
+        GcList *k;
+        if (inc->split_depth > 0) {
+            GcIncSplit *s = &inc->split[inc->split_depth - 1];
+            if (!split_walk(s, b)) {
+                return 0;
+            }
+            if (s->next == GC_INC_SPLIT) {
+                /* every sub-bucket is on `pass`: src is done, and
+                 * fresh (its counters reset) for the next pass */
+                gc_list_init(s->src);
+                inc->split_depth--;
+                continue;
+            }
+            k = &s->sub[s->next++];
+        }
+        else if (inc->bucket_next < GC_INC_BUCKETS) {
+            k = &inc->bucket[inc->bucket_next++];
+        }
+        else {
+            RCGC_ASSERT_EXPENSIVE(gc_list_ascending(&inc->pass));
+            return 1;
+        }
         if (gc_list_is_empty(k)) {
+            gc_list_init(k); /* (its objects died: counters reset) */
             continue;
         }
-        b->work += k->size_ub;
         if (k->size_ub <= SORT_MAX) {
-            prefetch_span(k->lo, k->hi);
-            gc_list_sort(gc, k);
+            sort_onto_pass(gc, k, b);
         }
-        gc_list_merge(k, &inc->pass);
+        else if (inc->split_depth < GC_INC_SPLIT_LEVELS) {
+            split_begin(inc, k);
+        }
+        else {
+            /* unreachable (internal.h: a list this deep spans fewer
+             * than SORT_MAX heads); sorted whole, in one step */
+            RCGC_ASSERT(!"pause-bounded SORT: a list too large at the "
+                         "deepest split level");
+            sort_onto_pass(gc, k, b);
+        }
     }
-    return 1;
 }
 
 static inline void

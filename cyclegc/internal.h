@@ -161,11 +161,14 @@ typedef struct GcCallbackEntry {
 } GcCallbackEntry;
 
 /* The pause-bounded mode's state (incremental.c).  phase IDLE: the
- * pass's lists (pass, grey, cand, the buckets) are empty and cursor is
- * NULL.  The buckets hold the pass set between INIT, which distributes
- * it by address when it is far from address order, and SORT, which
- * sorts them one at a time back onto `pass` (GC_INC_BUCKETS lists of
- * 48 bytes: 48 KiB). */
+ * pass's lists (pass, grey, cand, the buckets and sub-buckets) are empty
+ * and cursor is NULL.  The buckets hold the pass set between INIT, which
+ * distributes it by address when it is far from address order, and SORT,
+ * which sorts them one at a time back onto `pass`, splitting a bucket too
+ * large to sort in one step into sub-buckets over its own address range
+ * (GcIncSplit, one level of them for each split in progress).  Memory:
+ * GC_INC_BUCKETS lists of 64 bytes (64 KiB) and GC_INC_SPLIT_LEVELS *
+ * GC_INC_SPLIT more (28 KiB), whatever the heap's size. */
 /* (SORT comes between INIT and SUBTRACT, SWEEP after MARK; numbered
  * last, as the public GcIncStats.phase) */
 enum {
@@ -177,6 +180,26 @@ enum {
     GC_INC_SWEEP
 };
 #define GC_INC_BUCKETS 1024
+/* A split (incremental.c: walk_sort) moves the objects of `src` to
+ * GC_INC_SPLIT sub-buckets by the top GC_INC_SPLIT_BITS bits of their
+ * offset in src's recorded span, then sorts the sub-buckets onto `pass`
+ * in address order, splitting one in turn when it is too large.  Each
+ * level narrows the span of a list by 2^GC_INC_SPLIT_BITS: a bucket
+ * spans less than 2^54 bytes (1/1024 of the address space), a
+ * sub-bucket of split[d] less than 2^(48 - 6d); those of split[6] less
+ * than 2^12, room for 256 heads of 16 bytes, fewer than SORT_MAX (8192),
+ * so they are never split: 7 levels are enough for any heap. */
+#define GC_INC_SPLIT_BITS   6
+#define GC_INC_SPLIT        (1 << GC_INC_SPLIT_BITS)
+#define GC_INC_SPLIT_LEVELS 7
+typedef struct GcIncSplit {
+    GcList *src;  /* the list split (a bucket, or a sub-bucket of the
+                     level above), emptied first */
+    uintptr_t lo; /* sub-bucket of g: (g - lo) >> shift */
+    unsigned shift;
+    unsigned next; /* once src is empty: the next sub-bucket to sort */
+    GcList sub[GC_INC_SPLIT];
+} GcIncSplit;
 typedef struct GcInc {
     uint64_t budget_us; /* pause budget; 0: stop-the-world mode */
     size_t work_limit;  /* work units per increment; 0: no limit */
@@ -203,6 +226,10 @@ typedef struct GcInc {
     uintptr_t bucket_lo;
     unsigned bucket_next; /* SORT: the next bucket to sort onto pass */
     GcList bucket[GC_INC_BUCKETS];
+    unsigned split_depth; /* SORT: splits in progress (split[0] splits
+                             a bucket, split[d + 1] a sub-bucket of
+                             split[d]) */
+    GcIncSplit split[GC_INC_SPLIT_LEVELS];
     GcIncStats stats;
 } GcInc;
 
@@ -434,6 +461,10 @@ void gc_list_merge(GcList *from, GcList *to);
 /* Objects on l (walks it). */
 size_t gc_list_size(GcList *l);
 
+/* check.c: every object of l lies above the one before it: 1, else a
+ * report and 0.  For the expensive asserts. */
+int gc_list_ascending(const GcList *l);
+
 /* check.c: l is consistent (links, GC types, GC_OBJ_UNREACHABLE equal to
  * `unreachable` on every object): 1, else a report and 0.  For the
  * expensive asserts between collection phases. */
@@ -601,8 +632,9 @@ void gc_inc_watched(void *ctx, RcObject *op);
 void gc_inc_abandon(GcHeap *gc);
 
 /* The lists of a running pass and the doomed list (possibly empty):
- * pass, grey, cand, doomed, then the buckets. */
-#define GC_INC_NLISTS (4 + GC_INC_BUCKETS)
+ * pass, grey, cand, doomed, then the buckets, then the sub-buckets of
+ * split[0], split[1], ... (GC_INC_SPLIT each). */
+#define GC_INC_NLISTS (4 + GC_INC_BUCKETS + GC_INC_SPLIT_LEVELS * GC_INC_SPLIT)
 void gc_inc_lists(GcHeap *gc, GcList *lists[GC_INC_NLISTS]);
 
 /* heap.c: the pause-bounded mode's lists empty (a new heap). */

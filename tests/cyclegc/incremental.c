@@ -20,12 +20,14 @@
  *                header states.  Finalizers run once (gt_count.corrupt,
  *                checked by the teardown).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "cyclegc/gcutil.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 TestSuite(incremental, .init = gt_setup, .fini = gt_teardown);
 
@@ -382,6 +384,274 @@ Test(incremental, pass_sorts_a_disordered_generation)
         cr_assert(gt_intact(a[i]));
         rc_decref(a[i]);
     }
+}
+
+/* ---- a heap whose arenas lie far apart -------------------------------
+ * The arenas of the incremental_far suite come from a reservation of
+ * FAR_SPAN arenas (33 GiB, PROT_NONE and MAP_NORESERVE: no memory behind
+ * it; Valgrind gives a process no 64 GiB), at the places a test chooses; by default alternately from the
+ * bottom and the top of its first 4 GiB, so that the pass set spans
+ * 4 GiB with its objects in a few MiB at each end: the layout of a heap
+ * whose arenas straddle a large mapping.  Each of the pass's 1024
+ * address buckets then spans 4 MiB, and one holds most of each end. */
+
+#define FAR_ARENA ((size_t)OA_ARENA_SIZE)
+#define FAR_SPAN  ((size_t)33 << 10) /* arenas reserved */
+#define FAR_MAX   64                 /* arenas a test's heap may get */
+
+typedef struct FarSource {
+    char *map;             /* the reservation */
+    size_t len;            /* its length */
+    char *base;            /* its first arena */
+    size_t place[FAR_MAX]; /* arena i at base + place[i] arenas */
+    size_t nplace;         /* places set */
+    size_t n;              /* arenas handed out */
+} FarSource;
+
+static FarSource far;
+static OaHeap *far_oa;
+static RcHeap *far_rc;
+
+/* The next arena of far.place, made readable and writable; NULL when
+ * all are handed out. */
+static void *
+far_get(void *ctx)
+{
+    FarSource *s = ctx;
+    if (s->n == s->nplace) {
+        return NULL;
+    }
+    char *a = s->base + s->place[s->n++] * FAR_ARENA;
+    if (mprotect(a, FAR_ARENA, PROT_READ | PROT_WRITE) != 0) {
+        return NULL;
+    }
+    return a;
+}
+
+/* Arenas alternately from the bottom and the top of the first `gap`. */
+static void
+far_alternate(size_t gap)
+{
+    for (size_t i = 0; i < FAR_MAX; i++) {
+        far.place[i] = i % 2 == 0 ? i / 2 : gap - 1 - i / 2;
+    }
+    far.nplace = FAR_MAX;
+}
+
+/* Objects of objs[0..n) in arenas [from, to) of the reservation. */
+static size_t
+far_in(RcObject *const *objs, size_t n, size_t from, size_t to)
+{
+    size_t in = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *o = (char *)objs[i];
+        in +=
+            o >= far.base + from * FAR_ARENA && o < far.base + to * FAR_ARENA;
+    }
+    return in;
+}
+
+/* gt_setup's heap replaced by one (and its objalloc heap) over `far`. */
+static void
+far_setup(void)
+{
+    gt_setup();
+    gc_heap_destroy(gt_gc); /* empty; its heaps go with it */
+    far.len = (FAR_SPAN + 1) * FAR_ARENA;
+    far.map = mmap(NULL, far.len, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    cr_assert_neq(far.map, MAP_FAILED, "cannot reserve 33 GiB");
+    uintptr_t base = ((uintptr_t)far.map + FAR_ARENA - 1) & ~(FAR_ARENA - 1);
+    far.base = (char *)base;
+    far.n = 0;
+    far_alternate((size_t)4 << 10); /* 4 GiB */
+    OaArenaSource src = {far_get, NULL, &far};
+    far_oa = oa_heap_new_with_source(&src);
+    cr_assert_not_null(far_oa);
+    far_rc = rc_heap_new(far_oa);
+    cr_assert_not_null(far_rc);
+    gt_gc = gc_heap_new(far_rc);
+    cr_assert_not_null(gt_gc);
+    gt_rc = far_rc;
+    gt_check();
+}
+
+static void
+far_teardown(void)
+{
+    gt_teardown(); /* its checks, then the collector */
+    rc_heap_destroy(far_rc);
+    oa_heap_destroy(far_oa);
+    munmap(far.map, far.len);
+}
+
+TestSuite(incremental_far, .init = far_setup, .fini = far_teardown);
+
+/* Adjacent pairs of generation 2 out of address order. */
+static size_t
+gen2_descents(size_t *n)
+{
+    RcObject **objs;
+    *n = gt_objects(2, &objs);
+    size_t down = 0;
+    for (size_t i = 1; i < *n; i++) {
+        down += (uintptr_t)objs[i - 1] > (uintptr_t)objs[i];
+    }
+    free(objs);
+    return down;
+}
+
+/* A disordered generation 2 at both ends of a 4 GiB gap, over 8192
+ * objects at each (the most a bucket sorts in one step): a pass sorts
+ * it whole, frees its garbage and keeps the rest; objects that die and
+ * a full collection in the middle of SORT leave every list consistent. */
+Test(incremental_far, pass_sorts_a_generation_across_a_gap)
+{
+    enum { N = 48000 }; /* pairs (a[2p], a[2p+1]), held through a[2p] */
+    static RcObject *a[N], *rest[N];
+    gc_disable(gt_gc);
+    gc_set_increment_work(gt_gc, 256);
+    for (int i = 0; i < N; i++) {
+        a[i] = gt_new(&gt_node_type);
+    }
+    for (int i = 0; i < N; i += 2) {
+        gt_link(a[i], 0, a[i + 1]);
+        gt_link(a[i + 1], 0, a[i]);
+        rc_decref(a[i + 1]);
+    }
+    size_t low = far_in(a, N, 0, 2048);
+    cr_assert_geq(far.n, 4, "%zu arenas", far.n);
+    cr_assert(low > 16384 && N - low > 16384, "%zu of %d objects low", low, N);
+    retrack_shuffled(a, N, 18);
+    for (int p = 1; p < N / 2; p += 4) {
+        rc_decref(a[2 * p]); /* N / 8 pairs: garbage */
+    }
+    while (inc_stats().phase != 4) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        cr_assert_eq(inc_stats().passes, 0, "no SORT phase");
+    }
+    /* on into SORT, past the first buckets (into the big one) */
+    for (int i = 0; i < 20 && inc_stats().phase == 4; i++) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    gt_check();
+    for (int p = 2; p < N / 2; p += 8) {
+        gt_link(a[2 * p + 1], 0, NULL); /* the pair's cycle broken ... */
+        rc_decref(a[2 * p]);            /* ... both die: N / 16 pairs */
+    }
+    cr_assert_eq(gt_count.deallocs, N / 8);
+    gt_check();
+    cr_assert_eq(gc_collect(gt_gc, 2), N / 4); /* gives the pass up */
+    gt_check();
+    /* again, disordered, to the end of a pass */
+    size_t n = 0;
+    for (int p = 0; p < N / 2; p++) {
+        if (p % 4 != 1 && p % 8 != 2) {
+            rest[n++] = a[2 * p];
+            rest[n++] = a[2 * p + 1];
+        }
+    }
+    for (int p = 3; p < N / 2; p += 4) {
+        rc_decref(a[2 * p]); /* N / 8 pairs more */
+    }
+    retrack_shuffled(rest, (int)n, 19);
+    low = far_in(rest, n, 0, 2048);
+    cr_assert(low > 8192 && n - low > 8192, "%zu of %zu objects low", low, n);
+    uint64_t passes = inc_stats().passes;
+    while (inc_stats().phase != 4) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        cr_assert_eq(inc_stats().passes, passes, "no SORT phase");
+    }
+    while (inc_stats().phase == 4) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    /* SORT is over: the pass set (all of generation 2) is in address
+     * order, and SUBTRACT, which moves nothing, walks it */
+    cr_assert_eq(inc_stats().phase, 2);
+    size_t all;
+    size_t down = gen2_descents(&all);
+    cr_assert_eq(all, n);
+    cr_assert_eq(down, 0, "%zu pairs of %zu out of address order", down, all);
+    cr_assert_eq(finish_pass(), N / 4);
+    gt_check();
+    /* the garbage, doomed, is cleared by the next increments */
+    while (gt_count.deallocs < N / 8 + N / 4 + N / 4) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    for (int p = 0; p < N / 2; p++) {
+        if (p % 4 == 0 || p % 8 == 6) {
+            cr_assert(gt_intact(a[2 * p]) && gt_intact(a[2 * p + 1]));
+            rc_decref(a[2 * p]);
+        }
+    }
+    cr_assert_eq(gc_collect(gt_gc, 2), (long)(n - N / 4));
+}
+
+/* Arenas at 0, 1 and 62 MiB from the bottom of a 33 GiB gap and two at
+ * its top, filled (and a sixth begun): the pass set spans over 2^35
+ * bytes, so the bucket of the bottom three spans 64 MiB; it is split
+ * into 1 MiB sub-buckets, each holding one arena of over 8192 objects,
+ * which is split again.  SORT leaves the pass set in address order;
+ * every list stays consistent along the way (gt_check every 16
+ * increments, in the middle of both levels of splits). */
+Test(incremental_far, pass_splits_a_sub_bucket_again)
+{
+    enum { MAX = 100000, G = FAR_SPAN };
+    static const size_t place[] = {0, G - 1, 1, G - 2, 62, G - 3};
+    cr_assert_eq(far.n, 0, "an arena was handed out before the test");
+    memcpy(far.place, place, sizeof(place));
+    far.nplace = sizeof(place) / sizeof(place[0]);
+    static RcObject *a[MAX]; /* pairs (a[2p], a[2p+1]), held by a[2p] */
+    int n = 0;
+    gc_disable(gt_gc);
+    gc_set_increment_work(gt_gc, 256);
+    while (far.n < 6) {
+        cr_assert_lt(n, MAX);
+        a[n] = gt_new(&gt_node_type);
+        a[n + 1] = gt_new(&gt_node_type);
+        gt_link(a[n], 0, a[n + 1]);
+        gt_link(a[n + 1], 0, a[n]);
+        rc_decref(a[n + 1]);
+        n += 2;
+    }
+    for (int k = 0; k < 6; k += 2) {
+        size_t in = far_in(a, (size_t)n, place[k], place[k] + 1);
+        cr_assert_gt(in, 8192, "%zu objects in the arena at %zu MiB", in,
+                     place[k]);
+    }
+    retrack_shuffled(a, n, 20);
+    long garbage = 0;
+    for (int p = 1; p < n / 2; p += 4) {
+        rc_decref(a[2 * p]); /* a quarter of the pairs: garbage */
+        garbage += 2;
+    }
+    while (inc_stats().phase != 4) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        cr_assert_eq(inc_stats().passes, 0, "no SORT phase");
+    }
+    for (int i = 0; inc_stats().phase == 4; i++) {
+        if (i % 16 == 0) {
+            gt_check();
+        }
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    cr_assert_eq(inc_stats().phase, 2);
+    size_t all;
+    size_t down = gen2_descents(&all);
+    cr_assert_eq(all, (size_t)n);
+    cr_assert_eq(down, 0, "%zu pairs of %zu out of address order", down, all);
+    cr_assert_eq(finish_pass(), garbage);
+    gt_check();
+    while (gt_count.deallocs < garbage) { /* the doomed garbage cleared */
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    for (int p = 0; p < n / 2; p++) {
+        if (p % 4 != 1) {
+            cr_assert(gt_intact(a[2 * p]) && gt_intact(a[2 * p + 1]));
+            rc_decref(a[2 * p]);
+        }
+    }
+    cr_assert_eq(gc_collect(gt_gc, 2), n - garbage);
 }
 
 /* One pass over N live pairs a[i] -> b[i] and JUNK garbage, with stale
