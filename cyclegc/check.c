@@ -144,6 +144,36 @@ gc_list_valid(const GcList *l, uint32_t unreachable)
     return gc_prev(head) == prev;
 }
 
+/* The full collection's chain starts (GcHeap.hints): distinct objects
+ * of generation 2 in its list order, each with its bit in hint_bits. */
+static int
+check_hints(const GcHeap *gc, size_t *work)
+{
+    if (gc->nhints > GC_HINTS) {
+        return fail("%zu chain starts (at most %d)", gc->nhints, GC_HINTS);
+    }
+    const GcList *l = &gc->gens[GC_NGENERATIONS - 1].list;
+    size_t i = 0;
+    for (const RcGcHead *g = gc_next(&l->head);
+         g != &l->head && i < gc->nhints; g = gc_next(g)) {
+        ++*work;
+        if (gc->hints[i] == g) {
+            unsigned b = gc_hint_bit(g);
+            if (!((gc->hint_bits[b / 64] >> (b % 64)) & 1)) {
+                return fail("chain start %zu (%p) has no filter bit", i,
+                            (const void *)g);
+            }
+            i++;
+        }
+    }
+    if (i != gc->nhints) {
+        return fail("chain start %zu (%p) is not in generation 2 after "
+                    "the ones before it",
+                    i, (const void *)gc->hints[i]);
+    }
+    return 0;
+}
+
 /* Every list (gens, permanent), the generation counters, the garbage
  * list: the invariants of internal.h, first violation reported; *work
  * gains the objects walked. */
@@ -170,6 +200,9 @@ check_all(const GcHeap *gc, size_t *work)
                         "pacing bounds of base %ld",
                         i, g->threshold, g->base);
         }
+    }
+    if (check_hints(gc, work) != 0) {
+        return -1;
     }
     if (gc->young_skips < 0 || gc->young_skips > GC_PACING_MAX_SKIPS) {
         return fail("adaptive pacing: %d young passes skipped in a row "

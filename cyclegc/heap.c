@@ -25,6 +25,53 @@
 
 /* ---- lists ---------------------------------------------------------- */
 
+static void
+hint_bits_rebuild(GcHeap *gc)
+{
+    for (int i = 0; i < 4; i++) {
+        gc->hint_bits[i] = 0;
+    }
+    for (size_t i = 0; i < gc->nhints; i++) {
+        unsigned b = gc_hint_bit(gc->hints[i]);
+        gc->hint_bits[b / 64] |= (uint64_t)1 << (b % 64);
+    }
+}
+
+void
+gc_hint_forget_slow(GcHeap *gc, RcGcHead *g)
+{
+    RcGcHead *end = &gc->gens[GC_NGENERATIONS - 1].list.head;
+    for (size_t i = 0; i < gc->nhints; i++) {
+        if (gc->hints[i] != g) {
+            continue;
+        }
+        /* g is in generation 2 (the starts' invariant): its next is the
+         * next object of its batch, the next start, or the sentinel */
+        RcGcHead *n = gc_next(g);
+        if (n == end || (i + 1 < gc->nhints && gc->hints[i + 1] == n)) {
+            memmove(&gc->hints[i], &gc->hints[i + 1],
+                    (gc->nhints - i - 1) * sizeof(gc->hints[0]));
+            gc->nhints--;
+        }
+        else {
+            gc->hints[i] = n;
+        }
+        hint_bits_rebuild(gc);
+        return;
+    }
+}
+
+void
+gc_hint_note(GcHeap *gc, RcGcHead *g)
+{
+    if (gc->nhints == GC_HINTS) {
+        return;
+    }
+    gc->hints[gc->nhints++] = g;
+    unsigned b = gc_hint_bit(g);
+    gc->hint_bits[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
 void
 gc_list_merge(GcList *from, GcList *to)
 {
@@ -120,6 +167,7 @@ on_untrack(void *ctx, RcObject *op)
     RcGcHead *g = gc_head(op);
     RCGC_ASSERT(g->next != 0); /* rc_untrack calls only for tracked ones */
     gc_inc_forget(gc, g);
+    gc_hint_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;
@@ -255,6 +303,7 @@ gc_heap_destroy(GcHeap *gc)
     if (!gc->own_rc) {
         gc_garbage_clear(gc);
         gc_inc_abandon(gc); /* its lists back into generation 2 */
+        gc_hints_clear(gc);
         for (int i = 0; i < GC_NGENERATIONS; i++) {
             untrack_all(&gc->gens[i].list);
         }
@@ -465,6 +514,7 @@ gc_freeze(GcHeap *gc)
         gc_list_clear_young(&gc->gens[1].list);
         gc->young_stale = 0;
     }
+    gc_hints_clear(gc);
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
         gc->gens[i].count = 0; /* all three, as CPython's gc.freeze() */

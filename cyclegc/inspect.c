@@ -250,6 +250,7 @@ gc_untrack(RcObject *op)
     }
     RcGcHead *g = gc_head(op);
     gc_inc_forget(gc, g); /* a pass's cursor may be at it */
+    gc_hint_forget(gc, g);
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;

@@ -131,6 +131,12 @@ typedef struct GcList {
 #define GC_FILTER_LOG2  18
 #define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
 
+/* Chain starts kept for a full collection's sort (GcHeap.hints), and how
+ * many of them are noted among a full collection's survivors (reach.c's
+ * partition; the others are promoted batches: collect.c). */
+#define GC_HINTS      32
+#define GC_HINTS_KEPT 12
+
 /* reach.c's walk order (young_order): collected sets of up to this many
  * objects (generations 0 and 1 at the default thresholds). */
 #define GC_ORDER_MAX 8192
@@ -215,6 +221,7 @@ struct GcHeap {
     OaHeap *oa;
     int own_rc; /* rc was created by gc_heap_new */
     GcGen gens[GC_NGENERATIONS];
+    uint64_t hint_bits[4];     /* see hints below */
     GcList permanent;          /* frozen objects */
     int enabled;               /* automatic collection */
     GcPacing pacing;           /* pacing.c */
@@ -250,6 +257,16 @@ struct GcHeap {
      * the later walks read addresses from here instead of chasing the
      * list's links. */
     RcGcHead *young_order[GC_ORDER_MAX];
+    /* Chain starts for the next full collection's sort (sort.c):
+     * distinct objects of generation 2 in its list order: up to
+     * GC_HINTS_KEPT evenly spaced survivors of the last full collection
+     * (reach.c's partition), then the first object of each batch
+     * promoted into it since (collect.c); when one leaves generation 2
+     * its next object takes its place (gc_hint_forget).  hint_bits has
+     * the bit of each set (gc_hint_bit): a clear bit proves an object is
+     * none of them. */
+    RcGcHead *hints[GC_HINTS];
+    size_t nhints;
     /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
      * young_filter have the bit of every object of generation 0 set
      * (gc_gen0_join), gen0_filter_n objects were noted since it was
@@ -501,6 +518,16 @@ void gc_list_sort(GcHeap *gc, GcList *l);
  * which the passes overwrite before they read it as a link. */
 void gc_list_sort_next(GcHeap *gc, GcList *l);
 
+/* sort.c: gc_list_sort_next whose first walk (the distribution, in the
+ * list's order) runs one chain from l's first object and one from each
+ * of starts[0..nstarts), at once, each up to the next chain's start:
+ * about nstarts + 1 cache misses in flight instead of two.  starts: at
+ * most GC_SORT_CHAINS - 1 objects of l in l's order (equal neighbours
+ * allowed); the result is the same address order as gc_list_sort_next's. */
+#define GC_SORT_CHAINS (GC_HINTS + 3)
+void gc_list_sort_next_from(GcHeap *gc, GcList *l, RcGcHead *const *starts,
+                            size_t nstarts);
+
 /* sort.c: relink each stretch of l that lies in one GC_NEAR window in
  * address order (the order of the windows is kept, so descents stays;
  * backsteps becomes descents).  In place, with GC_NEAR / 128 bytes of
@@ -531,7 +558,7 @@ void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     const RcHeap *all, GcSplit *split);
 void gc_reach_split_filtered(GcList *young, GcList *reachable,
                              GcList *unreachable, const RcHeap *all,
-                             uint64_t *filter, RcGcHead **order,
+                             uint64_t *filter, RcGcHead **order, GcHeap *hints,
                              GcSplit *split);
 /* The same for young = generation 0 of heap rc alone, when GC_OBJ_YOUNG
  * marks exactly its objects (!young_stale): the walk of update_refs is
@@ -582,6 +609,48 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
         gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
+
+/* ---- the sort's chain starts (GcHeap.hints; heap.c) ----------------- */
+
+static inline unsigned
+gc_hint_bit(const RcGcHead *g)
+{
+    return (unsigned)(((uintptr_t)g >> 4) * 0x9E3779B97F4A7C15u >> 56);
+}
+
+/* Forget every chain start (generation 2 leaves its list whole). */
+static inline void
+gc_hints_clear(GcHeap *gc)
+{
+    gc->nhints = 0;
+    for (int i = 0; i < 4; i++) {
+        gc->hint_bits[i] = 0;
+    }
+}
+
+/* heap.c: g, a chain start, leaves generation 2's list. */
+void gc_hint_forget_slow(GcHeap *gc, RcGcHead *g);
+
+/* g leaves the list that holds it, alone (death, gc_untrack, a weakref
+ * held for its callback): a chain start that it is moves on to the next
+ * object (or is dropped), so that every start stays in generation 2. */
+static inline void
+gc_hint_forget(GcHeap *gc, RcGcHead *g)
+{
+    if (gc_obj(g)->flags & GC_OBJ_UNREACHABLE) {
+        return; /* garbage a collection frees: outside generation 2 */
+    }
+    unsigned b = gc_hint_bit(g);
+    if ((gc->hint_bits[b / 64] >> (b % 64)) & 1) {
+        gc_hint_forget_slow(gc, g);
+    }
+}
+
+/* heap.c: note g, an object of generation 2 after every chain start
+ * (the first of a batch just appended to it, or a survivor of a full
+ * collection about to join it in order), as a chain start, if there is
+ * room. */
+void gc_hint_note(GcHeap *gc, RcGcHead *g);
 
 /* incpass.c: begin a pass (phase IDLE, doomed empty): generation 2
  * becomes the pass set, INIT next. */
