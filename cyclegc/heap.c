@@ -28,7 +28,7 @@
 static void
 hint_bits_rebuild(GcHeap *gc)
 {
-    for (int i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < GC_HINT_WORDS; i++) {
         gc->hint_bits[i] = 0;
     }
     for (size_t i = 0; i < gc->nhints; i++) {
@@ -45,10 +45,13 @@ gc_hint_forget_slow(GcHeap *gc, RcGcHead *g)
         if (gc->hints[i] != g) {
             continue;
         }
-        /* g is in generation 2 (the starts' invariant): its next is the
-         * next object of its batch, the next start, or the sentinel */
-        RcGcHead *n = gc_next(g);
-        if (n == end || (i + 1 < gc->nhints && gc->hints[i + 1] == n)) {
+        /* g is in generation 2 (the starts' invariant): the object
+         * before it is the start's new object, unless it is the sentinel
+         * or the start before.  (Before, not after: a chain of objects
+         * that dies front to back, each taking the next with it, would
+         * drag a start along through all of them.) */
+        RcGcHead *n = gc_prev(g);
+        if (n == end || (i > 0 && gc->hints[i - 1] == n)) {
             memmove(&gc->hints[i], &gc->hints[i + 1],
                     (gc->nhints - i - 1) * sizeof(gc->hints[0]));
             gc->nhints--;

@@ -136,6 +136,11 @@ typedef struct GcList {
  * partition; the others are promoted batches: collect.c). */
 #define GC_HINTS      32
 #define GC_HINTS_KEPT 12
+/* Bits of the filter of their addresses (GcHeap.hint_bits): with 32
+ * starts, about 1 in 64 objects that leave a list alone look for
+ * themselves among the starts (gc_hint_forget). */
+#define GC_HINT_LOG2  11
+#define GC_HINT_WORDS ((1u << GC_HINT_LOG2) / 64)
 
 /* reach.c's walk order (young_order): collected sets of up to this many
  * objects (generations 0 and 1 at the default thresholds). */
@@ -221,17 +226,17 @@ struct GcHeap {
     OaHeap *oa;
     int own_rc; /* rc was created by gc_heap_new */
     GcGen gens[GC_NGENERATIONS];
-    uint64_t hint_bits[4];     /* see hints below */
-    GcList permanent;          /* frozen objects */
-    int enabled;               /* automatic collection */
-    GcPacing pacing;           /* pacing.c */
-    int young_low;             /* adaptive: the last generation-0
+    uint64_t hint_bits[GC_HINT_WORDS]; /* see hints below */
+    GcList permanent;                  /* frozen objects */
+    int enabled;                       /* automatic collection */
+    GcPacing pacing;                   /* pacing.c */
+    int young_low;                     /* adaptive: the last generation-0
                                   collection found under 1/8 garbage */
-    int young_skips;           /* gen-0 passes skipped since then */
-    int young_stale;           /* generation 1 may hold GC_OBJ_YOUNG
+    int young_skips;                   /* gen-0 passes skipped since then */
+    int young_stale;                   /* generation 1 may hold GC_OBJ_YOUNG
                                   objects (a skip since the last
                                   collection of generation 1 or 2) */
-    uint64_t skips_unlogged;   /* ... since the last event */
+    uint64_t skips_unlogged;           /* ... since the last event */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
     size_t bytes_next;         /* a full collection is due when bytes
@@ -262,7 +267,7 @@ struct GcHeap {
      * GC_HINTS_KEPT evenly spaced survivors of the last full collection
      * (reach.c's partition), then the first object of each batch
      * promoted into it since (collect.c); when one leaves generation 2
-     * its next object takes its place (gc_hint_forget).  hint_bits has
+     * the object before it takes its place (gc_hint_forget).  hint_bits has
      * the bit of each set (gc_hint_bit): a clear bit proves an object is
      * none of them. */
     RcGcHead *hints[GC_HINTS];
@@ -615,7 +620,8 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
 static inline unsigned
 gc_hint_bit(const RcGcHead *g)
 {
-    return (unsigned)(((uintptr_t)g >> 4) * 0x9E3779B97F4A7C15u >> 56);
+    return (unsigned)(((uintptr_t)g >> 4) * 0x9E3779B97F4A7C15u >>
+                      (64 - GC_HINT_LOG2));
 }
 
 /* Forget every chain start (generation 2 leaves its list whole). */
@@ -623,7 +629,7 @@ static inline void
 gc_hints_clear(GcHeap *gc)
 {
     gc->nhints = 0;
-    for (int i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < GC_HINT_WORDS; i++) {
         gc->hint_bits[i] = 0;
     }
 }
@@ -632,8 +638,9 @@ gc_hints_clear(GcHeap *gc)
 void gc_hint_forget_slow(GcHeap *gc, RcGcHead *g);
 
 /* g leaves the list that holds it, alone (death, gc_untrack, a weakref
- * held for its callback): a chain start that it is moves on to the next
- * object (or is dropped), so that every start stays in generation 2. */
+ * held for its callback): a chain start that it is moves back to the
+ * object before it (or is dropped), so that every start stays in
+ * generation 2. */
 static inline void
 gc_hint_forget(GcHeap *gc, RcGcHead *g)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* impl_hints.c - the chain starts a full collection's sort walks from
  * (GcHeap.hints): noted as batches are promoted into generation 2 and
- * among a full collection's survivors, moved on or dropped when their
+ * among a full collection's survivors, moved back or dropped when their
  * object leaves generation 2 alone (death, gc_untrack), forgotten when
  * generation 2 leaves its list whole (freeze); gc_check checks them after
  * each step, and the full collection that uses them finds what it
@@ -66,7 +66,7 @@ Test(impl_hints, starts_follow_deaths_and_untracks_and_the_sort_uses_them)
     static RcObject *kept[BASE + BATCHES * PER];
     size_t n = build(kept);
     /* Kill the object of each start in turn, some twice over (its
-     * successor took its place), untrack a few: gc_check holds after
+     * predecessor took its place), untrack a few: gc_check holds after
      * each, and the starts stay within generation 2. */
     for (int round = 0; round < 3 * GC_HINTS && impl_gc->nhints > 0; round++) {
         size_t h = (size_t)round % impl_gc->nhints;
