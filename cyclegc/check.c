@@ -145,7 +145,8 @@ gc_list_valid(const GcList *l, uint32_t unreachable)
 }
 
 /* The full collection's chain starts (GcHeap.hints): distinct objects
- * of generation 2 in its list order, each with its bit in hint_bits. */
+ * of generation 2 in its list order, which carry GC_OBJ_HINT, as no other
+ * object of generation 2 does (check_list allows it there alone). */
 static int
 check_hints(const GcHeap *gc, size_t *work)
 {
@@ -154,16 +155,21 @@ check_hints(const GcHeap *gc, size_t *work)
     }
     const GcList *l = &gc->gens[GC_NGENERATIONS - 1].list;
     size_t i = 0;
-    for (const RcGcHead *g = gc_next(&l->head);
-         g != &l->head && i < gc->nhints; g = gc_next(g)) {
+    for (const RcGcHead *g = gc_next(&l->head); g != &l->head;
+         g = gc_next(g)) {
         ++*work;
-        if (gc->hints[i] == g) {
-            unsigned b = gc_hint_bit(g);
-            if (!((gc->hint_bits[b / 64] >> (b % 64)) & 1)) {
-                return fail("chain start %zu (%p) has no filter bit", i,
+        int flagged = gc_hint_maybe(g);
+        if (i < gc->nhints && gc->hints[i] == g) {
+            if (!flagged) {
+                return fail("chain start %zu (%p) lacks its flag", i,
                             (const void *)g);
             }
             i++;
+        }
+        else if (flagged) {
+            return fail("generation 2: object %p carries a chain start's "
+                        "flag but is none (or out of order)",
+                        (void *)gc_obj((RcGcHead *)(uintptr_t)g));
         }
     }
     if (i != gc->nhints) {
@@ -184,7 +190,9 @@ check_all(const GcHeap *gc, size_t *work)
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
-        if (check_list(gc, &gc->gens[i].list, names[i], young, 0, work) != 0) {
+        uint32_t allowed = i == GC_NGENERATIONS - 1 ? GC_OBJ_HINT : 0;
+        if (check_list(gc, &gc->gens[i].list, names[i], young, allowed,
+                       work) != 0) {
             return -1;
         }
         const GcGen *g = &gc->gens[i];

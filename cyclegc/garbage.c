@@ -104,8 +104,12 @@ hold_on_list(GcHeap *gc, GcList *wrcb, RcObject *wr)
 {
     RcGcHead *g = gc_head(wr);
     if (g->next != 0) {
-        gc_hint_forget(gc, g); /* it may be in generation 2 */
+        RcGcHead *prev = gc_prev(g);
+        int hint = gc_hint_maybe(g); /* it may be in generation 2 */
         gc_list_move(g, wrcb);
+        if (hint) {
+            gc_hint_forget(gc, g, prev);
+        }
     }
     else {
         wr->flags |= GC_OBJ_WR_UNTRACKED;

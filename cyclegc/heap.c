@@ -25,43 +25,41 @@
 
 /* ---- lists ---------------------------------------------------------- */
 
-static void
-hint_bits_rebuild(GcHeap *gc)
+void
+gc_hints_clear(GcHeap *gc)
 {
-    for (unsigned i = 0; i < GC_HINT_WORDS; i++) {
-        gc->hint_bits[i] = 0;
-    }
     for (size_t i = 0; i < gc->nhints; i++) {
-        unsigned b = gc_hint_bit(gc->hints[i]);
-        gc->hint_bits[b / 64] |= (uint64_t)1 << (b % 64);
+        gc_obj(gc->hints[i])->flags &= ~GC_OBJ_HINT;
     }
+    gc->nhints = 0;
 }
 
 void
-gc_hint_forget_slow(GcHeap *gc, RcGcHead *g)
+gc_hint_forget(GcHeap *gc, RcGcHead *g, RcGcHead *prev)
 {
     RcGcHead *end = &gc->gens[GC_NGENERATIONS - 1].list.head;
     for (size_t i = 0; i < gc->nhints; i++) {
         if (gc->hints[i] != g) {
             continue;
         }
-        /* g is in generation 2 (the starts' invariant): the object
-         * before it is the start's new object, unless it is the sentinel
-         * or the start before.  (Before, not after: a chain of objects
+        gc_obj(g)->flags &= ~GC_OBJ_HINT;
+        /* g was in generation 2 (the starts' invariant), after prev.
+         * (Back to prev, not on to the object after g: a chain of objects
          * that dies front to back, each taking the next with it, would
          * drag a start along through all of them.) */
-        RcGcHead *n = gc_prev(g);
-        if (n == end || (i > 0 && gc->hints[i - 1] == n)) {
+        if (prev == end || (i > 0 && gc->hints[i - 1] == prev)) {
             memmove(&gc->hints[i], &gc->hints[i + 1],
                     (gc->nhints - i - 1) * sizeof(gc->hints[0]));
             gc->nhints--;
         }
         else {
-            gc->hints[i] = n;
+            gc->hints[i] = prev;
+            gc_obj(prev)->flags |= GC_OBJ_HINT;
         }
-        hint_bits_rebuild(gc);
         return;
     }
+    /* none of them: an untracked weakref linked on a list of callbacks
+     * (GC_OBJ_WR_UNTRACKED, the same bit) */
 }
 
 void
@@ -71,8 +69,7 @@ gc_hint_note(GcHeap *gc, RcGcHead *g)
         return;
     }
     gc->hints[gc->nhints++] = g;
-    unsigned b = gc_hint_bit(g);
-    gc->hint_bits[b / 64] |= (uint64_t)1 << (b % 64);
+    gc_obj(g)->flags |= GC_OBJ_HINT;
 }
 
 void
@@ -170,7 +167,8 @@ on_untrack(void *ctx, RcObject *op)
     RcGcHead *g = gc_head(op);
     RCGC_ASSERT(g->next != 0); /* rc_untrack calls only for tracked ones */
     gc_inc_forget(gc, g);
-    gc_hint_forget(gc, g);
+    RcGcHead *prev = gc_prev(g);
+    int hint = gc_hint_maybe(g);
     gc_list_remove(g);
     g->next = 0;
     g->prev = 0;
@@ -178,6 +176,9 @@ on_untrack(void *ctx, RcObject *op)
         gc->gens[0].count--;
     }
     HOOK_LEAVE(gc);
+    if (hint) {
+        gc_hint_forget(gc, g, prev);
+    }
 }
 
 static void

@@ -59,11 +59,16 @@
  *                         generation 1's objects as well while
  *                         young_stale (adaptive pacing promoted generation
  *                         0 unexamined); on no other tracked object
- *     GC_OBJ_WR_UNTRACKED an untracked weakref linked for the while on
+ *     GC_OBJ_HINT         (bit 17, on a tracked object) one of the
+ *                         chain starts of the next full collection's sort
+ *                         (GcHeap.hints), on exactly them
+ *     GC_OBJ_WR_UNTRACKED (bit 17, on an untracked object) an untracked
+ *                         weakref linked for the while on
  *                         the list of callbacks to call (garbage.c)
  *
  * Invariants outside a collection (gc_check): the bits but
- * GC_OBJ_YOUNG are clear on every tracked object, GC_OBJ_YOUNG as said; every list is a consistent circular list; the
+ * GC_OBJ_YOUNG and GC_OBJ_HINT are clear on every tracked object,
+ * GC_OBJ_YOUNG and GC_OBJ_HINT as said; every list is a consistent circular list; the
  * descents of a list is at least the number of adjacent pairs that are
  * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
  * holds every object's head.
@@ -86,8 +91,10 @@
 
 #define GC_OBJ_UNREACHABLE  (1u << 16)
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
-#define GC_OBJ_YOUNG        (1u << 18)
-#define GC_OBJ_BITS         0xFFFF0000u
+/* the same bit on a tracked object: it is a chain start (GcHeap.hints) */
+#define GC_OBJ_HINT  GC_OBJ_WR_UNTRACKED
+#define GC_OBJ_YOUNG (1u << 18)
+#define GC_OBJ_BITS  0xFFFF0000u
 /* incremental.c: an object of the pass set not reached yet, and the
  * references to it that the pass found inside the set (saturating). */
 #define GC_OBJ_WHITE     (1u << 19)
@@ -136,11 +143,6 @@ typedef struct GcList {
  * partition; the others are promoted batches: collect.c). */
 #define GC_HINTS      32
 #define GC_HINTS_KEPT 12
-/* Bits of the filter of their addresses (GcHeap.hint_bits): with 32
- * starts, about 1 in 64 objects that leave a list alone look for
- * themselves among the starts (gc_hint_forget). */
-#define GC_HINT_LOG2  11
-#define GC_HINT_WORDS ((1u << GC_HINT_LOG2) / 64)
 
 /* reach.c's walk order (young_order): collected sets of up to this many
  * objects (generations 0 and 1 at the default thresholds). */
@@ -226,17 +228,16 @@ struct GcHeap {
     OaHeap *oa;
     int own_rc; /* rc was created by gc_heap_new */
     GcGen gens[GC_NGENERATIONS];
-    uint64_t hint_bits[GC_HINT_WORDS]; /* see hints below */
-    GcList permanent;                  /* frozen objects */
-    int enabled;                       /* automatic collection */
-    GcPacing pacing;                   /* pacing.c */
-    int young_low;                     /* adaptive: the last generation-0
+    GcList permanent;          /* frozen objects */
+    int enabled;               /* automatic collection */
+    GcPacing pacing;           /* pacing.c */
+    int young_low;             /* adaptive: the last generation-0
                                   collection found under 1/8 garbage */
-    int young_skips;                   /* gen-0 passes skipped since then */
-    int young_stale;                   /* generation 1 may hold GC_OBJ_YOUNG
+    int young_skips;           /* gen-0 passes skipped since then */
+    int young_stale;           /* generation 1 may hold GC_OBJ_YOUNG
                                   objects (a skip since the last
                                   collection of generation 1 or 2) */
-    uint64_t skips_unlogged;           /* ... since the last event */
+    uint64_t skips_unlogged;   /* ... since the last event */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
     size_t bytes_next;         /* a full collection is due when bytes
@@ -267,9 +268,8 @@ struct GcHeap {
      * GC_HINTS_KEPT evenly spaced survivors of the last full collection
      * (reach.c's partition), then the first object of each batch
      * promoted into it since (collect.c); when one leaves generation 2
-     * the object before it takes its place (gc_hint_forget).  hint_bits has
-     * the bit of each set (gc_hint_bit): a clear bit proves an object is
-     * none of them. */
+     * alone, the object before it takes its place (gc_hint_forget).
+     * Each carries GC_OBJ_HINT. */
     RcGcHead *hints[GC_HINTS];
     size_t nhints;
     /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
@@ -617,41 +617,25 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
 
 /* ---- the sort's chain starts (GcHeap.hints; heap.c) ----------------- */
 
-static inline unsigned
-gc_hint_bit(const RcGcHead *g)
-{
-    return (unsigned)(((uintptr_t)g >> 4) * 0x9E3779B97F4A7C15u >>
-                      (64 - GC_HINT_LOG2));
-}
-
 /* Forget every chain start (generation 2 leaves its list whole). */
-static inline void
-gc_hints_clear(GcHeap *gc)
+void gc_hints_clear(GcHeap *gc);
+
+/* g, a tracked object, is about to leave the list that holds it, alone
+ * (death, gc_untrack, a weakref held for its callback): 1 when it may be
+ * a chain start (then call gc_hint_forget once it is unlinked): a test
+ * of the flag word that the caller has just read. */
+static inline int
+gc_hint_maybe(const RcGcHead *g)
 {
-    gc->nhints = 0;
-    for (unsigned i = 0; i < GC_HINT_WORDS; i++) {
-        gc->hint_bits[i] = 0;
-    }
+    return (gc_obj((RcGcHead *)(uintptr_t)g)->flags & GC_OBJ_HINT) != 0;
 }
 
-/* heap.c: g, a chain start, leaves generation 2's list. */
-void gc_hint_forget_slow(GcHeap *gc, RcGcHead *g);
-
-/* g leaves the list that holds it, alone (death, gc_untrack, a weakref
- * held for its callback): a chain start that it is moves back to the
- * object before it (or is dropped), so that every start stays in
- * generation 2. */
-static inline void
-gc_hint_forget(GcHeap *gc, RcGcHead *g)
-{
-    if (gc_obj(g)->flags & GC_OBJ_UNREACHABLE) {
-        return; /* garbage a collection frees: outside generation 2 */
-    }
-    unsigned b = gc_hint_bit(g);
-    if ((gc->hint_bits[b / 64] >> (b % 64)) & 1) {
-        gc_hint_forget_slow(gc, g);
-    }
-}
+/* heap.c: g, which gc_hint_maybe said may be a chain start, was unlinked
+ * from after prev: a start that it was moves back to prev (or is dropped
+ * when prev is the sentinel or the start before), so that every start
+ * stays in generation 2.  (Called last, after the unlink, the hook that
+ * calls it needs no stack frame of its own.) */
+void gc_hint_forget(GcHeap *gc, RcGcHead *g, RcGcHead *prev);
 
 /* heap.c: note g, an object of generation 2 after every chain start
  * (the first of a batch just appended to it, or a survivor of a full
