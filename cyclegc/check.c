@@ -262,6 +262,42 @@ check_sort(const GcHeap *gc, size_t *work)
     return 0;
 }
 
+/* The full collection's chain starts (GcHeap.hints): distinct objects
+ * of generation 2 in its list order, which carry GC_OBJ_HINT, as no other
+ * object of generation 2 does (check_list allows it there alone). */
+static int
+check_hints(const GcHeap *gc, size_t *work)
+{
+    if (gc->nhints > GC_HINTS) {
+        return fail("%zu chain starts (at most %d)", gc->nhints, GC_HINTS);
+    }
+    const GcList *l = &gc->gens[GC_NGENERATIONS - 1].list;
+    size_t i = 0;
+    for (const RcGcHead *g = gc_next(&l->head); g != &l->head;
+         g = gc_next(g)) {
+        ++*work;
+        int flagged = gc_hint_maybe(g);
+        if (i < gc->nhints && gc->hints[i] == g) {
+            if (!flagged) {
+                return fail("chain start %zu (%p) lacks its flag", i,
+                            (const void *)g);
+            }
+            i++;
+        }
+        else if (flagged) {
+            return fail("generation 2: object %p carries a chain start's "
+                        "flag but is none (or out of order)",
+                        (void *)gc_obj((RcGcHead *)(uintptr_t)g));
+        }
+    }
+    if (i != gc->nhints) {
+        return fail("chain start %zu (%p) is not in generation 2 after "
+                    "the ones before it",
+                    i, (const void *)gc->hints[i]);
+    }
+    return 0;
+}
+
 /* Every list (gens, permanent), the generation counters, the garbage
  * list: the invariants of internal.h, first violation reported; *work
  * gains the objects walked. */
@@ -272,7 +308,9 @@ check_all(const GcHeap *gc, size_t *work)
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
-        if (check_list(gc, &gc->gens[i].list, names[i], young, 0, work) != 0) {
+        uint32_t allowed = i == GC_NGENERATIONS - 1 ? GC_OBJ_HINT : 0;
+        if (check_list(gc, &gc->gens[i].list, names[i], young, allowed,
+                       work) != 0) {
             return -1;
         }
         const GcGen *g = &gc->gens[i];
@@ -288,6 +326,9 @@ check_all(const GcHeap *gc, size_t *work)
                         "pacing bounds of base %ld",
                         i, g->threshold, g->base);
         }
+    }
+    if (check_hints(gc, work) != 0) {
+        return -1;
     }
     if (gc->young_skips < 0 || gc->young_skips > GC_PACING_MAX_SKIPS) {
         return fail("adaptive pacing: %d young passes skipped in a row "

@@ -93,14 +93,14 @@ record_event(GcHeap *gc, int generation, GcReason reason, const GcSplit *split,
 }
 
 static void
-maybe_sort(GcHeap *gc, GcList *young)
+maybe_sort(GcHeap *gc, GcList *young, RcGcHead *const *starts, size_t nstarts)
 {
     if (young->size_ub < SORT_MIN_SIZE) {
         return;
     }
     if (young->descents * SORT_MIN_RUN > young->size_ub) {
-        gc_list_sort_next(gc, young); /* short runs; reach.c's passes
-                                         write every prev */
+        /* short runs; reach.c's passes write every prev */
+        gc_list_sort_next_from(gc, young, starts, nstarts);
     }
     else if (young->backsteps * SHUFFLE_MIN > young->size_ub) {
         /* Long runs, shuffled inside their windows: sorting the windows
@@ -148,6 +148,22 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     /* 2. */
     GcList young;
     gc_list_init(&young);
+    /* A full collection's sort starts a chain at each generation's first
+     * object and at each batch promoted into generation 2 since the last
+     * one (GcHeap.hints): all in young's order after the merge. */
+    RcGcHead *starts[GC_SORT_CHAINS - 1];
+    size_t nstarts = 0;
+    if (generation == GC_NGENERATIONS - 1) {
+        for (int i = 1; i <= generation; i++) {
+            if (!gc_list_is_empty(&gc->gens[i].list)) {
+                starts[nstarts++] = gc_list_first(&gc->gens[i].list);
+            }
+        }
+        for (size_t i = 0; i < gc->nhints; i++) {
+            starts[nstarts++] = gc->hints[i];
+        }
+        gc_hints_clear(gc);
+    }
     for (int i = 0; i <= generation; i++) {
         gc_list_merge(&gc->gens[i].list, &young);
     }
@@ -155,7 +171,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     int full = generation == GC_NGENERATIONS - 1;
     GcList *old = &gc->gens[full ? generation : generation + 1].list;
     /* 3, 4. */
-    maybe_sort(gc, &young);
+    maybe_sort(gc, &young, starts, nstarts);
     GcList reachable, unreachable;
     gc_list_init(&reachable);
     gc_list_init(&unreachable);
@@ -171,7 +187,7 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     else {
         gc_reach_split_filtered(&young, &reachable, &unreachable,
                                 all ? gc->rc : NULL, gc->young_filter,
-                                gc->young_order, &split);
+                                gc->young_order, full ? gc : NULL, &split);
         if (generation > 0) {
             gc->young_stale = 0; /* generation 1 was in young */
         }
@@ -189,6 +205,10 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     }
     else if (generation == GC_NGENERATIONS - 2) {
         gc->long_lived_pending += survivors;
+    }
+    if (!full && old == &gc->gens[GC_NGENERATIONS - 1].list &&
+        !gc_list_is_empty(&reachable) && !gc_list_is_empty(old)) {
+        gc_hint_note(gc, gc_list_first(&reachable));
     }
     gc_list_merge(&reachable, old);
     RCGC_ASSERT(gc_list_is_empty(&young) && gc_list_is_empty(&reachable));

@@ -100,11 +100,16 @@ is_garbage(const RcObject *op)
  * leaves its generation and ends in old; an untracked one is linked for
  * the while and unlinked again (GC_OBJ_WR_UNTRACKED remembers it). */
 static void
-hold_on_list(GcList *wrcb, RcObject *wr)
+hold_on_list(GcHeap *gc, GcList *wrcb, RcObject *wr)
 {
     RcGcHead *g = gc_head(wr);
     if (g->next != 0) {
+        RcGcHead *prev = gc_prev(g);
+        int hint = gc_hint_maybe(g); /* it may be in generation 2 */
         gc_list_move(g, wrcb);
+        if (hint) {
+            gc_hint_forget(gc, g, prev);
+        }
     }
     else {
         wr->flags |= GC_OBJ_WR_UNTRACKED;
@@ -178,7 +183,7 @@ handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
                     held[k++] = wr;
                 }
                 else {
-                    hold_on_list(&wrcb, wr);
+                    hold_on_list(gc, &wrcb, wr);
                 }
             }
             rc_weakref_detach(wr);

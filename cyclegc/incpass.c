@@ -55,6 +55,7 @@ gc_inc_begin(GcHeap *gc)
 {
     GcInc *inc = &gc->inc;
     RCGC_ASSERT(inc->phase == GC_INC_IDLE);
+    gc_hints_clear(gc);
     gc_list_merge(&gc->gens[GC_NGENERATIONS - 1].list, &inc->pass);
     gc->gens[GC_NGENERATIONS - 1].count = 0;
     inc->pass_objects = 0;

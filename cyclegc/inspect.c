@@ -250,7 +250,12 @@ gc_untrack(RcObject *op)
     }
     RcGcHead *g = gc_head(op);
     gc_inc_forget(gc, g); /* a pass's cursor may be at it */
+    RcGcHead *prev = gc_prev(g);
+    int hint = gc_hint_maybe(g);
     gc_list_remove(g);
+    if (hint) {
+        gc_hint_forget(gc, g, prev);
+    }
     g->next = 0;
     g->prev = 0;
     op->flags &= ~GC_OBJ_BITS;

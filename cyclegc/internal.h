@@ -59,11 +59,16 @@
  *                         generation 1's objects as well while
  *                         young_stale (adaptive pacing promoted generation
  *                         0 unexamined); on no other tracked object
- *     GC_OBJ_WR_UNTRACKED an untracked weakref linked for the while on
+ *     GC_OBJ_HINT         (bit 17, on a tracked object) one of the
+ *                         chain starts of the next full collection's sort
+ *                         (GcHeap.hints), on exactly them
+ *     GC_OBJ_WR_UNTRACKED (bit 17, on an untracked object) an untracked
+ *                         weakref linked for the while on
  *                         the list of callbacks to call (garbage.c)
  *
  * Invariants outside a collection (gc_check): the bits but
- * GC_OBJ_YOUNG are clear on every tracked object, GC_OBJ_YOUNG as said; every list is a consistent circular list; the
+ * GC_OBJ_YOUNG and GC_OBJ_HINT are clear on every tracked object,
+ * GC_OBJ_YOUNG and GC_OBJ_HINT as said; every list is a consistent circular list; the
  * descents of a list is at least the number of adjacent pairs that are
  * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
  * holds every object's head.
@@ -86,8 +91,10 @@
 
 #define GC_OBJ_UNREACHABLE  (1u << 16)
 #define GC_OBJ_WR_UNTRACKED (1u << 17)
-#define GC_OBJ_YOUNG        (1u << 18)
-#define GC_OBJ_BITS         0xFFFF0000u
+/* the same bit on a tracked object: it is a chain start (GcHeap.hints) */
+#define GC_OBJ_HINT  GC_OBJ_WR_UNTRACKED
+#define GC_OBJ_YOUNG (1u << 18)
+#define GC_OBJ_BITS  0xFFFF0000u
 /* incremental.c: an object of the pass set not reached yet, and the
  * references to it that the pass found inside the set (saturating). */
 #define GC_OBJ_WHITE     (1u << 19)
@@ -130,6 +137,12 @@ typedef struct GcList {
 #define GC_FILTER_GRAIN 6
 #define GC_FILTER_LOG2  18
 #define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
+
+/* Chain starts kept for a full collection's sort (GcHeap.hints), and how
+ * many of them are noted among a full collection's survivors (reach.c's
+ * partition; the others are promoted batches: collect.c). */
+#define GC_HINTS      32
+#define GC_HINTS_KEPT 12
 
 /* reach.c's walk order (young_order): collected sets of up to this many
  * objects (generations 0 and 1 at the default thresholds). */
@@ -277,6 +290,15 @@ struct GcHeap {
      * the later walks read addresses from here instead of chasing the
      * list's links. */
     RcGcHead *young_order[GC_ORDER_MAX];
+    /* Chain starts for the next full collection's sort (sort.c):
+     * distinct objects of generation 2 in its list order: up to
+     * GC_HINTS_KEPT evenly spaced survivors of the last full collection
+     * (reach.c's partition), then the first object of each batch
+     * promoted into it since (collect.c); when one leaves generation 2
+     * alone, the object before it takes its place (gc_hint_forget).
+     * Each carries GC_OBJ_HINT. */
+    RcGcHead *hints[GC_HINTS];
+    size_t nhints;
     /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
      * young_filter have the bit of every object of generation 0 set
      * (gc_gen0_join), gen0_filter_n objects were noted since it was
@@ -532,6 +554,16 @@ void gc_list_sort(GcHeap *gc, GcList *l);
  * which the passes overwrite before they read it as a link. */
 void gc_list_sort_next(GcHeap *gc, GcList *l);
 
+/* sort.c: gc_list_sort_next whose first walk (the distribution, in the
+ * list's order) runs one chain from l's first object and one from each
+ * of starts[0..nstarts), at once, each up to the next chain's start:
+ * about nstarts + 1 cache misses in flight instead of two.  starts: at
+ * most GC_SORT_CHAINS - 1 objects of l in l's order (equal neighbours
+ * allowed); the result is the same address order as gc_list_sort_next's. */
+#define GC_SORT_CHAINS (GC_HINTS + 3)
+void gc_list_sort_next_from(GcHeap *gc, GcList *l, RcGcHead *const *starts,
+                            size_t nstarts);
+
 /* sort.c: relink each stretch of l that lies in one GC_NEAR window in
  * address order (the order of the windows is kept, so descents stays;
  * backsteps becomes descents).  In place, with GC_NEAR / 128 bytes of
@@ -562,7 +594,7 @@ void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                     const RcHeap *all, GcSplit *split);
 void gc_reach_split_filtered(GcList *young, GcList *reachable,
                              GcList *unreachable, const RcHeap *all,
-                             uint64_t *filter, RcGcHead **order,
+                             uint64_t *filter, RcGcHead **order, GcHeap *hints,
                              GcSplit *split);
 /* The same for young = generation 0 of heap rc alone, when GC_OBJ_YOUNG
  * marks exactly its objects (!young_stale): the walk of update_refs is
@@ -613,6 +645,34 @@ gc_inc_forget(GcHeap *gc, RcGcHead *g)
         gc_obj(g)->flags &= ~GC_OBJ_PASS_BITS;
     }
 }
+
+/* ---- the sort's chain starts (GcHeap.hints; heap.c) ----------------- */
+
+/* Forget every chain start (generation 2 leaves its list whole). */
+void gc_hints_clear(GcHeap *gc);
+
+/* g, a tracked object, is about to leave the list that holds it, alone
+ * (death, gc_untrack, a weakref held for its callback): 1 when it may be
+ * a chain start (then call gc_hint_forget once it is unlinked): a test
+ * of the flag word that the caller has just read. */
+static inline int
+gc_hint_maybe(const RcGcHead *g)
+{
+    return (gc_obj((RcGcHead *)(uintptr_t)g)->flags & GC_OBJ_HINT) != 0;
+}
+
+/* heap.c: g, which gc_hint_maybe said may be a chain start, was unlinked
+ * from after prev: a start that it was moves back to prev (or is dropped
+ * when prev is the sentinel or the start before), so that every start
+ * stays in generation 2.  (Called last, after the unlink, the hook that
+ * calls it needs no stack frame of its own.) */
+void gc_hint_forget(GcHeap *gc, RcGcHead *g, RcGcHead *prev);
+
+/* heap.c: note g, an object of generation 2 after every chain start
+ * (the first of a batch just appended to it, or a survivor of a full
+ * collection about to join it in order), as a chain start, if there is
+ * room. */
+void gc_hint_note(GcHeap *gc, RcGcHead *g);
 
 /* incpass.c: begin a pass (phase IDLE, doomed empty): generation 2
  * becomes the pass set, INIT next. */

@@ -65,6 +65,10 @@ typedef struct Pass {
     size_t order_cap;       /* entries of order */
     size_t norder;          /* entries filled */
     int ordered;            /* order holds all of young: walks read it */
+    GcHeap *hints;          /* partition notes every hint_every-th
+                               reachable object as a chain start of
+                               this heap's next full collection, or NULL */
+    size_t hint_every;
 } Pass;
 
 /* ---- the walks ---------------------------------------------------------
@@ -665,7 +669,11 @@ static void
 partition(GcList *young, const Pass *p, GcList *reachable, GcList *unreachable,
           GcSplit *split)
 {
-    size_t nunreachable = 0;
+    size_t nunreachable = 0, nreachable = 0;
+    /* the next chain start to note is the hint_at-th reachable object
+     * (0: none) */
+    size_t hints_left = GC_HINTS_KEPT;
+    size_t hint_at = p->hints != NULL ? p->hint_every : 0;
     unsigned need = 0, type_need = 0;
     const RcType *last_type = NULL;
     int finalizes = 0;
@@ -676,14 +684,17 @@ partition(GcList *young, const Pass *p, GcList *reachable, GcList *unreachable,
     for (RcGcHead *g = walk_next(&walk); g != NULL; g = walk_next(&walk)) {
         RcObject *op = gc_obj(g);
         uintptr_t w = g->prev;
-        if (!(w & GC_PREV_COLLECTING)) {
-            link_tail(reachable, &rtail, g); /* kept by the scan */
-        }
-        else if (w & GC_PREV_VISITED) {
-            if (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG)) {
+        if (!(w & GC_PREV_COLLECTING) || (w & GC_PREV_VISITED)) {
+            if ((w & GC_PREV_COLLECTING) &&
+                (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG))) {
                 op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG);
             }
-            link_tail(reachable, &rtail, g);
+            link_tail(reachable, &rtail, g); /* kept by the scan, or
+                                                VISITED later */
+            if (++nreachable == hint_at) {
+                gc_hint_note(p->hints, g);
+                hint_at = --hints_left != 0 ? hint_at + p->hint_every : 0;
+            }
         }
         else {
             /* passed by the scan with gc_refs 0 and never reached */
@@ -723,7 +734,7 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                const RcHeap *all, GcSplit *split)
 {
     gc_reach_split_filtered(young, reachable, unreachable, all, NULL, NULL,
-                            split);
+                            NULL, split);
 }
 
 /* The split of `young` into reachable / unreachable, walk by walk.  Set up
@@ -737,9 +748,12 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
 static void
 split_passes(GcList *young, GcList *reachable, GcList *unreachable,
              const RcHeap *all, const RcHeap *young_bit, uint64_t *filter,
-             unsigned filter_log2, RcGcHead **order, GcSplit *split)
+             unsigned filter_log2, RcGcHead **order, GcHeap *hints,
+             GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
+    p.hints = NULL;
+    p.hint_every = 0;
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
@@ -775,6 +789,10 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
         walks++;
     }
     split->examined = subtract_refs(young, &p);
+    if (hints != NULL && split->examined >= 2 * GC_HINTS_KEPT) {
+        p.hints = hints;
+        p.hint_every = split->examined / (GC_HINTS_KEPT + 1);
+    }
     mark(young, &p);
     /* the scan's end: ring and mark stack drained (invariant of step 3) */
     RCGC_ASSERT(p.stack == NULL && p.pending == 0);
@@ -796,10 +814,10 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
 void
 gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
                         const RcHeap *all, uint64_t *filter, RcGcHead **order,
-                        GcSplit *split)
+                        GcHeap *hints, GcSplit *split)
 {
     split_passes(young, reachable, unreachable, all, NULL, filter, 0, order,
-                 split);
+                 hints, split);
 }
 
 void
@@ -808,7 +826,7 @@ gc_reach_split_young(GcList *young, GcList *reachable, GcList *unreachable,
 {
     uint64_t *filter = gc->gen0_filter_on ? gc->young_filter : NULL;
     split_passes(young, reachable, unreachable, NULL, rc, filter,
-                 gc->gen0_filter_log2, gc->young_order, split);
+                 gc->gen0_filter_log2, gc->young_order, NULL, split);
 }
 
 /* Generation 0 is empty (nothing to note): the filter restarts with at

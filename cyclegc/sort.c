@@ -14,7 +14,9 @@
  * rebuilt at the end.
  *
  *   1. distribute: walk the segment once (in its old order; the whole
- *      list from both ends at once, two cache misses in flight), put each
+ *      list from both ends at once, two cache misses in flight, or, in a
+ *      full collection, from each of the chain starts the collector kept
+ *      (GcHeap.hints): up to GC_SORT_CHAINS misses in flight), put each
  *      object on bucket (address - lo) >> shift of up to 256 (about 4
  *      objects a bucket), where shift makes the segment's span [lo, hi]
  *      fit them; note each bucket's count and real bounds;
@@ -254,6 +256,64 @@ distribute_list(GcSortBucket *b, unsigned digit, GcList *l, uintptr_t lo,
     }
 }
 
+#if RCGC_EXPENSIVE
+/* Do starts lie in l, in its order (equal neighbours allowed)? */
+static int
+starts_valid(GcList *l, RcGcHead *const *starts, size_t nstarts)
+{
+    size_t i = 0;
+    for (RcGcHead *g = gc_list_first(l); g != &l->head && i < nstarts;
+         g = gc_next(g)) {
+        while (i < nstarts && starts[i] == g) {
+            i++;
+        }
+    }
+    return i == nstarts;
+}
+#endif
+
+/* distribute_list from several points at once: chain 0 runs from l's
+ * first object, chain i from starts[i - 1], each up to the next chain's
+ * start (the last one up to l's sentinel); every step advances each
+ * chain not at its end by one object, so that a cache miss of each is
+ * in flight at once.  starts lie in l, in its order (the chains then
+ * cover l once: an empty chain, two equal starts, is fine).  Invariant:
+ * cur[i] is the next object of chain i to put, stop[i] the first of the
+ * next chain's (or the sentinel); the chains i < nact are not done. */
+
+static void
+distribute_chains(GcSortBucket *b, unsigned digit, GcList *l, uintptr_t lo,
+                  uintptr_t hi, RcGcHead *const *starts, size_t nstarts)
+{
+    unsigned shift = buckets_reset(b, digit, lo, hi);
+    RcGcHead *cur[GC_SORT_CHAINS], *stop[GC_SORT_CHAINS];
+    size_t nact = nstarts + 1;
+    RCGC_ASSERT(nact <= GC_SORT_CHAINS);
+#if RCGC_EXPENSIVE
+    RCGC_ASSERT(starts_valid(l, starts, nstarts)); /* expensive */
+#endif
+    cur[0] = gc_list_first(l);
+    for (size_t i = 0; i < nstarts; i++) {
+        stop[i] = starts[i];
+        cur[i + 1] = starts[i];
+    }
+    stop[nstarts] = &l->head;
+    while (nact != 0) {
+        for (size_t i = 0; i < nact;) {
+            RcGcHead *g = cur[i];
+            if (g == stop[i]) {
+                nact--;
+                cur[i] = cur[nact];
+                stop[i] = stop[nact];
+                continue;
+            }
+            cur[i] = nx(g); /* before put rewrites it */
+            put(b, shift, lo, g);
+            i++;
+        }
+    }
+}
+
 /* Sort the n objects of the chain at first (ended by 0), whose
  * addresses lie in [lo, hi], with the bucket tables from `level` on. */
 static Run sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo,
@@ -354,12 +414,18 @@ sort_segment(GcHeap *gc, RcGcHead *first, size_t n, uintptr_t lo, uintptr_t hi,
  * address order, chained by next (r.last's next stale); every prev word
  * is as it was. */
 static Run
-sort_run(GcHeap *gc, GcList *l)
+sort_run(GcHeap *gc, GcList *l, RcGcHead *const *starts, size_t nstarts)
 {
     /* 1. at the first level the list's recorded bounds stand in for
      * the real ones (no walk to find them). */
     unsigned digit = digit_for(l->size_ub);
-    distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
+    if (nstarts != 0) {
+        distribute_chains(gc->sort_buckets[0], digit, l, l->lo, l->hi, starts,
+                          nstarts);
+    }
+    else {
+        distribute_list(gc->sort_buckets[0], digit, l, l->lo, l->hi);
+    }
     return gather(gc, 0, digit);
 }
 
@@ -375,7 +441,7 @@ gc_list_sort(GcHeap *gc, GcList *l)
         return;
     }
     size_t size_ub = l->size_ub;
-    Run r = sort_run(gc, l);
+    Run r = sort_run(gc, l, NULL, 0);
     /* 3. relink: real prev links, in address order (each object above the
      * one before it: the runs came out of gather sorted). */
     size_t n = 0;
@@ -530,10 +596,17 @@ gc_list_sort_windows(GcList *l)
 void
 gc_list_sort_next(GcHeap *gc, GcList *l)
 {
+    gc_list_sort_next_from(gc, l, NULL, 0);
+}
+
+void
+gc_list_sort_next_from(GcHeap *gc, GcList *l, RcGcHead *const *starts,
+                       size_t nstarts)
+{
     if (gc_list_is_empty(l)) {
         return;
     }
-    Run r = sort_run(gc, l);
+    Run r = sort_run(gc, l, starts, nstarts);
     l->head.next = (uintptr_t)r.first;
     r.last->next = (uintptr_t)&l->head;
     l->head.prev = (uintptr_t)r.last;

@@ -285,3 +285,47 @@ Test(impl_sort, backsteps_count_steps_down_on_append_and_merge)
     cr_assert_eq(a.size_ub, 6);
     free(block);
 }
+
+/* The first walk from several chain starts at once (a full collection's
+ * sort: gc_list_sort_next_from): starts at the first object, equal
+ * neighbours, the last object, and as many as allowed, spread evenly;
+ * each time every object comes out once, in address order. */
+Test(impl_sort, sort_from_chain_starts_comes_out_whole)
+{
+    enum { N = 3000 };
+    RcGcHead *block = aligned_alloc(16, N * 3 * sizeof(RcGcHead));
+    RcGcHead *heads[N];
+    size_t order[N];
+    for (size_t i = 0; i < N; i++) {
+        heads[i] = &block[3 * i];
+    }
+    /* positions in list order of the starts of each case */
+    static const size_t c0[] = {0, 1, 1, 500, 1500, N - 1};
+    static const size_t c1[] = {N - 1};
+    static const size_t c2[] = {2, 2, 2};
+    size_t c3[GC_SORT_CHAINS - 1];
+    for (size_t i = 0; i < GC_SORT_CHAINS - 1; i++) {
+        c3[i] = (i + 1) * (N / GC_SORT_CHAINS);
+    }
+    const size_t *cases[] = {c0, c1, c2, c3};
+    const size_t ncases[] = {6, 1, 3, GC_SORT_CHAINS - 1};
+    for (size_t t = 0; t < 4; t++) {
+        shuffle(order, N, (unsigned)(11 + t));
+        GcList l;
+        fill(&l, heads, order, N);
+        RcGcHead *starts[GC_SORT_CHAINS - 1];
+        for (size_t i = 0; i < ncases[t]; i++) {
+            starts[i] = heads[order[cases[t][i]]];
+        }
+        gc_list_sort_next_from(gc, &l, starts, ncases[t]);
+        size_t k = 0;
+        for (RcGcHead *g = gc_list_first(&l); g != &l.head; g = gc_next(g)) {
+            cr_assert_lt(k, N, "case %zu: the next links run past", t);
+            cr_assert_eq(g, heads[k], "case %zu: object %zu", t, k);
+            k++;
+        }
+        cr_assert_eq(k, N, "case %zu", t);
+        cr_assert_eq(gc_prev(&l.head), heads[N - 1]);
+    }
+    free(block);
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* impl_hints.c - the chain starts a full collection's sort walks from
+ * (GcHeap.hints): noted as batches are promoted into generation 2 and
+ * among a full collection's survivors, moved back or dropped when their
+ * object leaves generation 2 alone (death, gc_untrack), forgotten when
+ * generation 2 leaves its list whole (freeze); gc_check checks them after
+ * each step, and the full collection that uses them finds what it
+ * should. */
+#include "cyclegc/internal.h"
+#include "impl_helpers.h"
+
+TestSuite(impl_hints, .init = impl_setup, .fini = impl_teardown);
+
+enum { BATCHES = 40, PER = 30, BASE = 20000 };
+
+/* The index in kept[0..n) of the object whose head is g, or n. */
+static size_t
+index_of(RcObject *const *kept, size_t n, const RcGcHead *g)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (kept[i] != NULL && gc_head(kept[i]) == g) {
+            return i;
+        }
+    }
+    return n;
+}
+
+/* BASE long-lived nodes in generation 2 (after a full collection), then
+ * BATCHES batches promoted into it one generation-1 collection at a time
+ * (batch b has 1 node when b % 4 == 3, else PER); kept[] holds a
+ * reference to each. */
+static size_t
+build(RcObject **kept)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < BASE; i++) {
+        kept[n] = impl_new(&impl_node_type);
+        if (n > 0) {
+            impl_link(kept[n], 0, kept[(n * 7919) % n]);
+        }
+        n++;
+    }
+    /* a cycle of garbage so that partition runs and notes survivors */
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    rc_decref(a);
+    gc_collect(impl_gc, 2);
+    cr_assert_eq(impl_gc->nhints, GC_HINTS_KEPT);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (size_t b = 0; b < BATCHES; b++) {
+        size_t m = b % 4 == 3 ? 1 : PER;
+        for (size_t i = 0; i < m; i++) {
+            kept[n] = impl_new(&impl_node_type);
+            impl_link(kept[n], 0, kept[(n * 31) % n]);
+            n++;
+        }
+        gc_collect(impl_gc, 1); /* generations 0 and 1 into 2 */
+        cr_assert_eq(gc_check(impl_gc), 0);
+    }
+    cr_assert_eq(impl_gc->nhints, GC_HINTS);
+    return n;
+}
+
+Test(impl_hints, starts_follow_deaths_and_untracks_and_the_sort_uses_them)
+{
+    static RcObject *kept[BASE + BATCHES * PER];
+    size_t n = build(kept);
+    /* Kill the object of each start in turn, some twice over (its
+     * predecessor took its place), untrack a few: gc_check holds after
+     * each, and the starts stay within generation 2. */
+    for (int round = 0; round < 3 * GC_HINTS && impl_gc->nhints > 0; round++) {
+        size_t h = (size_t)round % impl_gc->nhints;
+        size_t i = index_of(kept, n, impl_gc->hints[h]);
+        cr_assert_lt(i, n, "start %zu is none of the objects", h);
+        if (round % 5 == 4) {
+            cr_assert_eq(gc_untrack(kept[i]), 0);
+        }
+        else {
+            /* nothing else refers to it: slot 0 points backwards, and
+             * only to objects made before it: clear the referrers */
+            for (size_t j = i + 1; j < n; j++) {
+                if (kept[j] != NULL &&
+                    impl_node(kept[j])->slot[0] == kept[i]) {
+                    impl_link(kept[j], 0, NULL);
+                }
+            }
+            rc_decref(kept[i]);
+            kept[i] = NULL;
+        }
+        cr_assert_eq(gc_check(impl_gc), 0, "round %d", round);
+    }
+    /* starts whose batch had no other object were dropped */
+    cr_assert_lt(impl_gc->nhints, GC_HINTS);
+    size_t before = impl_gc->nhints;
+    /* cycles promoted into generation 2 as new batches (held while
+     * promoted, then dropped): the full collection sorts from the starts
+     * and finds exactly them */
+    enum { CYCLES = 100 };
+    static RcObject *held[CYCLES];
+    for (int c = 0; c < CYCLES; c++) {
+        RcObject *x = impl_new(&impl_node_type);
+        RcObject *y = impl_new(&impl_node_type);
+        impl_link(x, 0, y);
+        impl_link(y, 0, x);
+        impl_link(x, 1, kept[(size_t)c * 97 % BASE]);
+        rc_decref(y);
+        held[c] = x;
+        if (c % 10 == 9) {
+            gc_collect(impl_gc, 1); /* a batch of 10 cycles, a start */
+            cr_assert_eq(gc_check(impl_gc), 0);
+        }
+    }
+    for (int c = 0; c < CYCLES; c++) {
+        rc_decref(held[c]);
+    }
+    cr_assert_gt(impl_gc->nhints, before);
+    /* most of the old nodes tracked again in a shuffled order (into
+     * generation 0; the starts among them move on): the list the full
+     * collection gets is far from address order, so it is sorted */
+    srand(3);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rand() % (i + 1);
+        RcObject *t = kept[i];
+        kept[i] = kept[j];
+        kept[j] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (kept[i] != NULL && i % 4 != 0 && gc_is_tracked(kept[i])) {
+            cr_assert_eq(gc_untrack(kept[i]), 0);
+            cr_assert_eq(gc_track(kept[i]), 0);
+        }
+    }
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_gt(impl_gc->nhints, 0);
+    long found = gc_collect(impl_gc, 2);
+    cr_assert_eq(found, 2 * CYCLES);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    /* generation 2 now holds the survivors in address order */
+    GcList *l = &impl_gc->gens[GC_NGENERATIONS - 1].list;
+    RcGcHead *prev = NULL;
+    for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
+        cr_assert(prev == NULL || (uintptr_t)prev < (uintptr_t)g);
+        prev = g;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (kept[i] != NULL) {
+            rc_decref(kept[i]);
+        }
+    }
+}
+
+Test(impl_hints, freeze_forgets_the_starts)
+{
+    static RcObject *kept[BASE + BATCHES * PER];
+    size_t n = build(kept);
+    gc_freeze(impl_gc);
+    cr_assert_eq(impl_gc->nhints, 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    gc_unfreeze(impl_gc);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (size_t i = 0; i < n; i++) {
+        rc_decref(kept[i]);
+    }
+    cr_assert_eq(gc_check(impl_gc), 0);
+}
