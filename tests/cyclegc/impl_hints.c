@@ -163,3 +163,121 @@ Test(impl_hints, freeze_forgets_the_starts)
     }
     cr_assert_eq(gc_check(impl_gc), 0);
 }
+
+/* ---- adversarial: starts against the paths out of generation 2 ------ */
+
+enum { WN = 600, WT = 8 };
+static RcObject *w_node[WN]; /* node i, made just before weakref i */
+static RcObject *w_ref[WN];  /* weakref i, to target i % WT */
+static long w_calls;
+
+/* Every start a distinct flagged object of generation 2 in its order,
+ * no other object of it flagged (check_hints), from inside a callback
+ * too. */
+static void
+w_callback(RcObject *wr, void *ctx)
+{
+    (void)wr;
+    size_t i = (size_t)(uintptr_t)ctx;
+    w_calls++;
+    cr_assert_eq(gc_check(impl_gc), 0, "in the callback of weakref %zu", i);
+    /* node i dies (often a start, or the object before one), node i + 1
+     * is untracked every third time: each leaves generation 2 alone
+     * while the starts were just noted among the survivors */
+    if (w_node[i] != NULL) {
+        rc_decref(w_node[i]);
+        w_node[i] = NULL;
+    }
+    if (i % 3 == 0 && i + 1 < WN && w_node[i + 1] != NULL &&
+        gc_is_tracked(w_node[i + 1])) {
+        cr_assert_eq(gc_untrack(w_node[i + 1]), 0);
+    }
+    cr_assert_eq(gc_check(impl_gc), 0, "after the callback of %zu", i);
+}
+
+/* Count the starts that are weakrefs. */
+static size_t
+weakref_starts(void)
+{
+    size_t n = 0;
+    for (size_t h = 0; h < impl_gc->nhints; h++) {
+        n += gc_obj(impl_gc->hints[h])->type == &rc_weakref_type;
+    }
+    return n;
+}
+
+/* Weakrefs with callbacks make most of generation 2, so that many of
+ * the starts a full collection notes among its survivors are weakrefs.
+ * Their targets die in the next full collection with the weakref table
+ * refused (OOM): every weakref is then held for its callback on a list
+ * through its own GC head (garbage.c: hold_on_list), tracked ones
+ * leaving generation 2 (a start among them moves back), untracked ones
+ * linked for the while (GC_OBJ_WR_UNTRACKED, the bit of GC_OBJ_HINT).
+ * The callbacks kill and untrack the nodes between the weakrefs.
+ * gc_check holds in each callback and after; no untracked weakref ends
+ * tracked or flagged, no tracked one flagged but a start; the next full
+ * collection sorts from the starts left. */
+Test(impl_hints, starts_against_weakrefs_held_on_a_list_under_oom)
+{
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    RcObject *target[WT];
+    for (int t = 0; t < WT; t++) {
+        target[t] = impl_new(&impl_node_type);
+        impl_link(target[t], 0, target[t]);
+    }
+    w_calls = 0;
+    for (size_t i = 0; i < WN; i++) {
+        w_node[i] = impl_new(&impl_node_type);
+        w_ref[i] = rc_weakref_new(rc, target[i % WT], w_callback,
+                                  (void *)(uintptr_t)i, NULL);
+        cr_assert_not_null(w_ref[i]);
+        if (i % 7 == 5) {
+            cr_assert_eq(gc_untrack(w_ref[i]), 0);
+        }
+    }
+    /* a garbage cycle so that partition runs and notes survivors */
+    RcObject *a = impl_new(&impl_node_type);
+    impl_link(a, 0, a);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 2), 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(impl_gc->nhints, GC_HINTS_KEPT);
+    cr_assert_geq(weakref_starts(), GC_HINTS_KEPT / 3,
+                  "%zu of the starts are weakrefs", weakref_starts());
+    for (int t = 0; t < WT; t++) {
+        rc_decref(target[t]);
+    }
+    OaHeap *oa = rc_heap_oa(rc);
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
+    long found = gc_collect(impl_gc, 2);
+    oa_heap_fail_nth(oa, 0, 0, 0);
+    cr_assert_eq(found, WT);
+    cr_assert_eq(w_calls, WN, "%ld callbacks", w_calls);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (size_t i = 0; i < WN; i++) {
+        uint32_t bits = w_ref[i]->flags & GC_OBJ_WR_UNTRACKED;
+        if (i % 7 == 5) {
+            cr_assert(!gc_is_tracked(w_ref[i]), "weakref %zu tracked", i);
+            cr_assert_eq(bits, 0, "untracked weakref %zu flagged", i);
+            continue;
+        }
+        cr_assert(gc_is_tracked(w_ref[i]));
+        int start = 0;
+        for (size_t h = 0; h < impl_gc->nhints; h++) {
+            start |= impl_gc->hints[h] == gc_head(w_ref[i]);
+        }
+        cr_assert_eq(bits != 0, start, "weakref %zu: flag %u, start %d", i,
+                     bits, start);
+    }
+    /* everything left dies, by refcount, then by a full collection from
+     * what starts remain */
+    for (size_t i = 0; i < WN; i++) {
+        rc_decref(w_ref[i]);
+        cr_assert_eq(gc_check(impl_gc), 0);
+        if (w_node[i] != NULL) {
+            rc_decref(w_node[i]);
+        }
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+}
