@@ -281,3 +281,80 @@ Test(impl_hints, starts_against_weakrefs_held_on_a_list_under_oom)
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     cr_assert_eq(gc_check(impl_gc), 0);
 }
+
+enum { UN = 40 };
+static RcObject *u_ref[UN];
+static long u_calls[UN];
+static long u_total;
+static int u_seen[6];
+
+static void
+u_callback(RcObject *wr, void *ctx)
+{
+    (void)wr;
+    size_t i = (size_t)(uintptr_t)ctx;
+    u_calls[i]++;
+    if (u_total++ != 0) {
+        return;
+    }
+    /* the first callback (of the newest weakref): weakrefs 0 to 3 wait
+     * on the list of callbacks, 0 and 2 untracked by the program */
+    u_seen[0] = gc_is_tracked(u_ref[0]);
+    u_seen[1] = gc_untrack(u_ref[0]); /* refused: not tracked */
+    u_seen[2] = gc_track(u_ref[2]);
+    u_seen[3] = gc_untrack(u_ref[1]);
+    u_seen[4] = gc_is_tracked(u_ref[1]) * 2 + gc_is_tracked(u_ref[2]);
+    u_seen[5] = gc_is_tracked(u_ref[3]);
+    cr_assert_eq(gc_check(impl_gc), 0);
+}
+
+/* Weakrefs held for their callbacks on a list through their GC heads
+ * (OOM): an untracked one, linked with GC_OBJ_WR_UNTRACKED (a chain
+ * start's bit on a tracked object), reads untracked, and gc_untrack
+ * refuses it; gc_track of one and gc_untrack of a tracked one from a
+ * callback take effect once it leaves the list.  Every callback runs
+ * once and every reference the collector took is dropped (before, a
+ * callback's gc_untrack unlinked a waiting weakref from the list: its
+ * callback never ran and its reference leaked). */
+Test(impl_hints, weakrefs_held_on_a_list_keep_their_tracked_state)
+{
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    RcObject *t = impl_new(&impl_node_type);
+    impl_link(t, 0, t);
+    u_total = 0;
+    for (size_t i = 0; i < UN; i++) {
+        u_calls[i] = 0;
+        u_ref[i] =
+            rc_weakref_new(rc, t, u_callback, (void *)(uintptr_t)i, NULL);
+        if (i % 2 == 0) {
+            cr_assert_eq(gc_untrack(u_ref[i]), 0);
+        }
+    }
+    rc_decref(t);
+    OaHeap *oa = rc_heap_oa(rc);
+    oa_heap_fail_nth(oa, OA_FAIL_META, 1, 1);
+    long found = gc_collect(impl_gc, 0);
+    oa_heap_fail_nth(oa, 0, 0, 0);
+    cr_assert_eq(found, 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(u_seen[0], 0, "a waiting untracked weakref reads tracked");
+    cr_assert_eq(u_seen[1], -1);
+    cr_assert_eq(u_seen[2], 0);
+    cr_assert_eq(u_seen[3], 0);
+    cr_assert_eq(u_seen[4], 1);
+    cr_assert_eq(u_seen[5], 1);
+    for (size_t i = 0; i < UN; i++) {
+        cr_assert_eq(u_calls[i], 1, "weakref %zu called %ld times", i,
+                     u_calls[i]);
+        int tracked = i == 2 || (i % 2 == 1 && i != 1);
+        cr_assert_eq(gc_is_tracked(u_ref[i]), tracked, "weakref %zu", i);
+        if (!tracked) {
+            cr_assert_eq(u_ref[i]->flags & GC_OBJ_BITS, 0, "weakref %zu", i);
+        }
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (size_t i = 0; i < UN; i++) {
+        rc_decref(u_ref[i]);
+    }
+}
