@@ -358,3 +358,114 @@ Test(impl_hints, weakrefs_held_on_a_list_keep_their_tracked_state)
         rc_decref(u_ref[i]);
     }
 }
+
+/* ---- finalizers, resurrection, legacy finalizers ------------------- */
+
+enum { KN = 5000 };
+static RcObject *k_node[KN]; /* unlinked nodes, held here alone */
+static long k_killed;
+
+/* Kill the node that is start h, if it is one of k_node. */
+static void
+k_kill_start(size_t h)
+{
+    size_t i = index_of(k_node, KN, impl_gc->hints[h]);
+    if (i < KN) {
+        rc_decref(k_node[i]);
+        k_node[i] = NULL;
+        k_killed++;
+    }
+}
+
+/* A finalizer that kills, while the starts just noted among the
+ * survivors stand, every other start's object and then the object that
+ * took the place of the first: each leaves generation 2 by refcount in
+ * the middle of the collection's handling of its garbage. */
+static void
+k_finalize(RcObject *op)
+{
+    (void)op;
+    impl_finalized++;
+    cr_assert_eq(gc_check(impl_gc), 0, "in the finalizer");
+    for (size_t h = 0; h < impl_gc->nhints; h += 2) {
+        k_kill_start(h);
+    }
+    if (impl_gc->nhints > 0) {
+        k_kill_start(0);
+    }
+    cr_assert_eq(gc_check(impl_gc), 0, "after the finalizer's kills");
+}
+
+static const RcType k_fin_type = {
+    TC_NODE_TYPE("impl_killer", RC_TYPE_GC, sizeof(ImplNode), 2),
+    .finalize = k_finalize,
+};
+
+static RcObject *
+k_cycle(const RcType *t)
+{
+    RcObject *x = impl_new(t);
+    RcObject *y = impl_new(&impl_node_type);
+    impl_link(x, 0, y);
+    impl_link(y, 0, x);
+    rc_decref(y);
+    return x;
+}
+
+/* A full collection whose garbage has a finalizer that kills starts
+ * (those the collection just noted), one that resurrects its cycle into
+ * generation 2 and one with a legacy finalizer (set aside, to generation
+ * 2): the starts stay within generation 2 throughout (gc_check in the
+ * finalizer and after), the next full collections sort from them and
+ * find what they should, freeze and unfreeze forget them. */
+Test(impl_hints, starts_against_finalizers_resurrection_and_legacy)
+{
+    for (size_t i = 0; i < KN; i++) {
+        k_node[i] = impl_new(&impl_node_type);
+    }
+    rc_decref(k_cycle(&impl_node_type));
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+    cr_assert_eq(impl_gc->nhints, GC_HINTS_KEPT);
+    k_killed = 0;
+    for (int round = 0; round < 3; round++) {
+        rc_decref(k_cycle(&k_fin_type));
+        rc_decref(k_cycle(&impl_res_type));
+        rc_decref(k_cycle(&impl_legacy_type));
+        impl_finalized = 0;
+        long before = k_killed;
+        long found = gc_collect(impl_gc, 2);
+        cr_assert_eq(gc_check(impl_gc), 0, "round %d", round);
+        cr_assert_eq(impl_finalized, 2, "round %d", round);
+        cr_assert_gt(k_killed, before, "round %d: no start killed", round);
+        /* the killer's cycle freed, the resurrected one kept (not
+         * counted), the legacy one set aside (counted), the last round's
+         * resurrected cycle freed */
+        cr_assert_eq(found, round == 0 ? 4 : 6, "round %d: %ld", round, found);
+        cr_assert_eq(gc_garbage_count(impl_gc), (size_t)round + 1);
+        cr_assert_not_null(impl_resurrect_slot);
+        rc_decref(impl_resurrect_slot); /* its cycle, garbage again
+                                           (finalized: freed next) */
+        impl_resurrect_slot = NULL;
+        cr_assert_eq(gc_check(impl_gc), 0);
+        if (round == 1) {
+            gc_freeze(impl_gc);
+            cr_assert_eq(impl_gc->nhints, 0);
+            gc_unfreeze(impl_gc);
+            cr_assert_eq(gc_check(impl_gc), 0);
+        }
+    }
+    cr_assert_eq(impl_legacy_calls, 0);
+    /* the legacy cycles: broken, then freed by refcount */
+    for (size_t i = 0; i < gc_garbage_count(impl_gc); i++) {
+        impl_link(gc_garbage_get(impl_gc, i), 0, NULL);
+        cr_assert_eq(gc_check(impl_gc), 0);
+    }
+    gc_garbage_clear(impl_gc);
+    for (size_t i = 0; i < KN; i++) {
+        if (k_node[i] != NULL) {
+            rc_decref(k_node[i]);
+            k_node[i] = NULL;
+        }
+    }
+    cr_assert_eq(gc_check(impl_gc), 0);
+}
