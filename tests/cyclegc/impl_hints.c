@@ -469,3 +469,148 @@ Test(impl_hints, starts_against_finalizers_resurrection_and_legacy)
     }
     cr_assert_eq(gc_check(impl_gc), 0);
 }
+
+/* ---- the pause-bounded pass, heap destroy -------------------------- */
+
+/* A pass of the pause-bounded mode takes generation 2 whole (the starts
+ * forgotten); batches promoted while it runs are noted again, and die
+ * or are untracked between its increments; a full collection in the
+ * middle of the pass gives it up; the next pass runs to its end.
+ * gc_check after every step. */
+Test(impl_hints, starts_across_pause_bounded_passes)
+{
+    static RcObject *kept[BASE + BATCHES * PER];
+    size_t n = build(kept);
+    gc_disable(impl_gc);
+    gc_set_increment_work(impl_gc, 64);
+    enum { MORE = 1000 };
+    static RcObject *more[MORE];
+    size_t nmore = 0;
+    GcIncStats st;
+    int with_starts = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        /* the running pass (if any) to its end, a new one begun */
+        gc_get_incremental_stats(impl_gc, &st);
+        for (int i = 0; i < 1000000 && st.phase != 0; i++) {
+            cr_assert_geq(gc_collect_increment(impl_gc), 0);
+            gc_get_incremental_stats(impl_gc, &st);
+        }
+        for (int i = 0; i < 1000 && st.phase == 0; i++) {
+            cr_assert_geq(gc_collect_increment(impl_gc), 0);
+            gc_get_incremental_stats(impl_gc, &st);
+        }
+        cr_assert_eq(gc_check(impl_gc), 0);
+        cr_assert_neq(st.phase, 0, "no pass began");
+        cr_assert_eq(impl_gc->nhints, 0, "a pass took generation 2");
+        for (int step = 0; step < 40; step++) {
+            /* a batch of 5 into generation 2 while the pass runs */
+            for (int k = 0; k < 5 && nmore < MORE; k++) {
+                more[nmore++] = impl_new(&impl_node_type);
+            }
+            gc_collect(impl_gc, 1);
+            cr_assert_eq(gc_check(impl_gc), 0, "pass %d step %d", pass, step);
+            /* (the first batch of a pass lands in an empty generation 2:
+             * its first object is a start anyway, and not noted) */
+            with_starts += impl_gc->nhints > 0;
+            /* the newest start dies (our reference to it goes), the one
+             * before it is untracked */
+            size_t h = impl_gc->nhints;
+            for (int k = 0; k < 2 && h > 0; k++) {
+                RcGcHead *g = impl_gc->hints[--h];
+                size_t i = index_of(more, nmore, g);
+                RcObject **arr = more;
+                if (i == nmore) {
+                    i = index_of(kept, n, g);
+                    cr_assert_lt(i, n, "a start of none of the objects");
+                    arr = kept;
+                }
+                if (k == 0) {
+                    rc_decref(arr[i]);
+                    arr[i] = NULL;
+                }
+                else if (step % 2 == 0) {
+                    cr_assert_eq(gc_untrack(arr[i]), 0);
+                }
+                cr_assert_eq(gc_check(impl_gc), 0);
+            }
+            cr_assert_geq(gc_collect_increment(impl_gc), 0);
+            cr_assert_eq(gc_check(impl_gc), 0);
+            if (pass == 0 && step == 20) {
+                /* gives the pass up: its lists back into generation 2
+                 * after the batches (and their starts) */
+                RcObject *a = impl_new(&impl_node_type);
+                impl_link(a, 0, a);
+                rc_decref(a); /* garbage: partition runs, notes starts */
+                cr_assert_eq(gc_collect(impl_gc, 2), 1);
+                cr_assert_eq(gc_check(impl_gc), 0);
+                cr_assert_eq(impl_gc->nhints, GC_HINTS_KEPT);
+            }
+        }
+    }
+    cr_assert_gt(with_starts, 60, "%d steps of 80 with starts", with_starts);
+    /* the running pass to its end, then a full collection */
+    uint64_t passes = st.passes;
+    for (int i = 0; i < 1000000 && st.passes == passes; i++) {
+        cr_assert_geq(gc_collect_increment(impl_gc), 0);
+        gc_get_incremental_stats(impl_gc, &st);
+    }
+    cr_assert_gt(st.passes, passes);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    gc_set_increment_work(impl_gc, 0);
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (size_t i = 0; i < nmore; i++) {
+        if (more[i] != NULL) {
+            rc_decref(more[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (kept[i] != NULL) {
+            rc_decref(kept[i]);
+        }
+    }
+    gc_enable(impl_gc);
+}
+
+/* A collector destroyed over a live heap with chain starts: every object
+ * is left untracked without the flag (the bit would read as
+ * GC_OBJ_WR_UNTRACKED), and dies by refcount afterwards. */
+Test(impl_hints, heap_destroy_with_starts)
+{
+    OaHeap *oa = oa_heap_new();
+    cr_assert_not_null(oa);
+    RcHeap *rc = rc_heap_new(oa);
+    cr_assert_not_null(rc);
+    GcHeap *gc = gc_heap_new(rc);
+    cr_assert_not_null(gc);
+    enum { DN = 3000 };
+    static RcObject *d[DN];
+    for (size_t i = 0; i < DN; i++) {
+        d[i] = tc_new(rc, &impl_node_type);
+        if (i > 0) {
+            impl_link(d[i], 0, d[i - 1]);
+        }
+        if (i == DN / 2) {
+            RcObject *a = tc_new(rc, &impl_node_type);
+            impl_link(a, 0, a);
+            rc_decref(a);
+            cr_assert_eq(gc_collect(gc, 2), 1);
+        }
+        else if (i > DN / 2 && i % 50 == 0) {
+            gc_collect(gc, 1);
+        }
+    }
+    cr_assert_eq(gc_check(gc), 0);
+    cr_assert_gt(gc->nhints, GC_HINTS_KEPT);
+    gc_heap_destroy(gc);
+    for (size_t i = 0; i < DN; i++) {
+        cr_assert_eq(d[i]->flags & GC_OBJ_WR_UNTRACKED, 0, "object %zu", i);
+        cr_assert(!gc_is_tracked(d[i]));
+    }
+    for (size_t i = DN; i-- > 0;) {
+        rc_decref(d[i]);
+    }
+    cr_assert_eq(rc_live_total(rc), 0);
+    rc_heap_destroy(rc);
+    oa_heap_destroy(oa);
+}
