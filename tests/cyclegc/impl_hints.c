@@ -614,3 +614,65 @@ Test(impl_hints, heap_destroy_with_starts)
     rc_heap_destroy(rc);
     oa_heap_destroy(oa);
 }
+
+/* ---- out of memory ------------------------------------------------- */
+
+/* Full and generation-1 collections with the k-th system request
+ * failing (and every later one), for k = 1, 2, ... until a collection
+ * needs fewer: garbage with weakref callbacks (more than the inline
+ * array holds) and finalizers each time; the starts hold (gc_check)
+ * after each, every callback runs, and the heap is whole afterwards.
+ * (Here a collection makes one request, the array of weakrefs to call
+ * back: with it refused they wait on a list, starts among them.) */
+Test(impl_hints, starts_through_collections_out_of_memory)
+{
+    static RcObject *kept[BASE + BATCHES * PER];
+    size_t n = build(kept);
+    RcHeap *rc = gc_heap_rc(impl_gc);
+    OaHeap *oa = rc_heap_oa(rc);
+    enum { NW = 40 };
+    RcObject *w[NW];
+    int done = 0;
+    long collections = 0;
+    w_calls = 0;
+    for (uint64_t k = 1; k < 200 && !done; k++) {
+        for (int gen = 1; gen <= 2; gen++) {
+            RcObject *t = impl_new(&impl_fin_type);
+            impl_link(t, 0, t);
+            for (int i = 0; i < NW; i++) {
+                w[i] = rc_weakref_new(rc, t, NULL, NULL, NULL);
+                cr_assert_not_null(w[i]);
+                impl_link(kept[(k * 131 + (uint64_t)i) % n], 1, w[i]);
+                rc_decref(w[i]);
+            }
+            /* callbacks: weakrefs with one, held by kept nodes */
+            for (int i = 0; i < NW; i++) {
+                RcObject *c = rc_weakref_new(
+                    rc, t, w_callback, (void *)(uintptr_t)(WN - 1), NULL);
+                cr_assert_not_null(c);
+                impl_link(kept[(k * 977 + (uint64_t)i * 7) % n], 1, c);
+                rc_decref(c);
+            }
+            rc_decref(t);
+            w_node[WN - 1] = NULL;
+            oa_heap_fail_nth(oa, OA_FAIL_ALL, k, 1);
+            long found = gc_collect(impl_gc, gen);
+            uint64_t used = oa_heap_sys_requests(oa);
+            oa_heap_fail_nth(oa, 0, 0, 0);
+            cr_assert_geq(found, 1);
+            collections++;
+            cr_assert_eq(gc_check(impl_gc), 0, "k %lu gen %d",
+                         (unsigned long)k, gen);
+            if (gen == 2 && used < k) {
+                done = 1;
+            }
+        }
+    }
+    cr_assert(done, "the sweep did not reach a collection's needs");
+    cr_assert_eq(w_calls, NW * collections);
+    for (size_t i = 0; i < n; i++) {
+        rc_decref(kept[i]);
+    }
+    gc_collect(impl_gc, 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+}
