@@ -117,6 +117,25 @@ hold_on_list(GcHeap *gc, GcList *wrcb, RcObject *wr)
     }
 }
 
+int
+gc_wr_held(const GcHeap *gc, const RcObject *op)
+{
+    if (gc == NULL || gc->wr_held == NULL || op->type != &rc_weakref_type) {
+        return 0;
+    }
+    const RcGcHead *head = &gc->wr_held->head;
+    const RcGcHead *h = gc_head((RcObject *)(uintptr_t)op);
+    for (const RcGcHead *g = gc_next(head); g != head; g = gc_next(g)) {
+        if (g == h) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Each weakref of wrcb called back, one at a time: the program's
+ * callbacks may gc_track or gc_untrack one still waiting (gc_wr_held:
+ * its flag changes, it stays on wrcb). */
 static void
 call_from_list(GcList *wrcb, GcList *old)
 {
@@ -124,7 +143,7 @@ call_from_list(GcList *wrcb, GcList *old)
         RcGcHead *g = gc_list_first(wrcb);
         RcObject *wr = gc_obj(g);
         if (wr->flags & GC_OBJ_WR_UNTRACKED) {
-            wr->flags &= ~GC_OBJ_WR_UNTRACKED;
+            wr->flags &= ~GC_OBJ_BITS; /* as gc_untrack leaves it */
             gc_list_remove(g);
             g->next = 0;
             g->prev = 0;
@@ -193,11 +212,15 @@ handle_weakref_callbacks(GcHeap *gc, GcList *unreachable, GcList *old)
     /* Every weakref with a callback to the garbage is cleared: the
      * callbacks may run. */
     int called = k != 0 || !gc_list_is_empty(&wrcb);
+    if (!gc_list_is_empty(&wrcb)) {
+        gc->wr_held = &wrcb;
+    }
     for (size_t i = 0; i < k; i++) {
         rc_weakref_call(held[i]);
         rc_decref(held[i]);
     }
     call_from_list(&wrcb, old);
+    gc->wr_held = NULL;
     if (held != inline_buf && held != NULL) {
         oa_meta_free(gc->oa, held, ncb * sizeof(RcObject *));
     }

@@ -177,11 +177,18 @@ gc_get_referents(RcObject *const *objs, size_t n, RcObject **buf, size_t cap)
 
 /* ---- tracking ------------------------------------------------------- */
 
+/* Linked, and not an untracked weakref that a collection holds on a
+ * list for its callback (GC_OBJ_WR_UNTRACKED: on a tracked object, the
+ * same bit is a chain start's flag). */
 int
 gc_is_tracked(const RcObject *op)
 {
-    return op != NULL && rc_is_gc(op) &&
-           rc_gc_head((RcObject *)(uintptr_t)op)->next != 0;
+    if (op == NULL || !rc_is_gc(op) ||
+        rc_gc_head((RcObject *)(uintptr_t)op)->next == 0) {
+        return 0;
+    }
+    return !(op->flags & GC_OBJ_WR_UNTRACKED) ||
+           !gc_wr_held(gc_heap_of(op), op);
 }
 
 int
@@ -216,6 +223,13 @@ gc_track(RcObject *op)
                      (void *)op, op->type->name);
         return -1;
     }
+    if (gc_wr_held(gc, op)) {
+        /* an untracked weakref waiting for its callback on a list: once
+         * called back, it joins the collection's older generation */
+        op->flags &= ~GC_OBJ_WR_UNTRACKED;
+        GC_CHECKPOINT(gc, "gc_track", op);
+        return 0;
+    }
     gc_gen0_join(gc, op);
     RCGC_ASSERT(gc_is_tracked(op) && (op->flags & GC_OBJ_YOUNG));
     GC_CHECKPOINT(gc, "gc_track", op);
@@ -247,6 +261,13 @@ gc_untrack(RcObject *op)
                      "tracked",
                      (void *)op, op->type->name);
         return -1;
+    }
+    if (gc_wr_held(gc, op)) {
+        /* a weakref waiting for its callback on a list: it stays there,
+         * and leaves it untracked once called back */
+        op->flags |= GC_OBJ_WR_UNTRACKED;
+        GC_CHECKPOINT(gc, "gc_untrack", NULL);
+        return 0;
     }
     RcGcHead *g = gc_head(op);
     gc_inc_forget(gc, g); /* a pass's cursor may be at it */

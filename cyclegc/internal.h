@@ -299,6 +299,11 @@ struct GcHeap {
      * Each carries GC_OBJ_HINT. */
     RcGcHead *hints[GC_HINTS];
     size_t nhints;
+    /* garbage.c: while weakrefs wait for their callbacks on a list
+     * through their own GC heads (no memory for an array), that list,
+     * else NULL: gc_is_tracked, gc_track and gc_untrack tell its
+     * weakrefs apart (gc_wr_held). */
+    GcList *wr_held;
     /* While gen0_filter_on: the first 2^gen0_filter_log2 bits of
      * young_filter have the bit of every object of generation 0 set
      * (gc_gen0_join), gen0_filter_n objects were noted since it was
@@ -619,6 +624,12 @@ typedef struct GcOutcome {
 } GcOutcome;
 void gc_handle_unreachable(GcHeap *gc, GcList *unreachable, GcList *old,
                            const GcSplit *split, GcOutcome *out);
+
+/* garbage.c: op, whose GC head is linked, waits for its callback on
+ * gc->wr_held (a weakref held there, untracked if GC_OBJ_WR_UNTRACKED,
+ * which then is no chain start's flag): 1, else 0.  Walks the list, which
+ * exists only while a collection short of memory calls back. */
+int gc_wr_held(const GcHeap *gc, const RcObject *op);
 
 /* ---- incremental.c -------------------------------------------------- */
 

@@ -654,6 +654,155 @@ Test(incremental_far, pass_splits_a_sub_bucket_again)
     cr_assert_eq(gc_collect(gt_gc, 2), n - garbage);
 }
 
+/* Run increments until the pass is `increments` into SORT (starting one
+ * if none runs; generation 2 must be disordered enough to be sorted). */
+static void
+into_sort(int increments)
+{
+    for (int i = 0; i < 100000 && inc_stats().phase != 4; i++) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    cr_assert_eq(inc_stats().phase, 4, "no SORT phase");
+    for (int i = 0; i < increments; i++) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+        cr_assert_eq(inc_stats().phase, 4, "SORT over after %d", i);
+    }
+}
+
+/* pass_splits_a_sub_bucket_again's heap, its splits interrupted: a pass
+ * given up in the middle of a split (by freeze, by a full collection,
+ * once at each split level) leaves no split and no stale bucket behind
+ * (gc_check: check_sort), objects die and are untracked in the middle of
+ * a split (in the list split and in its sub-buckets), young
+ * collections promote into generation 2 while the pause-bounded mode is
+ * switched off in the middle of one; the last pass, uninterrupted, still
+ * leaves the pass set in address order and frees exactly the garbage. */
+Test(incremental_far, pass_split_interrupted)
+{
+    enum { MAX = 100000, G = FAR_SPAN };
+    static const size_t place[] = {0, G - 1, 1, G - 2, 62, G - 3};
+    cr_assert_eq(far.n, 0, "an arena was handed out before the test");
+    memcpy(far.place, place, sizeof(place));
+    far.nplace = sizeof(place) / sizeof(place[0]);
+    static RcObject *a[MAX], *live[MAX]; /* pairs (a[2p], a[2p+1]) */
+    int n = 0;
+    gc_disable(gt_gc);
+    gc_set_increment_work(gt_gc, 256);
+    while (far.n < 6) {
+        cr_assert_lt(n, MAX);
+        a[n] = gt_new(&gt_node_type);
+        a[n + 1] = gt_new(&gt_node_type);
+        gt_link(a[n], 0, a[n + 1]);
+        gt_link(a[n + 1], 0, a[n]);
+        rc_decref(a[n + 1]);
+        n += 2;
+    }
+    /* state of pair p: 0 held, 1 garbage (cycle dropped), 2 dead by
+     * refcount, 3 its first untracked (held) */
+    static unsigned char state[MAX / 2];
+    memset(state, 0, sizeof(state));
+    long garbage = 0, dead = 0;
+    /* 1. given up by freeze in the first split (bucket 0, at the bottom
+     * arenas), after deaths and untracks in the middle of it */
+    retrack_shuffled(a, n, 21);
+    into_sort(8);
+    gt_check();
+    for (int p = 5; p < n / 2; p += 16) {
+        gt_link(a[2 * p + 1], 0, NULL);
+        rc_decref(a[2 * p]); /* both die */
+        state[p] = 2;
+        dead += 2;
+    }
+    for (int p = 9; p < n / 2; p += 16) {
+        cr_assert_eq(gc_untrack(a[2 * p]), 0);
+        state[p] = 3;
+    }
+    cr_assert_eq(gt_count.deallocs, dead);
+    gt_check();
+    into_sort(8);
+    gt_check();
+    gc_freeze(gt_gc);
+    gt_check();
+    gc_unfreeze(gt_gc);
+    gt_check();
+    /* 2. the mode off in the middle of a deeper split: young collections
+     * promote into generation 2 meanwhile; then given up by a full
+     * collection that frees the garbage made so far */
+    int m = 0;
+    for (int p = 0; p < n / 2; p++) {
+        if (state[p] == 0) {
+            live[m++] = a[2 * p];
+            live[m++] = a[2 * p + 1];
+        }
+    }
+    retrack_shuffled(live, m, 22);
+    for (int p = 1; p < n / 2; p += 16) {
+        rc_decref(a[2 * p]);
+        state[p] = 1;
+        garbage += 2;
+    }
+    into_sort(120);
+    gt_check();
+    gc_set_increment_work(gt_gc, 0);
+    static RcObject *young[64];
+    for (int i = 0; i < 64; i++) {
+        young[i] = gt_new(&gt_node_type);
+        if (i % 8 == 7) {
+            gc_collect(gt_gc, 1);
+            gt_check();
+        }
+    }
+    gc_set_increment_work(gt_gc, 256);
+    into_sort(4);
+    gt_check();
+    cr_assert_eq(gc_collect(gt_gc, 2), garbage);
+    gt_check();
+    /* 3. more garbage; a pass to its end, uninterrupted */
+    m = 0;
+    for (int p = 0; p < n / 2; p++) {
+        if (state[p] == 0) {
+            live[m++] = a[2 * p];
+            live[m++] = a[2 * p + 1];
+        }
+    }
+    retrack_shuffled(live, m, 23);
+    long garbage3 = 0;
+    for (int p = 3; p < n / 2; p += 16) {
+        rc_decref(a[2 * p]);
+        state[p] = 1;
+        garbage3 += 2;
+    }
+    into_sort(0);
+    for (int i = 0; inc_stats().phase == 4; i++) {
+        if (i % 32 == 0) {
+            gt_check();
+        }
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    cr_assert_eq(inc_stats().phase, 2);
+    size_t all;
+    size_t down = gen2_descents(&all);
+    cr_assert_eq(down, 0, "%zu pairs of %zu out of address order", down, all);
+    cr_assert_eq(finish_pass(), garbage3);
+    gt_check();
+    while (gt_count.deallocs < dead + garbage + garbage3) {
+        cr_assert_eq(gc_collect_increment(gt_gc), 0);
+    }
+    for (int p = 0; p < n / 2; p++) {
+        if (state[p] == 0 || state[p] == 3) {
+            cr_assert(gt_intact(a[2 * p]) && gt_intact(a[2 * p + 1]));
+            gt_link(a[2 * p + 1], 0, NULL); /* (untracked: no cycle) */
+            rc_decref(a[2 * p]);
+        }
+    }
+    for (int i = 0; i < 64; i++) {
+        rc_decref(young[i]);
+    }
+    gc_set_increment_work(gt_gc, 0);
+    gc_collect(gt_gc, 2);
+    gt_check();
+}
+
 /* One pass over N live pairs a[i] -> b[i] and JUNK garbage, with stale
  * counts (the program takes each b[i] and a[i] lets go while the search
  * marks), so that the b[i] are candidates and a confirmation round runs.
