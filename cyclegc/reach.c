@@ -601,14 +601,7 @@ mark(GcList *young, Pass *p)
             g->prev = w | GC_PREV_TENTATIVE; /* tentatively unreachable */
             p->ntentative++;
             /* Keep the ring moving while no traversal feeds it, so that
-             * what the scan has yet to reach is flagged before it does.
-             * An empty ring (pending 0, the common case of a young
-             * collection: its kept objects refer to old ones) is left
-             * alone: which slot the next reference takes changes nothing,
-             * as every slot waits RING swaps. */
-            if (p->pending == 0) {
-                continue;
-            }
+             * what the scan has yet to reach is flagged before it does. */
             RcObject *old = gc_ring_swap(p->ring, &p->pos, NULL);
             if (old != NULL) {
                 p->pending--;
