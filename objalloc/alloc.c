@@ -6,7 +6,8 @@
  *   oa_malloc(n), n in 1..512:
  *     1. c = (n - 1) >> 4 (n == 0 wraps and takes the slow path);
  *     2. pool = heap->cls[c].avail (one load); NULL -> oa_pool_new;
- *     3. pop pool->free (never NULL on a used pool); if that emptied the
+ *     3. pop pool->free (never NULL on a used pool) and prefetch the new
+ *        head (the class's next pop reads its link); if that emptied the
  *        list, oa_pool_refill carves a few more blocks or retires the pool
  *        as full.
  *   oa_malloc(n), n in 513..32768: the same (out of line) with the
