@@ -587,6 +587,34 @@ Test(incremental_far, pass_sorts_a_generation_across_a_gap)
     cr_assert_eq(gc_collect(gt_gc, 2), (long)(n - N / 4));
 }
 
+/* Arenas at 0, 1 and 62 MiB from the bottom of the far gap and three
+ * at its top, in turn, filled with 2-cycles (a[2p] holds a[2p+1] and
+ * is held by the caller) until a sixth arena is handed out; the count
+ * of objects made.  Collections off, increments of 256 units. */
+enum { FAR_OBJECTS = 100000 };
+static int
+far_six_arenas_of_pairs(RcObject **a)
+{
+    const size_t g = FAR_SPAN;
+    const size_t place[] = {0, g - 1, 1, g - 2, 62, g - 3};
+    cr_assert_eq(far.n, 0, "an arena was handed out before the test");
+    memcpy(far.place, place, sizeof(place));
+    far.nplace = sizeof(place) / sizeof(place[0]);
+    int n = 0;
+    gc_disable(gt_gc);
+    gc_set_increment_work(gt_gc, 256);
+    while (far.n < 6) {
+        cr_assert_lt(n, FAR_OBJECTS);
+        a[n] = gt_new(&gt_node_type);
+        a[n + 1] = gt_new(&gt_node_type);
+        gt_link(a[n], 0, a[n + 1]);
+        gt_link(a[n + 1], 0, a[n]);
+        rc_decref(a[n + 1]);
+        n += 2;
+    }
+    return n;
+}
+
 /* Arenas at 0, 1 and 62 MiB from the bottom of a 33 GiB gap and two at
  * its top, filled (and a sixth begun): the pass set spans over 2^35
  * bytes, so the bucket of the bottom three spans 64 MiB; it is split
@@ -596,28 +624,13 @@ Test(incremental_far, pass_sorts_a_generation_across_a_gap)
  * increments, in the middle of both levels of splits). */
 Test(incremental_far, pass_splits_a_sub_bucket_again)
 {
-    enum { MAX = 100000, G = FAR_SPAN };
-    static const size_t place[] = {0, G - 1, 1, G - 2, 62, G - 3};
-    cr_assert_eq(far.n, 0, "an arena was handed out before the test");
-    memcpy(far.place, place, sizeof(place));
-    far.nplace = sizeof(place) / sizeof(place[0]);
-    static RcObject *a[MAX]; /* pairs (a[2p], a[2p+1]), held by a[2p] */
-    int n = 0;
-    gc_disable(gt_gc);
-    gc_set_increment_work(gt_gc, 256);
-    while (far.n < 6) {
-        cr_assert_lt(n, MAX);
-        a[n] = gt_new(&gt_node_type);
-        a[n + 1] = gt_new(&gt_node_type);
-        gt_link(a[n], 0, a[n + 1]);
-        gt_link(a[n + 1], 0, a[n]);
-        rc_decref(a[n + 1]);
-        n += 2;
-    }
+    static RcObject
+        *a[FAR_OBJECTS]; /* pairs (a[2p], a[2p+1]), held by a[2p] */
+    int n = far_six_arenas_of_pairs(a);
     for (int k = 0; k < 6; k += 2) {
-        size_t in = far_in(a, (size_t)n, place[k], place[k] + 1);
+        size_t in = far_in(a, (size_t)n, far.place[k], far.place[k] + 1);
         cr_assert_gt(in, 8192, "%zu objects in the arena at %zu MiB", in,
-                     place[k]);
+                     far.place[k]);
     }
     retrack_shuffled(a, n, 20);
     long garbage = 0;
@@ -679,27 +692,12 @@ into_sort(int increments)
  * leaves the pass set in address order and frees exactly the garbage. */
 Test(incremental_far, pass_split_interrupted)
 {
-    enum { MAX = 100000, G = FAR_SPAN };
-    static const size_t place[] = {0, G - 1, 1, G - 2, 62, G - 3};
-    cr_assert_eq(far.n, 0, "an arena was handed out before the test");
-    memcpy(far.place, place, sizeof(place));
-    far.nplace = sizeof(place) / sizeof(place[0]);
-    static RcObject *a[MAX], *live[MAX]; /* pairs (a[2p], a[2p+1]) */
-    int n = 0;
-    gc_disable(gt_gc);
-    gc_set_increment_work(gt_gc, 256);
-    while (far.n < 6) {
-        cr_assert_lt(n, MAX);
-        a[n] = gt_new(&gt_node_type);
-        a[n + 1] = gt_new(&gt_node_type);
-        gt_link(a[n], 0, a[n + 1]);
-        gt_link(a[n + 1], 0, a[n]);
-        rc_decref(a[n + 1]);
-        n += 2;
-    }
+    static RcObject *a[FAR_OBJECTS],
+        *live[FAR_OBJECTS]; /* pairs (a[2p], a[2p+1]) */
+    int n = far_six_arenas_of_pairs(a);
     /* state of pair p: 0 held, 1 garbage (cycle dropped), 2 dead by
      * refcount, 3 its first untracked (held) */
-    static unsigned char state[MAX / 2];
+    static unsigned char state[FAR_OBJECTS / 2];
     memset(state, 0, sizeof(state));
     long garbage = 0, dead = 0;
     /* 1. given up by freeze in the first split (bucket 0, at the bottom
