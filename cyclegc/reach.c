@@ -752,8 +752,6 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
              GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
-    p.hints = NULL;
-    p.hint_every = 0;
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }

@@ -280,7 +280,6 @@ starts_valid(GcList *l, RcGcHead *const *starts, size_t nstarts)
  * cover l once: an empty chain, two equal starts, is fine).  Invariant:
  * cur[i] is the next object of chain i to put, stop[i] the first of the
  * next chain's (or the sentinel); the chains i < nact are not done. */
-
 static void
 distribute_chains(GcSortBucket *b, unsigned digit, GcList *l, uintptr_t lo,
                   uintptr_t hi, RcGcHead *const *starts, size_t nstarts)

@@ -56,6 +56,19 @@ assert_sorted(GcList *l, size_t n)
     cr_assert_eq(l->size_ub, n);
 }
 
+/* n heads 48 bytes apart, as 2-slot nodes, in heads[]; the block to
+ * free. */
+static RcGcHead *
+spaced_heads(RcGcHead **heads, size_t n)
+{
+    RcGcHead *block = aligned_alloc(16, n * 3 * sizeof(RcGcHead));
+    cr_assert_not_null(block);
+    for (size_t i = 0; i < n; i++) {
+        heads[i] = &block[3 * i];
+    }
+    return block;
+}
+
 static void
 shuffle(size_t *order, size_t n, unsigned seed)
 {
@@ -74,12 +87,9 @@ shuffle(size_t *order, size_t n, unsigned seed)
 Test(impl_sort, shuffled_heads_come_out_in_address_order)
 {
     enum { N = 5000 };
-    RcGcHead *block = aligned_alloc(16, N * 3 * sizeof(RcGcHead));
     RcGcHead *heads[N];
     size_t order[N];
-    for (size_t i = 0; i < N; i++) {
-        heads[i] = &block[3 * i]; /* 48 bytes apart, as 2-slot nodes */
-    }
+    RcGcHead *block = spaced_heads(heads, N);
     shuffle(order, N, 1);
     GcList l;
     fill(&l, heads, order, N);
@@ -98,12 +108,9 @@ Test(impl_sort, every_length_from_both_ends_comes_out_whole)
 {
     enum { MAXN = 1001 };
     static const size_t lengths[] = {1, 2, 3, 4, 5, 16, 17, 18, 1000, 1001};
-    RcGcHead *block = aligned_alloc(16, MAXN * 3 * sizeof(RcGcHead));
     RcGcHead *heads[MAXN];
     size_t order[MAXN];
-    for (size_t i = 0; i < MAXN; i++) {
-        heads[i] = &block[3 * i];
-    }
+    RcGcHead *block = spaced_heads(heads, MAXN);
     for (size_t t = 0; t < sizeof(lengths) / sizeof(lengths[0]); t++) {
         size_t n = lengths[t];
         shuffle(order, n, (unsigned)(7 + n));
@@ -124,13 +131,10 @@ Test(impl_sort, every_length_from_both_ends_comes_out_whole)
 Test(impl_sort, sort_next_orders_the_next_links_and_leaves_prev_alone)
 {
     enum { N = 3000 };
-    RcGcHead *block = aligned_alloc(16, N * 3 * sizeof(RcGcHead));
     RcGcHead *heads[N];
     uintptr_t before[N];
     size_t order[N];
-    for (size_t i = 0; i < N; i++) {
-        heads[i] = &block[3 * i];
-    }
+    RcGcHead *block = spaced_heads(heads, N);
     shuffle(order, N, 5);
     GcList l;
     fill(&l, heads, order, N);
@@ -293,12 +297,9 @@ Test(impl_sort, backsteps_count_steps_down_on_append_and_merge)
 Test(impl_sort, sort_from_chain_starts_comes_out_whole)
 {
     enum { N = 3000 };
-    RcGcHead *block = aligned_alloc(16, N * 3 * sizeof(RcGcHead));
     RcGcHead *heads[N];
     size_t order[N];
-    for (size_t i = 0; i < N; i++) {
-        heads[i] = &block[3 * i];
-    }
+    RcGcHead *block = spaced_heads(heads, N);
     /* positions in list order of the starts of each case */
     static const size_t c0[] = {0, 1, 1, 500, 1500, N - 1};
     static const size_t c1[] = {N - 1};
