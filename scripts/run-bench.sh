@@ -106,7 +106,7 @@ fi
     echo "are the thread's CPU time unless \`--wall\`; targets are the"
     echo "project's stated goals (✓ met, ✗ missed). Raw numbers: \`bench/out/*.csv\`."
     echo
-    for t in trace alloc alloc-rss refcount gc young pacing mem heaps pause; do
+    for t in trace alloc alloc-rss refcount gc young pacing pacing_sweep mem heaps pause; do
         if [ -f "$OUT/$t.md" ]; then
             sed 's/^### /#### /' "$OUT/$t.md"
         fi
