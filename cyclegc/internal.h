@@ -81,10 +81,10 @@
  *
  * Invariants outside a collection (gc_check): the bits but
  * GC_OBJ_YOUNG, GC_OBJ_GEN1 and GC_OBJ_HINT are clear on every tracked
- * object outside a pass, those three as said; every list is a consistent circular list; the
- * descents of a list is at least the number of adjacent pairs that are
- * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
- * holds every object's head.
+ * object outside a pass, those three as said; every list is a
+ * consistent circular list; the descents of a list is at least the
+ * number of adjacent pairs that are descents (0 means: in address order
+ * up to GC_NEAR), and its [lo, hi] holds every object's head.
  */
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
@@ -161,7 +161,8 @@ typedef struct GcList {
  * noted since generation 1 was last empty. */
 #define GC_FILTER1_LOG2  16
 #define GC_FILTER1_WORDS ((1u << GC_FILTER1_LOG2) / 64)
-#define GC_SEEN_MAX      4096
+/* Entries of GcHeap.gen1_seen (32 KiB). */
+#define GC_SEEN_MAX 4096
 
 /* Chain starts kept for a full collection's sort (GcHeap.hints), and how
  * many of them are noted among a full collection's survivors (reach.c's
@@ -344,8 +345,9 @@ struct GcHeap {
     /* While gen1_filter_on: gen1_filter has the bit of every object of
      * generation 1 set (reach.c notes the survivors of a collection of
      * generation 0), gen1_filter_n objects were noted since it was
-     * cleared (gc_gen1_filter_reset), at most 2^GC_FILTER1_LOG2 / 8.
-     * Off from a pacing skip (its objects were not noted) until then. */
+     * cleared (gc_gen1_reset), at most 2^GC_FILTER1_LOG2 / 8.  Off,
+     * until then, from a pacing skip (its objects were not noted) or
+     * objects moved into generation 1 unmarked (collect.c, gc_freeze). */
     int gen1_filter_on;
     size_t gen1_filter_n;
     uint64_t gen1_filter[GC_FILTER1_WORDS];

@@ -16,8 +16,9 @@
  *   2. subtract_refs:  for each reference op -> r found by traverse with
  *                      r COLLECTING, gc_refs(r) -= 1; afterwards gc_refs
  *                      counts only references from outside young (folded
- *                      with step 1 when young is the whole heap or
- *                      generation 0: see its section).
+ *                      with step 1 when young is the whole heap, or
+ *                      generation 0, or generations 0 and 1: see its
+ *                      section).
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED, in one scan in list
  *                      order with an O(1)-memory mark stack (its section).
@@ -47,51 +48,53 @@
 typedef struct Pass {
     RcObject *ring[RING];
     unsigned pos;
-    unsigned pending;     /* entries of the ring in use (mark) */
-    RcGcHead *stack;      /* mark stack, linked through prev words */
-    RcGcHead *last_kept;  /* the last object the scan kept */
-    int lazy;             /* no update_refs pass: young's objects
-                               are counted on first touch (see top) */
-    int all;              /* young holds every tracked object of this
-                               heap (see top) */
-    uint32_t member_mask; /* lazy: an object of the heap not counted
-                               yet is a member when (flags & member_mask)
-                               == member_want (all: 0 and 0; generation
-                               0: YOUNG | GEN1 and YOUNG; generations 0
-                               and 1: YOUNG and YOUNG) */
+    unsigned pending;    /* entries of the ring in use (mark) */
+    RcGcHead *stack;     /* mark stack, linked through prev words */
+    RcGcHead *last_kept; /* the last object the scan kept */
+    /* no update_refs pass: young's objects are counted on first touch
+     * (see top) */
+    int lazy;
+    int all; /* young holds every tracked object of this heap (see top) */
+    /* lazy: an object of the heap not counted yet is a member when
+     * (flags & member_mask) == member_want (all: 0 and 0; generation 0:
+     * YOUNG | GEN1 and YOUNG; generations 0 and 1: YOUNG and YOUNG) */
+    uint32_t member_mask;
     uint32_t member_want;
-    uint32_t keep_bits; /* collector bits a survivor leaves with:
-                               YOUNG | GEN1 when young is generation 0
-                               (it joins generation 1), else 0 */
-    uint64_t *promote;  /* generation 0's survivors are noted here
-                               (the generation-1 filter), or NULL */
-    GcHeap *seen_gc;    /* young is generation 0 of this heap: its
-                               survivors' addresses go to gen1_seen
-                               (from seen_base), or NULL */
+    /* collector bits a survivor leaves with: YOUNG | GEN1 when young is
+     * generation 0 (it joins generation 1), else 0 */
+    uint32_t keep_bits;
+    /* the generation-1 filter, where generation 0's survivors are
+     * noted, or NULL */
+    uint64_t *promote;
+    /* young is generation 0 of this heap: its survivors' addresses go to
+     * gen1_seen (from seen_base), or NULL */
+    GcHeap *seen_gc;
     size_t seen_base;
-    RcGcHead *const *seen; /* a collection of generations 0 and 1: the
-                               first walk prefetches generation 1's
-                               objects from gen1_seen, or NULL */
+    /* a collection of generations 0 and 1: gen1_seen, from which its
+     * first walk prefetches generation 1's objects, or NULL */
+    RcGcHead *const *seen;
     size_t nseen;
-    const RcHeap *rc;         /* young's heap (debug check of referents) */
-    const RcObject *cur;      /* the object subtract_refs traverses */
-    size_t ntentative;        /* objects the scan passed with gc_refs 0 */
-    const uint64_t *filter;   /* lines of young's objects, or NULL */
-    unsigned filter_shift;    /* 64 - log2 of the filter's bits */
-    const uint64_t *filter1;  /* with filter: the lines of generation 1's
-                                objects (a collection of generations 0
-                                and 1 without update_refs), or NULL */
-    RcVisitFn visit_subtract; /* visit_subtract, or its form that reads
-                                both filters */
+    const RcHeap *rc;       /* young's heap (debug check of referents) */
+    const RcObject *cur;    /* the object subtract_refs traverses */
+    size_t ntentative;      /* objects the scan passed with gc_refs 0 */
+    const uint64_t *filter; /* lines of young's objects, or NULL */
+    unsigned filter_shift;  /* 64 - log2 of the filter's bits */
+    /* with filter: the lines of generation 1's objects (a collection of
+     * generations 0 and 1 without update_refs), or NULL */
+    const uint64_t *filter1;
+    /* visit_subtract and visit_mark, or their forms that read both
+     * filters */
+    RcVisitFn visit_subtract;
     RcVisitFn visit_mark;
-    RcGcHead **order; /* young's objects in list order, filled by
-                               the first walk, or NULL: walk the list */
+    /* young's objects in list order, filled by the first walk, or NULL:
+     * walk the list */
+    RcGcHead **order;
     size_t order_cap; /* entries of order */
     size_t norder;    /* entries filled */
     int ordered;      /* order holds all of young: walks read it */
-    GcHeap *hints;    /* partition notes every hint_every-th
-                               reachable object as a chain start of
-                               this heap's next full collection, or NULL */
+    /* partition notes every hint_every-th reachable object as a chain
+     * start of this heap's next full collection, or NULL */
+    GcHeap *hints;
     size_t hint_every;
 } Pass;
 
@@ -328,9 +331,14 @@ update_refs(GcList *young, Pass *p, uint64_t *filter, unsigned shift)
  * object is counted (gc_refs = refcount) when the walk or the first reference
  * reaches it, and the heap is walked once less. A collection of generation 0
  * alone folds it the same way (gc_reach_split_young): there the mark of a
- * member is GC_OBJ_YOUNG in its flags, set when it joined generation 0 and
- * cleared as it leaves young (keep, partition), read in the same header line
- * as its count. It goes without the young filter (built by update_refs).
+ * member is GC_OBJ_YOUNG without GC_OBJ_GEN1 in its flags (set when it joined
+ * generation 0, read in the same header line as its count), and its young
+ * filter was written as objects joined generation 0. A collection of
+ * generations 0 and 1 too, when every object of generation 1 carries
+ * GC_OBJ_YOUNG (set as a collection of generation 0 promoted it, with
+ * GC_OBJ_GEN1, and its bit in the generation-1 filter): its members carry
+ * GC_OBJ_YOUNG, and a referent passes its filter when either filter has its
+ * bit. Survivors leave with the marks of the generation they join (survive).
  */
 
 /* gc_refs(r) would go below 0: objects of young hold more references to
