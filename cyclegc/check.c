@@ -7,8 +7,12 @@
  *     (so each object is on exactly one circular list);
  *   - each object is of a GC type, alive (count > 0), and - outside a
  *     collection - carries no collector bit in its flags but
- *     GC_OBJ_YOUNG, which is on every object of generation 0 and on no
- *     other (generation 1 may hold some while young_stale);
+ *     GC_OBJ_YOUNG, which is on every object of generation 0, on those
+ *     of generation 1 (every one while gen1_young) and on no other, and
+ *     GC_OBJ_GEN1, on generation 1's objects that carry GC_OBJ_YOUNG
+ *     (all of them unless young_stale) and on no other; while on, the
+ *     generation-0 and generation-1 filters hold the bit of every object
+ *     of their generation;
  *   - the list's descents is at least the adjacent pairs that descend
  *     (to a lower GC_NEAR window), its backsteps at least the pairs
  *     that step to a lower address, size_ub at least its length, and
@@ -298,6 +302,83 @@ check_hints(const GcHeap *gc, size_t *work)
     return 0;
 }
 
+/* Is op's bit set in a young filter of 2^log2 bits? */
+static int
+in_filter(const uint64_t *filter, unsigned log2, const RcObject *op)
+{
+    unsigned b = gc_filter_bit(op, 64 - log2);
+    return (int)((filter[b / 64] >> (b % 64)) & 1);
+}
+
+/* The marks and filters of generations 0 and 1 (internal.h: GC_OBJ_YOUNG,
+ * GC_OBJ_GEN1, GcHeap's gen0_ and gen1_filter), beyond check_list's
+ * GC_OBJ_YOUNG: generation 1's GC_OBJ_GEN1 objects carry GC_OBJ_YOUNG,
+ * all its GC_OBJ_YOUNG ones GC_OBJ_GEN1 unless young_stale; each filter
+ * that is on has every object of its generation's bit. */
+static int
+check_young(const GcHeap *gc, size_t *work)
+{
+    if ((gc->gen1_young & ~1) != 0 || (gc->gen1_filter_on & ~1) != 0 ||
+        (gc->gen0_filter_on & ~1) != 0 || (gc->young_stale & ~1) != 0) {
+        return fail("generation flags gen1_young %d, gen1_filter_on %d, "
+                    "gen0_filter_on %d, young_stale %d: not 0 or 1",
+                    gc->gen1_young, gc->gen1_filter_on, gc->gen0_filter_on,
+                    gc->young_stale);
+    }
+    if (gc->gen1_filter_on &&
+        gc->gen1_filter_n << 3 > (size_t)1 << GC_FILTER1_LOG2) {
+        return fail("generation-1 filter on with %zu objects noted (at most "
+                    "%u)",
+                    gc->gen1_filter_n, (1u << GC_FILTER1_LOG2) / 8);
+    }
+    if (gc->gen0_filter_on &&
+        (gc->gen0_filter_log2 < 10 || gc->gen0_filter_log2 > GC_FILTER_LOG2 ||
+         gc->gen0_filter_n << 3 > (size_t)1 << gc->gen0_filter_log2)) {
+        return fail("generation-0 filter on with 2^%u bits and %zu objects "
+                    "noted",
+                    gc->gen0_filter_log2, gc->gen0_filter_n);
+    }
+    if (gc->collecting) {
+        return 0; /* the lists may be the collection's */
+    }
+    const GcList *l0 = &gc->gens[0].list;
+    for (const RcGcHead *g = gc_next(&l0->head); g != &l0->head;
+         g = gc_next(g)) {
+        const RcObject *op = gc_obj((RcGcHead *)(uintptr_t)g);
+        if (gc->gen0_filter_on &&
+            !in_filter(gc->young_filter, gc->gen0_filter_log2, op)) {
+            return fail("generation 0: object %p missing from the "
+                        "generation-0 filter",
+                        (const void *)op);
+        }
+    }
+    const GcList *l1 = &gc->gens[1].list;
+    for (const RcGcHead *g = gc_next(&l1->head); g != &l1->head;
+         g = gc_next(g)) {
+        const RcObject *op = gc_obj((RcGcHead *)(uintptr_t)g);
+        uint32_t f = op->flags;
+        if ((f & GC_OBJ_GEN1) && !(f & GC_OBJ_YOUNG)) {
+            return fail("generation 1: object %p has generation 1's mark "
+                        "without generation 0's",
+                        (const void *)op);
+        }
+        if (!gc->young_stale && (f & GC_OBJ_YOUNG) && !(f & GC_OBJ_GEN1)) {
+            return fail("generation 1: object %p has generation 0's mark "
+                        "without generation 1's (no pacing skip since "
+                        "generation 1 was last collected)",
+                        (const void *)op);
+        }
+        if (gc->gen1_filter_on &&
+            !in_filter(gc->gen1_filter, GC_FILTER1_LOG2, op)) {
+            return fail("generation 1: object %p missing from the "
+                        "generation-1 filter",
+                        (const void *)op);
+        }
+    }
+    *work += gc->gens[0].list.size_ub + gc->gens[1].list.size_ub;
+    return 0;
+}
+
 /* Every list (gens, permanent), the generation counters, the garbage
  * list: the invariants of internal.h, first violation reported; *work
  * gains the objects walked. */
@@ -307,8 +388,10 @@ check_all(const GcHeap *gc, size_t *work)
     static const char *names[GC_NGENERATIONS] = {
         "generation 0", "generation 1", "generation 2"};
     for (int i = 0; i < GC_NGENERATIONS; i++) {
-        int young = i == 0 ? 1 : i == 1 && gc->young_stale ? -1 : 0;
-        uint32_t allowed = i == GC_NGENERATIONS - 1 ? GC_OBJ_HINT : 0;
+        int young = i == 0 ? 1 : i == 1 ? (gc->gen1_young ? 1 : -1) : 0;
+        uint32_t allowed = i == GC_NGENERATIONS - 1 ? GC_OBJ_HINT
+                           : i == 1                 ? GC_OBJ_GEN1
+                                                    : 0;
         if (check_list(gc, &gc->gens[i].list, names[i], young, allowed,
                        work) != 0) {
             return -1;
@@ -327,7 +410,7 @@ check_all(const GcHeap *gc, size_t *work)
                         i, g->threshold, g->base);
         }
     }
-    if (check_hints(gc, work) != 0) {
+    if (check_hints(gc, work) != 0 || check_young(gc, work) != 0) {
         return -1;
     }
     if (gc->young_skips < 0 || gc->young_skips > GC_PACING_MAX_SKIPS) {

@@ -179,18 +179,23 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     /* A full collection with nothing frozen holds every tracked object
      * of the heap (other heaps' objects are told apart in reach.c). */
     int all = full && gc_list_is_empty(&gc->permanent);
-    if (generation == 0 && !gc->young_stale) {
-        /* GC_OBJ_YOUNG marks exactly young's objects (internal.h) */
+    if ((generation == 0 && !gc->young_stale) ||
+        (generation == 1 && gc->gen1_young && gc->gen0_filter_on &&
+         gc->gen1_filter_on)) {
+        /* the marks tell exactly young's objects, and the filters cover
+         * them (internal.h): no update_refs walk */
         gc_reach_split_young(&young, &reachable, &unreachable, gc->rc, gc,
-                             &split);
+                             generation, &split);
     }
     else {
         gc_reach_split_filtered(&young, &reachable, &unreachable,
                                 all ? gc->rc : NULL, gc->young_filter,
-                                gc->young_order, full ? gc : NULL, &split);
-        if (generation > 0) {
-            gc->young_stale = 0; /* generation 1 was in young */
-        }
+                                gc->young_order, full ? gc : NULL,
+                                generation == 0 ? gc : NULL, &split);
+    }
+    if (generation > 0) {
+        gc->young_stale = 0; /* generation 1 was in young */
+        gc_gen1_reset(gc);
     }
     gc_gen0_filter_reset(gc); /* generation 0 is empty until user code */
     size_t examined = split.examined;
@@ -213,8 +218,14 @@ collect_main(GcHeap *gc, int generation, GcReason reason, GcOutcome *out)
     gc_list_merge(&reachable, old);
     RCGC_ASSERT(gc_list_is_empty(&young) && gc_list_is_empty(&reachable));
     oa_heap_release(gc->oa);
-    /* 6. */
+    /* 6. (objects it moves into generation 1 carry no GC_OBJ_YOUNG: size_ub
+     * counts every append, and a freeze meanwhile clears gen1_young) */
+    size_t old_ub = old->size_ub;
     gc_handle_unreachable(gc, &unreachable, old, &split, out);
+    if (generation == 0 && old->size_ub != old_ub) {
+        gc->gen1_young = 0; /* until generation 1 is next emptied */
+        gc->gen1_filter_on = 0;
+    }
     /* 7. */
     gc->stats[generation].collections++;
     gc->stats[generation].collected += out->collected;

@@ -246,6 +246,7 @@ gc_heap_new(RcHeap *rc)
     }
     gc_list_init(&gc->permanent);
     gc_gen0_filter_reset(gc);
+    gc_gen1_reset(gc);
     gc_inc_init(gc);
     gc->enabled = 1;
     gc_bytes_rearm(gc);
@@ -515,12 +516,10 @@ gc_freeze(GcHeap *gc)
         return;
     }
     gc_inc_abandon(gc); /* the pass set is generation 2's */
-    /* generation 0's mark (internal.h) stays behind */
+    /* generations 0 and 1's marks (internal.h) stay behind */
     gc_list_clear_young(&gc->gens[0].list);
-    if (gc->young_stale) {
-        gc_list_clear_young(&gc->gens[1].list);
-        gc->young_stale = 0;
-    }
+    gc_list_clear_young(&gc->gens[1].list);
+    gc->young_stale = 0;
     gc_hints_clear(gc);
     for (int i = 0; i < GC_NGENERATIONS; i++) {
         gc_list_merge(&gc->gens[i].list, &gc->permanent);
@@ -528,6 +527,13 @@ gc_freeze(GcHeap *gc)
         RCGC_ASSERT(gc_list_is_empty(&gc->gens[i].list));
     }
     gc_gen0_filter_reset(gc);
+    gc_gen1_reset(gc);
+    if (gc->collecting) {
+        /* frozen from a finalizer or a callback: the garbage's handling
+         * may still move objects, unmarked, into generation 1 */
+        gc->gen1_young = 0;
+        gc->gen1_filter_on = 0;
+    }
     RCGC_ASSERT_EXPENSIVE(rc_heap_busy(gc->rc) || gc_check(gc) == 0);
     GC_CHECKPOINT(gc, "gc_freeze", NULL);
 }

@@ -53,12 +53,25 @@
  *     GC_OBJ_UNREACHABLE  in the unreachable set of the running
  *                         collection (between reach.c and clear)
  *     GC_OBJ_YOUNG        on generation 0's objects (set as they join
- *                         it, cleared by reach.c as a collection moves
- *                         them out), so that a collection of generation 0
- *                         alone knows its members without a walk; on
- *                         generation 1's objects as well while
- *                         young_stale (adaptive pacing promoted generation
- *                         0 unexamined); on no other tracked object
+ *                         it) and on generation 1's (kept as a collection
+ *                         of generation 0 promotes them, or as adaptive
+ *                         pacing moves generation 0 on unexamined); cleared
+ *                         by reach.c as a collection moves them out of
+ *                         generations 0 and 1, and by freeze; on no other
+ *                         tracked object.  Generation 1 may hold objects
+ *                         without it only while !gen1_young (objects that
+ *                         the garbage's handling moved into it)
+ *     GC_OBJ_GEN1         (bit 20, on an object that carries GC_OBJ_YOUNG)
+ *                         the object is of generation 1: set by reach.c
+ *                         on the survivors of a collection of generation
+ *                         0.  Every GC_OBJ_YOUNG object of generation 1
+ *                         has it unless young_stale.  So a collection of
+ *                         generation 0 alone knows its members without a
+ *                         walk (YOUNG without GEN1), and so does one of
+ *                         generation 1 while gen1_young (YOUNG).  On an
+ *                         object of a pass of the pause-bounded mode
+ *                         (which never carries GC_OBJ_YOUNG) the same bit
+ *                         is GC_OBJ_PASSED
  *     GC_OBJ_HINT         (bit 17, on a tracked object) one of the
  *                         chain starts of the next full collection's sort
  *                         (GcHeap.hints), on exactly them
@@ -67,11 +80,11 @@
  *                         the list of callbacks to call (garbage.c)
  *
  * Invariants outside a collection (gc_check): the bits but
- * GC_OBJ_YOUNG and GC_OBJ_HINT are clear on every tracked object,
- * GC_OBJ_YOUNG and GC_OBJ_HINT as said; every list is a consistent circular list; the
- * descents of a list is at least the number of adjacent pairs that are
- * descents (0 means: in address order up to GC_NEAR), and its [lo, hi]
- * holds every object's head.
+ * GC_OBJ_YOUNG, GC_OBJ_GEN1 and GC_OBJ_HINT are clear on every tracked
+ * object outside a pass, those three as said; every list is a
+ * consistent circular list; the descents of a list is at least the
+ * number of adjacent pairs that are descents (0 means: in address order
+ * up to GC_NEAR), and its [lo, hi] holds every object's head.
  */
 #ifndef RCGC_CYCLEGC_INTERNAL_H
 #define RCGC_CYCLEGC_INTERNAL_H
@@ -103,6 +116,9 @@
 #define GC_OBJ_CNT_MAX   (0xFFFFFFFFu >> GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_CNT_MASK  (GC_OBJ_CNT_MAX << GC_OBJ_CNT_SHIFT)
 #define GC_OBJ_PASS_BITS (GC_OBJ_WHITE | GC_OBJ_PASSED | GC_OBJ_CNT_MASK)
+/* the same bit as PASSED on an object that carries GC_OBJ_YOUNG (never
+ * WHITE): it is of generation 1 */
+#define GC_OBJ_GEN1 GC_OBJ_PASSED
 
 /* A step a -> b between adjacent objects of a list is a descent when b
  * lies in a lower GC_NEAR-aligned window of the address space than a: a
@@ -137,6 +153,16 @@ typedef struct GcList {
 #define GC_FILTER_GRAIN 6
 #define GC_FILTER_LOG2  18
 #define GC_FILTER_WORDS ((1u << GC_FILTER_LOG2) / 64)
+
+/* The generation-1 filter (GcHeap.gen1_filter): the bit of each object
+ * a collection of generation 0 promoted into generation 1, in the same
+ * hash as the young filter, 2^GC_FILTER1_LOG2 bits (8 KiB in the
+ * GcHeap), on while at most 2^GC_FILTER1_LOG2 / 8 objects (8192) were
+ * noted since generation 1 was last empty. */
+#define GC_FILTER1_LOG2  16
+#define GC_FILTER1_WORDS ((1u << GC_FILTER1_LOG2) / 64)
+/* Entries of GcHeap.gen1_seen (32 KiB). */
+#define GC_SEEN_MAX 4096
 
 /* Chain starts kept for a full collection's sort (GcHeap.hints), and how
  * many of them are noted among a full collection's survivors (reach.c's
@@ -262,8 +288,13 @@ struct GcHeap {
                                   collection found under 1/8 garbage */
     int young_skips;           /* gen-0 passes skipped since then */
     int young_stale;           /* generation 1 may hold GC_OBJ_YOUNG
-                                  objects (a skip since the last
-                                  collection of generation 1 or 2) */
+                                  objects without GC_OBJ_GEN1 (a skip
+                                  since the last collection of
+                                  generation 1 or 2) */
+    int gen1_young;            /* every object of generation 1 carries
+                                  GC_OBJ_YOUNG (0 once the garbage's
+                                  handling moved objects into it, until
+                                  generation 1 is next emptied) */
     uint64_t skips_unlogged;   /* ... since the last event */
     size_t bytes;              /* external bytes accounted, not released */
     size_t bytes_carry;        /* bytes short of a count (< BYTES_PER) */
@@ -311,6 +342,23 @@ struct GcHeap {
     int gen0_filter_on;
     unsigned gen0_filter_log2;
     size_t gen0_filter_n;
+    /* While gen1_filter_on: gen1_filter has the bit of every object of
+     * generation 1 set (reach.c notes the survivors of a collection of
+     * generation 0), gen1_filter_n objects were noted since it was
+     * cleared (gc_gen1_reset), at most 2^GC_FILTER1_LOG2 / 8.  Off,
+     * until then, from a pacing skip (its objects were not noted) or
+     * objects moved into generation 1 unmarked (collect.c, gc_freeze). */
+    int gen1_filter_on;
+    size_t gen1_filter_n;
+    uint64_t gen1_filter[GC_FILTER1_WORDS];
+    /* reach.c: the addresses of the objects that collections of
+     * generation 0 promoted since generation 1 was last empty, in its
+     * list order, the first GC_SEEN_MAX of them (32 KiB).  An object that
+     * left generation 1 since keeps its entry: the entries are only
+     * prefetched (a collection of generations 0 and 1 walks its list
+     * with them a few objects ahead), never read through. */
+    size_t gen1_nseen;
+    RcGcHead *gen1_seen[GC_SEEN_MAX];
     int has_error;
     char error[256];
     GcInc inc;
@@ -482,6 +530,10 @@ gc_gen0_join(GcHeap *gc, RcObject *op)
  * sized for twice its threshold. */
 void gc_gen0_filter_reset(GcHeap *gc);
 
+/* reach.c: generation 1 is empty: every object of it carries
+ * GC_OBJ_YOUNG (gen1_young), and its filter starts empty and on. */
+void gc_gen1_reset(GcHeap *gc);
+
 /* Append every object of from to to (from ends empty). */
 void gc_list_merge(GcList *from, GcList *to);
 
@@ -583,7 +635,10 @@ void gc_list_sort_windows(GcList *l);
  * by it" is enough to be a member (saves the update_refs pass).
  * The _filtered form takes GC_FILTER_WORDS words of scratch for the
  * young filter and GC_ORDER_MAX entries for the walk order (either may
- * be NULL; they change no outcome, only which memory is read). */
+ * be NULL; they change no outcome, only which memory is read); promote,
+ * when not NULL: young is generation 0 of that heap, whose survivors
+ * join generation 1 (they keep GC_OBJ_YOUNG, gain GC_OBJ_GEN1 and are
+ * noted in its generation-1 filter). */
 enum {
     GC_NEED_LEGACY = 1,   /* an unreachable object has legacy_del */
     GC_NEED_WEAKREFS = 2, /* ... is a weakref or has weakrefs */
@@ -600,16 +655,21 @@ void gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
 void gc_reach_split_filtered(GcList *young, GcList *reachable,
                              GcList *unreachable, const RcHeap *all,
                              uint64_t *filter, RcGcHead **order, GcHeap *hints,
-                             GcSplit *split);
-/* The same for young = generation 0 of heap rc alone, when GC_OBJ_YOUNG
- * marks exactly its objects (!young_stale): the walk of update_refs is
- * folded into subtract_refs, and gc's generation-0 filter, if on, is the
- * young filter.  Clears GC_OBJ_YOUNG on all of them. */
+                             GcHeap *promote, GcSplit *split);
+/* The same for young = generations 0..generation (0 or 1) of heap rc,
+ * when the marks tell exactly their objects: for generation 0,
+ * !young_stale (GC_OBJ_YOUNG without GC_OBJ_GEN1); for generation 1,
+ * gen1_young (GC_OBJ_YOUNG) with both gen0_filter_on and gen1_filter_on.
+ * The walk of update_refs is folded into subtract_refs; the young filter
+ * is gc's generation-0 filter (if on), and for generation 1 its
+ * generation-1 filter as well.  Survivors of generation 0 are promoted as
+ * by the _filtered form's promote; every other object leaves with
+ * GC_OBJ_YOUNG and GC_OBJ_GEN1 clear. */
 void gc_reach_split_young(GcList *young, GcList *reachable,
                           GcList *unreachable, const RcHeap *rc, GcHeap *gc,
-                          GcSplit *split);
-/* Clear GC_OBJ_YOUNG on the objects of l (before they leave generations
- * 0 and 1 other than through a collection). */
+                          int generation, GcSplit *split);
+/* Clear GC_OBJ_YOUNG and GC_OBJ_GEN1 on the objects of l (before they
+ * leave generations 0 and 1 other than through a collection). */
 void gc_list_clear_young(GcList *l);
 
 /* check.c: print "cyclegc: gc_collect: object <op>: refcount is too

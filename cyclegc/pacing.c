@@ -120,7 +120,8 @@ gc_pace_skip_young(GcHeap *gc)
     /* What a collection of generation 0 would have done with survivors
      * only: they join generation 1, which counts one more pass. */
     gc_list_merge(&gc->gens[0].list, &gc->gens[1].list);
-    gc->young_stale = 1; /* they keep GC_OBJ_YOUNG (internal.h) */
+    gc->young_stale = 1;    /* they keep GC_OBJ_YOUNG (internal.h) */
+    gc->gen1_filter_on = 0; /* not noted in generation 1's filter */
     gc_gen0_filter_reset(gc);
     gc->gens[0].count = 0;
     gc->gens[1].count++;

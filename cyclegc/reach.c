@@ -16,8 +16,9 @@
  *   2. subtract_refs:  for each reference op -> r found by traverse with
  *                      r COLLECTING, gc_refs(r) -= 1; afterwards gc_refs
  *                      counts only references from outside young (folded
- *                      with step 1 when young is the whole heap or
- *                      generation 0: see its section).
+ *                      with step 1 when young is the whole heap, or
+ *                      generation 0, or generations 0 and 1: see its
+ *                      section).
  *   3. mark:           everything reachable from an object with
  *                      gc_refs > 0 gets VISITED, in one scan in list
  *                      order with an O(1)-memory mark stack (its section).
@@ -47,27 +48,53 @@
 typedef struct Pass {
     RcObject *ring[RING];
     unsigned pos;
-    unsigned pending;       /* entries of the ring in use (mark) */
-    RcGcHead *stack;        /* mark stack, linked through prev words */
-    RcGcHead *last_kept;    /* the last object the scan kept */
-    int all;                /* young holds every tracked object of this
-                               heap (see top): no update_refs pass */
-    int young_bit;          /* young is generation 0, whose objects and
-                               only they carry GC_OBJ_YOUNG: no
-                               update_refs pass either (see top) */
+    unsigned pending;    /* entries of the ring in use (mark) */
+    RcGcHead *stack;     /* mark stack, linked through prev words */
+    RcGcHead *last_kept; /* the last object the scan kept */
+    /* no update_refs pass: young's objects are counted on first touch
+     * (see top) */
+    int lazy;
+    int all; /* young holds every tracked object of this heap (see top) */
+    /* lazy: an object of the heap not counted yet is a member when
+     * (flags & member_mask) == member_want (all: 0 and 0; generation 0:
+     * YOUNG | GEN1 and YOUNG; generations 0 and 1: YOUNG and YOUNG) */
+    uint32_t member_mask;
+    uint32_t member_want;
+    /* collector bits a survivor leaves with: YOUNG | GEN1 when young is
+     * generation 0 (it joins generation 1), else 0 */
+    uint32_t keep_bits;
+    /* the generation-1 filter, where generation 0's survivors are
+     * noted, or NULL */
+    uint64_t *promote;
+    /* young is generation 0 of this heap: its survivors' addresses go to
+     * gen1_seen (from seen_base), or NULL */
+    GcHeap *seen_gc;
+    size_t seen_base;
+    /* a collection of generations 0 and 1: gen1_seen, from which its
+     * first walk prefetches generation 1's objects, or NULL */
+    RcGcHead *const *seen;
+    size_t nseen;
     const RcHeap *rc;       /* young's heap (debug check of referents) */
     const RcObject *cur;    /* the object subtract_refs traverses */
     size_t ntentative;      /* objects the scan passed with gc_refs 0 */
     const uint64_t *filter; /* lines of young's objects, or NULL */
     unsigned filter_shift;  /* 64 - log2 of the filter's bits */
-    RcGcHead **order;       /* young's objects in list order, filled by
-                               the first walk, or NULL: walk the list */
-    size_t order_cap;       /* entries of order */
-    size_t norder;          /* entries filled */
-    int ordered;            /* order holds all of young: walks read it */
-    GcHeap *hints;          /* partition notes every hint_every-th
-                               reachable object as a chain start of
-                               this heap's next full collection, or NULL */
+    /* with filter: the lines of generation 1's objects (a collection of
+     * generations 0 and 1 without update_refs), or NULL */
+    const uint64_t *filter1;
+    /* visit_subtract and visit_mark, or their forms that read both
+     * filters */
+    RcVisitFn visit_subtract;
+    RcVisitFn visit_mark;
+    /* young's objects in list order, filled by the first walk, or NULL:
+     * walk the list */
+    RcGcHead **order;
+    size_t order_cap; /* entries of order */
+    size_t norder;    /* entries filled */
+    int ordered;      /* order holds all of young: walks read it */
+    /* partition notes every hint_every-th reachable object as a chain
+     * start of this heap's next full collection, or NULL */
+    GcHeap *hints;
     size_t hint_every;
 } Pass;
 
@@ -190,6 +217,18 @@ maybe_young(const Pass *p, const RcObject *r)
     return (p->filter[b / 64] >> (b % 64)) & 1;
 }
 
+/* maybe_young of a collection of generations 0 and 1 without
+ * update_refs: generation 0's filter, then generation 1's (both on). */
+static inline int
+maybe_young_or_gen1(const Pass *p, const RcObject *r)
+{
+    if (maybe_young(p, r)) {
+        return 1;
+    }
+    unsigned b = gc_filter_bit(r, 64 - GC_FILTER1_LOG2);
+    return (p->filter1[b / 64] >> (b % 64)) & 1;
+}
+
 /* r's head when r is an object of young (COLLECTING), else NULL. */
 static inline RcGcHead *
 collecting_head(RcObject *r)
@@ -292,9 +331,14 @@ update_refs(GcList *young, Pass *p, uint64_t *filter, unsigned shift)
  * object is counted (gc_refs = refcount) when the walk or the first reference
  * reaches it, and the heap is walked once less. A collection of generation 0
  * alone folds it the same way (gc_reach_split_young): there the mark of a
- * member is GC_OBJ_YOUNG in its flags, set when it joined generation 0 and
- * cleared as it leaves young (keep, partition), read in the same header line
- * as its count. It goes without the young filter (built by update_refs).
+ * member is GC_OBJ_YOUNG without GC_OBJ_GEN1 in its flags (set when it joined
+ * generation 0, read in the same header line as its count), and its young
+ * filter was written as objects joined generation 0. A collection of
+ * generations 0 and 1 too, when every object of generation 1 carries
+ * GC_OBJ_YOUNG (set as a collection of generation 0 promoted it, with
+ * GC_OBJ_GEN1, and its bit in the generation-1 filter): its members carry
+ * GC_OBJ_YOUNG, and a referent passes its filter when either filter has its
+ * bit. Survivors leave with the marks of the generation they join (survive).
  */
 
 /* gc_refs(r) would go below 0: objects of young hold more references to
@@ -353,7 +397,7 @@ subtract_one(Pass *p, RcObject *r)
             refs_too_small(r);
         }
     }
-    else if (p->all || (p->young_bit && (r->flags & GC_OBJ_YOUNG))) {
+    else if ((r->flags & p->member_mask) == p->member_want) {
         /* An object of young the walk has not reached: count it now.  It
          * is of this heap, as refcount.h's rule says every referent is
          * (no process-wide count of heaps is asked, so other heaps do not
@@ -389,6 +433,16 @@ check_referent(const Pass *p, const RcObject *r)
 }
 #endif
 
+static inline void
+subtract_park(Pass *p, RcObject *r)
+{
+    gc_prefetch_head(r);
+    RcObject *old = gc_ring_swap(p->ring, &p->pos, r);
+    if (old != NULL) {
+        subtract_one(p, old);
+    }
+}
+
 static int
 visit_subtract(RcObject *r, void *arg)
 {
@@ -396,20 +450,49 @@ visit_subtract(RcObject *r, void *arg)
 #if defined(RCGC_DEBUG)
     check_referent(p, r);
 #endif
-    if (!maybe_young(p, r)) {
-        return 0;
-    }
-    gc_prefetch_head(r);
-    RcObject *old = gc_ring_swap(p->ring, &p->pos, r);
-    if (old != NULL) {
-        subtract_one(p, old);
+    if (maybe_young(p, r)) {
+        subtract_park(p, r);
     }
     return 0;
 }
 
-/* Before: gc_refs = refcount (or, when p->all or p->young_bit, not set
- * yet: each object is counted when the walk or a reference first reaches
- * it).
+static int
+visit_subtract_gen1(RcObject *r, void *arg)
+{
+    Pass *p = arg;
+#if defined(RCGC_DEBUG)
+    check_referent(p, r);
+#endif
+    if (maybe_young_or_gen1(p, r)) {
+        subtract_park(p, r);
+    }
+    return 0;
+}
+
+/* The first walk of a collection of generations 0 and 1 is at g, of
+ * generation 1, and follows the list's links, each step waiting for the
+ * object before it (generation 1's objects were promoted over ten
+ * collections, scattered).  Its objects are, in the same order, those
+ * noted in gen1_seen, bar those that left it since: find g at or a few
+ * entries after *j and prefetch the entry WALK_AHEAD further.  Only
+ * prefetches depend on it: a wrong or stale entry costs a useless one. */
+static inline void
+seen_ahead(const Pass *p, RcGcHead *g, size_t *j)
+{
+    size_t end = *j + 16 < p->nseen ? *j + 16 : p->nseen;
+    for (size_t k = *j; k < end; k++) {
+        if (p->seen[k] == g) {
+            *j = k + 1;
+            if (k + WALK_AHEAD < p->nseen) {
+                gc_prefetch_head(gc_obj(p->seen[k + WALK_AHEAD]));
+            }
+            return;
+        }
+    }
+}
+
+/* Before: gc_refs = refcount (or, when p->lazy, not set yet: each
+ * object is counted when the walk or a reference first reaches it).
  * After: gc_refs = references from outside young (never below 0: a
  * traverse that reports more references than the count holds is a count
  * that is too small, see refs_too_small).  Returns the number of objects
@@ -419,11 +502,18 @@ subtract_refs(GcList *young, Pass *p)
 {
     size_t n = 0;
     int first = !p->ordered; /* no update_refs walk filled the order */
+    size_t j = 0;            /* gen1_seen: the entry expected next */
+    for (size_t i = 0; i < WALK_AHEAD && i < p->nseen; i++) {
+        gc_prefetch_head(gc_obj(p->seen[i]));
+    }
     Walk walk;
     walk_start(&walk, p, young);
     for (RcGcHead *g = walk_next(&walk); g != NULL; g = walk_next(&walk)) {
         RcObject *op = gc_obj(g);
-        if ((p->all || p->young_bit) && !(g->prev & GC_PREV_COLLECTING)) {
+        if (p->seen != NULL && (op->flags & GC_OBJ_GEN1)) {
+            seen_ahead(p, g, &j);
+        }
+        if (p->lazy && !(g->prev & GC_PREV_COLLECTING)) {
             g->prev = initial_refs(op) << GC_REFS_SHIFT | GC_PREV_COLLECTING;
         }
         if (first) {
@@ -431,7 +521,7 @@ subtract_refs(GcList *young, Pass *p)
         }
         n++;
         p->cur = op;
-        op->type->traverse(op, visit_subtract, p);
+        op->type->traverse(op, p->visit_subtract, p);
     }
     if (first) {
         order_done(p, young, n);
@@ -475,6 +565,37 @@ subtract_refs(GcList *young, Pass *p)
  * the end).
  */
 
+/* op of young survives: its collector bits become keep_bits (a member of
+ * generation 0 joins generation 1, noted in its filter; any other leaves
+ * generations 0 and 1), and a resurrected one (garbage.c) loses
+ * GC_OBJ_UNREACHABLE.  GC_OBJ_GEN1 comes only with GC_OBJ_YOUNG. */
+static inline void
+survive(const Pass *p, RcObject *op)
+{
+    uint32_t f = op->flags;
+    RCGC_ASSERT(!(f & GC_OBJ_GEN1) || (f & GC_OBJ_YOUNG));
+    if (f & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG)) {
+        /* resurrected, or leaving generation 0 or 1 */
+        op->flags = (f & ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG | GC_OBJ_GEN1)) |
+                    p->keep_bits;
+        if (p->promote != NULL) {
+            unsigned b = gc_filter_bit(op, 64 - GC_FILTER1_LOG2);
+            p->promote[b / 64] |= (uint64_t)1 << (b % 64);
+        }
+    }
+}
+
+/* g, of generation 0, joins generation 1 after those noted: note its
+ * address in gen1_seen (for the prefetches of the first walk of the next
+ * collection of generation 1), if there is room. */
+static inline void
+note_seen(GcHeap *gc, RcGcHead *g)
+{
+    if (gc->gen1_nseen < GC_SEEN_MAX) {
+        gc->gen1_seen[gc->gen1_nseen++] = g;
+    }
+}
+
 /* g is reachable and the scan is at it: give it a real prev link (the
  * previous object kept), which takes it out of the passes.  Its next
  * link stays young's: when every object of young is kept, young is
@@ -482,10 +603,10 @@ subtract_refs(GcList *young, Pass *p)
 static inline void
 keep(Pass *p, RcGcHead *g)
 {
-    RcObject *op = gc_obj(g);
-    if (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG)) {
-        /* resurrected (garbage.c), or leaving generation 0 */
-        op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG);
+    survive(p, gc_obj(g));
+    if (p->seen_gc != NULL) {
+        note_seen(p->seen_gc, g); /* redone in list order if partition
+                                     runs */
     }
     g->prev = (uintptr_t)p->last_kept;
     p->last_kept = g;
@@ -513,13 +634,9 @@ mark_one(Pass *p, RcObject *r)
     }
 }
 
-static int
-visit_mark(RcObject *r, void *arg)
+static inline void
+mark_park(Pass *p, RcObject *r)
 {
-    Pass *p = arg;
-    if (!maybe_young(p, r)) {
-        return 0;
-    }
     gc_prefetch_head(r);
     RcObject *old = gc_ring_swap(p->ring, &p->pos, r);
     if (old != NULL) {
@@ -527,6 +644,25 @@ visit_mark(RcObject *r, void *arg)
     }
     else {
         p->pending++;
+    }
+}
+
+static int
+visit_mark(RcObject *r, void *arg)
+{
+    Pass *p = arg;
+    if (maybe_young(p, r)) {
+        mark_park(p, r);
+    }
+    return 0;
+}
+
+static int
+visit_mark_gen1(RcObject *r, void *arg)
+{
+    Pass *p = arg;
+    if (maybe_young_or_gen1(p, r)) {
+        mark_park(p, r);
     }
     return 0;
 }
@@ -542,7 +678,7 @@ drain_stack(Pass *p)
         p->stack = (RcGcHead *)(g->prev & ~GC_PREV_FLAGS);
         g->prev = GC_PREV_COLLECTING | GC_PREV_VISITED;
         RcObject *op = gc_obj(g);
-        op->type->traverse(op, visit_mark, p);
+        op->type->traverse(op, p->visit_mark, p);
     }
 }
 
@@ -612,7 +748,7 @@ mark(GcList *young, Pass *p)
         }
         keep(p, g);
         RcObject *op = gc_obj(g);
-        op->type->traverse(op, visit_mark, p);
+        op->type->traverse(op, p->visit_mark, p);
         drain_stack(p);
     }
     flush_ring(p);
@@ -679,18 +815,23 @@ partition(GcList *young, const Pass *p, GcList *reachable, GcList *unreachable,
     int finalizes = 0;
     RcGcHead *rtail = gc_prev(&reachable->head);
     RcGcHead *utail = gc_prev(&unreachable->head);
+    if (p->seen_gc != NULL) {
+        p->seen_gc->gen1_nseen = p->seen_base; /* the scan's notes */
+    }
     Walk walk;
     walk_start(&walk, p, young);
     for (RcGcHead *g = walk_next(&walk); g != NULL; g = walk_next(&walk)) {
         RcObject *op = gc_obj(g);
         uintptr_t w = g->prev;
         if (!(w & GC_PREV_COLLECTING) || (w & GC_PREV_VISITED)) {
-            if ((w & GC_PREV_COLLECTING) &&
-                (op->flags & (GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG))) {
-                op->flags &= ~(GC_OBJ_UNREACHABLE | GC_OBJ_YOUNG);
+            if (w & GC_PREV_COLLECTING) {
+                survive(p, op); /* VISITED after the scan passed it */
             }
             link_tail(reachable, &rtail, g); /* kept by the scan, or
                                                 VISITED later */
+            if (p->seen_gc != NULL) {
+                note_seen(p->seen_gc, g);
+            }
             if (++nreachable == hint_at) {
                 gc_hint_note(p->hints, g);
                 hint_at = --hints_left != 0 ? hint_at + p->hint_every : 0;
@@ -713,7 +854,8 @@ partition(GcList *young, const Pass *p, GcList *reachable, GcList *unreachable,
             need |= (finalizes && !(flags & RC_OBJ_FINALIZED))
                         ? GC_NEED_FINALIZE
                         : 0;
-            op->flags = (flags & ~GC_OBJ_YOUNG) | GC_OBJ_UNREACHABLE;
+            op->flags =
+                (flags & ~(GC_OBJ_YOUNG | GC_OBJ_GEN1)) | GC_OBJ_UNREACHABLE;
             link_tail_unnoted(&utail, g);
             nunreachable++;
         }
@@ -734,42 +876,80 @@ gc_reach_split(GcList *young, GcList *reachable, GcList *unreachable,
                const RcHeap *all, GcSplit *split)
 {
     gc_reach_split_filtered(young, reachable, unreachable, all, NULL, NULL,
-                            NULL, split);
+                            NULL, NULL, split);
 }
 
+/* How a split tells young's members (split_passes).  lazy: young's
+ * objects are those of heap rc whose flags & member_mask equal
+ * member_want (0 and 0: every tracked object, `all`), counted on first
+ * touch, filtered by filter (built as they joined, or NULL) and, for a
+ * collection of generations 0 and 1, filter1 too; else update_refs
+ * counts them first and builds its own filter in scratch (or none when
+ * NULL).  promote: see gc_reach_split_filtered. */
+typedef struct Members {
+    const RcHeap *rc; /* lazy when not NULL */
+    uint32_t member_mask, member_want;
+    const uint64_t *filter;
+    unsigned filter_log2;
+    const uint64_t *filter1;
+    uint64_t *scratch;
+    GcHeap *promote;
+    RcGcHead *const *seen; /* prefetch hints for the first walk */
+    size_t nseen;
+} Members;
+
 /* The split of `young` into reachable / unreachable, walk by walk.  Set up
- * the pass: with all or young_bit, subtract_refs counts young's objects
- * lazily (young_bit may bring generation 0's address filter); with
- * neither, a filter of young's addresses is sized (if the scratch is big
- * enough) and update_refs counts every object first.  Then subtract the
- * references inside young, mark from what kept a count, and partition
- * unless nothing was left tentative.  After: young is empty, *split holds
- * the counts and what the garbage needs (weakrefs, finalizers, legacy). */
+ * the pass: lazily (m->rc), subtract_refs counts young's objects as it
+ * meets them; else a filter of young's addresses is sized (if the scratch
+ * is big enough) and update_refs counts every object first.  Then
+ * subtract the references inside young, mark from what kept a count, and
+ * partition unless nothing was left tentative.  After: young is empty,
+ * *split holds the counts and what the garbage needs (weakrefs,
+ * finalizers, legacy). */
 static void
 split_passes(GcList *young, GcList *reachable, GcList *unreachable,
-             const RcHeap *all, const RcHeap *young_bit, uint64_t *filter,
-             unsigned filter_log2, RcGcHead **order, GcHeap *hints,
-             GcSplit *split)
+             const Members *m, RcGcHead **order, GcHeap *hints, GcSplit *split)
 {
     Pass p = {.pos = 0, .pending = 0, .stack = NULL, .ntentative = 0};
     for (unsigned i = 0; i < RING; i++) {
         p.ring[i] = NULL;
     }
     p.last_kept = &young->head;
-    p.all = all != NULL;
-    p.young_bit = young_bit != NULL;
-    p.rc = all != NULL ? all : young_bit;
+    p.lazy = m->rc != NULL;
+    p.all = p.lazy && m->member_mask == 0;
+    /* not lazy: no object is counted on first touch (0 != 1) */
+    p.member_mask = p.lazy ? m->member_mask : 0;
+    p.member_want = p.lazy ? m->member_want : 1;
+    p.keep_bits = m->promote != NULL ? GC_OBJ_YOUNG | GC_OBJ_GEN1 : 0;
+    p.promote = m->promote != NULL && m->promote->gen1_filter_on
+                    ? m->promote->gen1_filter
+                    : NULL;
+    p.seen_gc = m->promote;
+    p.seen_base = m->promote != NULL ? m->promote->gen1_nseen : 0;
+    p.seen = m->seen;
+    p.nseen = m->nseen;
+    p.rc = m->rc;
     p.filter = NULL;
+    p.filter1 = NULL;
+    p.visit_subtract = visit_subtract;
+    p.visit_mark = visit_mark;
     p.order = order;
     p.order_cap = order != NULL ? GC_ORDER_MAX : 0;
     p.norder = 0;
     p.ordered = 0;
-    if (young_bit != NULL && filter != NULL) {
-        p.filter = filter; /* built as young's objects joined it */
-        p.filter_shift = 64 - filter_log2;
+    if (p.lazy && m->filter != NULL) {
+        p.filter = m->filter; /* built as young's objects joined it */
+        p.filter_shift = 64 - m->filter_log2;
+        if (m->filter1 != NULL) {
+            p.filter1 = m->filter1;
+            p.visit_subtract = visit_subtract_gen1;
+            p.visit_mark = visit_mark_gen1;
+        }
     }
+    /* a second filter only with the first (maybe_young_or_gen1) */
+    RCGC_ASSERT(m->filter1 == NULL || p.filter1 != NULL);
     unsigned walks = 2; /* subtract_refs and mark */
-    if (!all && !young_bit) {
+    if (!p.lazy) {
         /* At least 8 bits per object of young (so at most 1 in 8 set:
          * few false "maybe"s), at most the scratch's: bigger sets go
          * without (the filter would mostly answer "maybe"). */
@@ -778,9 +958,9 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
                ((size_t)1 << log2) < 8 * young->size_ub) {
             log2++;
         }
-        if (filter != NULL && ((size_t)1 << log2) >= 8 * young->size_ub) {
-            memset(filter, 0, ((size_t)1 << log2) / 8);
-            p.filter = filter;
+        if (m->scratch != NULL && ((size_t)1 << log2) >= 8 * young->size_ub) {
+            memset(m->scratch, 0, ((size_t)1 << log2) / 8);
+            p.filter = m->scratch;
             p.filter_shift = 64 - log2;
         }
         update_refs(young, &p, (uint64_t *)p.filter, p.filter_shift);
@@ -807,24 +987,66 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
     else {
         partition(young, &p, reachable, unreachable, split);
     }
+    if (p.promote != NULL) {
+        /* the survivors were noted in generation 1's filter */
+        GcHeap *gc = m->promote;
+        gc->gen1_filter_n += split->examined - split->unreachable;
+        if (gc->gen1_filter_n << 3 > (size_t)1 << GC_FILTER1_LOG2) {
+            gc->gen1_filter_on = 0; /* too full to tell much */
+        }
+    }
 }
 
 void
 gc_reach_split_filtered(GcList *young, GcList *reachable, GcList *unreachable,
                         const RcHeap *all, uint64_t *filter, RcGcHead **order,
-                        GcHeap *hints, GcSplit *split)
+                        GcHeap *hints, GcHeap *promote, GcSplit *split)
 {
-    split_passes(young, reachable, unreachable, all, NULL, filter, 0, order,
-                 hints, split);
+    /* all: lazy, every tracked object a member, no filter; else
+     * update_refs builds one in the scratch */
+    Members m = {.rc = all,
+                 .member_mask = 0,
+                 .member_want = 0,
+                 .filter = NULL,
+                 .filter_log2 = 0,
+                 .filter1 = NULL,
+                 .scratch = all != NULL ? NULL : filter,
+                 .promote = promote,
+                 .seen = NULL,
+                 .nseen = 0};
+    split_passes(young, reachable, unreachable, &m, order, hints, split);
 }
 
 void
 gc_reach_split_young(GcList *young, GcList *reachable, GcList *unreachable,
-                     const RcHeap *rc, GcHeap *gc, GcSplit *split)
+                     const RcHeap *rc, GcHeap *gc, int generation,
+                     GcSplit *split)
 {
-    uint64_t *filter = gc->gen0_filter_on ? gc->young_filter : NULL;
-    split_passes(young, reachable, unreachable, NULL, rc, filter,
-                 gc->gen0_filter_log2, gc->young_order, NULL, split);
+    RCGC_ASSERT(generation == 0
+                    ? !gc->young_stale
+                    : generation == 1 && gc->gen1_young &&
+                          gc->gen0_filter_on && gc->gen1_filter_on);
+    Members m = {.rc = rc,
+                 .member_mask = GC_OBJ_YOUNG,
+                 .member_want = GC_OBJ_YOUNG,
+                 .filter = gc->gen0_filter_on ? gc->young_filter : NULL,
+                 .filter_log2 = gc->gen0_filter_log2,
+                 .filter1 = NULL,
+                 .scratch = NULL,
+                 .promote = NULL,
+                 .seen = NULL,
+                 .nseen = 0};
+    if (generation == 0) {
+        m.member_mask = GC_OBJ_YOUNG | GC_OBJ_GEN1; /* not generation 1 */
+        m.promote = gc;
+    }
+    else {
+        m.filter1 = gc->gen1_filter;
+        m.seen = gc->gen1_seen;
+        m.nseen = gc->gen1_nseen;
+    }
+    split_passes(young, reachable, unreachable, &m, gc->young_order, NULL,
+                 split);
 }
 
 /* Generation 0 is empty (nothing to note): the filter restarts with at
@@ -845,10 +1067,25 @@ gc_gen0_filter_reset(GcHeap *gc)
     memset(gc->young_filter, 0, ((size_t)1 << log2) / 8);
 }
 
+/* Generation 1 is empty: its marks and filter hold (vacuously), and the
+ * filter starts empty (GC_FILTER1_WORDS words, 8 KiB, cleared only when
+ * something was noted since). */
+void
+gc_gen1_reset(GcHeap *gc)
+{
+    gc->gen1_young = 1;
+    gc->gen1_nseen = 0;
+    if (gc->gen1_filter_n != 0 || !gc->gen1_filter_on) {
+        memset(gc->gen1_filter, 0, sizeof gc->gen1_filter);
+    }
+    gc->gen1_filter_n = 0;
+    gc->gen1_filter_on = 1;
+}
+
 void
 gc_list_clear_young(GcList *l)
 {
     for (RcGcHead *g = gc_list_first(l); g != &l->head; g = gc_next(g)) {
-        gc_obj(g)->flags &= ~GC_OBJ_YOUNG;
+        gc_obj(g)->flags &= ~(GC_OBJ_YOUNG | GC_OBJ_GEN1);
     }
 }

@@ -442,3 +442,335 @@ Test(impl_collect, young_objects_moved_on_unexamined_are_not_members)
         rc_decref(keep[i]);
     }
 }
+
+/* ---- a collection of generation 1 tells its members by their marks ----
+ * (GC_OBJ_YOUNG on generations 0 and 1, GC_OBJ_GEN1 on generation 1:
+ * internal.h).  Each test below builds a generation-1 collection whose
+ * garbage refers to objects outside generations 0 and 1 (held by the
+ * test with a known count); taking one of them for a member would change
+ * its count or leave its list packed (gc_check). */
+
+/* Moves the objects of generation 0 into generation 1 (none is garbage). */
+static void
+promote_young(void)
+{
+    cr_assert_eq(gc_collect(impl_gc, 0), 0);
+    cr_assert_eq(gc_get_objects(impl_gc, 0, NULL, 0), 0);
+}
+
+/* A 2-cycle in generation 1 that refers to `out` (may be NULL): returns
+ * one of its objects, whose reference the caller drops. */
+static RcObject *
+gen1_pair(RcObject *out)
+{
+    RcObject *a = impl_new(&impl_node_type);
+    RcObject *b = impl_new(&impl_node_type);
+    impl_link(a, 0, b);
+    impl_link(b, 0, a);
+    impl_link(a, 1, out);
+    rc_decref(b);
+    promote_young();
+    return a;
+}
+
+Test(impl_collect, generation_one_tells_its_objects_from_generation_two)
+{
+    RcObject *old = impl_new(&impl_node_type);
+    promote_young();
+    cr_assert_eq(gc_collect(impl_gc, 1), 0); /* old -> generation 2 */
+    cr_assert_eq(gc_get_objects(impl_gc, 2, NULL, 0), 1);
+    RcObject *held = impl_new(&impl_node_type);
+    RcObject *a = gen1_pair(old);
+    impl_link(impl_node(a)->slot[0], 1, held);
+    /* generation-0 garbage that refers into generation 1's garbage */
+    RcObject *c = impl_new(&impl_node_type);
+    impl_link(c, 0, c);
+    impl_link(c, 1, a);
+    rc_decref(a);
+    rc_decref(c);
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), 3);
+    cr_assert_eq(gc_collect(impl_gc, 1), 3);
+    cr_assert_eq(rc_refcnt(old), 1);
+    cr_assert_eq(rc_refcnt(held), 1);
+    cr_assert_eq(gc_get_objects(impl_gc, 2, NULL, 0), 2);
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), 0);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(held);
+    rc_decref(old);
+}
+
+/* A generation-1 object untracked (no member) and one untracked and
+ * tracked again (a member of generation 0 now). */
+Test(impl_collect, generation_one_after_untrack_and_track)
+{
+    RcObject *x = impl_new(&impl_node_type);
+    RcObject *y = impl_new(&impl_node_type);
+    promote_young();
+    cr_assert_eq(gc_untrack(x), 0);
+    cr_assert_eq(gc_untrack(y), 0);
+    cr_assert_eq(gc_track(y), 0);
+    cr_assert_eq(gc_get_objects(impl_gc, 0, NULL, 0), 1);
+    impl_link(y, 0, y);
+    impl_link(y, 1, x);
+    RcObject *a = gen1_pair(x); /* y promoted with it */
+    impl_link(a, 1, y);         /* a's slot 1 was x: now y */
+    rc_decref(a);
+    rc_decref(y);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(gc_collect(impl_gc, 1), 3);
+    cr_assert_eq(rc_refcnt(x), 1);
+    cr_assert_not(gc_is_tracked(x));
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(gc_track(x), 0);
+    rc_decref(x);
+}
+
+/* Objects frozen from generation 1 lose its marks: unfrozen into
+ * generation 2, they are no members of a later collection of
+ * generation 1. */
+Test(impl_collect, generation_one_after_freeze_and_unfreeze)
+{
+    RcObject *f = impl_new(&impl_node_type);
+    promote_young();
+    RcObject *g = impl_new(&impl_node_type); /* frozen from generation 0 */
+    gc_freeze(impl_gc);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    RcObject *a = gen1_pair(f);
+    impl_link(impl_node(a)->slot[0], 1, g);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2);
+    cr_assert_eq(rc_refcnt(f), 1);
+    cr_assert_eq(rc_refcnt(g), 1);
+    gc_unfreeze(impl_gc);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    a = gen1_pair(f);
+    impl_link(impl_node(a)->slot[0], 1, g);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2);
+    cr_assert_eq(rc_refcnt(f), 1);
+    cr_assert_eq(rc_refcnt(g), 1);
+    cr_assert_eq(gc_get_objects(impl_gc, 2, NULL, 0), 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(f);
+    rc_decref(g);
+}
+
+/* A pass of the pause-bounded mode flags generation 2's objects with
+ * bits of its own (GC_OBJ_PASSED is GC_OBJ_GEN1's bit): collections of
+ * generations 0 and 1 in the middle of it take none for a member. */
+Test(impl_collect, generation_one_during_a_pause_bounded_pass)
+{
+    enum { N = 300 };
+    RcObject *old[N];
+    for (int i = 0; i < N; i++) {
+        old[i] = impl_new(&impl_node_type);
+        if (i > 0) {
+            impl_link(old[i], 0, old[i - 1]);
+        }
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    gc_set_increment_work(impl_gc, 40);
+    GcIncStats st;
+    int rounds = 0;
+    do {
+        cr_assert_eq(gc_collect_increment(impl_gc), 0);
+        gc_get_incremental_stats(impl_gc, &st);
+        rounds++;
+    } while (st.pass_running && st.phase != 3 && rounds < 1000);
+    cr_assert(st.pass_running && st.phase == 3, "no pass in its mark phase");
+    for (int k = 0; k < 3; k++) {
+        RcObject *a = gen1_pair(old[k * 100 + 50]);
+        RcObject *c = impl_new(&impl_node_type);
+        impl_link(c, 0, c);
+        impl_link(c, 1, old[k * 100 + 99]);
+        rc_decref(c);
+        cr_assert_eq(gc_collect(impl_gc, 0), 1);
+        rc_decref(a);
+        cr_assert_eq(gc_collect(impl_gc, 1), 2);
+        cr_assert_eq(gc_check(impl_gc), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(rc_refcnt(old[i]), i == N - 1 ? 1 : 2, "old[%d]", i);
+    }
+    gc_set_increment_work(impl_gc, 0);
+    for (int i = 0; i < N; i++) {
+        rc_decref(old[i]);
+    }
+}
+
+/* Thresholds changed between the collections, generation 0 past its
+ * filter's room, generation 1 past its own (8192 objects): the
+ * collections of generation 1 still find exactly their garbage. */
+Test(impl_collect, generation_one_after_threshold_changes_and_full_filters)
+{
+    gc_disable(impl_gc);
+    cr_assert_eq(gc_set_threshold(impl_gc, 5, 10, 10), 0);
+    cr_assert_eq(gc_collect(impl_gc, 2), 0); /* a filter for 5 objects */
+    RcObject *out = impl_new(&impl_node_type);
+    promote_young();
+    cr_assert_eq(gc_collect(impl_gc, 1), 0); /* out -> generation 2 */
+    enum { N = 10000 };
+    RcObject **keep = malloc(N * sizeof(*keep));
+    cr_assert_not_null(keep);
+    RcObject *a = gen1_pair(out);
+    cr_assert_eq(gc_set_threshold(impl_gc, 3000, 10, 10), 0);
+    for (int i = 0; i < 300; i++) { /* past generation 0's filter */
+        RcObject *c = impl_new(&impl_node_type);
+        impl_link(c, 0, c);
+        impl_link(c, 1, i % 2 ? out : a);
+        rc_decref(c);
+    }
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 302);
+    cr_assert_eq(rc_refcnt(out), 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    /* generation 1 past its filter's room */
+    for (int i = 0; i < N; i++) {
+        keep[i] = impl_new(&impl_node_type);
+        impl_link(keep[i], 0, out);
+    }
+    a = gen1_pair(out);
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), N + 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2);
+    cr_assert_eq(rc_refcnt(out), N + 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (int i = 0; i < N; i++) {
+        rc_decref(keep[i]);
+    }
+    free(keep);
+    cr_assert_eq(rc_refcnt(out), 1);
+    /* and again with the filters restarted by that collection */
+    a = gen1_pair(out);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(out);
+    gc_enable(impl_gc);
+}
+
+/* After a full collection generation 1 starts empty; the objects it
+ * moved to generation 2 are no members of the next one. */
+Test(impl_collect, generation_one_after_a_full_collection)
+{
+    RcObject *o = impl_new(&impl_node_type);
+    promote_young();
+    RcObject *a = gen1_pair(o);
+    cr_assert_eq(gc_collect(impl_gc, 2), 0); /* a's pair, o -> gen 2 */
+    RcObject *b = gen1_pair(a);
+    rc_decref(b);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2);
+    cr_assert_eq(rc_refcnt(a), 2); /* ours and its partner's */
+    cr_assert_eq(rc_refcnt(o), 2); /* ours and a's */
+    cr_assert_eq(gc_check(impl_gc), 0);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 2), 2);
+    rc_decref(o);
+}
+
+/* An object that a collection of generation 0 resurrects moves into
+ * generation 1 without its marks: the next collection of generation 1
+ * still finds exactly its garbage (it counts its objects first). */
+Test(impl_collect, generation_one_after_a_resurrection_in_generation_zero)
+{
+    RcObject *r = impl_new(&impl_res_type);
+    impl_link(r, 0, r);
+    rc_decref(r);
+    cr_assert_eq(gc_collect(impl_gc, 0), 0);
+    cr_assert_eq(impl_resurrect_slot, r);
+    cr_assert_eq(gc_get_objects(impl_gc, 1, NULL, 0), 1);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    RcObject *a = gen1_pair(r);
+    RcObject *c = impl_new(&impl_node_type);
+    impl_link(c, 0, c);
+    impl_link(c, 1, r);
+    rc_decref(c);
+    rc_decref(a);
+    cr_assert_eq(gc_collect(impl_gc, 1), 3);
+    cr_assert_eq(rc_refcnt(r), 2); /* the slot's and its own */
+    cr_assert_eq(gc_check(impl_gc), 0);
+    impl_resurrect_slot = NULL;
+    rc_decref(r);
+}
+
+/* The filters let through the objects on lines that hash to a bit of a
+ * member (1 in 8 or so when full): with generation 0's filter at its
+ * smallest (threshold 5: 1024 bits) and thousands of objects in
+ * generation 1, many references from the garbage to older objects pass
+ * them, and only the marks keep those out.  A collection of generation 0
+ * then of generation 1, each with garbage that refers to every
+ * generation. */
+Test(impl_collect, members_behind_crowded_filters)
+{
+    enum { OLD = 1000, MID = 6000, PAIRS = 500, YOUNG = 100 };
+    gc_disable(impl_gc);
+    cr_assert_eq(gc_set_threshold(impl_gc, 5, 10, 10), 0);
+    RcObject **old = malloc(OLD * sizeof(*old));
+    RcObject **mid = malloc(MID * sizeof(*mid));
+    RcObject **held = malloc(PAIRS * sizeof(*held));
+    long *refs = calloc(OLD, sizeof(*refs));
+    cr_assert(old != NULL && mid != NULL && held != NULL && refs != NULL);
+    for (int i = 0; i < OLD; i++) {
+        old[i] = impl_new(&impl_node_type);
+    }
+    cr_assert_eq(gc_collect(impl_gc, 2), 0); /* -> generation 2 */
+    unsigned seed = 12345;
+    for (int i = 0; i < MID; i++) {
+        mid[i] = impl_new(&impl_node_type);
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)((seed >> 8) % OLD);
+        impl_link(mid[i], 0, old[k]);
+        refs[k]++;
+    }
+    /* pairs that refer to both; generation 0's filter is off (past 128
+     * objects), so its collection tells its members by the marks alone */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < PAIRS; i++) {
+            RcObject *a = impl_new(&impl_node_type);
+            RcObject *b = impl_new(&impl_node_type);
+            impl_link(a, 0, b);
+            impl_link(b, 0, a);
+            impl_link(a, 1, old[(i * 13 + round) % OLD]);
+            impl_link(b, 1, mid[(i * 17 + round) % MID]);
+            rc_decref(b);
+            if (round == 1) {
+                held[i] = a; /* garbage of generation 1 later */
+            }
+            else {
+                rc_decref(a);
+            }
+        }
+        /* round 0: mid -> generation 1; round 1: the held pairs too */
+        cr_assert_eq(gc_collect(impl_gc, 0), round == 1 ? 0 : 2 * PAIRS);
+        cr_assert_eq(gc_check(impl_gc), 0);
+    }
+    /* generation 0: YOUNG self-cycles, its filter on (1024 bits) */
+    for (int i = 0; i < YOUNG; i++) {
+        RcObject *c = impl_new(&impl_node_type);
+        impl_link(c, 0, c);
+        impl_link(c, 1, i % 2 ? old[(i * 31) % OLD] : mid[(i * 37) % MID]);
+        rc_decref(c);
+    }
+    for (int i = 0; i < PAIRS; i++) {
+        rc_decref(held[i]);
+    }
+    cr_assert_eq(gc_check(impl_gc), 0);
+    cr_assert_eq(gc_collect(impl_gc, 1), 2 * PAIRS + YOUNG);
+    cr_assert_eq(gc_check(impl_gc), 0);
+    for (int i = 0; i < OLD; i++) {
+        cr_assert_eq(rc_refcnt(old[i]), 1 + refs[i], "old[%d]", i);
+    }
+    for (int i = 0; i < MID; i++) {
+        cr_assert_eq(rc_refcnt(mid[i]), 1, "mid[%d]", i);
+        rc_decref(mid[i]);
+    }
+    for (int i = 0; i < OLD; i++) {
+        rc_decref(old[i]);
+    }
+    free(old);
+    free(mid);
+    free(held);
+    free(refs);
+    gc_enable(impl_gc);
+}
