@@ -33,7 +33,7 @@
  */
 #include "refcount/internal.h"
 
-static void destroy(RcHeap *heap, RcObject *op);
+static void destroy(RcHeap *heap, RcObject *op, OaPool *pool);
 
 static void
 push_pending(RcHeap *heap, RcObject *op)
@@ -72,24 +72,27 @@ defer(RcHeap *heap, RcObject *op)
         push_pending(heap, op);
     }
     else {
-        destroy(heap, op);
+        destroy(heap, op, NULL);
     }
 }
 
 void
 rc_zero(RcObject *op)
 {
-    RcHeap *heap = rc_heap_fast(op);
+    /* op's heap, and its pool for the free at the end of destroy: one
+     * look-up (the address map, the pool's metadata) for both */
+    OaPool *pool;
+    RcHeap *heap = oa_block_user(rc_block_of(op), &pool);
     if (heap->deallocating) {
         defer(heap, op);
         return;
     }
     heap->deallocating = 1;
-    destroy(heap, op);
+    destroy(heap, op, pool);
     /* Each destroy pushes the children that die and returns: the loop
      * ends when no death is pending, with O(1) C stack for any graph. */
     while (heap->pending != NULL) {
-        destroy(heap, pop_pending(heap));
+        destroy(heap, pop_pending(heap), NULL);
     }
     RCGC_ASSERT(heap->deallocating && heap->pending == NULL);
     heap->deallocating = 0;
@@ -189,9 +192,11 @@ untrack_dying(RcHeap *heap, RcObject *op)
  *   5. the type's dealloc, or the default: decref every reference that
  *      traverse finds (those decrefs land in step 1 of rc_zero);
  *   6. counters, and the block goes back to objalloc with its size
- *      (oa_free_sized: no ownership lookup). */
+ *      (oa_free_sized: no ownership lookup), in `pool` when rc_zero
+ *      found it (oa_pool_free_sized: no look-up at all; NULL: look up).
+ *      op's block stayed live until here, so its pool is still op's. */
 static void
-destroy(RcHeap *heap, RcObject *op)
+destroy(RcHeap *heap, RcObject *op, OaPool *pool)
 {
     const RcType *type = op->type;
     RCGC_ASSERT(op->refcnt == 0 && type->magic == RC_TYPE_MAGIC);
@@ -238,5 +243,5 @@ destroy(RcHeap *heap, RcObject *op)
     st->live--;
     st->freed++;
     heap->live_total--;
-    oa_free_sized((char *)op - rc_head_size(type), nbytes);
+    oa_pool_free_sized(pool, (char *)op - rc_head_size(type), nbytes);
 }
