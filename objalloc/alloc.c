@@ -455,22 +455,6 @@ sized_large(void *p, size_t nbytes)
     oa_large_free(oa_large_hdr(p), "oa_free_sized");
 }
 
-#if OA_DEBUG
-/* oa_free_sized's checks of p, a pool block in arena: live, asked for
- * nbytes. */
-static void
-check_sized(const OaArena *arena, void *p, size_t nbytes, const char *fn)
-{
-    oa_debug_check_small(fn, (OaArena *)(uintptr_t)arena, p);
-    size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
-    if (asked != nbytes) {
-        oa_fatal(fn, p,
-                 "size %zu does not match the block's request of %zu bytes",
-                 nbytes, asked);
-    }
-}
-#endif
-
 /* Frees p given its requested size, which picks the path without a map
  * lookup: a pool or span block goes back to its pool; a large block leaves
  * the large set and is freed; a pointer not in it is passed to free() in
@@ -489,13 +473,23 @@ oa_free_sized(void *p, size_t nbytes)
             return;
         }
 #if OA_DEBUG
-        check_sized(oa_entry_arena(e), p, nbytes, "oa_free_sized");
+        OaArena *arena = oa_entry_arena(e);
+        oa_debug_check_small("oa_free_sized", arena, p);
 #endif
         /* the size gives the unit (16 KiB pools, 64 KiB spans): a shift
          * by a constant, known before the map entry is (a small size
          * names an arena of pools, whose entry has no kind bit to mask) */
         OaPool *pool = nbytes <= OA_SMALL_MAX ? oa_pool_small(e, p)
                                               : oa_pool_in_arena(e, p, 2);
+#if OA_DEBUG
+        size_t asked = oa_block_requested(oa_arena_pool(arena, p), p);
+        if (asked != nbytes) {
+            oa_fatal("oa_free_sized", p,
+                     "size %zu does not match the block's request of %zu "
+                     "bytes",
+                     nbytes, asked);
+        }
+#endif
         OA_ENTER(pool->heap, "oa_free_sized");
 #if OA_DEBUG
         OaHeap *heap = pool->heap;
@@ -507,31 +501,6 @@ oa_free_sized(void *p, size_t nbytes)
         return;
     }
     sized_large(p, nbytes);
-}
-
-void
-oa_pool_free_sized(OaPool *pool, void *p, size_t nbytes)
-{
-    if (pool == NULL) {
-        oa_free_sized(p, nbytes);
-        return;
-    }
-#if OA_DEBUG
-    uintptr_t e = oa_addrmap_entry(p);
-    if (e == 0 || oa_pool_at(e, p) != pool || nbytes > OA_MEDIUM_MAX) {
-        oa_fatal("oa_pool_free_sized", p,
-                 "not a block of the pool given (%p) or a large size (%zu)",
-                 (void *)pool, nbytes);
-    }
-    check_sized(oa_entry_arena(e), p, nbytes, "oa_pool_free_sized");
-    OA_ENTER(pool->heap, "oa_pool_free_sized");
-    OaHeap *heap = pool->heap;
-    pool_free(pool, p);
-    OA_LEAVE(heap);
-#else
-    (void)nbytes;
-    pool_free(pool, p);
-#endif
 }
 
 /* ---- sizes and owners ----------------------------------------------- */
@@ -586,19 +555,6 @@ oa_block_heap(const void *p)
         return oa_pool_at(e, p)->heap;
     }
     return oa_large_read(p).heap;
-}
-
-void *
-oa_block_user(const void *p, OaPool **pool)
-{
-    uintptr_t e = oa_addrmap_entry(p);
-    if (OA_LIKELY(e != 0)) {
-        OaPool *pl = oa_pool_at(e, p);
-        *pool = pl;
-        return pl->heap->user;
-    }
-    *pool = NULL;
-    return oa_large_read(p).heap->user;
 }
 
 /* ---- realloc -------------------------------------------------------- */

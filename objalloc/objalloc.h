@@ -202,19 +202,6 @@ RCGC_API OaHeap *oa_owner(const void *p);
  * cheaper (used by refcount to find an object's heap). */
 RCGC_API OaHeap *oa_block_heap(const void *p);
 
-/* One look-up for a caller that finds a block's heap and later frees the
- * block (refcount: an object's heap when its count drops to 0, then its
- * block).  oa_block_user(p, &pool), p a live block of some heap: the user
- * word of p's heap (oa_heap_user(oa_block_heap(p))), and in *pool the
- * metadata of the pool or span that holds p (NULL for a large block).
- * oa_pool_free_sized(pool, p, nbytes) is then oa_free_sized(p, nbytes)
- * without the look-up, as long as p stayed live (a pool with a live block
- * keeps its metadata); pool NULL is oa_free_sized.  Debug builds check
- * that pool is p's. */
-typedef struct OaPool OaPool;
-RCGC_API void *oa_block_user(const void *p, OaPool **pool);
-RCGC_API void oa_pool_free_sized(OaPool *pool, void *p, size_t nbytes);
-
 /* Claim the heap for the calling thread across a long operation made of
  * many calls (the collector claims it for a whole collection).  In debug
  * builds (RCGC_DEBUG) any use of the heap by another thread before the

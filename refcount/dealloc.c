@@ -33,7 +33,7 @@
  */
 #include "refcount/internal.h"
 
-static void destroy(RcHeap *heap, RcObject *op, OaPool *pool);
+static void destroy(RcHeap *heap, RcObject *op);
 
 static void
 push_pending(RcHeap *heap, RcObject *op)
@@ -72,27 +72,24 @@ defer(RcHeap *heap, RcObject *op)
         push_pending(heap, op);
     }
     else {
-        destroy(heap, op, NULL);
+        destroy(heap, op);
     }
 }
 
 void
 rc_zero(RcObject *op)
 {
-    /* op's heap, and its pool for the free at the end of destroy: one
-     * look-up (the address map, the pool's metadata) for both */
-    OaPool *pool;
-    RcHeap *heap = oa_block_user(rc_block_of(op), &pool);
+    RcHeap *heap = rc_heap_fast(op);
     if (heap->deallocating) {
         defer(heap, op);
         return;
     }
     heap->deallocating = 1;
-    destroy(heap, op, pool);
+    destroy(heap, op);
     /* Each destroy pushes the children that die and returns: the loop
      * ends when no death is pending, with O(1) C stack for any graph. */
     while (heap->pending != NULL) {
-        destroy(heap, pop_pending(heap), NULL);
+        destroy(heap, pop_pending(heap));
     }
     RCGC_ASSERT(heap->deallocating && heap->pending == NULL);
     heap->deallocating = 0;
@@ -192,11 +189,9 @@ untrack_dying(RcHeap *heap, RcObject *op)
  *   5. the type's dealloc, or the default: decref every reference that
  *      traverse finds (those decrefs land in step 1 of rc_zero);
  *   6. counters, and the block goes back to objalloc with its size
- *      (oa_free_sized: no ownership lookup), in `pool` when rc_zero
- *      found it (oa_pool_free_sized: no look-up at all; NULL: look up).
- *      op's block stayed live until here, so its pool is still op's. */
+ *      (oa_free_sized: no ownership lookup). */
 static void
-destroy(RcHeap *heap, RcObject *op, OaPool *pool)
+destroy(RcHeap *heap, RcObject *op)
 {
     const RcType *type = op->type;
     RCGC_ASSERT(op->refcnt == 0 && type->magic == RC_TYPE_MAGIC);
@@ -243,5 +238,5 @@ destroy(RcHeap *heap, RcObject *op, OaPool *pool)
     st->live--;
     st->freed++;
     heap->live_total--;
-    oa_pool_free_sized(pool, (char *)op - rc_head_size(type), nbytes);
+    oa_free_sized((char *)op - rc_head_size(type), nbytes);
 }

@@ -270,32 +270,3 @@ Test(basic, destroying_a_heap_with_live_blocks_releases_them)
     oa_heap_destroy(h);
     oa_heap_destroy(NULL);
 }
-
-Test(basic, block_user_gives_the_heaps_word_and_the_pool_that_frees_the_block)
-{
-    static int word;
-    static const size_t sizes[] = {1, 48, 512, 513, 3000, 32768, 32769};
-    oa_heap_set_user(heap, &word);
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        size_t n = sizes[i];
-        void *keep = oa_malloc(heap, n); /* the pool stays with the class */
-        void *p = oa_malloc(heap, n);
-        cr_assert(keep != NULL && p != NULL);
-        OaPool *pool = (OaPool *)&word; /* overwritten */
-        cr_assert_eq(oa_block_user(p, &pool), &word, "size %zu", n);
-        /* a pool for a pool or span block, none for a large one */
-        cr_assert_eq(pool == NULL, n > OA_MEDIUM_MAX, "size %zu", n);
-        oa_pool_free_sized(pool, p, n);
-        CHECK_HEAP(heap);
-        if (n <= OA_MEDIUM_MAX) {
-            /* back on its pool's free list: the next block handed out */
-            void *q = oa_malloc(heap, n);
-            cr_assert_eq(q, p, "size %zu", n);
-            oa_free_sized(q, n);
-        }
-        oa_free_sized(keep, n);
-        CHECK_HEAP(heap);
-    }
-    oa_pool_free_sized(NULL, NULL, 16); /* oa_free_sized: NULL is fine */
-    oa_heap_set_user(heap, NULL);
-}

@@ -147,25 +147,6 @@ sized_free_foreign_large(void)
 }
 
 static void
-pool_free_in_another_pool(void)
-{
-    void *p = oa_malloc(heap, 40);
-    void *q = oa_malloc(heap, 3000);
-    OaPool *pool;
-    (void)oa_block_user(q, &pool);
-    oa_pool_free_sized(pool, p, 40);
-}
-
-static void
-pool_free_wrong_size(void)
-{
-    void *p = oa_malloc(heap, 40);
-    OaPool *pool;
-    (void)oa_block_user(p, &pool);
-    oa_pool_free_sized(pool, p, 48);
-}
-
-static void
 realloc_freed(void)
 {
     void *p = oa_malloc(heap, 40);
@@ -317,10 +298,6 @@ DEATH(sized_free_of_foreign_small_aborts, sized_free_foreign_small,
       "oa_free_sized", "not a block of any heap")
 DEATH(sized_free_of_foreign_large_aborts, sized_free_foreign_large,
       "oa_free_sized", "not a block of any heap")
-DEATH(pool_free_in_another_pool_aborts, pool_free_in_another_pool,
-      "oa_pool_free_sized", "not a block of the pool given")
-DEATH(pool_free_with_wrong_size_aborts, pool_free_wrong_size,
-      "oa_pool_free_sized", "size 48 does not match the block's request of 40")
 DEATH(realloc_of_freed_block_aborts, realloc_freed, "oa_realloc",
       "double free: the block is already free")
 DEATH(double_free_if_owned_aborts, double_free_if_owned, "oa_free_if_owned",
