@@ -97,13 +97,17 @@ is_garbage(const RcObject *op)
 
 /* Without memory for the array of held weakrefs, hold them on a list
  * through their own GC heads instead (CPython's way): a tracked weakref
- * leaves its generation and ends in old; an untracked one is linked for
+ * leaves its generation (or a pass) and ends in old; an untracked one is linked for
  * the while and unlinked again (GC_OBJ_WR_UNTRACKED remembers it). */
 static void
 hold_on_list(GcHeap *gc, GcList *wrcb, RcObject *wr)
 {
     RcGcHead *g = gc_head(wr);
     if (g->next != 0) {
+        /* it may be in a pass of the pause-bounded mode (generation 2):
+         * it leaves it as an untracked object does, its pass bits with it
+         * (bit 20 is GC_OBJ_GEN1 in generation 1) */
+        gc_inc_forget(gc, g);
         RcGcHead *prev = gc_prev(g);
         int hint = gc_hint_maybe(g); /* it may be in generation 2 */
         gc_list_move(g, wrcb);

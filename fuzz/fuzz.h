@@ -55,6 +55,7 @@ enum fz_action {
     FZ_ACT_RESURRECT, /* finalizer: store a new reference to itself */
     FZ_ACT_CREATE,    /* create a node, held externally */
     FZ_ACT_COLLECT,   /* gc_collect(gc, 2): 0 when inside a collection */
+    FZ_ACT_FREEZE,    /* gc_freeze(gc) (inside a collection too) */
     FZ_NACT
 };
 

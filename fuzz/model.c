@@ -4,7 +4,8 @@
  * Three object types and the library's weak references:
  *   fz_node_type  GC, slots + payload, no finalizer;
  *   fz_fin_type   the same with a PEP 442 finalizer that records the call
- *                 and may act (resurrect, create, collect: enum fz_action);
+ *                 and may act (resurrect, create, collect, freeze: enum
+ *                 fz_action);
  *   fz_leaf_type  not GC: payload only.
  * A node or leaf is a variable object whose payload words are
  *
@@ -316,6 +317,13 @@ act(int heap, int action, int self)
             FZ_CHECK(r >= 0, "gc_collect(2) returned %ld", r);
             break;
         }
+        case FZ_ACT_FREEZE:
+            /* from a finalizer or callback, the collection's garbage and
+             * the weakrefs it holds are on no generation: no count to
+             * check here (the oracle's full check unfreezes) */
+            gc_freeze(fz->gc[heap]);
+            fz->frozen[heap] = 1;
+            break;
         default:
             break;
     }

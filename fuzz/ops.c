@@ -14,11 +14,11 @@
  * Operations: create node / finalizer node / leaf, set and clear a slot,
  * drop and duplicate an external reference, weak reference, collect(gen)
  * (including invalid generations), freeze / unfreeze, thresholds
- * (including negative ones), enable / disable, raw objalloc blocks
- * (blocks.c), failure injection and memory limits, heap checks, a full
- * oracle check, a chain or ring built in one go, gc_why_alive,
- * get_referents / get_referrers, untrack / track, immortal, statistics,
- * debug output, callback registration churn.
+ * (including negative ones), enable / disable and the pacing, raw
+ * objalloc blocks (blocks.c), failure injection and memory limits, heap
+ * checks, a full oracle check, a chain or ring built in one go,
+ * gc_why_alive, get_referents / get_referrers, untrack / track,
+ * immortal, statistics, debug output, callback registration churn.
  */
 #include "fuzz.h"
 
@@ -244,11 +244,20 @@ op_threshold(void)
     }
 }
 
+/* gc_enable / gc_disable; and, by the byte's bits 1-2, the pacing
+ * adaptive (its skips move generation 0 on unexamined) or fixed. */
 static void
 op_enable(void)
 {
     int heap = pick_heap();
-    if (fz_byte() & 1) {
+    unsigned b = fz_byte();
+    if ((b >> 1 & 3) < 2) {
+        GcPacing mode =
+            (b >> 1 & 3) == 0 ? GC_PACING_ADAPTIVE : GC_PACING_FIXED;
+        FZ_CHECK(gc_set_pacing(fz->gc[heap], mode) == 0,
+                 "gc_set_pacing(%d) failed", (int)mode);
+    }
+    if (b & 1) {
         gc_enable(fz->gc[heap]);
         FZ_CHECK(gc_isenabled(fz->gc[heap]), "enable did not enable");
     }

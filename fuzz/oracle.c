@@ -208,6 +208,9 @@ fz_full_check(int heap)
     FZ_CHECK(res || r == (long)u_tracked,
              "gc_collect(2) returned %ld, %zu tracked objects unreachable", r,
              u_tracked);
+    /* a finalizer of it may have frozen the heap (FZ_ACT_FREEZE) */
+    gc_unfreeze(gc);
+    fz->frozen[heap] = 0;
 
     /* 3. exactly the reachable survive, intact */
     fz_reach_update();
