@@ -562,12 +562,7 @@ Test(impl_collect, generation_one_during_a_pause_bounded_pass)
 {
     enum { N = 300 };
     RcObject *old[N];
-    for (int i = 0; i < N; i++) {
-        old[i] = impl_new(&impl_node_type);
-        if (i > 0) {
-            impl_link(old[i], 0, old[i - 1]);
-        }
-    }
+    impl_chain(old, N);
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     gc_set_increment_work(impl_gc, 40);
     GcIncStats st;

@@ -346,12 +346,7 @@ Test(impl_gen1, pause_bounded_mode_off_and_on_mid_pass)
 {
     enum { N = 200 };
     RcObject *old[N];
-    for (int i = 0; i < N; i++) {
-        old[i] = impl_new(&impl_node_type);
-        if (i > 0) {
-            impl_link(old[i], 0, old[i - 1]); /* old[i-1] held twice */
-        }
-    }
+    impl_chain(old, N);
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     gc_set_increment_work(impl_gc, 40);
     pass_to_phase(3);

@@ -94,6 +94,19 @@ impl_link(RcObject *from, int slot, RcObject *to)
     tc_link(from, (size_t)slot, to);
 }
 
+/* n new nodes in o[0..n), each but the first linked to the one before
+ * (slot 0): a chain that every node but the last holds once more. */
+IMPL_UNUSED static void
+impl_chain(RcObject **o, int n)
+{
+    for (int i = 0; i < n; i++) {
+        o[i] = impl_new(&impl_node_type);
+        if (i > 0) {
+            impl_link(o[i], 0, o[i - 1]);
+        }
+    }
+}
+
 IMPL_UNUSED static void
 impl_setup(void)
 {
