@@ -97,8 +97,9 @@ is_garbage(const RcObject *op)
 
 /* Without memory for the array of held weakrefs, hold them on a list
  * through their own GC heads instead (CPython's way): a tracked weakref
- * leaves its generation (or a pass) and ends in old; an untracked one is linked for
- * the while and unlinked again (GC_OBJ_WR_UNTRACKED remembers it). */
+ * leaves its generation (or a pass) and ends in old; an untracked one is
+ * linked for the while and unlinked again (GC_OBJ_WR_UNTRACKED remembers
+ * it). */
 static void
 hold_on_list(GcHeap *gc, GcList *wrcb, RcObject *wr)
 {
