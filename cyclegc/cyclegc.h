@@ -31,8 +31,10 @@
  *
  * Memory: a collection allocates nothing in proportion to the heap (it
  * sorts a generation in place, with 24 KiB of bucket tables, filters
- * young references with a 32 KiB bitmap and records the order of sets of
- * up to 8192 objects in a 64 KiB array, all allocated with the GcHeap);
+ * young references with a 32 KiB bitmap and generation 1's with an 8 KiB
+ * one, records the order of sets of up to 8192 objects in a 64 KiB array
+ * and the addresses generation 0's collections promote in a 32 KiB one,
+ * all allocated with the GcHeap);
  * only what it finds may need bookkeeping memory (the garbage list,
  * weak-reference callbacks).
  *
