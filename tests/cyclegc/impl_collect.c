@@ -565,14 +565,7 @@ Test(impl_collect, generation_one_during_a_pause_bounded_pass)
     impl_chain(old, N);
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     gc_set_increment_work(impl_gc, 40);
-    GcIncStats st;
-    int rounds = 0;
-    do {
-        cr_assert_eq(gc_collect_increment(impl_gc), 0);
-        gc_get_incremental_stats(impl_gc, &st);
-        rounds++;
-    } while (st.pass_running && st.phase != 3 && rounds < 1000);
-    cr_assert(st.pass_running && st.phase == 3, "no pass in its mark phase");
+    impl_pass_to_phase(3);
     for (int k = 0; k < 3; k++) {
         RcObject *a = gen1_pair(old[k * 100 + 50]);
         RcObject *c = impl_new(&impl_node_type);

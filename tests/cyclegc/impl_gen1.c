@@ -19,22 +19,6 @@ count_call(RcObject *wr, void *ctx)
     gen1_calls++;
 }
 
-/* Runs increments until a pass of the pause-bounded mode is in phase
- * `phase` (3: reach). */
-static void
-pass_to_phase(int phase)
-{
-    GcIncStats st;
-    int rounds = 0;
-    do {
-        cr_assert_eq(gc_collect_increment(impl_gc), 0);
-        gc_get_incremental_stats(impl_gc, &st);
-        rounds++;
-    } while (!(st.pass_running && st.phase == phase) && rounds < 1000);
-    cr_assert(st.pass_running && st.phase == phase, "no pass in phase %d",
-              phase);
-}
-
 /* Runs increments until no pass is under way. */
 static void
 pass_to_end(void)
@@ -77,7 +61,7 @@ held_weakrefs_leave_the_pass(int gen)
         cr_assert_eq(gc_collect(impl_gc, 0), 0); /* targets -> gen 1 */
     }
     gc_set_increment_work(impl_gc, 8);
-    pass_to_phase(3);
+    impl_pass_to_phase(3);
     cr_assert_eq(gc_check(impl_gc), 0);
     for (int i = 0; i < N; i++) {
         rc_decref(t[i]);
@@ -349,7 +333,7 @@ Test(impl_gen1, pause_bounded_mode_off_and_on_mid_pass)
     impl_chain(old, N);
     cr_assert_eq(gc_collect(impl_gc, 2), 0);
     gc_set_increment_work(impl_gc, 40);
-    pass_to_phase(3);
+    impl_pass_to_phase(3);
     gc_set_increment_work(impl_gc, 0); /* off, the pass under way */
     for (int k = 0; k < 4; k++) {
         RcObject *a = impl_new(&impl_node_type);

@@ -107,6 +107,22 @@ impl_chain(RcObject **o, int n)
     }
 }
 
+/* Runs increments until a pass of the pause-bounded mode is in phase
+ * `phase` (3: reach). */
+IMPL_UNUSED static void
+impl_pass_to_phase(int phase)
+{
+    GcIncStats st;
+    int rounds = 0;
+    do {
+        cr_assert_eq(gc_collect_increment(impl_gc), 0);
+        gc_get_incremental_stats(impl_gc, &st);
+        rounds++;
+    } while (!(st.pass_running && st.phase == phase) && rounds < 1000);
+    cr_assert(st.pass_running && st.phase == phase, "no pass in phase %d",
+              phase);
+}
+
 IMPL_UNUSED static void
 impl_setup(void)
 {
