@@ -54,9 +54,9 @@ typedef struct Pass {
     /* no update_refs pass: young's objects are counted on first touch
      * (see top) */
     int lazy;
-    int all; /* young holds every tracked object of this heap (see top) */
     /* lazy: an object of the heap not counted yet is a member when
-     * (flags & member_mask) == member_want (all: 0 and 0; generation 0:
+     * (flags & member_mask) == member_want (young holds every tracked
+     * object of the heap: 0 and 0; generation 0:
      * YOUNG | GEN1 and YOUNG; generations 0 and 1: YOUNG and YOUNG) */
     uint32_t member_mask;
     uint32_t member_want;
@@ -375,8 +375,9 @@ foreign_referent(const Pass *p, const RcObject *r)
 /* Visit of one referent r during subtract_refs.  If r's prev word already
  * holds a count (GC_PREV_COLLECTING), the count drops by one; a count that
  * would go below zero means a missing incref, which refs_too_small
- * reports.  If r is of young but not counted yet (p->all, or its YOUNG
- * flag), it is counted now with this reference already taken off.
+ * reports.  If r is of young but not counted yet (p->lazy, and its flags
+ * match the member test), it is counted now with this reference already
+ * taken off.
  * Untracked, non-GC and other referents are left alone. */
 static inline void
 subtract_one(Pass *p, RcObject *r)
@@ -916,7 +917,6 @@ split_passes(GcList *young, GcList *reachable, GcList *unreachable,
     }
     p.last_kept = &young->head;
     p.lazy = m->rc != NULL;
-    p.all = p.lazy && m->member_mask == 0;
     /* not lazy: no object is counted on first touch (0 != 1) */
     p.member_mask = p.lazy ? m->member_mask : 0;
     p.member_want = p.lazy ? m->member_want : 1;
