@@ -562,10 +562,7 @@ Test(impl_collect, generation_one_during_a_pause_bounded_pass)
 {
     enum { N = 300 };
     RcObject *old[N];
-    impl_chain(old, N);
-    cr_assert_eq(gc_collect(impl_gc, 2), 0);
-    gc_set_increment_work(impl_gc, 40);
-    impl_pass_to_phase(3);
+    impl_chain_in_a_pass(old, N);
     for (int k = 0; k < 3; k++) {
         RcObject *a = gen1_pair(old[k * 100 + 50]);
         RcObject *c = impl_new(&impl_node_type);

@@ -330,10 +330,7 @@ Test(impl_gen1, pause_bounded_mode_off_and_on_mid_pass)
 {
     enum { N = 200 };
     RcObject *old[N];
-    impl_chain(old, N);
-    cr_assert_eq(gc_collect(impl_gc, 2), 0);
-    gc_set_increment_work(impl_gc, 40);
-    impl_pass_to_phase(3);
+    impl_chain_in_a_pass(old, N);
     gc_set_increment_work(impl_gc, 0); /* off, the pass under way */
     for (int k = 0; k < 4; k++) {
         RcObject *a = impl_new(&impl_node_type);

@@ -123,6 +123,17 @@ impl_pass_to_phase(int phase)
               phase);
 }
 
+/* A chain of n old nodes (impl_chain) in generation 2, and a pass of the
+ * pause-bounded mode over them stopped at its reach phase. */
+IMPL_UNUSED static void
+impl_chain_in_a_pass(RcObject **o, int n)
+{
+    impl_chain(o, n);
+    cr_assert_eq(gc_collect(impl_gc, 2), 0);
+    gc_set_increment_work(impl_gc, 40);
+    impl_pass_to_phase(3);
+}
+
 IMPL_UNUSED static void
 impl_setup(void)
 {
